@@ -1,0 +1,14 @@
+export * from './method.js';
+export * from './method-context.js';
+export * from './registry.js';
+export * from './protocols.js';
+export * from './losses/kl.js';
+export * from './losses/features.js';
+export * from './modules/connectors.js';
+export * from './losses/relations.js';
+export * from './optim/sgd.js';
+export * from './optim/schedule.js';
+export * from './training/trainer.js';
+export * from './training/evaluate.js';
+export * from './teachers/store.js';
+export { vanilla } from './methods/vanilla.js';

@@ -1,0 +1,9 @@
+/**
+ * @kdbench/engine: the shared TensorFlow.js instance, the backend resolver (initEngine), the
+ * extra wasm kernels, seeded random numbers, and the tensor file format (tensor-file.ts).
+ */
+export * from './tf.js';
+export * from './rng.js';
+export * from './backend.js';
+export * from './kernels/wasm/index.js';
+export * from './tensor-file.js';

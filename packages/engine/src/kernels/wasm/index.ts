@@ -1,0 +1,69 @@
+/**
+ * Registers kdbench's extra kernels for the tfjs wasm backend: the three convolution gradients it
+ * lacks (Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter/Input) and faster versions of
+ * Conv2DBackpropInput, Tile and BatchMatMul (transposed operands), and UnsortedSegmentSum (Gather's
+ * gradient), which wasm lacks too. Call before the first use of
+ * the wasm backend; initEngine() does. Safe to call more than once.
+ */
+import '@tensorflow/tfjs-backend-wasm';
+import { tf } from '../../tf.js';
+import { batchMatMulConfig } from './batch_matmul.js';
+import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter.js';
+import { conv2DBackpropInputConfig } from './conv2d_backprop_input.js';
+import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise_backprop_filter.js';
+import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise_backprop_input.js';
+import { tileConfig } from './tile.js';
+import { unsortedSegmentSumConfig } from './unsorted_segment_sum.js';
+import { stockKernels, type KernelConfig } from './util.js';
+
+export { conv2DBackpropFilter } from './conv2d_backprop_filter.js';
+export { conv2DBackpropInput } from './conv2d_backprop_input.js';
+export { depthwiseConv2dNativeBackpropFilter } from './depthwise_backprop_filter.js';
+export { depthwiseConv2dNativeBackpropInput } from './depthwise_backprop_input.js';
+export { tile } from './tile.js';
+export { batchMatMul } from './batch_matmul.js';
+export { unsortedSegmentSum } from './unsorted_segment_sum.js';
+
+/** Every kernel config this module registers for the 'wasm' backend. */
+export const wasmKernelConfigs: readonly KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
+  tileConfig,
+  batchMatMulConfig,
+  unsortedSegmentSumConfig,
+];
+
+/** Names of the kernels registered (added or replaced). */
+export const wasmKernelNames: readonly string[] = wasmKernelConfigs.map((k) => k.kernelName);
+
+/**
+ * Registers the configs for 'wasm', keeping the stock kernel of each replaced name so the
+ * replacement can fall back to it. Idempotent. If the wasm backend is already active, setup
+ * functions of the replacements run at once (tfjs only runs them on setBackend).
+ */
+export function registerWasmKernels(): void {
+  for (const config of wasmKernelConfigs) {
+    const current = tf.getKernel(config.kernelName, 'wasm');
+    if (current === config) continue;
+    if (current !== undefined) {
+      if (!stockKernels.has(config.kernelName)) stockKernels.set(config.kernelName, current);
+      tf.unregisterKernel(config.kernelName, 'wasm');
+    }
+    tf.registerKernel(config);
+    if (config.setupFunc && tf.engine().backendName === 'wasm') config.setupFunc(tf.backend());
+  }
+}
+
+/** Restores the stock wasm kernels (for before/after benchmarks). */
+export function unregisterWasmKernels(): void {
+  for (const config of wasmKernelConfigs) {
+    if (tf.getKernel(config.kernelName, 'wasm') !== config) continue;
+    tf.unregisterKernel(config.kernelName, 'wasm');
+    const stock = stockKernels.get(config.kernelName);
+    if (stock === undefined) continue;
+    tf.registerKernel(stock);
+    if (stock.setupFunc && tf.engine().backendName === 'wasm') stock.setupFunc(tf.backend());
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The wasm convolution-gradient kernels against the cpu backend over a table of shapes, strides,
+ * paddings and dilations. Dilated cases compare with the cpu kernel run on the equivalent
+ * zero-inserted ("expanded") filter, since cpu's gradient kernels ignore dilations.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Rng, tf } from '../src/index.js';
+import { compare, dilateFilter, randomValues, report, runKernelOn, setupBackends, undilateFilter } from './helpers.js';
+
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+type ConvCase = { n: number; h: number; w: number; ci: number; co: number; kh: number; kw: number; s: [number, number]; d: number; pad: Pad };
+
+const ex = (t: number, b: number, l: number, r: number): Pad => [[0, 0], [t, b], [l, r], [0, 0]];
+
+/** Conv cases; for the depthwise kernels `co` is the channel multiplier m (output channels ci*m). */
+const CASES: ConvCase[] = [
+  { n: 1, h: 5, w: 5, ci: 1, co: 1, kh: 3, kw: 3, s: [1, 1], d: 1, pad: 'same' },
+  { n: 3, h: 8, w: 8, ci: 3, co: 4, kh: 3, kw: 3, s: [1, 1], d: 1, pad: 'valid' },
+  { n: 3, h: 8, w: 8, ci: 4, co: 2, kh: 3, kw: 3, s: [2, 2], d: 1, pad: 'same' },
+  { n: 1, h: 9, w: 7, ci: 5, co: 3, kh: 3, kw: 3, s: [2, 2], d: 1, pad: 'same' },
+  { n: 3, h: 9, w: 9, ci: 2, co: 6, kh: 3, kw: 3, s: [2, 2], d: 1, pad: 'valid' },
+  { n: 1, h: 8, w: 8, ci: 3, co: 2, kh: 3, kw: 3, s: [2, 2], d: 1, pad: 'valid' },
+  { n: 3, h: 10, w: 10, ci: 3, co: 3, kh: 2, kw: 2, s: [2, 2], d: 1, pad: 'same' },
+  { n: 1, h: 7, w: 6, ci: 2, co: 2, kh: 1, kw: 1, s: [2, 2], d: 1, pad: 'valid' },
+  { n: 3, h: 7, w: 9, ci: 3, co: 2, kh: 3, kw: 2, s: [2, 1], d: 1, pad: 'same' },
+  { n: 1, h: 8, w: 7, ci: 4, co: 3, kh: 5, kw: 3, s: [1, 2], d: 1, pad: 'same' },
+  { n: 3, h: 8, w: 8, ci: 3, co: 2, kh: 3, kw: 3, s: [1, 1], d: 2, pad: 'same' },
+  { n: 1, h: 9, w: 9, ci: 2, co: 3, kh: 3, kw: 3, s: [1, 1], d: 2, pad: 'valid' },
+  { n: 3, h: 8, w: 8, ci: 2, co: 2, kh: 3, kw: 3, s: [1, 1], d: 1, pad: ex(1, 2, 0, 1) },
+  { n: 1, h: 9, w: 8, ci: 3, co: 2, kh: 3, kw: 3, s: [2, 2], d: 1, pad: ex(2, 0, 1, 1) },
+  { n: 3, h: 6, w: 6, ci: 2, co: 2, kh: 3, kw: 3, s: [2, 2], d: 1, pad: ex(3, 3, 4, 0) },
+  { n: 3, h: 8, w: 8, ci: 6, co: 1, kh: 3, kw: 3, s: [2, 2], d: 1, pad: 'same' },
+  { n: 1, h: 9, w: 9, ci: 4, co: 1, kh: 3, kw: 3, s: [1, 1], d: 2, pad: 'same' },
+  { n: 3, h: 16, w: 16, ci: 16, co: 16, kh: 3, kw: 3, s: [1, 1], d: 1, pad: 'same' },
+  { n: 3, h: 16, w: 16, ci: 16, co: 32, kh: 3, kw: 3, s: [2, 2], d: 1, pad: 'same' },
+];
+
+const label = (kind: string, c: ConvCase) =>
+  `${kind} n${c.n} ${c.h}x${c.w} c${c.ci}->${c.co} k${c.kh}x${c.kw} s${c.s.join(',')} d${c.d} ${typeof c.pad === 'string' ? c.pad : JSON.stringify(c.pad.slice(1, 3))}`;
+
+function outShape(c: ConvCase, depthwise: boolean): number[] {
+  const info = tf.backend_util.computeConv2DInfo(
+    [c.n, c.h, c.w, c.ci], [c.kh, c.kw, c.ci, c.co], c.s, c.d, c.pad, undefined, depthwise);
+  return info.outShape;
+}
+
+const results: { name: string; maxAbs: number; rel: number }[] = [];
+
+beforeAll(setupBackends);
+
+describe.each([
+  { kind: 'Conv2D', depthwise: false },
+  { kind: 'DepthwiseConv2dNative', depthwise: true },
+])('$kind gradients on wasm', ({ kind, depthwise }) => {
+  it.each(CASES.map((c) => ({ ...c, name: label('', c) })))('filter gradient$name', async (c) => {
+    const rng = new Rng(c.h * 131 + c.ci * 7 + c.co);
+    const fShape = [c.kh, c.kw, c.ci, c.co];
+    const x = { shape: [c.n, c.h, c.w, c.ci], values: randomValues(rng, [c.n, c.h, c.w, c.ci]) };
+    const dyShape = outShape(c, depthwise);
+    const dy = { shape: dyShape, values: randomValues(rng, dyShape) };
+    const name = `${kind}BackpropFilter`;
+    const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, dilations: [c.d, c.d] };
+    const got = await runKernelOn('wasm', name, { x, dy }, { ...attrs, filterShape: fShape });
+    const expShape = dilateFilter(new Float32Array(fShape.reduce((a, b) => a * b)), fShape, c.d).shape;
+    const ref = await runKernelOn('cpu', name, { x, dy }, { ...attrs, dilations: [1, 1], filterShape: expShape });
+    expect(got.shape).toEqual(fShape);
+    const cmp = compare(got.values, c.d === 1 ? ref.values : undilateFilter(ref.values, expShape, c.d));
+    report(`${name} ${c.name}`, cmp);
+    results.push({ name: `${name} ${c.name}`, ...cmp });
+    expect(cmp.rel).toBeLessThan(1e-4);
+  });
+
+  it.each(CASES.map((c) => ({ ...c, name: label('', c) })))('input gradient$name', async (c) => {
+    const rng = new Rng(c.w * 17 + c.ci * 3 + c.co);
+    const fShape = [c.kh, c.kw, c.ci, c.co];
+    const filter = { shape: fShape, values: randomValues(rng, fShape) };
+    const dyShape = outShape(c, depthwise);
+    const dy = { shape: dyShape, values: randomValues(rng, dyShape) };
+    const name = `${kind}BackpropInput`;
+    const inputShape = [c.n, c.h, c.w, c.ci];
+    const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape };
+    const got = await runKernelOn('wasm', name, { dy, filter }, { ...attrs, dilations: [c.d, c.d] });
+    const ref = await runKernelOn('cpu', name, { dy, filter: dilateFilter(filter.values, fShape, c.d) }, { ...attrs, dilations: [1, 1] });
+    expect(got.shape).toEqual(inputShape);
+    const cmp = compare(got.values, ref.values);
+    report(`${name} ${c.name}`, cmp);
+    results.push({ name: `${name} ${c.name}`, ...cmp });
+    expect(cmp.rel).toBeLessThan(1e-4);
+  });
+});
+
+describe('summary', () => {
+  it('prints the worst case', () => {
+    const worst = results.reduce((a, b) => (b.rel > a.rel ? b : a), { name: 'none', maxAbs: 0, rel: 0 });
+    const maxAbs = Math.max(...results.map((r) => r.maxAbs));
+    console.log(`conv kernel cases: ${results.length}; max abs error ${maxAbs.toExponential(2)}; worst relative ${worst.rel.toExponential(2)} (${worst.name})`);
+    expect(results.length).toBe(CASES.length * 4);
+  });
+});

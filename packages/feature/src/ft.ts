@@ -1,0 +1,97 @@
+/**
+ * FT: J. Kim, S. Park, N. Kwak, "Paraphrasing Complex Network: Network Compression via Factor
+ * Transfer", NeurIPS 2018 (arXiv:1802.04977).
+ *
+ * Two stages. (1) A paraphraser (convolutional autoencoder, 3x3 convs with leaky ReLU 0.1, the
+ * middle width k = 0.5 of the teacher's channels) is trained on the teacher's last-stage feature
+ * with a reconstruction loss (MSE), only its variables optimised. (2) The student learns with a
+ * translator (3 convs with BN and leaky ReLU) on its last-stage feature, whose output, the
+ * student factor F_s, imitates the paraphraser's encoding F_t of the teacher feature:
+ *   loss = gamma * CE + beta * || F_t / ||F_t||_2 - F_s / ||F_s||_2 ||_p,  p = 1,
+ * with vectorised factors. CRD benchmark settings (RepDistiller `factor`): 30 initialisation
+ * epochs of 240 (scaled here to the run), beta = 200, CE weight 1, paraphraser fixed afterwards.
+ */
+import {
+  ConvStack, crossEntropy, defineMethod, flattenRows, matchSpatial, meanSquaredError, moduleSeed, scaleEpochs,
+  stageShapes, unitRows, type FrozenStack,
+} from '@kdbench/core';
+import { tf } from '@kdbench/engine';
+
+/** Mean absolute difference of the per-sample L2-normalised, vectorised factors (p = 1). */
+export function factorLoss(fs: tf.Tensor4D, ft: tf.Tensor4D): tf.Scalar {
+  return tf.tidy(() => {
+    const [s, t] = matchSpatial(fs, ft);
+    return tf.mean(tf.abs(tf.sub(unitRows(flattenRows(s)), unitRows(flattenRows(t))))) as tf.Scalar;
+  });
+}
+
+export const ft = defineMethod({
+  id: 'ft',
+  title: 'Factor transfer (paraphraser and translator)',
+  paper: {
+    authors: 'J. Kim, S. Park, N. Kwak',
+    title: 'Paraphrasing Complex Network: Network Compression via Factor Transfer',
+    venue: 'NeurIPS',
+    year: 2018,
+    url: 'https://arxiv.org/abs/1802.04977',
+  },
+  family: 'feature',
+  knowledge: 'feature',
+  scheme: 'offline',
+  teacher: 'required',
+  defaults: { gamma: 1, beta: 200, k: 0.5, initEpochs: 30 },
+  hyperDocs: {
+    gamma: 'weight of the cross-entropy with labels',
+    beta: 'weight of the factor-transfer (L1) loss',
+    k: 'paraphrase rate: factor channels = k * teacher channels',
+    initEpochs: 'paraphraser training epochs in a 240-epoch schedule (scaled: initEpochs * epochs / 240, at least 1)',
+  },
+  deviations:
+    'The L1 distance is averaged over factor elements (the reduction of the CRD benchmark code) rather than summed, so that beta = 200 keeps its scale; the factor itself is the paper\'s (the whole normalised encoder output), whereas RepDistiller\'s code normalises the channel mean of squared factors. The paraphraser\'s decoder uses 3x3 convolutions, equivalent in function class to the reference\'s stride-1 3x3 transposed convolutions.',
+  create: ({ hp, studentShapes, teacherShapes, rng, epochs }) => {
+    if (!teacherShapes) throw new Error('ft needs a teacher');
+    const sShapes = stageShapes(studentShapes);
+    const tShapes = stageShapes(teacherShapes);
+    const s = sShapes[sShapes.length - 1]!;
+    const t = tShapes[tShapes.length - 1]!;
+    const factor = Math.max(1, Math.floor(t.channels * hp.k));
+    const tSize = { h: t.height, w: t.width };
+    const leaky = (out: number, bn = false) => ({ out, kernel: 3, bn, act: 'leaky' as const });
+    const encoder = new ConvStack(t.channels, tSize, [leaky(t.channels), leaky(factor), leaky(factor)], moduleSeed(rng, 'ft.encoder'));
+    const decoder = new ConvStack(factor, tSize, [leaky(factor), leaky(t.channels), leaky(t.channels)], moduleSeed(rng, 'ft.decoder'));
+    const translator = new ConvStack(
+      s.channels, { h: s.height, w: s.width }, [leaky(s.channels, true), leaky(factor, true), leaky(factor, true)],
+      moduleSeed(rng, 'ft.translator'),
+    );
+    // The paraphraser is trained in the first stage only; the main stage reads a frozen copy, so
+    // no gradient (and no weight decay) reaches it although it is declared as a module.
+    let frozen: FrozenStack | null = null;
+    return {
+      modules: { translator, encoder, decoder },
+      stages: [
+        {
+          name: 'ft-paraphraser',
+          epochs: scaleEpochs(hp.initEpochs, epochs),
+          variables: () => [...encoder.trainableVariables(), ...decoder.trainableVariables()],
+          losses: (io) => {
+            const ft = io.teacher!.features.at(-1)!.post;
+            return { reconstruction: meanSquaredError(decoder.apply(encoder.apply(ft)), ft) };
+          },
+        },
+      ],
+      losses: (io) => {
+        frozen ??= encoder.snapshot();
+        const fs = io.student.features.at(-1)!.post;
+        const ft = io.teacher!.features.at(-1)!.post;
+        return {
+          ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma),
+          ft: tf.mul(factorLoss(translator.apply(fs), frozen.apply(ft)), hp.beta),
+        };
+      },
+      dispose: () => {
+        frozen?.dispose();
+        for (const m of [encoder, decoder, translator]) m.dispose();
+      },
+    };
+  },
+});

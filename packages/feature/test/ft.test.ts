@@ -1,0 +1,81 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf } from '@kdbench/engine';
+import { ft, factorLoss } from '../src/ft.js';
+import { ctxFor, fwd, leakOf, rand, runOnRealModels, stepIO, value } from './helpers.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const feats = () => ({
+  s: [rand([2, 4, 4, 1], 1), rand([2, 4, 4, 2], 2), rand([2, 2, 2, 3], 3)] as tf.Tensor4D[],
+  t: [rand([2, 4, 4, 1], 4), rand([2, 2, 2, 3], 5), rand([2, 2, 2, 4], 6)] as tf.Tensor4D[],
+});
+
+describe('ft (Kim 2018)', () => {
+  it('factor loss: mean |F_s/||F_s|| - F_t/||F_t|||, by a loop; zero for proportional factors', () => {
+    const a = rand([2, 2, 2, 3], 7) as tf.Tensor4D;
+    const b = rand([2, 2, 2, 3], 8) as tf.Tensor4D;
+    const av = Array.from(a.dataSync());
+    const bv = Array.from(b.dataSync());
+    let sum = 0;
+    for (let i = 0; i < 2; i++) {
+      const x = av.slice(i * 12, (i + 1) * 12);
+      const y = bv.slice(i * 12, (i + 1) * 12);
+      const nx = Math.hypot(...x);
+      const ny = Math.hypot(...y);
+      x.forEach((xi, j) => (sum += Math.abs(xi / nx - y[j]! / ny)));
+    }
+    expect(value(factorLoss(a, b))).toBeCloseTo(sum / 24, 6);
+    expect(value(factorLoss(a, tf.mul(a, 2.5) as tf.Tensor4D))).toBeCloseTo(0, 6);
+  });
+
+  it('has a paraphraser stage of 30/240 of the run that optimises only the paraphraser', () => {
+    const { s, t } = feats();
+    const inst = ft.create(ctxFor(ft, s, t, {}, 24));
+    expect(inst.stages).toHaveLength(1);
+    const stage = inst.stages![0]!;
+    expect(stage.epochs).toBe(3);
+    const para = [...inst.modules!.encoder!.trainableVariables(), ...inst.modules!.decoder!.trainableVariables()];
+    expect(stage.variables()).toEqual(para);
+    const terms = stage.losses(stepIO(fwd(s), fwd(t)));
+    expect(Object.keys(terms)).toEqual(['reconstruction']);
+    const { grads } = tf.variableGrads(() => stage.losses(stepIO(fwd(s), fwd(t))).reconstruction!, para);
+    expect(Object.keys(grads)).toHaveLength(para.length);
+    tf.dispose(Object.values(grads));
+    expect(ft.create(ctxFor(ft, s, t, {}, 2)).stages![0]!.epochs).toBe(1);
+    inst.dispose?.();
+  });
+
+  it('main stage: gradients reach the translator and the student feature, never the paraphraser; no leaks', () => {
+    const { s, t } = feats();
+    const inst = ft.create(ctxFor(ft, s, t));
+    const { translator, encoder } = inst.modules!;
+    const vars = [...translator!.trainableVariables(), ...encoder!.trainableVariables()];
+    const before = Array.from(encoder!.trainableVariables()[0]!.dataSync());
+    const { grads } = tf.variableGrads(() => inst.losses(stepIO(fwd(s), fwd(t))).ft!, vars);
+    const names = new Set(Object.keys(grads));
+    expect(translator!.trainableVariables().every((v) => names.has(v.name))).toBe(true);
+    expect(encoder!.trainableVariables().some((v) => names.has(v.name))).toBe(false);
+    tf.dispose(Object.values(grads));
+    const gs = tf.grad((f: tf.Tensor) => inst.losses(stepIO(fwd([s[0]!, s[1]!, f as tf.Tensor4D]), fwd(t))).ft!)(s[2]!);
+    expect(Array.from(gs.dataSync()).some((v) => v !== 0)).toBe(true);
+    gs.dispose();
+    expect(Array.from(encoder!.trainableVariables()[0]!.dataSync())).toEqual(before);
+    expect(leakOf(() => inst.losses(stepIO(fwd(s), fwd(t))))).toBe(0);
+    inst.dispose?.();
+  });
+
+  it('has the CRD defaults and complete metadata', () => {
+    expect(ft.defaults).toEqual({ gamma: 1, beta: 200, k: 0.5, initEpochs: 30 });
+    expect(ft.paper?.url).toContain('1802.04977');
+    expect([ft.family, ft.knowledge, ft.scheme, ft.teacher]).toEqual(['feature', 'feature', 'offline', 'required']);
+    expect(Object.keys(ft.hyperDocs).sort()).toEqual(Object.keys(ft.defaults).sort());
+  });
+
+  it('runs on real resnet8 / resnet8x4 features', () => {
+    const out = runOnRealModels(ft);
+    expect(Object.keys(out).sort()).toEqual(['ce', 'ft', 'ft-paraphraser/reconstruction']);
+    for (const v of Object.values(out)) expect(Number.isFinite(v)).toBe(true);
+  });
+});

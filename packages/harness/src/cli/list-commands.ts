@@ -1,0 +1,97 @@
+/** `kdbench methods`, `kdbench models`, `kdbench teachers`: what kdbench can run and has stored. */
+import { join } from 'node:path';
+import { ConfigError, TeacherStore } from '@kdbench/core';
+import { RunProgress } from '../progress.js';
+import { trainTeacherOnly } from '../run.js';
+import { parseProtocolOverrides } from './run-command.js';
+import { createModel, listModels } from '@kdbench/models';
+import { registry } from '../registry.js';
+import { COMMON_HELP, COMMON_OPTIONS, dataDir, int, parse, resultsDir } from './args.js';
+import { formatTable } from './table.js';
+
+export const METHODS_HELP = `Usage: kdbench methods [--json]
+
+Lists registered methods: id, family, knowledge type, scheme, paper, default hyperparameters.`;
+
+export function methodsCommand(argv: string[]): number {
+  const { values: o } = parse(argv, { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } }, METHODS_HELP);
+  if (o.help) return (console.log(METHODS_HELP), 0);
+  const defs = registry.list();
+  if (o.json) {
+    console.log(JSON.stringify(defs.map(({ create: _c, ...meta }) => meta), null, 2));
+    return 0;
+  }
+  console.log(formatTable(
+    ['id', 'family', 'knowledge', 'scheme', 'teacher', 'paper', 'defaults'],
+    defs.map((d) => [d.id, d.family, d.knowledge, d.scheme, d.teacher,
+      d.paper ? `${d.paper.authors.split(',')[0]} ${d.paper.year}` : '-',
+      Object.entries(d.defaults).map(([k, v]) => `${k}=${v}`).join(' ') || '-']),
+  ));
+  return 0;
+}
+
+export const MODELS_HELP = `Usage: kdbench models [--classes N] [--width F]
+
+Lists the model zoo with trainable parameters and multiply-accumulates per 32x32 image
+(for N classes, default 100, at width factor F, default 1), beside the published counts.`;
+
+export function modelsCommand(argv: string[]): number {
+  const { values: o } = parse(argv, { help: { type: 'boolean', short: 'h' }, classes: { type: 'string' }, width: { type: 'string' } }, MODELS_HELP);
+  if (o.help) return (console.log(MODELS_HELP), 0);
+  const numClasses = Number(o.classes ?? 100);
+  const widthFactor = Number(o.width ?? 1);
+  const rows = listModels().map((spec) => {
+    const m = createModel(spec.id, { numClasses, seed: 0, widthFactor });
+    const row = [spec.id, spec.family, Number((m.paramCount() / 1e6).toFixed(3)), Number((m.flops() / 1e6).toFixed(1)),
+      spec.publishedParams ? Number((spec.publishedParams.count / 1e6).toFixed(2)) : '-', spec.description];
+    m.dispose();
+    return row;
+  });
+  console.log(formatTable(['id', 'family', 'params (M)', 'MMACs/img', 'published (M)', 'description'], rows));
+  return 0;
+}
+
+export const TEACHERS_HELP = `Usage: kdbench teachers [--results DIR]
+       kdbench teachers train --dataset ID --arch ID [--protocol ID] [--teacher-seed N] [--set k=v,...]
+
+Lists the teachers in the teacher store (<results>/teachers): architecture, dataset, protocol,
+seed, accuracy and content hash. 'train' trains one (vanilla) into the store if it is missing;
+kdbench run does the same on demand.
+${COMMON_HELP}`;
+
+export async function teachersCommand(argv: string[]): Promise<number> {
+  if (argv[0] === 'train') return trainTeacherCommand(argv.slice(1));
+  const { values: o } = parse(argv, { help: COMMON_OPTIONS.help, results: COMMON_OPTIONS.results }, TEACHERS_HELP);
+  if (o.help) return (console.log(TEACHERS_HELP), 0);
+  const store = new TeacherStore(join(resultsDir(o), 'teachers'));
+  const entries = store.list();
+  if (entries.length === 0) {
+    console.log(`no teachers in ${store.dir} (kdbench run trains them on demand)`);
+    return 0;
+  }
+  console.log(formatTable(
+    ['arch', 'dataset', 'protocol', 'seed', 'epochs', 'last top1', 'best top1', 'sha256', 'trained'],
+    entries.map((e) => [e.spec.arch, e.spec.dataset, e.spec.protocol, e.spec.seed, e.spec.epochs,
+      Number(e.last.top1.toFixed(2)), Number(e.best.top1.toFixed(2)), e.sha256.slice(0, 12), e.trainedAt.slice(0, 16)]),
+  ));
+  return 0;
+}
+
+async function trainTeacherCommand(argv: string[]): Promise<number> {
+  const options = {
+    ...COMMON_OPTIONS, dataset: { type: 'string' }, arch: { type: 'string' }, protocol: { type: 'string', default: 'quick' },
+    'teacher-seed': { type: 'string' }, set: { type: 'string' },
+  } as const;
+  const { values: o } = parse(argv, options, TEACHERS_HELP);
+  if (o.help) return (console.log(TEACHERS_HELP), 0);
+  if (!o.dataset || !o.arch) throw new ConfigError(`--dataset and --arch are required\n\n${TEACHERS_HELP}`);
+  const progress = new RunProgress(`teacher ${o.arch}`);
+  const entry = await trainTeacherOnly({
+    dataset: o.dataset, method: 'kd', student: o.arch, teacher: o.arch, protocol: o.protocol!,
+    seed: 0, teacherSeed: int('teacher-seed', o['teacher-seed'], 0), protocolOverrides: parseProtocolOverrides(o.protocol!, o.set),
+    dataDir: dataDir(o), resultsDir: resultsDir(o), backend: o.backend, onEvent: (_s, e) => progress.onEvent(e),
+  });
+  console.log(`teacher ${entry.spec.arch} ${entry.spec.dataset} ${entry.spec.protocol}: last top1 ${entry.last.top1.toFixed(2)}, sha256 ${entry.sha256}`);
+  console.log(`stored in ${join(resultsDir(o), 'teachers', entry.name)}`);
+  return 0;
+}

@@ -1,0 +1,53 @@
+/** kdbench's command-line entry: dispatches sub-commands and turns known errors into one clear line. */
+import { ConfigError, UnknownMethodError } from '@kdbench/core';
+import { dataCommand } from './data-command.js';
+import { methodsCommand, modelsCommand, teachersCommand } from './list-commands.js';
+import { runCommand } from './run-command.js';
+
+export const MAIN_HELP = `kdbench: knowledge-distillation benchmark on CIFAR (TensorFlow.js)
+
+Usage: kdbench <command> [options]     (kdbench <command> --help for each)
+
+Commands:
+  run        train one student with one method; append the result to results.arrow
+  methods    list registered methods
+  models     list the model zoo with parameter and MAC counts
+  teachers   list stored teachers
+  data       fetch CIFAR-10/100 (kdbench data fetch cifar10)
+
+Example (quick CPU protocol on local data):
+  npx kdbench run --dataset cifar10 --teacher resnet20 --student resnet8 --method kd --data-dir ../shared/datasets`;
+
+const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
+  run: runCommand,
+  methods: methodsCommand,
+  models: modelsCommand,
+  teachers: teachersCommand,
+  data: dataCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(MAIN_HELP);
+    return name ? 0 : 1;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`kdbench: unknown command '${name}'. Commands: ${Object.keys(COMMANDS).join(', ')}`);
+    return 2;
+  }
+  try {
+    return await command(rest);
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof UnknownMethodError || isDataError(e)) {
+      console.error(`kdbench ${name}: ${(e as Error).message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+function isDataError(e: unknown): boolean {
+  return e instanceof Error && (e.name === 'DataError' || e.constructor.name === 'DataError' || e.constructor.name === 'TensorFileError');
+}

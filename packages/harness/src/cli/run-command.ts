@@ -1,0 +1,86 @@
+/** `kdbench run`: one training run (teacher trained on demand), appended to the results file. */
+import { ConfigError, getProtocol, parseHyperList, type Protocol } from '@kdbench/core';
+import { RunProgress } from '../progress.js';
+import { runOne, resultsFile } from '../run.js';
+import { COMMON_HELP, COMMON_OPTIONS, dataDir, int, parse, resultsDir } from './args.js';
+import { formatTable } from './table.js';
+
+export const RUN_HELP = `Usage: kdbench run --dataset cifar10 --student resnet8 [--teacher resnet20] --method kd [options]
+
+Trains one student with one method and appends one row to <results>/results.arrow.
+The teacher is taken from the teacher store, or trained once (vanilla) and stored.
+A run already in the results is skipped; an interrupted run resumes from its checkpoint.
+
+Options:
+  --dataset ID      cifar10 | cifar100
+  --method ID       a registered method (kdbench methods)
+  --student ID      a zoo model (kdbench models)
+  --teacher ID      teacher model, for methods that need one
+  --protocol ID     smoke | quick | paper (default quick)
+  --seed N          student seed (default 1)
+  --teacher-seed N  teacher seed (default 0: one teacher shared by all student seeds)
+  --hp k=v,...      method hyperparameters (e.g. T=4,alpha=0.9)
+  --set k=v,...     protocol overrides (e.g. epochs=2,trainPerClass=50); recorded in the result
+${COMMON_HELP}`;
+
+const OPTIONS = {
+  ...COMMON_OPTIONS,
+  dataset: { type: 'string' },
+  method: { type: 'string' },
+  student: { type: 'string' },
+  teacher: { type: 'string' },
+  protocol: { type: 'string', default: 'quick' },
+  seed: { type: 'string' },
+  'teacher-seed': { type: 'string' },
+  hp: { type: 'string' },
+  set: { type: 'string' },
+} as const;
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values: o } = parse(argv, OPTIONS, RUN_HELP);
+  if (o.help) {
+    console.log(RUN_HELP);
+    return 0;
+  }
+  for (const k of ['dataset', 'method', 'student'] as const) {
+    if (!o[k]) throw new ConfigError(`--${k} is required\n\n${RUN_HELP}`);
+  }
+  const protocolOverrides = parseProtocolOverrides(o.protocol!, o.set);
+  const progress = new Map<string, RunProgress>();
+  const { row, skipped } = await runOne({
+    dataset: o.dataset!, method: o.method!, student: o.student!, teacher: o.teacher, protocol: o.protocol!,
+    seed: int('seed', o.seed, 1), teacherSeed: int('teacher-seed', o['teacher-seed'], 0),
+    hp: parseHyperList(o.hp), protocolOverrides, dataDir: dataDir(o), resultsDir: resultsDir(o), backend: o.backend,
+    onEvent: (scope, e) => {
+      if (!progress.has(scope)) progress.set(scope, new RunProgress(scope));
+      progress.get(scope)!.onEvent(e);
+    },
+  });
+  console.log(formatTable(
+    ['method', 'teacher', 'student', 'dataset', 'split', 'protocol', 'seed', 'best top1', 'last top1', 'img/s', 'backend'],
+    [[row.method, row.teacher || '-', row.student, row.dataset, row.split, row.protocol, row.seed,
+      Number(row.best_top1.toFixed(2)), Number(row.last_top1.toFixed(2)), Number(row.images_per_second.toFixed(1)), row.backend]],
+  ));
+  console.log(`${skipped ? 'already recorded in' : 'appended to'} ${resultsFile(resultsDir(o))} (run ${row.run_id})`);
+  return 0;
+}
+
+/** Parses --set into protocol overrides, checking names and numeric values. */
+export function parseProtocolOverrides(protocolId: string, text: string | undefined): Partial<Protocol> {
+  getProtocol(protocolId); // validates the id
+  const out: Record<string, number | boolean> = {};
+  const allowed = ['epochs', 'teacherEpochs', 'batchSize', 'lr', 'lrLightStudents', 'momentum', 'weightDecay',
+    'trainPerClass', 'evalPerClass', 'holdoutPerClass', 'widthFactor', 'augment'];
+  for (const [k, raw] of Object.entries(parseHyperList(text))) {
+    if (!allowed.includes(k)) throw new ConfigError(`--set: unknown protocol setting '${k}' (settings: ${allowed.join(', ')})`);
+    if (k === 'augment') {
+      if (raw !== 'true' && raw !== 'false') throw new ConfigError(`--set: augment must be true or false, got '${raw}'`);
+      out[k] = raw === 'true';
+      continue;
+    }
+    const v = Number(raw);
+    if (!Number.isFinite(v) || v <= 0) throw new ConfigError(`--set: ${k} must be a positive number, got '${raw}'`);
+    out[k] = v;
+  }
+  return out as Partial<Protocol>;
+}

@@ -1,0 +1,202 @@
+/**
+ * One run, end to end: validate the request, pick the backend, load data and splits, get the
+ * teacher from the store (training it once if missing), build student and method, train with
+ * checkpoints, and append one row to the results file. A run already in the results is skipped;
+ * an interrupted one resumes from its checkpoint.
+ */
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  ConfigError, TeacherStore, evaluate, methodContext, getProtocol, protocolForDataset, resolveHyper, studentLearningRate, train,
+  vanilla, withOverrides, type MethodDefinition, type Protocol, type TeacherEntry, type TeacherSpec, type TrainEvent,
+} from '@kdbench/core';
+import { loadCifar, makeRunSplits, type CifarData, type DatasetId, type RunSplits } from '@kdbench/data';
+import { Rng, initEngine, sha256Hex, writeFileAtomic, type EngineInfo } from '@kdbench/engine';
+import { createModel, listModels, type Model } from '@kdbench/models';
+import { registry } from './registry.js';
+import { appendResults, readResults } from './results/arrow-store.js';
+import type { ResultRow } from './results/schema.js';
+import { gitCommit } from './git.js';
+
+export const DATASETS: readonly DatasetId[] = ['cifar10', 'cifar100'];
+
+export interface RunRequest {
+  dataset: string;
+  method: string;
+  student: string;
+  teacher?: string;
+  protocol: string;
+  seed: number;
+  /** Seed of the teacher (one teacher per architecture is shared by all student seeds). */
+  teacherSeed?: number;
+  hp?: Record<string, string>;
+  protocolOverrides?: Partial<Protocol>;
+  dataDir: string;
+  resultsDir: string;
+  teachersDir?: string;
+  backend?: string;
+  onEvent?: (scope: string, e: TrainEvent) => void;
+  log?: (line: string) => void;
+}
+
+export interface RunOutcome {
+  row: ResultRow;
+  skipped: boolean;
+}
+
+interface Validated {
+  def: MethodDefinition;
+  hp: Record<string, string | number | boolean>;
+  dataset: DatasetId;
+  protocol: Protocol;
+}
+
+/** Checks a request without touching data or the engine; throws ConfigError with the problem. */
+export function validateRequest(req: RunRequest): Validated {
+  const def = registry.get(req.method);
+  if (!DATASETS.includes(req.dataset as DatasetId)) {
+    throw new ConfigError(`unknown dataset '${req.dataset}'. Known datasets: ${DATASETS.join(', ')}`);
+  }
+  const models = listModels().map((m) => m.id);
+  const check = (role: string, id: string | undefined) => {
+    if (id !== undefined && !models.includes(id)) throw new ConfigError(`unknown ${role} model '${id}'. Known models: ${models.join(', ')}`);
+  };
+  check('student', req.student);
+  check('teacher', req.teacher);
+  if (def.teacher === 'required' && !req.teacher) throw new ConfigError(`method '${def.id}' needs a teacher: pass --teacher`);
+  if (!Number.isInteger(req.seed) || req.seed < 0) throw new ConfigError(`seed must be a non-negative integer, got ${req.seed}`);
+  const dataset = req.dataset as DatasetId;
+  const protocol = protocolForDataset(withOverrides(getProtocol(req.protocol), req.protocolOverrides ?? {}), dataset);
+  if (!(protocol.epochs >= 1) || !Number.isInteger(protocol.epochs)) throw new ConfigError(`epochs must be a positive integer, got ${protocol.epochs}`);
+  if (!(protocol.widthFactor > 0)) throw new ConfigError(`widthFactor must be > 0, got ${protocol.widthFactor}`);
+  if (!(protocol.batchSize >= 1)) throw new ConfigError(`batchSize must be >= 1, got ${protocol.batchSize}`);
+  return { def, hp: resolveHyper(def, req.hp ?? {}), dataset, protocol };
+}
+
+export function runId(req: RunRequest, v: Validated): string {
+  const teacher = v.def.teacher === 'required' ? req.teacher : undefined;
+  const key = {
+    method: v.def.id, hp: v.hp, dataset: v.dataset, student: req.student, teacher: teacher ?? null,
+    teacherSeed: teacher ? (req.teacherSeed ?? 0) : null, protocol: v.protocol, seed: req.seed,
+  };
+  return sha256Hex(JSON.stringify(key)).slice(0, 16);
+}
+
+export function resultsFile(resultsDir: string): string {
+  return join(resultsDir, 'results.arrow');
+}
+
+export async function runOne(req: RunRequest): Promise<RunOutcome> {
+  const log = req.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const v = validateRequest(req);
+  const id = runId(req, v);
+  const file = resultsFile(req.resultsDir);
+  const done = readResults(file).find((r) => r.run_id === id);
+  if (done) {
+    log(`run ${id} (${v.def.id} ${req.teacher ?? ''}->${req.student} seed ${req.seed}) is already in ${file}: skipped`);
+    return { row: done, skipped: true };
+  }
+
+  const { engine, data, splits, store } = await prepareData(req, v, log);
+  let teacherEntry: TeacherEntry | undefined;
+  let teacher: Model | undefined;
+  if (v.def.teacher === 'required') {
+    teacherEntry = await ensureTeacher(store, req, v, data, splits, engine, log);
+    teacher = await store.load(teacherEntry);
+  }
+
+  const student = createModel(req.student, { numClasses: data.numClasses, seed: req.seed, widthFactor: v.protocol.widthFactor });
+  const instance = v.def.create(methodContext({
+    hp: v.hp, numClasses: data.numClasses, student, teacher, train: splits.train, epochs: v.protocol.epochs,
+    batchSize: v.protocol.batchSize, rng: new Rng(req.seed).fork(`method:${v.def.id}`),
+  }));
+  const runDir = join(req.resultsDir, 'runs', id);
+  mkdirSync(runDir, { recursive: true });
+  const scope = `${v.def.id} ${req.teacher ? `${req.teacher}->` : ''}${req.student} s${req.seed}`;
+  const result = train({
+    dataset: v.dataset, splits, protocol: v.protocol, lr: studentLearningRate(v.protocol, req.student), seed: req.seed,
+    student, teacher, method: instance, checkpointFile: join(runDir, 'checkpoint.kdbt'),
+    onEvent: (e) => req.onEvent?.(scope, e),
+  });
+  const extra = instance.extraAccuracies?.((m) => evaluate(m, splits.evaluation, v.dataset)) ?? {};
+
+  const row: ResultRow = {
+    run_id: id, method: v.def.id, family: v.def.family, knowledge: v.def.knowledge, scheme: v.def.scheme,
+    dataset: v.dataset, split: splits.evalSplit, split_description: splits.description,
+    teacher: req.teacher && teacher ? req.teacher : '', student: req.student, protocol: v.protocol.id,
+    protocol_label: v.protocol.label, seed: req.seed, epochs: v.protocol.epochs,
+    best_top1: result.best.top1, best_top5: result.best.top5, best_epoch: result.best.epoch,
+    last_top1: result.last.top1, last_top5: result.last.top5,
+    wall_seconds: result.wallSeconds, train_seconds: result.trainSeconds, images_per_second: result.imagesPerSecond,
+    backend: engine.backend, backend_reason: engine.reason,
+    teacher_hash: teacherEntry?.sha256 ?? '', teacher_top1: teacherEntry?.last.top1 ?? null,
+    student_params: student.paramCount(), student_flops: student.flops(),
+    git_commit: gitCommit(), date: new Date().toISOString(),
+    hyperparameters: JSON.stringify(v.hp),
+    details: JSON.stringify({ protocol: v.protocol, teacherSeed: teacher ? (req.teacherSeed ?? 0) : null, history: result.history, extra, resumedFromEpoch: result.resumedFromEpoch ?? null, dataFiles: data.files }),
+  };
+  writeFileAtomic(join(runDir, 'run.json'), JSON.stringify(row, null, 2));
+  appendResults(file, [row]);
+  rmSync(join(runDir, 'checkpoint.kdbt'), { force: true });
+  instance.dispose?.();
+  student.dispose();
+  teacher?.dispose();
+  return { row, skipped: false };
+}
+
+async function prepareData(req: RunRequest, v: Validated, log: (l: string) => void) {
+  const engine = await initEngine({ backend: (req.backend ?? 'auto') as never });
+  log(`backend: ${engine.backend} (${engine.reason})`);
+  const data = await loadCifar(v.dataset, { dataDir: req.dataDir });
+  const splits = makeRunSplits(data, {
+    seed: 0, // every run of a dataset and protocol sees the same subset and evaluation split
+    trainPerClass: v.protocol.trainPerClass,
+    evalPerClass: v.protocol.evalPerClass,
+    holdoutPerClass: v.protocol.holdoutPerClass,
+  });
+  log(`data: ${v.dataset} train ${splits.train.n}, evaluation ${splits.description} | protocol ${v.protocol.label}`);
+  const store = new TeacherStore(req.teachersDir ?? join(req.resultsDir, 'teachers'));
+  return { engine, data, splits, store };
+}
+
+/** Trains (or finds) the teacher `req.teacher` for a dataset and protocol without running a student. */
+export async function trainTeacherOnly(req: RunRequest): Promise<TeacherEntry> {
+  const log = req.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const v = validateRequest({ ...req, method: 'kd', student: req.teacher ?? '' });
+  const { engine, data, splits, store } = await prepareData(req, v, log);
+  return ensureTeacher(store, req, v, data, splits, engine, log);
+}
+
+/** Returns the stored teacher for this request, training it with the vanilla method if missing. */
+export async function ensureTeacher(
+  store: TeacherStore, req: RunRequest, v: Validated, data: CifarData, splits: RunSplits, engine: EngineInfo,
+  log: (l: string) => void,
+): Promise<TeacherEntry> {
+  const spec: TeacherSpec = {
+    arch: req.teacher!, dataset: v.dataset, numClasses: data.numClasses, protocol: v.protocol.id,
+    widthFactor: v.protocol.widthFactor, epochs: v.protocol.teacherEpochs, seed: req.teacherSeed ?? 0,
+    split: splits.description, trainSize: splits.train.n,
+  };
+  const found = store.find(spec);
+  if (found) return found;
+  log(`teacher ${spec.arch} (${spec.dataset}, ${spec.protocol}, seed ${spec.seed}) is not in the store: training it (${spec.epochs} epochs)`);
+  const model = createModel(spec.arch, { numClasses: spec.numClasses, seed: spec.seed, widthFactor: spec.widthFactor });
+  const instance = vanilla.create(methodContext({
+    hp: {}, numClasses: spec.numClasses, student: model, train: splits.train, epochs: spec.epochs,
+    batchSize: v.protocol.batchSize, rng: new Rng(spec.seed),
+  }));
+  const ckptDir = join(store.dir, 'checkpoints');
+  mkdirSync(ckptDir, { recursive: true });
+  const ckpt = join(ckptDir, `${spec.arch}-${spec.dataset}-${spec.protocol}-s${spec.seed}.kdbt`);
+  const result = train({
+    dataset: v.dataset, splits, protocol: { ...v.protocol, epochs: spec.epochs }, lr: studentLearningRate(v.protocol, spec.arch),
+    seed: spec.seed, student: model, method: instance, checkpointFile: ckpt,
+    onEvent: (e) => req.onEvent?.(`teacher ${spec.arch} s${spec.seed}`, e),
+  });
+  const entry = await store.save(spec, model, { best: result.best, last: result.last, backend: engine.backend, wallSeconds: result.wallSeconds });
+  if (existsSync(ckpt)) rmSync(ckpt);
+  model.dispose();
+  log(`teacher ${spec.arch}: top1 ${result.last.top1.toFixed(2)} (best ${result.best.top1.toFixed(2)}), stored as ${entry.sha256.slice(0, 12)}`);
+  return entry;
+}
+

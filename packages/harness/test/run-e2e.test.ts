@@ -1,0 +1,71 @@
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readResults } from '../src/results/arrow-store.js';
+import { runOne, resultsFile, type RunRequest } from '../src/run.js';
+import { dataDir } from './paths.js';
+
+const quiet = () => {};
+
+function request(resultsDir: string, patch: Partial<RunRequest> = {}): RunRequest {
+  return {
+    dataset: 'cifar10', method: 'kd', teacher: 'resnet8', student: 'resnet8', protocol: 'smoke', seed: 3,
+    dataDir, resultsDir, backend: 'wasm', log: quiet, ...patch,
+  };
+}
+
+describe('kdbench run, end to end on real CIFAR-10 (smoke protocol, wasm)', () => {
+  it('trains the teacher once, runs the student, appends one row, and skips a repeated run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kdb-run-'));
+    const first = await runOne(request(dir));
+    expect(first.skipped).toBe(false);
+    const row = first.row;
+    expect(row).toMatchObject({ method: 'kd', family: 'response', dataset: 'cifar10', split: 'test', protocol: 'smoke', seed: 3, backend: 'wasm' });
+    expect(row.teacher_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(row.backend_reason).toMatch(/WebAssembly|wasm/i);
+    expect(row.best_top1).toBeGreaterThanOrEqual(0);
+    expect(row.best_top1).toBeLessThanOrEqual(100);
+    expect(JSON.parse(row.hyperparameters)).toEqual({ T: 4, gamma: 0.1, alpha: 0.9 });
+    expect(readResults(resultsFile(dir))).toHaveLength(1);
+    expect(readdirSync(join(dir, 'teachers')).filter((d) => d.startsWith('resnet8-cifar10-smoke'))).toHaveLength(1);
+    expect(existsSync(join(dir, 'runs', row.run_id, 'checkpoint.kdbt'))).toBe(false);
+
+    const again = await runOne(request(dir));
+    expect(again.skipped).toBe(true);
+    expect(again.row.run_id).toBe(row.run_id);
+    expect(readResults(resultsFile(dir))).toHaveLength(1);
+
+    // another student seed reuses the stored teacher (same hash) and adds a row
+    const other = await runOne(request(dir, { seed: 4 }));
+    expect(other.row.teacher_hash).toBe(row.teacher_hash);
+    expect(readResults(resultsFile(dir))).toHaveLength(2);
+  });
+
+  it('an interrupted run resumes from its checkpoint and ends exactly like an uninterrupted one', async () => {
+    const overrides = { epochs: 2 };
+    const straight = await runOne(request(mkdtempSync(join(tmpdir(), 'kdb-a-')), { method: 'vanilla', teacher: undefined, protocolOverrides: overrides }));
+
+    const dir = mkdtempSync(join(tmpdir(), 'kdb-b-'));
+    let epochs = 0;
+    const interrupted = runOne(request(dir, {
+      method: 'vanilla', teacher: undefined, protocolOverrides: overrides,
+      onEvent: (_scope, e) => {
+        if (e.type === 'epoch' && ++epochs === 1) throw new Error('killed after epoch 1');
+      },
+    }));
+    await expect(interrupted).rejects.toThrow(/killed after epoch 1/);
+    expect(readResults(resultsFile(dir))).toHaveLength(0);
+    const runDirs = readdirSync(join(dir, 'runs'));
+    expect(existsSync(join(dir, 'runs', runDirs[0]!, 'checkpoint.kdbt'))).toBe(true);
+
+    const resumed = await runOne(request(dir, { method: 'vanilla', teacher: undefined, protocolOverrides: overrides }));
+    expect(JSON.parse(resumed.row.details).resumedFromEpoch).toBe(1);
+    expect(resumed.row.run_id).toBe(straight.row.run_id);
+    // same seed, same backend: identical losses and accuracies, whether interrupted or not
+    const h1 = JSON.parse(straight.row.details).history;
+    const h2 = JSON.parse(resumed.row.details).history;
+    expect(h2.map((r: { losses: unknown; eval: unknown }) => [r.losses, r.eval])).toEqual(h1.map((r: { losses: unknown; eval: unknown }) => [r.losses, r.eval]));
+    expect(resumed.row.last_top1).toBe(straight.row.last_top1);
+  });
+});

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '@kdbench/core';
+import { validateRequest, type RunRequest } from '../src/run.js';
+import { parseProtocolOverrides } from '../src/cli/run-command.js';
+import { main } from '../src/cli/main.js';
+
+const base: RunRequest = {
+  dataset: 'cifar10', method: 'kd', student: 'resnet8', teacher: 'resnet20', protocol: 'smoke', seed: 1,
+  dataDir: '/nonexistent', resultsDir: '/nonexistent',
+};
+
+describe('run request validation', () => {
+  it('accepts a good request and resolves hyperparameters', () => {
+    expect(validateRequest({ ...base, hp: { T: '2' } }).hp).toEqual({ T: 2, gamma: 0.1, alpha: 0.9 });
+  });
+
+  it.each([
+    [{ method: 'fitnet2' }, /unknown method 'fitnet2'/],
+    [{ student: 'resnet9' }, /unknown student model 'resnet9'.*resnet8/],
+    [{ teacher: 'bigmodel' }, /unknown teacher model 'bigmodel'/],
+    [{ dataset: 'mnist' }, /unknown dataset 'mnist'.*cifar10, cifar100/],
+    [{ protocol: 'fast' }, /unknown protocol 'fast'/],
+    [{ seed: -1 }, /seed must be a non-negative integer/],
+    [{ teacher: undefined }, /method 'kd' needs a teacher/],
+    [{ hp: { T: 'warm' } }, /'T' must be a number/],
+  ])('rejects %o', (patch, message) => {
+    expect(() => validateRequest({ ...base, ...patch } as RunRequest)).toThrow(message);
+  });
+
+  it('checks protocol overrides', () => {
+    expect(parseProtocolOverrides('smoke', 'epochs=2,widthFactor=0.5')).toEqual({ epochs: 2, widthFactor: 0.5 });
+    expect(() => parseProtocolOverrides('smoke', 'epochz=2')).toThrow(/unknown protocol setting 'epochz'/);
+    expect(() => parseProtocolOverrides('smoke', 'epochs=-2')).toThrow(/positive number/);
+    expect(() => validateRequest({ ...base, protocolOverrides: { epochs: 1.5 } })).toThrow(ConfigError);
+  });
+});
+
+describe('CLI', () => {
+  it('exits 2 with one clear line for bad input', async () => {
+    const errors: string[] = [];
+    const orig = console.error;
+    console.error = (m: string) => errors.push(m);
+    try {
+      expect(await main(['run', '--dataset', 'cifar10', '--student', 'resnet8', '--method', 'nope'])).toBe(2);
+      expect(await main(['run', '--dataset', 'cifar10', '--method', 'kd'])).toBe(2);
+      expect(await main(['run', '--bogus'])).toBe(2);
+      expect(await main(['frobnicate'])).toBe(2);
+    } finally {
+      console.error = orig;
+    }
+    expect(errors[0]).toMatch(/unknown method 'nope'/);
+    expect(errors[1]).toMatch(/--student is required/);
+    expect(errors[2]).toMatch(/Unknown option '--bogus'/);
+    expect(errors[3]).toMatch(/unknown command 'frobnicate'/);
+  });
+
+  it('lists methods with their metadata', async () => {
+    const out: string[] = [];
+    const orig = console.log;
+    console.log = (m: string) => out.push(m);
+    try {
+      expect(await main(['methods'])).toBe(0);
+      expect(await main(['methods', '--json'])).toBe(0);
+    } finally {
+      console.log = orig;
+    }
+    expect(out[0]).toMatch(/\nkd\s+response\s+response\s+offline\s+required\s+G\. Hinton 2015\s+T=4 gamma=0.1 alpha=0.9\n/);
+    const json = JSON.parse(out[1]!);
+    expect(json.map((m: { id: string }) => m.id)).toEqual(expect.arrayContaining(['vanilla', 'kd', 'dkd', 'fitnet', 'at', 'crd']));
+    expect(json.find((m: { id: string }) => m.id === 'crd').paper.year).toBe(2020);
+  });
+});

@@ -1,0 +1,5 @@
+/** @kdbench/models: the CIFAR model zoo of the CRD benchmark, on plain TensorFlow.js ops. */
+export * from './types.js';
+export { createModel, listModels } from './zoo.js';
+export { saveWeights, loadWeights, weightsHash, serializeWeights } from './weights.js';
+export * as layers from './layers/index.js';

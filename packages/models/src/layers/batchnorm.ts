@@ -1,0 +1,59 @@
+/**
+ * Batch normalisation over NHWC activations (Ioffe & Szegedy, ICML 2015) with PyTorch's
+ * BatchNorm2d semantics: training normalises with the batch mean and biased variance over
+ * (N, H, W) and updates running statistics with momentum 0.1 using the unbiased variance;
+ * evaluation normalises with the running statistics; eps 1e-5; gamma = 1, beta = 0 initially.
+ *
+ * Written with elementary differentiable ops (mean, sub, mul, add, rsqrt) so gradients exist on
+ * every backend, including wasm (no fused batchNorm gradient kernel needed). The running-stat
+ * update is a Variable.assign inside a nested tidy: it leaks nothing, and it works inside
+ * tf.grads / tf.variableGrads because the update does not lie on the path to the loss.
+ */
+import { tf } from '@kdbench/engine';
+import type { Scope } from './store.js';
+import { constantInit } from './init.js';
+
+export const BN_EPS = 1e-5;
+export const BN_MOMENTUM = 0.1;
+
+export class BatchNorm {
+  readonly gamma: tf.Variable;
+  readonly beta: tf.Variable;
+  readonly runningMean: tf.Variable;
+  readonly runningVar: tf.Variable;
+
+  constructor(
+    scope: Scope,
+    readonly channels: number,
+  ) {
+    this.gamma = scope.variable('weight', [channels], constantInit(1));
+    this.beta = scope.variable('bias', [channels], constantInit(0));
+    this.runningMean = scope.variable('running_mean', [channels], constantInit(0), false);
+    this.runningVar = scope.variable('running_var', [channels], constantInit(1), false);
+  }
+
+  apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    if (!training) {
+      // y = x * scale + shift with scale = gamma / sqrt(rv + eps), shift = beta - rm * scale
+      const scale = tf.mul(this.gamma, tf.rsqrt(tf.add(this.runningVar, BN_EPS)));
+      const shift = tf.sub(this.beta, tf.mul(this.runningMean, scale));
+      return tf.add(tf.mul(x, scale), shift);
+    }
+    const mean = tf.mean(x, [0, 1, 2]);
+    const centered = tf.sub(x, mean);
+    const variance = tf.mean(tf.mul(centered, centered), [0, 1, 2]);
+    const scale = tf.mul(this.gamma, tf.rsqrt(tf.add(variance, BN_EPS)));
+    this.updateRunningStats(mean, variance, x.shape[0] * x.shape[1] * x.shape[2]);
+    return tf.add(tf.mul(centered, scale), this.beta);
+  }
+
+  private updateRunningStats(mean: tf.Tensor, biasedVar: tf.Tensor, n: number): void {
+    const unbias = n > 1 ? n / (n - 1) : 1;
+    tf.tidy(() => {
+      const newMean = tf.add(tf.mul(this.runningMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM));
+      const newVar = tf.add(tf.mul(this.runningVar, 1 - BN_MOMENTUM), tf.mul(biasedVar, BN_MOMENTUM * unbias));
+      this.runningMean.assign(newMean);
+      this.runningVar.assign(newVar);
+    });
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Parameter bookkeeping shared by every layer: a ParamStore owns the named tf.Variables of one
+ * model (trainable weights and batch-norm running statistics), the seeded Rng their initial
+ * values are drawn from, and the running multiply-accumulate count of the network for one
+ * 32x32 image. A Scope is a dotted name prefix into a store ('layer1.0.conv1'), giving the
+ * PyTorch-style stable names used by weight files.
+ *
+ * Initial values are built as Float32Arrays in JS from `Rng.fork(fullName)`, so a variable's
+ * values depend only on the seed and its name: identical on every backend and independent of
+ * construction order.
+ */
+import { tf, Rng } from '@kdbench/engine';
+import type { NamedVariable } from '../types.js';
+
+export class ParamStore {
+  readonly entries: NamedVariable[] = [];
+  private readonly names = new Set<string>();
+  private readonly root: Rng;
+  /** Multiply-accumulates of one forward pass of one 32x32 image, summed over layers. */
+  macs = 0;
+
+  constructor(seed: number) {
+    this.root = new Rng(seed);
+  }
+
+  /** A generator whose stream depends only on the seed and `name`. */
+  rngFor(name: string): Rng {
+    return this.root.fork(name);
+  }
+
+  add(name: string, shape: number[], values: Float32Array, trainable: boolean): tf.Variable {
+    if (this.names.has(name)) throw new Error(`ParamStore: duplicate variable name '${name}'`);
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (values.length !== size) {
+      throw new Error(`ParamStore: '${name}' has ${values.length} values for shape [${shape}]`);
+    }
+    // No tf name: tfjs variable names are global, and two models share our stable names.
+    const variable = tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), trainable));
+    this.names.add(name);
+    this.entries.push({ name, variable, trainable });
+    return variable;
+  }
+
+  dispose(): void {
+    for (const e of this.entries) e.variable.dispose();
+    this.entries.length = 0;
+    this.names.clear();
+  }
+}
+
+export class Scope {
+  constructor(
+    readonly store: ParamStore,
+    readonly prefix = '',
+  ) {}
+
+  child(name: string | number): Scope {
+    return new Scope(this.store, this.qualify(String(name)));
+  }
+
+  qualify(name: string): string {
+    return this.prefix ? `${this.prefix}.${name}` : name;
+  }
+
+  /** Registers `prefix.name`, filling it with `init(rng, size)`. */
+  variable(
+    name: string,
+    shape: number[],
+    init: (rng: Rng, size: number) => Float32Array,
+    trainable = true,
+  ): tf.Variable {
+    const full = this.qualify(name);
+    const size = shape.reduce((a, b) => a * b, 1);
+    return this.store.add(full, shape, init(this.store.rngFor(full), size), trainable);
+  }
+
+  addMacs(n: number): void {
+    this.store.macs += n;
+  }
+}
+
+/** Spatial size of an NHWC activation. */
+export interface Size2d {
+  readonly h: number;
+  readonly w: number;
+}

@@ -1,0 +1,116 @@
+/**
+ * What every architecture file provides (a NetBuilder) and the Model wrapper around it:
+ * option validation, width scaling, the internal tidy around forward, and parameter/MAC/shape
+ * accounting. Stage-feature semantics follow the CRD benchmark (Tian et al., ICLR 2020;
+ * RepDistiller's `is_feat` / `preact` feature lists).
+ */
+import { tf } from '@kdbench/engine';
+import type { FeatureShape, ForwardResult, Model, ModelOptions, NamedVariable } from '../types.js';
+import { ParamStore, Scope, type Size2d } from '../layers/index.js';
+
+export interface BuildContext {
+  readonly scope: Scope;
+  readonly numClasses: number;
+  readonly widthFactor: number;
+}
+
+export interface BuiltNet {
+  forward(x: tf.Tensor4D, training: boolean): ForwardResult;
+  /** Shapes of the stage features for a 32x32 input (without the embedding). */
+  readonly featureShapes: FeatureShape[];
+  readonly embeddingDim: number;
+}
+
+export type NetBuilder = (ctx: BuildContext) => BuiltNet;
+
+/** CIFAR input size every architecture is specified for. */
+export const INPUT_SIZE: Size2d = { h: 32, w: 32 };
+
+/**
+ * Scales a published channel count by the width factor: unchanged at 1, otherwise rounded to
+ * the nearest multiple of `multiple` (at least one multiple).
+ */
+export function scaleWidth(channels: number, widthFactor: number, multiple = 1): number {
+  if (widthFactor === 1) return channels;
+  return Math.max(multiple, Math.round((channels * widthFactor) / multiple) * multiple);
+}
+
+export function featureShape(name: string, channels: number, size: Size2d): FeatureShape {
+  return { name, channels, height: size.h, width: size.w };
+}
+
+export function validateOptions(id: string, opts: ModelOptions): Required<ModelOptions> {
+  if (opts == null || typeof opts !== 'object') throw new Error(`createModel('${id}'): options are required`);
+  const { numClasses, seed } = opts;
+  const widthFactor = opts.widthFactor ?? 1;
+  if (!Number.isInteger(numClasses) || numClasses < 1) {
+    throw new Error(`createModel('${id}'): numClasses must be a positive integer, got ${numClasses}`);
+  }
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) {
+    throw new Error(`createModel('${id}'): seed must be a finite number, got ${seed}`);
+  }
+  if (typeof widthFactor !== 'number' || !Number.isFinite(widthFactor) || widthFactor <= 0 || widthFactor > 4) {
+    throw new Error(`createModel('${id}'): widthFactor must be a number in (0, 4], got ${widthFactor}`);
+  }
+  return { numClasses, seed, widthFactor };
+}
+
+export class ZooModel implements Model {
+  private readonly net: BuiltNet;
+  private readonly store: ParamStore;
+  private disposed = false;
+
+  constructor(
+    readonly id: string,
+    readonly options: Readonly<Required<ModelOptions>>,
+    builder: NetBuilder,
+  ) {
+    this.store = new ParamStore(options.seed);
+    try {
+      this.net = builder({
+        scope: new Scope(this.store),
+        numClasses: options.numClasses,
+        widthFactor: options.widthFactor,
+      });
+    } catch (e) {
+      this.store.dispose();
+      throw e;
+    }
+  }
+
+  forward(x: tf.Tensor4D, opts: { training: boolean }): ForwardResult {
+    if (this.disposed) throw new Error(`${this.id}: forward on a disposed model`);
+    if (x.rank !== 4 || x.shape[3] !== 3) {
+      throw new Error(`${this.id}: input must be NHWC [B, H, W, 3], got [${x.shape}]`);
+    }
+    const training = opts?.training === true;
+    return tf.tidy(
+      () => this.net.forward(x, training) as unknown as tf.TensorContainer,
+    ) as unknown as ForwardResult;
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.store.entries.filter((e) => e.trainable).map((e) => e.variable);
+  }
+
+  namedVariables(): NamedVariable[] {
+    return [...this.store.entries];
+  }
+
+  paramCount(): number {
+    return this.store.entries.filter((e) => e.trainable).reduce((n, e) => n + e.variable.size, 0);
+  }
+
+  flops(): number {
+    return this.store.macs;
+  }
+
+  featureShapes(): FeatureShape[] {
+    return [...this.net.featureShapes, { name: 'embedding', channels: this.net.embeddingDim, height: 1, width: 1 }];
+  }
+
+  dispose(): void {
+    this.store.dispose();
+    this.disposed = true;
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * CIFAR ResNets (He et al., "Deep Residual Learning for Image Recognition", CVPR 2016, §4.2)
+ * as used by the CRD benchmark (Tian et al., ICLR 2020; RepDistiller models/resnet.py):
+ * 3x3 stem conv-BN-ReLU, three stages of (depth-2)/6 basic blocks, a 1x1-conv + BN projection
+ * shortcut whenever the shape changes (option B), global average pooling and a linear head.
+ * resnet{8..110} use widths 16/16/32/64; resnet8x4 and resnet32x4 use 32/64/128/256.
+ * Convs: Kaiming normal fan_out; Linear: PyTorch default.
+ *
+ * Features: stem pre = BN output, post = after ReLU (RepDistiller f0); stage i pre = the last
+ * block's residual sum before its ReLU (RepDistiller preact f_i), post = after the ReLU.
+ */
+import { tf } from '@kdbench/engine';
+import { BatchNorm, Conv2d, Linear, globalAvgPool, relu, type Scope, type Size2d } from '../layers/index.js';
+import type { StageFeature } from '../types.js';
+import { INPUT_SIZE, featureShape, scaleWidth, type BuildContext, type BuiltNet, type NetBuilder } from './base.js';
+
+class BasicBlock {
+  private readonly conv1: Conv2d;
+  private readonly bn1: BatchNorm;
+  private readonly conv2: Conv2d;
+  private readonly bn2: BatchNorm;
+  private readonly downsample: { conv: Conv2d; bn: BatchNorm } | null;
+  readonly outSize: Size2d;
+
+  constructor(scope: Scope, inPlanes: number, planes: number, stride: number, inSize: Size2d) {
+    this.conv1 = new Conv2d(scope.child('conv1'), { inChannels: inPlanes, outChannels: planes, kernelSize: 3, stride, padding: 1 }, inSize);
+    this.bn1 = new BatchNorm(scope.child('bn1'), planes);
+    this.conv2 = new Conv2d(scope.child('conv2'), { inChannels: planes, outChannels: planes, kernelSize: 3, padding: 1 }, this.conv1.outSize);
+    this.bn2 = new BatchNorm(scope.child('bn2'), planes);
+    this.outSize = this.conv2.outSize;
+    if (stride !== 1 || inPlanes !== planes) {
+      const ds = scope.child('downsample');
+      this.downsample = {
+        conv: new Conv2d(ds.child(0), { inChannels: inPlanes, outChannels: planes, kernelSize: 1, stride }, inSize),
+        bn: new BatchNorm(ds.child(1), planes),
+      };
+    } else {
+      this.downsample = null;
+    }
+  }
+
+  /** Returns the block output and its pre-ReLU residual sum. */
+  apply(x: tf.Tensor4D, training: boolean): { out: tf.Tensor4D; preact: tf.Tensor4D } {
+    let out = relu(this.bn1.apply(this.conv1.apply(x), training));
+    out = this.bn2.apply(this.conv2.apply(out), training);
+    const residual = this.downsample ? this.downsample.bn.apply(this.downsample.conv.apply(x), training) : x;
+    const preact = tf.add(out, residual) as tf.Tensor4D;
+    return { out: relu(preact), preact };
+  }
+}
+
+function buildResNet(depth: number, widths: readonly [number, number, number, number]): NetBuilder {
+  if ((depth - 2) % 6 !== 0) throw new Error(`resnet depth must be 6n+2, got ${depth}`);
+  const n = (depth - 2) / 6;
+  return (ctx: BuildContext): BuiltNet => {
+    const { scope } = ctx;
+    const w = widths.map((c) => scaleWidth(c, ctx.widthFactor));
+    const conv1 = new Conv2d(scope.child('conv1'), { inChannels: 3, outChannels: w[0]!, kernelSize: 3, padding: 1 }, INPUT_SIZE);
+    const bn1 = new BatchNorm(scope.child('bn1'), w[0]!);
+    const shapes = [featureShape('stem', w[0]!, conv1.outSize)];
+    let inPlanes = w[0]!;
+    let size = conv1.outSize;
+    const stages: BasicBlock[][] = [];
+    for (let s = 0; s < 3; s++) {
+      const planes = w[s + 1]!;
+      const blocks: BasicBlock[] = [];
+      for (let b = 0; b < n; b++) {
+        const block = new BasicBlock(scope.child(`layer${s + 1}`).child(b), inPlanes, planes, b === 0 && s > 0 ? 2 : 1, size);
+        blocks.push(block);
+        inPlanes = planes;
+        size = block.outSize;
+      }
+      stages.push(blocks);
+      shapes.push(featureShape(`stage${s + 1}`, planes, size));
+    }
+    const fc = new Linear(scope.child('fc'), inPlanes, ctx.numClasses);
+
+    return {
+      featureShapes: shapes,
+      embeddingDim: inPlanes,
+      forward(x, training) {
+        const stemPre = bn1.apply(conv1.apply(x), training);
+        let h = relu(stemPre);
+        const features: StageFeature[] = [{ name: 'stem', pre: stemPre, post: h }];
+        stages.forEach((blocks, s) => {
+          let preact = h;
+          for (const block of blocks) ({ out: h, preact } = block.apply(h, training));
+          features.push({ name: `stage${s + 1}`, pre: preact, post: h });
+        });
+        const embedding = globalAvgPool(h);
+        return { logits: fc.apply(embedding), features, embedding };
+      },
+    };
+  };
+}
+
+const SMALL = [16, 16, 32, 64] as const;
+const X4 = [32, 64, 128, 256] as const;
+
+export const resnetBuilders: Record<string, NetBuilder> = {
+  resnet8: buildResNet(8, SMALL),
+  resnet14: buildResNet(14, SMALL),
+  resnet20: buildResNet(20, SMALL),
+  resnet26: buildResNet(26, SMALL),
+  resnet32: buildResNet(32, SMALL),
+  resnet44: buildResNet(44, SMALL),
+  resnet56: buildResNet(56, SMALL),
+  resnet110: buildResNet(110, SMALL),
+  resnet8x4: buildResNet(8, X4),
+  resnet32x4: buildResNet(32, X4),
+};

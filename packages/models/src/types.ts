@@ -1,0 +1,65 @@
+import type { tf } from '@kdbench/engine';
+
+/** Output of one stage of a network (or of its stem), before and after the final activation. */
+export interface StageFeature {
+  readonly name: string;
+  /** Before the stage's last ReLU (what pre-activation methods such as AB and OFD tap). */
+  readonly pre: tf.Tensor4D;
+  /** After it (what most feature methods tap). */
+  readonly post: tf.Tensor4D;
+}
+
+export interface ForwardResult {
+  readonly logits: tf.Tensor2D;
+  /** [stem, stage1, stage2, ...]: the CRD benchmark's feature list without the pooled vector. */
+  readonly features: StageFeature[];
+  /** The globally pooled, flattened vector fed to the classifier ([B, D]). */
+  readonly embedding: tf.Tensor2D;
+}
+
+export interface FeatureShape {
+  readonly name: string;
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+}
+
+export interface NamedVariable {
+  readonly name: string;
+  readonly variable: tf.Variable;
+  /** false for batch-norm running statistics. */
+  readonly trainable: boolean;
+}
+
+export interface ModelOptions {
+  numClasses: number;
+  /** Seeds the weight initialisation. */
+  seed: number;
+  /** Multiplies every channel count (quick protocols use narrower nets); 1 is the published net. */
+  widthFactor?: number;
+}
+
+export interface Model {
+  readonly id: string;
+  readonly options: Readonly<Required<ModelOptions>>;
+  /** training=true uses batch statistics and updates batch-norm running statistics. */
+  forward(x: tf.Tensor4D, opts: { training: boolean }): ForwardResult;
+  trainableVariables(): tf.Variable[];
+  /** Every variable with a stable name, trainable or not: what a weight file holds. */
+  namedVariables(): NamedVariable[];
+  /** Number of trainable parameters. */
+  paramCount(): number;
+  /** Multiply-accumulate operations of one forward pass of one 32x32 image. */
+  flops(): number;
+  /** Shapes of `features` (and of the embedding, as a 1x1 feature named 'embedding') for a 32x32 input. */
+  featureShapes(): FeatureShape[];
+  dispose(): void;
+}
+
+export interface ModelSpec {
+  readonly id: string;
+  readonly family: 'resnet' | 'wrn' | 'vgg' | 'mobilenetv2' | 'shufflenetv1' | 'shufflenetv2';
+  readonly description: string;
+  /** Published parameter count for CIFAR-100 (100 classes), where a source gives one. */
+  readonly publishedParams?: { count: number; source: string };
+}

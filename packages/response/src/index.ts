@@ -1,0 +1,2 @@
+export { kd } from './kd.js';
+export { dkd } from './dkd.js';
