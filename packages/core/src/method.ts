@@ -134,6 +134,12 @@ export interface MethodDefinition<H extends Hyper = Hyper> {
   readonly hyperDocs: Record<keyof H & string, string>;
   /** Where the implementation departs from the paper, if anywhere ('' when faithful). */
   readonly deviations: string;
+  /**
+   * What the method reads from the teacher: 'logits' (its losses use `io.teacher.logits` only, so
+   * the trainer may serve them from the teacher-output cache instead of running the teacher) or
+   * 'features' (default: the full forward pass every step).
+   */
+  readonly teacherOutputs?: 'logits' | 'features';
   create(ctx: MethodContext<H>): MethodInstance;
 }
 

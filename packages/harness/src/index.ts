@@ -4,3 +4,7 @@ export * from './results/schema.js';
 export * from './results/arrow-store.js';
 export * from './progress.js';
 export { main } from './cli/main.js';
+export * from './results-merge.js';
+export * from './teacher-cache.js';
+export * from './suite/suite.js';
+export { runSuite, type SuiteRunOptions, type SuiteSummary } from './suite/runner.js';

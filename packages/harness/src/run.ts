@@ -17,6 +17,7 @@ import { registry } from './registry.js';
 import { appendResults, readResults } from './results/arrow-store.js';
 import type { ResultRow } from './results/schema.js';
 import { gitCommit } from './git.js';
+import { TeacherLogitsFiles, teacherCacheEnabled } from './teacher-cache.js';
 
 export const DATASETS: readonly DatasetId[] = ['cifar10', 'cifar100'];
 
@@ -35,6 +36,8 @@ export interface RunRequest {
   resultsDir: string;
   teachersDir?: string;
   backend?: string;
+  /** Serve teacher logits from the teacher-output cache for methods that need only logits (default: on, or $KDBENCH_TEACHER_CACHE). */
+  teacherCache?: boolean;
   onEvent?: (scope: string, e: TrainEvent) => void;
   log?: (line: string) => void;
 }
@@ -113,9 +116,15 @@ export async function runOne(req: RunRequest): Promise<RunOutcome> {
   const runDir = join(req.resultsDir, 'runs', id);
   mkdirSync(runDir, { recursive: true });
   const scope = `${v.def.id} ${req.teacher ? `${req.teacher}->` : ''}${req.student} s${req.seed}`;
+  const logitsCache = teacherEntry && v.def.teacherOutputs === 'logits' && teacherCacheEnabled(req.teacherCache)
+    ? new TeacherLogitsFiles(join(store.dir, teacherEntry.name), {
+      teacherHash: teacherEntry.sha256, dataset: v.dataset, split: splits.description, trainSize: splits.train.n,
+      batchSize: v.protocol.batchSize, augment: v.protocol.augment, backend: engine.backend,
+    })
+    : undefined;
   const result = train({
     dataset: v.dataset, splits, protocol: v.protocol, lr: studentLearningRate(v.protocol, req.student), seed: req.seed,
-    student, teacher, method: instance, checkpointFile: join(runDir, 'checkpoint.kdbt'),
+    student, teacher, method: instance, checkpointFile: join(runDir, 'checkpoint.kdbt'), teacherLogits: logitsCache,
     onEvent: (e) => req.onEvent?.(scope, e),
   });
   const extra = instance.extraAccuracies?.((m) => evaluate(m, splits.evaluation, v.dataset)) ?? {};
@@ -133,7 +142,8 @@ export async function runOne(req: RunRequest): Promise<RunOutcome> {
     student_params: student.paramCount(), student_flops: student.flops(),
     git_commit: gitCommit(), date: new Date().toISOString(),
     hyperparameters: JSON.stringify(v.hp),
-    details: JSON.stringify({ protocol: v.protocol, teacherSeed: teacher ? (req.teacherSeed ?? 0) : null, history: result.history, extra, resumedFromEpoch: result.resumedFromEpoch ?? null, dataFiles: data.files }),
+    details: JSON.stringify({ protocol: v.protocol, teacherSeed: teacher ? (req.teacherSeed ?? 0) : null, history: result.history, extra,
+      teacherLogitsCache: logitsCache ? { hits: logitsCache.hits, misses: logitsCache.misses } : null, resumedFromEpoch: result.resumedFromEpoch ?? null, dataFiles: data.files }),
   };
   writeFileAtomic(join(runDir, 'run.json'), JSON.stringify(row, null, 2));
   appendResults(file, [row]);

@@ -53,6 +53,7 @@ export const dkd = defineMethod({
   knowledge: 'response',
   scheme: 'offline',
   teacher: 'required',
+  teacherOutputs: 'logits',
   defaults: { ce: 1, alpha: 1, beta: 8, T: 4, warmup: 20 },
   hyperDocs: {
     ce: 'weight of the cross-entropy with labels',

@@ -23,6 +23,7 @@ export const kd = defineMethod({
   knowledge: 'response',
   scheme: 'offline',
   teacher: 'required',
+  teacherOutputs: 'logits',
   defaults: { T: 4, gamma: 0.1, alpha: 0.9 },
   hyperDocs: {
     T: 'softmax temperature of teacher and student',

@@ -6,7 +6,7 @@
  */
 import { tf } from '@kdbench/engine';
 import { batchCount, batches, type DatasetId, type RunSplits } from '@kdbench/data';
-import type { Model } from '@kdbench/models';
+import type { ForwardResult, Model } from '@kdbench/models';
 import type { LossTerms, MethodInstance, StepIO, TrainingStage } from '../method.js';
 import type { Protocol } from '../protocols.js';
 import { learningRate } from '../optim/schedule.js';
@@ -42,6 +42,11 @@ export interface TrainSpec {
   method: MethodInstance;
   /** Checkpoint file: written after every epoch, read at start to resume. */
   checkpointFile?: string;
+  /**
+   * Teacher-output cache, for methods that read only the teacher's logits: an epoch whose logits
+   * are stored is trained without running the teacher; otherwise the logits are collected and stored.
+   */
+  teacherLogits?: TeacherLogitsCache;
   onEvent?: (e: TrainEvent) => void;
 }
 
@@ -57,6 +62,24 @@ export interface TrainResult {
 }
 
 export class NonFiniteLossError extends Error {}
+
+/**
+ * Teacher logits of one epoch of a data stream, in batch order: row i is the i-th record the
+ * epoch's batches yield ([n, classes], float32). Batch order and augmentation are a pure function of
+ * (seed, epoch), so the rows are valid for every method trained on the same stream.
+ */
+export interface TeacherLogitsCache {
+  read(seed: number, epoch: number): { values: Float32Array; classes: number } | undefined;
+  write(seed: number, epoch: number, values: Float32Array, classes: number): void;
+}
+
+/** A ForwardResult holding only logits; reading features from it is a method-declaration bug. */
+function logitsOnly(logits: tf.Tensor2D): ForwardResult {
+  const fail = (): never => {
+    throw new Error("teacher features requested from the teacher-output cache: a method declaring teacherOutputs: 'logits' may read only io.teacher.logits");
+  };
+  return { logits, get features() { return fail(); }, get embedding() { return fail(); } };
+}
 
 export function train(spec: TrainSpec): TrainResult {
   const { student, method, protocol, splits } = spec;
@@ -100,11 +123,20 @@ export function train(spec: TrainSpec): TrainResult {
       const sums: Record<string, number> = {};
       let count = 0;
       const epochSeed = spec.seed * 1000 + si; // each stage sees its own, reproducible order
+      const cache = spec.teacher ? spec.teacherLogits : undefined;
+      const cached = cache?.read(epochSeed, epoch);
+      const collected: Float32Array[] | undefined = cache && !cached ? [] : undefined;
+      let row = 0;
       for (const batch of batches(splits.train, spec.dataset, {
         batchSize: protocol.batchSize, seed: epochSeed, epoch, shuffle: true, augment: protocol.augment,
       })) {
         const t0 = Date.now();
-        const terms = step(spec, stage, vars, sgd, lr, batch, epoch, (batch.step + 1) / steps);
+        const size = batch.ids.length;
+        const teacherLogits = cached
+          ? { values: cached.values.subarray(row * cached.classes, (row + size) * cached.classes), classes: cached.classes }
+          : undefined;
+        row += size;
+        const terms = step(spec, stage, vars, sgd, lr, batch, epoch, (batch.step + 1) / steps, teacherLogits, collected);
         trainMs += Date.now() - t0;
         imagesTrained += batch.ids.length;
         tf.dispose([batch.x, batch.y]);
@@ -117,6 +149,12 @@ export function train(spec: TrainSpec): TrainResult {
         count++;
         doneSteps++;
         spec.onEvent?.({ type: 'step', stage: stage.name, epoch, epochs: stage.epochs, step: batch.step + 1, steps });
+      }
+      if (cache && collected && collected.length > 0) {
+        const classes = collected[0]!.length / Math.min(protocol.batchSize, splits.train.n);
+        const all = new Float32Array(collected.reduce((n, c) => n + c.length, 0));
+        collected.reduce((offset, c) => (all.set(c, offset), offset + c.length), 0);
+        cache.write(epochSeed, epoch, all, classes);
       }
       const losses = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / Math.max(1, count)]));
       const record: EpochRecord = { stage: stage.name, epoch: epoch + 1, lr, losses, seconds: 0 };
@@ -170,11 +208,19 @@ function step(
   batch: { x: tf.Tensor4D; y: tf.Tensor1D; ids: Int32Array },
   epoch: number,
   progress: number,
+  cachedLogits?: { values: Float32Array; classes: number },
+  collect?: Float32Array[],
 ): Record<string, number> {
   let termNames: string[] = [];
   let termValues: tf.Tensor | undefined;
   tf.tidy(() => {
-    const teacherOut = spec.teacher?.forward(batch.x, { training: false });
+    let teacherOut: ForwardResult | undefined;
+    if (cachedLogits) {
+      teacherOut = logitsOnly(tf.tensor2d(cachedLogits.values, [batch.ids.length, cachedLogits.classes], 'float32'));
+    } else {
+      teacherOut = spec.teacher?.forward(batch.x, { training: false });
+      if (teacherOut && collect) collect.push(new Float32Array(teacherOut.logits.dataSync()));
+    }
     const { value, grads } = tf.variableGrads(() => {
       const io: StepIO = {
         x: batch.x, labels: batch.y, ids: batch.ids, student: spec.student.forward(batch.x, { training: true }),

@@ -4,6 +4,7 @@ import { ConfigError, TeacherStore } from '@kdbench/core';
 import { RunProgress } from '../progress.js';
 import { trainTeacherOnly } from '../run.js';
 import { parseProtocolOverrides } from './run-command.js';
+import { initEngine } from '@kdbench/engine';
 import { createModel, listModels } from '@kdbench/models';
 import { registry } from '../registry.js';
 import { COMMON_HELP, COMMON_OPTIONS, dataDir, int, parse, resultsDir } from './args.js';
@@ -35,9 +36,10 @@ export const MODELS_HELP = `Usage: kdbench models [--classes N] [--width F]
 Lists the model zoo with trainable parameters and multiply-accumulates per 32x32 image
 (for N classes, default 100, at width factor F, default 1), beside the published counts.`;
 
-export function modelsCommand(argv: string[]): number {
+export async function modelsCommand(argv: string[]): Promise<number> {
   const { values: o } = parse(argv, { help: { type: 'boolean', short: 'h' }, classes: { type: 'string' }, width: { type: 'string' } }, MODELS_HELP);
   if (o.help) return (console.log(MODELS_HELP), 0);
+  await initEngine({ backend: 'cpu' }); // counting needs variables, not speed
   const numClasses = Number(o.classes ?? 100);
   const widthFactor = Number(o.width ?? 1);
   const rows = listModels().map((spec) => {

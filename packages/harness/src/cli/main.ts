@@ -3,6 +3,9 @@ import { ConfigError, UnknownMethodError } from '@kdbench/core';
 import { dataCommand } from './data-command.js';
 import { methodsCommand, modelsCommand, teachersCommand } from './list-commands.js';
 import { runCommand } from './run-command.js';
+import { suiteCommand } from './suite-command.js';
+import { resultsCommand } from './results-command.js';
+import { reportCommand } from './report-command.js';
 
 export const MAIN_HELP = `kdbench: knowledge-distillation benchmark on CIFAR (TensorFlow.js)
 
@@ -14,6 +17,9 @@ Commands:
   models     list the model zoo with parameter and MAC counts
   teachers   list stored teachers
   data       fetch CIFAR-10/100 (kdbench data fetch cifar10)
+  suite      run a benchmark suite file in worker processes (kdbench suite run benchmarks/smoke.yaml)
+  results    merge results files of several machines (kdbench results merge A.arrow B.arrow --out C.arrow)
+  report     render the static HTML leaderboards (kdbench report --results results --out reports/site)
 
 Example (quick CPU protocol on local data):
   npx kdbench run --dataset cifar10 --teacher resnet20 --student resnet8 --method kd --data-dir ../shared/datasets`;
@@ -24,6 +30,9 @@ const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   models: modelsCommand,
   teachers: teachersCommand,
   data: dataCommand,
+  suite: suiteCommand,
+  results: resultsCommand,
+  report: reportCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -49,5 +58,5 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function isDataError(e: unknown): boolean {
-  return e instanceof Error && (e.name === 'DataError' || e.constructor.name === 'DataError' || e.constructor.name === 'TensorFileError');
+  return e instanceof Error && (e.name === 'DataError' || e.constructor.name === 'DataError' || e.constructor.name === 'TensorFileError' || e.constructor.name === 'ResultsFileError');
 }

@@ -21,6 +21,8 @@ Options:
   --teacher-seed N  teacher seed (default 0: one teacher shared by all student seeds)
   --hp k=v,...      method hyperparameters (e.g. T=4,alpha=0.9)
   --set k=v,...     protocol overrides (e.g. epochs=2,trainPerClass=50); recorded in the result
+  --teacher-cache on|off  serve teacher logits from the teacher-output cache for logits-only
+                    methods such as kd, dkd (default on, or $KDBENCH_TEACHER_CACHE)
 ${COMMON_HELP}`;
 
 const OPTIONS = {
@@ -34,6 +36,7 @@ const OPTIONS = {
   'teacher-seed': { type: 'string' },
   hp: { type: 'string' },
   set: { type: 'string' },
+  'teacher-cache': { type: 'string' },
 } as const;
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -51,6 +54,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     dataset: o.dataset!, method: o.method!, student: o.student!, teacher: o.teacher, protocol: o.protocol!,
     seed: int('seed', o.seed, 1), teacherSeed: int('teacher-seed', o['teacher-seed'], 0),
     hp: parseHyperList(o.hp), protocolOverrides, dataDir: dataDir(o), resultsDir: resultsDir(o), backend: o.backend,
+    teacherCache: parseTeacherCache(o['teacher-cache']),
     onEvent: (scope, e) => {
       if (!progress.has(scope)) progress.set(scope, new RunProgress(scope));
       progress.get(scope)!.onEvent(e);
@@ -65,12 +69,23 @@ export async function runCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** Protocol settings that --set and suite files may override. */
+export const PROTOCOL_SETTINGS = ['epochs', 'teacherEpochs', 'batchSize', 'lr', 'lrLightStudents', 'momentum', 'weightDecay',
+  'trainPerClass', 'evalPerClass', 'holdoutPerClass', 'widthFactor', 'augment'];
+
+/** Parses --teacher-cache on|off (undefined: the default, on unless $KDBENCH_TEACHER_CACHE=off). */
+export function parseTeacherCache(text: string | undefined): boolean | undefined {
+  if (text === undefined) return undefined;
+  if (text === 'on') return true;
+  if (text === 'off') return false;
+  throw new ConfigError(`--teacher-cache must be on or off, got '${text}'`);
+}
+
 /** Parses --set into protocol overrides, checking names and numeric values. */
 export function parseProtocolOverrides(protocolId: string, text: string | undefined): Partial<Protocol> {
   getProtocol(protocolId); // validates the id
   const out: Record<string, number | boolean> = {};
-  const allowed = ['epochs', 'teacherEpochs', 'batchSize', 'lr', 'lrLightStudents', 'momentum', 'weightDecay',
-    'trainPerClass', 'evalPerClass', 'holdoutPerClass', 'widthFactor', 'augment'];
+  const allowed = PROTOCOL_SETTINGS;
   for (const [k, raw] of Object.entries(parseHyperList(text))) {
     if (!allowed.includes(k)) throw new ConfigError(`--set: unknown protocol setting '${k}' (settings: ${allowed.join(', ')})`);
     if (k === 'augment') {

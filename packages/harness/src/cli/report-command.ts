@@ -1,0 +1,60 @@
+/**
+ * `kdbench report`: reads the Arrow results and the registry here, and hands rows and method
+ * metadata to @kdbench/report, which renders the static site. The dependency runs one way
+ * (harness -> report -> core): the report never imports the harness.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError } from '@kdbench/core';
+import { buildSite, DEFAULT_PUBLISHED_DIR, loadPublished, type ReportRow } from '@kdbench/report';
+import { readResults } from '../results/arrow-store.js';
+import type { ResultRow } from '../results/schema.js';
+import { registry } from '../registry.js';
+import { parse, resultsDir } from './args.js';
+
+export const REPORT_HELP = `Usage: kdbench report [--results DIR|FILE] [--out DIR] [--metric last|best] [--published DIR] [--export-beside-results]
+
+Renders a static HTML site (no server needed; open index.html): one leaderboard per dataset and
+protocol with mean ± std over seeds, 95% Student-t intervals, gain over the vanilla student, a
+paired t-test against KD; inline SVG charts; published numbers beside the measured ones with
+Kendall tau-b rank agreement. Writes results.csv and results.json of the rows next to the site.
+
+  --results DIR|FILE       results folder holding results.arrow, or an .arrow file
+                           (default: $KDBENCH_RESULTS_DIR, else ./results)
+  --out DIR                site folder (default: reports/site)
+  --metric last|best       accuracy to rank by: last epoch (default, CRD convention) or best epoch
+  --published DIR          published tables (default: benchmarks/published of this checkout)
+  --export-beside-results  also write results.csv / results.json next to the Arrow file
+  -h, --help               this help`;
+
+export async function reportCommand(argv: string[]): Promise<number> {
+  const { values: o } = parse(argv, {
+    help: { type: 'boolean', short: 'h' },
+    results: { type: 'string' },
+    out: { type: 'string' },
+    metric: { type: 'string' },
+    published: { type: 'string' },
+    'export-beside-results': { type: 'boolean' },
+  }, REPORT_HELP);
+  if (o.help) return (console.log(REPORT_HELP), 0);
+  const metric = o.metric === undefined || o.metric === 'last' ? 'last_top1' : o.metric === 'best' ? 'best_top1' : null;
+  if (!metric) throw new ConfigError(`--metric must be 'last' or 'best', got '${o.metric}'`);
+  const res = resultsDir(o);
+  const file = existsSync(res) && statSync(res).isFile() ? res : join(res, 'results.arrow');
+  if (!existsSync(file)) throw new ConfigError(`no results file at ${file} (run 'kdbench run' first, or pass --results DIR)`);
+  const out = resolve(o.out ?? join('reports', 'site'));
+  // ResultRow must stay assignable to the report's row type: a schema change that breaks the report fails here.
+  const rows: ReportRow[] = readResults(file) satisfies ResultRow[];
+  const site = await buildSite({
+    rows,
+    methods: registry.list(),
+    published: loadPublished(o.published ?? DEFAULT_PUBLISHED_DIR),
+    outDir: out,
+    metric,
+    exportDir: o['export-beside-results'] ? dirname(resolve(file)) : undefined,
+  });
+  console.log(`report: ${rows.length} rows, ${site.leaderboards.length} leaderboard(s) -> ${join(out, 'index.html')}`);
+  for (const b of site.leaderboards) console.log(`  ${b.id}.html  ${b.protocol.label}`);
+  if (o['export-beside-results']) console.log(`rows exported beside ${file}: results.csv, results.json`);
+  return 0;
+}

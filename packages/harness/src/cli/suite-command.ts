@@ -1,0 +1,80 @@
+/** `kdbench suite run FILE`: a benchmark suite in worker processes, teachers first, resumable. */
+import { availableParallelism } from 'node:os';
+import { ConfigError } from '@kdbench/core';
+import { readResults } from '../results/arrow-store.js';
+import { resultsFile } from '../run.js';
+import { runSuite } from '../suite/runner.js';
+import { expandSuite, loadSuite, parseShard, seedRange } from '../suite/suite.js';
+import { COMMON_HELP, COMMON_OPTIONS, dataDir, int, parse, resultsDir } from './args.js';
+import { parseProtocolOverrides, parseTeacherCache } from './run-command.js';
+import { formatTable } from './table.js';
+
+export const SUITE_HELP = `Usage: kdbench suite run FILE [--protocol P] [--seeds N] [--workers N] [--shard i/n] [--dry-run]
+
+Runs a suite file (benchmarks/*.yaml): every dataset x teacher/student pair x method x seed.
+Teachers are trained first (each once, into the teacher store), then the runs in N worker
+processes. Runs already in <results>/results.arrow are skipped, interrupted ones resume from their
+checkpoints, a failed run is reported and the suite goes on (exit code 1 if any failed).
+Each job logs to <results>/logs/<id>.log.
+
+Options:
+  --protocol ID     smoke | quick | paper (default: the suite's, else quick)
+  --seeds N         student seeds 1..N (default: the suite's)
+  --workers N       worker processes (default: number of CPU cores, ${availableParallelism()} here; 0 = in this process)
+  --shard i/n       only the runs whose run-id hash is i modulo n (0 <= i < n): split a suite across machines
+  --set k=v,...     protocol settings on top of the suite's (recorded in each result's label)
+  --teachers DIR    teacher store (default <results>/teachers): share one between results folders
+  --teacher-cache on|off  teacher-output cache for logits-only methods (default on)
+  --dry-run         list the runs (and whether each is already recorded) without running anything
+${COMMON_HELP}`;
+
+const OPTIONS = {
+  ...COMMON_OPTIONS,
+  protocol: { type: 'string' },
+  seeds: { type: 'string' },
+  workers: { type: 'string' },
+  shard: { type: 'string' },
+  set: { type: 'string' },
+  teachers: { type: 'string' },
+  'teacher-cache': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+} as const;
+
+export async function suiteCommand(argv: string[]): Promise<number> {
+  const { values: o, positionals } = parse(argv, OPTIONS, SUITE_HELP);
+  if (o.help) return (console.log(SUITE_HELP), 0);
+  const [verb, file, ...extra] = positionals;
+  if (verb !== 'run' || !file || extra.length) throw new ConfigError(`expected 'kdbench suite run FILE'\n\n${SUITE_HELP}`);
+  const suite = loadSuite(file);
+  const protocol = o.protocol ?? suite.protocol;
+  const seeds = o.seeds === undefined ? undefined : int('seeds', o.seeds, 1);
+  if (seeds !== undefined && seeds < 1) throw new ConfigError(`--seeds must be >= 1, got ${seeds}`);
+  const workers = int('workers', o.workers, availableParallelism());
+  if (workers < 0) throw new ConfigError(`--workers must be >= 0, got ${workers}`);
+  const plan = expandSuite(suite, {
+    protocol, seeds: seeds === undefined ? undefined : seedRange(seeds), set: parseProtocolOverrides(protocol, o.set), shard: parseShard(o.shard),
+  });
+  const results = resultsDir(o);
+  const shardText = plan.shard ? `, shard ${plan.shard.index}/${plan.shard.count}` : '';
+  if (o['dry-run']) {
+    const recorded = new Set(readResults(resultsFile(results)).map((r) => r.run_id));
+    console.log(formatTable(
+      ['run id', 'dataset', 'method', 'teacher', 'student', 'seed', 'status'],
+      plan.runs.map((r) => [r.id, r.request.dataset, r.request.method, r.request.teacher ?? '-', r.request.student, r.request.seed,
+        recorded.has(r.id) ? 'recorded' : 'to run']),
+    ));
+    const todo = plan.runs.filter((r) => !recorded.has(r.id)).length;
+    console.log(`\nsuite ${suite.name} (${file}), protocol ${protocol}, seeds ${plan.seeds.join(',')}${shardText}: `
+      + `${plan.runs.length} runs, ${todo} to run, ${plan.teachers.length} teachers (${plan.teachers.map((t) => t.label.replace('teacher ', '')).join(', ') || 'none'})`);
+    return 0;
+  }
+  process.stderr.write(`suite ${suite.name} (${file}): ${plan.runs.length} runs, protocol ${protocol}, seeds ${plan.seeds.join(',')}${shardText}, ${workers} workers\n`);
+  const summary = await runSuite({
+    plan, workers,
+    ctx: { dataDir: dataDir(o), resultsDir: results, teachersDir: o.teachers, backend: o.backend, teacherCache: parseTeacherCache(o['teacher-cache']) },
+  });
+  console.log(`suite ${suite.name}: ${summary.total} runs: ${summary.alreadyRecorded} already recorded, ${summary.ran} ran, `
+    + `${summary.failed.length} failed (${summary.wallSeconds.toFixed(1)} s) -> ${resultsFile(results)}`);
+  for (const f of summary.failed) console.log(`  FAILED ${f.label} [${f.id}]: ${f.error.split('\n')[0]}${f.log ? ` (log: ${f.log})` : ''}`);
+  return summary.failed.length ? 1 : 0;
+}

@@ -1,0 +1,96 @@
+/**
+ * The results file: an Apache Arrow IPC file of ResultRow. Appending rewrites the file to a
+ * temporary name and renames it, under a lock file, so that concurrent writers (worker processes)
+ * never lose a row and a crash leaves the previous complete file.
+ */
+import { closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { Float64, Int32, Table, Utf8, tableFromIPC, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
+import { writeFileAtomic } from '@kdbench/engine';
+import { RESULT_COLUMNS, type ResultRow } from './schema.js';
+
+export class ResultsFileError extends Error {}
+
+export function readResults(file: string): ResultRow[] {
+  if (!existsSync(file)) return [];
+  let table: Table;
+  try {
+    table = tableFromIPC(readFileSync(file));
+  } catch (e) {
+    throw new ResultsFileError(`${file}: not a readable Arrow results file (${(e as Error).message})`);
+  }
+  const missing = Object.keys(RESULT_COLUMNS).filter((c) => !table.getChild(c));
+  if (missing.length) throw new ResultsFileError(`${file}: missing columns ${missing.join(', ')}`);
+  return table.toArray().map((r) => {
+    const o = r.toJSON() as Record<string, unknown>;
+    const row: Record<string, unknown> = {};
+    for (const c of Object.keys(RESULT_COLUMNS)) row[c] = o[c] ?? null;
+    return row as unknown as ResultRow;
+  });
+}
+
+export function encodeResults(rows: ResultRow[]): Uint8Array {
+  const columns: Record<string, Vector> = {};
+  for (const [name, type] of Object.entries(RESULT_COLUMNS)) {
+    const values = rows.map((r) => r[name as keyof ResultRow] as string | number | null);
+    columns[name] =
+      type === 'utf8'
+        ? vectorFromArray(values as (string | null)[], new Utf8())
+        : vectorFromArray(values as (number | null)[], type === 'int32' ? new Int32() : new Float64());
+  }
+  return tableToIPC(new Table(columns), 'file');
+}
+
+/** Appends rows atomically; rows whose run_id is already present are replaced (a rerun). */
+export function appendResults(file: string, rows: ResultRow[]): void {
+  withLock(`${file}.lock`, () => {
+    const ids = new Set(rows.map((r) => r.run_id));
+    const kept = readResults(file).filter((r) => !ids.has(r.run_id));
+    writeFileAtomic(file, encodeResults([...kept, ...rows]));
+  });
+}
+
+/**
+ * A lock file created exclusively, holding `host pid` of its holder. A lock whose holder is a dead
+ * process on this host (a killed worker) is broken at once; any lock older than `staleMs` is broken.
+ */
+export function withLock<T>(lockFile: string, fn: () => T, staleMs = 60_000): T {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      const fd = openSync(lockFile, 'wx');
+      try {
+        writeSync(fd, `${hostname()} ${process.pid}`);
+      } finally {
+        closeSync(fd);
+      }
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      try {
+        if (Date.now() - statSync(lockFile).mtimeMs > staleMs || holderIsDead(lockFile)) unlinkSync(lockFile);
+      } catch {
+        /* the holder released it meanwhile */
+      }
+      if (Date.now() > deadline) throw new ResultsFileError(`${lockFile}: could not take the results lock within 120 s`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    unlinkSync(lockFile);
+  }
+}
+
+function holderIsDead(lockFile: string): boolean {
+  const [host, pidText] = readFileSync(lockFile, 'utf8').split(' ');
+  const pid = Number(pidText);
+  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return false; // being written, or another machine
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}

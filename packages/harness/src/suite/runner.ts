@@ -1,0 +1,106 @@
+/**
+ * Runs a suite plan: skips runs already in the results, trains every needed teacher in a first
+ * phase (each by one worker, so no two workers train the same teacher), then the runs in N worker
+ * processes. A failed job is reported and the suite goes on; the summary lists the failures.
+ */
+import { readResults } from '../results/arrow-store.js';
+import { resultsFile } from '../run.js';
+import { jobLogFile, type Job, type JobContext } from './jobs.js';
+import { ForkPool, InlinePool, type JobPool } from './pool.js';
+import { SuiteProgress } from './progress.js';
+import type { SuitePlan } from './suite.js';
+
+export interface SuiteRunOptions {
+  plan: SuitePlan;
+  ctx: JobContext;
+  /** Worker processes; 0 runs the jobs in this process, one after another. */
+  workers: number;
+  stream?: NodeJS.WriteStream;
+  /** Print the status line at least this often when stderr is not a terminal (default 30 s). */
+  statusEveryMs?: number;
+}
+
+export interface SuiteSummary {
+  total: number;
+  alreadyRecorded: number;
+  ran: number;
+  failed: { label: string; id: string; error: string; log: string }[];
+  teachers: number;
+  wallSeconds: number;
+}
+
+export async function runSuite(opts: SuiteRunOptions): Promise<SuiteSummary> {
+  const { plan, ctx } = opts;
+  const started = Date.now();
+  const recorded = new Set(readResults(resultsFile(ctx.resultsDir)).map((r) => r.run_id));
+  const todo = plan.runs.filter((r) => !recorded.has(r.id));
+  const teachers = plan.teachers.filter((t) => todo.some((r) => r.teacherKey === t.key));
+  const progress = new SuiteProgress(plan.suite.name, plan.runs.length, plan.runs.length - todo.length, teachers.length,
+    opts.stream, opts.statusEveryMs);
+  const summary: SuiteSummary = {
+    total: plan.runs.length, alreadyRecorded: plan.runs.length - todo.length, ran: 0, failed: [], teachers: teachers.length, wallSeconds: 0,
+  };
+  const size = Math.min(opts.workers, Math.max(teachers.length, todo.length));
+  const pool: JobPool = opts.workers <= 0 ? new InlinePool(ctx)
+    : new ForkPool(size, ctx, (n, pid) => progress.line(`worker ${n}: pid ${pid}`));
+  const interrupt = (signal: NodeJS.Signals) => {
+    progress.line(`suite ${plan.suite.name}: ${signal}, stopping the workers (finished results are kept; rerun to resume)`);
+    pool.kill();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  if (opts.workers > 0) {
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
+  }
+
+  const execute = async (job: Job): Promise<boolean> => {
+    try {
+      const result = await pool.run(job, (e) => progress.event(job.id, e), (pid) => {
+        progress.start(job.id, job.label);
+        progress.line(`start ${job.label} [${job.kind} ${job.id}] on pid ${pid}`);
+      });
+      const text = job.kind === 'teacher'
+        ? `done  ${job.label}: top1 ${result.teacherTop1?.toFixed(2)} (${result.teacherHash?.slice(0, 12)})`
+        : `done  ${job.label}: best top1 ${result.row!.best_top1.toFixed(2)}, last ${result.row!.last_top1.toFixed(2)} (${result.row!.wall_seconds.toFixed(1)} s) [run ${job.id}]`;
+      progress.finish(job.id, job.kind, true, text);
+      if (job.kind === 'run') summary.ran++;
+      return true;
+    } catch (e) {
+      const error = (e as Error).message;
+      const log = jobLogFile(ctx, job);
+      progress.finish(job.id, job.kind, false, `FAILED ${job.label} [${job.kind} ${job.id}]: ${error.split('\n')[0]} (log: ${log})`);
+      summary.failed.push({ label: job.label, id: job.id, error, log });
+      return false;
+    }
+  };
+
+  try {
+    const teacherOk = new Map<string, boolean>();
+    await Promise.all(teachers.map(async (t) => {
+      const id = `teacher-${shortHash(t.key)}`;
+      teacherOk.set(t.key, await execute({ id, kind: 'teacher', label: t.label, request: t.request }));
+    }));
+    await Promise.all(todo.map(async (r) => {
+      if (r.teacherKey && !teacherOk.get(r.teacherKey)) {
+        const error = `its teacher (${r.request.teacher}) could not be trained`;
+        progress.finish(r.id, 'run', false, `FAILED ${r.label} [run ${r.id}]: ${error}`);
+        summary.failed.push({ label: r.label, id: r.id, error, log: '' });
+        return;
+      }
+      await execute({ id: r.id, kind: 'run', label: r.label, request: r.request });
+    }));
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+    await pool.close();
+    progress.close();
+  }
+  summary.wallSeconds = (Date.now() - started) / 1000;
+  return summary;
+}
+
+function shortHash(text: string): string {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}

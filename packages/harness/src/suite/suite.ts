@@ -1,0 +1,365 @@
+/**
+ * Suite files (benchmarks/*.yaml or *.json): a grid of datasets x teacher/student pairs x methods x
+ * seeds under one protocol, with per-pair overrides. Loaded with line numbers, so that every
+ * problem is reported as `file:line: message`, and expanded into the runs and teachers it needs.
+ *
+ * ```yaml
+ * name: crd-cifar100
+ * datasets: [cifar100]
+ * protocol: quick            # default; `kdbench suite run --protocol` overrides
+ * seeds: 3                   # 1..3, or a list [1, 2, 3]; --seeds N overrides
+ * teacherSeed: 0
+ * methods: [vanilla, kd]     # default method list of every pair
+ * hp: { kd: { T: 4 } }       # per-method hyperparameters for every pair
+ * set: { epochs: 12 }        # protocol settings for every run (recorded in each result's label)
+ * pairs:
+ *   - teacher: resnet56
+ *     student: resnet20
+ *     methods: [kd, dkd]     # replaces the default list for this pair
+ *     hp: { dkd: { beta: 2 } }
+ *     set: { batchSize: 32 }
+ *     datasets: [cifar100]
+ *     note: free text (the published row it maps to)
+ * ```
+ */
+import { readFileSync } from 'node:fs';
+import { LineCounter, isMap, parseDocument, type Document } from 'yaml';
+import { ConfigError, PROTOCOL_IDS, getProtocol, type Protocol } from '@kdbench/core';
+import { listModels } from '@kdbench/models';
+import { registry } from '../registry.js';
+import { DATASETS, runId, validateRequest, type RunRequest } from '../run.js';
+import { PROTOCOL_SETTINGS, parseProtocolOverrides } from '../cli/run-command.js';
+
+export class SuiteError extends ConfigError {}
+
+type Scalar = string | number | boolean;
+
+export interface SuitePair {
+  teacher?: string;
+  student: string;
+  methods: string[];
+  datasets: string[];
+  hp: Record<string, Record<string, Scalar>>;
+  set: Record<string, Scalar>;
+  note?: string;
+  /** Where the pair is defined, for messages. */
+  where: string;
+}
+
+export interface Suite {
+  file: string;
+  name: string;
+  description?: string;
+  protocol: string;
+  seeds: number[];
+  teacherSeed: number;
+  pairs: SuitePair[];
+}
+
+const TOP_FIELDS = ['name', 'description', 'datasets', 'protocol', 'seeds', 'teacherSeed', 'methods', 'hp', 'set', 'pairs'];
+const PAIR_FIELDS = ['teacher', 'student', 'methods', 'datasets', 'hp', 'set', 'note'];
+
+/** Reads and validates a suite file; throws SuiteError with `file:line: problem`. */
+export function loadSuite(file: string): Suite {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new SuiteError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  return parseSuite(text, file);
+}
+
+export function parseSuite(text: string, file: string): Suite {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length) {
+    const e = doc.errors[0]!;
+    const pos = e.linePos?.[0];
+    throw new SuiteError(`${file}:${pos ? `${pos.line}:${pos.col}` : '1'}: not valid YAML/JSON: ${e.message.split('\n')[0]}`);
+  }
+  const v = new Validator(doc, lines, file);
+  return v.suite();
+}
+
+class Validator {
+  private readonly js: unknown;
+
+  constructor(private readonly doc: Document, private readonly lines: LineCounter, private readonly file: string) {
+    this.js = doc.toJS({ maxAliasCount: 1000 });
+  }
+
+  /** `file:line` of the value at `path` (or of its key when `key`), else of the nearest parent. */
+  at(path: (string | number)[], key = false): string {
+    for (let p = path; ; p = p.slice(0, -1)) {
+      let range: [number, number, number] | undefined;
+      if (key && p === path && p.length > 0) {
+        const parent = p.length === 1 ? this.doc.contents : this.doc.getIn(p.slice(0, -1), true);
+        if (isMap(parent)) {
+          const pair = parent.items.find((it) => (it.key as { value?: unknown })?.value === p[p.length - 1]);
+          range = (pair?.key as { range?: [number, number, number] })?.range;
+        }
+      } else {
+        const node = p.length === 0 ? this.doc.contents : this.doc.getIn(p, true);
+        range = (node as { range?: [number, number, number] } | null)?.range;
+      }
+      if (range) return `${this.file}:${this.lines.linePos(range[0]).line}`;
+      if (p.length === 0) return `${this.file}:1`;
+    }
+  }
+
+  fail(path: (string | number)[], message: string, key = false): never {
+    throw new SuiteError(`${this.at(path, key)}: ${message}`);
+  }
+
+  get(path: (string | number)[]): unknown {
+    let v: unknown = this.js;
+    for (const k of path) {
+      if (v === null || typeof v !== 'object') return undefined;
+      v = (v as Record<string | number, unknown>)[k];
+    }
+    return v === null ? undefined : v;
+  }
+
+  fields(path: (string | number)[], allowed: string[], what: string): Record<string, unknown> {
+    const value = this.get(path);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) this.fail(path, `${what} must be a mapping`);
+    for (const k of Object.keys(value as object)) {
+      if (!allowed.includes(k)) this.fail([...path, k], `unknown field '${k}' in ${what} (fields: ${allowed.join(', ')})`, true);
+    }
+    return value as Record<string, unknown>;
+  }
+
+  stringList(path: (string | number)[], what: string, known: readonly string[], kind: string): string[] {
+    const value = this.get(path);
+    const list = typeof value === 'string' ? [value] : value;
+    if (!Array.isArray(list) || list.length === 0) this.fail(path, `${what} must be a non-empty list`);
+    list.forEach((item, i) => {
+      const p = typeof value === 'string' ? path : [...path, i];
+      if (typeof item !== 'string') this.fail(p, `${what}: expected a ${kind} id, got ${JSON.stringify(item)}`);
+      if (!known.includes(item)) this.fail(p, `unknown ${kind} '${item}'. Known ${kind}s: ${known.join(', ')}`);
+    });
+    return list as string[];
+  }
+
+  model(path: (string | number)[], role: string): string {
+    const value = this.get(path);
+    const models = listModels().map((m) => m.id);
+    if (typeof value !== 'string') this.fail(path, `${role} must be a model id`);
+    if (!models.includes(value)) this.fail(path, `unknown model '${value}' (${role}). Known models: ${models.join(', ')}`);
+    return value;
+  }
+
+  hp(path: (string | number)[]): Record<string, Record<string, Scalar>> {
+    const value = this.get(path);
+    if (value === undefined) return {};
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) this.fail(path, 'hp must map method ids to { name: value }');
+    const out: Record<string, Record<string, Scalar>> = {};
+    for (const [method, hp] of Object.entries(value as Record<string, unknown>)) {
+      if (!registry.has(method)) this.fail([...path, method], `hp: unknown method '${method}'. Known methods: ${registry.list().map((d) => d.id).join(', ')}`, true);
+      if (hp === null || typeof hp !== 'object' || Array.isArray(hp)) this.fail([...path, method], `hp.${method} must be a mapping of hyperparameters`);
+      const def = registry.get(method);
+      for (const [k, raw] of Object.entries(hp as Record<string, unknown>)) {
+        if (!(k in def.defaults)) {
+          this.fail([...path, method, k], `method '${method}' has no hyperparameter '${k}' (it has: ${Object.keys(def.defaults).join(', ') || 'none'})`, true);
+        }
+        if (!['string', 'number', 'boolean'].includes(typeof raw)) this.fail([...path, method, k], `hp.${method}.${k} must be a number, string or boolean`);
+      }
+      out[method] = hp as Record<string, Scalar>;
+    }
+    return out;
+  }
+
+  set(path: (string | number)[]): Record<string, Scalar> {
+    const value = this.get(path);
+    if (value === undefined) return {};
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) this.fail(path, 'set must be a mapping of protocol settings');
+    for (const [k, raw] of Object.entries(value as Record<string, unknown>)) {
+      if (!PROTOCOL_SETTINGS.includes(k)) this.fail([...path, k], `unknown protocol setting '${k}' (settings: ${PROTOCOL_SETTINGS.join(', ')})`, true);
+      try {
+        parseProtocolOverrides('quick', `${k}=${String(raw)}`);
+      } catch (e) {
+        this.fail([...path, k], (e as Error).message.replace(/^--set: /, 'set: '));
+      }
+    }
+    return value as Record<string, Scalar>;
+  }
+
+  suite(): Suite {
+    const top = this.fields([], TOP_FIELDS, 'the suite');
+    if (typeof top.name !== 'string' || !top.name) this.fail(['name'], "the suite needs a 'name'");
+    const protocol = top.protocol ?? 'quick';
+    if (typeof protocol !== 'string' || !PROTOCOL_IDS.includes(protocol as never)) {
+      this.fail(['protocol'], `unknown protocol '${String(protocol)}'. Known protocols: ${PROTOCOL_IDS.join(', ')}`);
+    }
+    const seeds = this.seeds(['seeds']);
+    const teacherSeed = top.teacherSeed ?? 0;
+    if (!Number.isInteger(teacherSeed) || (teacherSeed as number) < 0) this.fail(['teacherSeed'], 'teacherSeed must be a non-negative integer');
+    const methodIds = registry.list().map((d) => d.id);
+    const datasets = top.datasets === undefined ? undefined : this.stringList(['datasets'], 'datasets', DATASETS, 'dataset');
+    const methods = top.methods === undefined ? undefined : this.stringList(['methods'], 'methods', methodIds, 'method');
+    const hp = this.hp(['hp']);
+    const set = this.set(['set']);
+    if (!Array.isArray(top.pairs) || top.pairs.length === 0) this.fail(['pairs'], "the suite needs a non-empty list 'pairs'");
+    const pairs = (top.pairs as unknown[]).map((_, i): SuitePair => {
+      const path = ['pairs', i];
+      const raw = this.fields(path, PAIR_FIELDS, `pair ${i + 1}`);
+      if (raw.student === undefined) this.fail(path, `pair ${i + 1} needs a 'student'`);
+      const student = this.model([...path, 'student'], 'student');
+      const teacher = raw.teacher === undefined || raw.teacher === null ? undefined : this.model([...path, 'teacher'], 'teacher');
+      const pairMethods = raw.methods === undefined ? methods : this.stringList([...path, 'methods'], 'methods', methodIds, 'method');
+      if (!pairMethods) this.fail(path, `pair ${i + 1} has no methods: give 'methods' in the pair or at the top of the suite`);
+      const pairDatasets = raw.datasets === undefined ? datasets : this.stringList([...path, 'datasets'], 'datasets', DATASETS, 'dataset');
+      if (!pairDatasets) this.fail(path, `pair ${i + 1} has no datasets: give 'datasets' in the pair or at the top of the suite`);
+      for (const [j, m] of pairMethods.entries()) {
+        if (registry.get(m).teacher === 'required' && !teacher) {
+          this.fail(raw.methods === undefined ? path : [...path, 'methods', j], `method '${m}' needs a teacher but pair ${i + 1} has none`);
+        }
+      }
+      const pairHp = this.hp([...path, 'hp']);
+      const mergedHp: Record<string, Record<string, Scalar>> = {};
+      for (const m of new Set([...Object.keys(hp), ...Object.keys(pairHp)])) mergedHp[m] = { ...hp[m], ...pairHp[m] };
+      if (raw.note !== undefined && typeof raw.note !== 'string') this.fail([...path, 'note'], 'note must be text');
+      return {
+        teacher, student, methods: pairMethods, datasets: pairDatasets, hp: mergedHp,
+        set: { ...set, ...this.set([...path, 'set']) }, note: raw.note as string | undefined, where: this.at(path),
+      };
+    });
+    return {
+      file: this.file, name: top.name as string, description: top.description as string | undefined,
+      protocol: protocol as string, seeds, teacherSeed: teacherSeed as number, pairs,
+    };
+  }
+
+  seeds(path: string[]): number[] {
+    const value = this.get(path);
+    if (value === undefined) return [1];
+    if (typeof value === 'number') {
+      if (!Number.isInteger(value) || value < 1) this.fail(path, `seeds must be a count >= 1 or a list of seeds, got ${value}`);
+      return seedRange(value);
+    }
+    if (!Array.isArray(value) || value.length === 0) this.fail(path, 'seeds must be a count or a non-empty list of seeds');
+    value.forEach((s, i) => {
+      if (!Number.isInteger(s) || s < 0) this.fail([...path, i], `seed must be a non-negative integer, got ${JSON.stringify(s)}`);
+    });
+    return [...new Set(value as number[])];
+  }
+}
+
+/** Seeds 1..n (kdbench run's default student seed is 1). */
+export function seedRange(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i + 1);
+}
+
+/** One run of a suite, without the machine-specific fields (data dir, results dir, backend). */
+export type PlannedRequest = Omit<RunRequest, 'dataDir' | 'resultsDir' | 'teachersDir' | 'backend' | 'onEvent' | 'log' | 'teacherCache'>;
+
+export interface PlannedRun {
+  id: string;
+  label: string;
+  request: PlannedRequest;
+  /** Key of the teacher job it needs (absent for teacher-free methods). */
+  teacherKey?: string;
+}
+
+export interface PlannedTeacher {
+  key: string;
+  label: string;
+  request: PlannedRequest;
+}
+
+export interface SuitePlan {
+  suite: Suite;
+  protocol: string;
+  seeds: number[];
+  runs: PlannedRun[];
+  teachers: PlannedTeacher[];
+  shard?: { index: number; count: number };
+}
+
+export interface ExpandOptions {
+  /** Replaces the suite's protocol. */
+  protocol?: string;
+  /** Replaces the suite's seeds. */
+  seeds?: number[];
+  /** Protocol settings applied on top of the suite's (e.g. from --set). */
+  set?: Partial<Protocol>;
+  shard?: { index: number; count: number };
+}
+
+/**
+ * The runs of a suite, in file order (datasets, pairs, methods, seeds), deduplicated by run id
+ * (a teacher-free method such as vanilla is one run per student even when several pairs list it),
+ * and the teachers they need, deduplicated by everything that determines a stored teacher.
+ */
+export function expandSuite(suite: Suite, opts: ExpandOptions = {}): SuitePlan {
+  const protocol = opts.protocol ?? suite.protocol;
+  getProtocol(protocol);
+  const seeds = opts.seeds ?? suite.seeds;
+  const runs = new Map<string, PlannedRun>();
+  const teachers = new Map<string, PlannedTeacher>();
+  for (const pair of suite.pairs) {
+    const overrides = { ...parseProtocolOverrides(protocol, setText(pair.set)), ...(opts.set ?? {}) };
+    for (const dataset of pair.datasets) {
+      for (const method of pair.methods) {
+        for (const seed of seeds) {
+          const request: PlannedRequest = {
+            dataset, method, student: pair.student, teacher: pair.teacher, protocol, seed, teacherSeed: suite.teacherSeed,
+            hp: Object.fromEntries(Object.entries(pair.hp[method] ?? {}).map(([k, v]) => [k, String(v)])),
+            protocolOverrides: overrides,
+          };
+          let v: ReturnType<typeof validateRequest>;
+          try {
+            v = validateRequest({ ...request, dataDir: '', resultsDir: '' });
+          } catch (e) {
+            throw new SuiteError(`${pair.where}: ${(e as Error).message}`);
+          }
+          const needsTeacher = v.def.teacher === 'required';
+          if (!needsTeacher) request.teacher = undefined;
+          const id = runId({ ...request, dataDir: '', resultsDir: '' }, v);
+          if (runs.has(id)) continue;
+          let teacherKey: string | undefined;
+          if (needsTeacher) {
+            const p = v.protocol;
+            teacherKey = JSON.stringify([dataset, pair.teacher, suite.teacherSeed, p.id, p.widthFactor, p.teacherEpochs,
+              p.trainPerClass ?? null, p.evalPerClass ?? null, p.holdoutPerClass, p.batchSize, p.lr, p.lrLightStudents,
+              p.momentum, p.weightDecay, p.augment]);
+            if (!teachers.has(teacherKey)) {
+              teachers.set(teacherKey, {
+                key: teacherKey, label: `teacher ${pair.teacher} ${dataset} s${suite.teacherSeed}`,
+                request: { ...request, method: 'kd', student: pair.teacher!, seed: 0 },
+              });
+            }
+          }
+          const label = `${dataset} ${method} ${needsTeacher ? `${pair.teacher}->` : ''}${pair.student} s${seed}`;
+          runs.set(id, { id, label, request, teacherKey });
+        }
+      }
+    }
+  }
+  let planned = [...runs.values()];
+  if (opts.shard) planned = planned.filter((r) => shardOf(r.id, opts.shard!.count) === opts.shard!.index);
+  const needed = new Set(planned.map((r) => r.teacherKey).filter(Boolean));
+  return {
+    suite, protocol, seeds, runs: planned, teachers: [...teachers.values()].filter((t) => needed.has(t.key)), shard: opts.shard,
+  };
+}
+
+function setText(set: Record<string, Scalar>): string {
+  return Object.entries(set).map(([k, v]) => `${k}=${String(v)}`).join(',');
+}
+
+/** The shard (0..count-1) a run belongs to: its run id (a hex hash) modulo the shard count. */
+export function shardOf(runIdHex: string, count: number): number {
+  return Number(BigInt(`0x${runIdHex}`) % BigInt(count));
+}
+
+/** Parses `--shard i/n` (0 <= i < n). */
+export function parseShard(text: string | undefined): { index: number; count: number } | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index >= count) throw new ConfigError(`--shard expects i/n with 0 <= i < n (e.g. 0/4), got '${text}'`);
+  return { index, count };
+}

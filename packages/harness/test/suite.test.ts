@@ -1,0 +1,128 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expandSuite, loadSuite, parseShard, parseSuite, shardOf } from '../src/suite/suite.js';
+import { repoRoot } from './paths.js';
+
+const base = `name: t
+datasets: [cifar10]
+methods: [vanilla, kd]
+pairs:
+  - teacher: resnet20
+    student: resnet8
+`;
+
+function error(text: string, file = 'suite.yaml'): string {
+  try {
+    parseSuite(text, file);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected a validation error');
+}
+
+describe('suite files: validation with file and line', () => {
+  it('names the file and line of an unknown method, model, dataset, protocol or field', () => {
+    expect(error(base.replace('[vanilla, kd]', '[vanilla, kdd]'))).toMatch(/^suite\.yaml:3: unknown method 'kdd'\. Known methods: .*kd/);
+    expect(error(base.replace('student: resnet8', 'student: resnet9'))).toMatch(/^suite\.yaml:6: unknown model 'resnet9' \(student\)/);
+    expect(error(base.replace('[cifar10]', '[cifar10, svhn]'))).toMatch(/^suite\.yaml:2: unknown dataset 'svhn'/);
+    expect(error(`${base}protocol: fast\n`)).toMatch(/^suite\.yaml:7: unknown protocol 'fast'\. Known protocols: smoke, quick, paper/);
+    expect(error(`${base}    studnet: resnet8\n`)).toMatch(/^suite\.yaml:7: unknown field 'studnet' in pair 1/);
+    expect(error(`seed: 3\n${base}`)).toMatch(/^suite\.yaml:1: unknown field 'seed' in the suite/);
+    expect(error(`${base}    hp: { kd: { tau: 2 } }\n`)).toMatch(/^suite\.yaml:7: method 'kd' has no hyperparameter 'tau'/);
+    expect(error(`${base}    set: { epoch: 2 }\n`)).toMatch(/^suite\.yaml:7: unknown protocol setting 'epoch'/);
+    expect(error(`${base}set:\n  epochs: -1\n`)).toMatch(/^suite\.yaml:8: set: epochs must be a positive number/);
+    expect(error(base.replace('  - teacher: resnet20\n', '  - '))).toMatch(/^suite\.yaml:5: method 'kd' needs a teacher but pair 1 has none/);
+    expect(error('name: t\npairs: [1,\n')).toMatch(/^suite\.yaml:\d+(:\d+)?: not valid YAML\/JSON/);
+  });
+
+  it('reads JSON suites with line numbers too', () => {
+    const json = '{\n  "name": "j",\n  "datasets": ["cifar10"],\n  "methods": ["vanilla"],\n  "pairs": [\n    {"student": "resnet8", "teacher": "vgg99"}\n  ]\n}\n';
+    expect(error(json, 'suite.json')).toMatch(/^suite\.json:6: unknown model 'vgg99' \(teacher\)/);
+    const ok = json.replace('vgg99', 'resnet20');
+    expect(parseSuite(ok, 'suite.json').pairs[0]).toMatchObject({ student: 'resnet8', teacher: 'resnet20', methods: ['vanilla'] });
+  });
+});
+
+describe('suite grid expansion', () => {
+  const suite = parseSuite(`name: g
+datasets: [cifar10, cifar100]
+seeds: [1, 2]
+methods: [vanilla, kd, fitnet]
+hp: { kd: { T: 2 } }
+set: { epochs: 3 }
+pairs:
+  - teacher: resnet20
+    student: resnet8
+  - teacher: resnet56
+    student: resnet8
+    methods: [kd, dkd]
+    hp: { dkd: { beta: 2 } }
+    set: { batchSize: 32 }
+    datasets: [cifar100]
+`, 'g.yaml');
+
+  it('expands datasets x pairs x methods x seeds, deduplicating teacher-free runs and teachers', () => {
+    const plan = expandSuite(suite, { protocol: 'smoke' });
+    // pair 1: 2 datasets x 3 methods x 2 seeds = 12; pair 2: 1 dataset x 2 methods x 2 seeds = 4
+    expect(plan.runs).toHaveLength(16);
+    expect(new Set(plan.runs.map((r) => r.id)).size).toBe(16);
+    expect(plan.teachers.map((t) => t.label).sort()).toEqual(['teacher resnet20 cifar10 s0', 'teacher resnet20 cifar100 s0', 'teacher resnet56 cifar100 s0']);
+    const kd = plan.runs.find((r) => r.label === 'cifar10 kd resnet20->resnet8 s2')!;
+    expect(kd.request).toMatchObject({ protocol: 'smoke', seed: 2, hp: { T: '2' }, protocolOverrides: { epochs: 3 } });
+    const dkd = plan.runs.find((r) => r.request.method === 'dkd')!;
+    expect(dkd.request).toMatchObject({ dataset: 'cifar100', teacher: 'resnet56', hp: { beta: '2' }, protocolOverrides: { epochs: 3, batchSize: 32 } });
+    // a second pair with the same student adds no vanilla run: vanilla ignores the teacher
+    const twoPairs = parseSuite(base.replace('vanilla, kd', 'vanilla') + '  - teacher: resnet56\n    student: resnet8\n', 's.yaml');
+    expect(expandSuite(twoPairs).runs).toHaveLength(1);
+    expect(expandSuite(twoPairs).teachers).toHaveLength(0);
+  });
+
+  it('--seeds and --protocol replace the suite\'s; run ids change with the protocol', () => {
+    const quick = expandSuite(suite, { seeds: [1, 2, 3] });
+    expect(quick.runs).toHaveLength(24);
+    expect(quick.protocol).toBe('quick');
+    const smoke = expandSuite(suite, { protocol: 'smoke', seeds: [1, 2, 3] });
+    expect(smoke.runs.map((r) => r.id)).not.toEqual(quick.runs.map((r) => r.id));
+  });
+
+  it('shards are deterministic, disjoint and cover the suite; each needs only its teachers', () => {
+    const all = expandSuite(suite, { protocol: 'smoke' });
+    const shards = [0, 1, 2].map((index) => expandSuite(suite, { protocol: 'smoke', shard: { index, count: 3 } }));
+    expect(shards.flatMap((s) => s.runs.map((r) => r.id)).sort()).toEqual(all.runs.map((r) => r.id).sort());
+    expect(shards.map((s) => s.runs.length).every((n) => n > 0)).toBe(true);
+    expect(expandSuite(suite, { protocol: 'smoke', shard: { index: 1, count: 3 } }).runs).toEqual(shards[1]!.runs);
+    for (const s of shards) {
+      const needed = new Set(s.runs.map((r) => r.teacherKey).filter(Boolean));
+      expect(new Set(s.teachers.map((t) => t.key))).toEqual(needed);
+    }
+    expect(shardOf('ffffffffffffffff', 2)).toBe(1);
+    expect(parseShard('1/4')).toEqual({ index: 1, count: 4 });
+    expect(() => parseShard('4/4')).toThrow(/0 <= i < n/);
+  });
+});
+
+describe('the shipped suites', () => {
+  const dir = join(repoRoot, 'benchmarks');
+  const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f));
+
+  it.each(files)('%s is valid and expands under every protocol', (f) => {
+    const suite = loadSuite(join(dir, f));
+    for (const protocol of ['smoke', 'quick', 'paper']) {
+      const plan = expandSuite(suite, { protocol });
+      expect(plan.runs.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('includes the survey, CRD and smoke suites', () => {
+    expect(files).toEqual(expect.arrayContaining(['smoke.yaml', 'survey-cifar10.yaml', 'survey-cifar100.yaml', 'crd-cifar100.yaml']));
+  });
+
+  it('reports a file that cannot be read', () => {
+    const d = mkdtempSync(join(tmpdir(), 'kdb-suite-'));
+    writeFileSync(join(d, 'x.yaml'), base);
+    expect(loadSuite(join(d, 'x.yaml')).name).toBe('t');
+    expect(() => loadSuite(join(d, 'missing.yaml'))).toThrow(/missing\.yaml: cannot read \(ENOENT\)/);
+  });
+});

@@ -1,0 +1,230 @@
+/**
+ * Leaderboards: rows grouped by dataset and protocol label (a label with overrides is a protocol
+ * of its own), then by method and teacher/student pair, summarised over seeds: mean, std, 95%
+ * Student-t interval, gain over the vanilla student of the same pair, paired t-test against KD.
+ */
+import { createHash } from 'node:crypto';
+import { pairedBySeed, summarize, type PairedTest } from './stats.js';
+import type { MethodMeta, Metric, ReportRow } from './types.js';
+
+export interface ProtocolInfo {
+  dataset: string;
+  protocol: string;
+  label: string;
+  /** Evaluation split(s) and their descriptions, training images per class. */
+  split: string[];
+  trainPerClass: string[];
+  epochs: number[];
+  teacherEpochs: number[];
+  widths: number[];
+  backends: string[];
+  commits: string[];
+  firstDate: string;
+  lastDate: string;
+  isPaper: boolean;
+}
+
+export interface MethodStats {
+  /** Anchor id on the leaderboard page. */
+  anchor: string;
+  method: string;
+  title: string;
+  family: string;
+  knowledge: string;
+  scheme: string;
+  teacher: string;
+  student: string;
+  /** `teacher -> student`, or the student alone for label-only runs. */
+  pair: string;
+  /** Pairs this row belongs to for filtering (a vanilla student belongs to every pair of its student). */
+  pairs: string[];
+  n: number;
+  seeds: number[];
+  values: number[];
+  mean: number;
+  std: number | null;
+  ciHalf: number | null;
+  ci: [number, number] | null;
+  vanillaMean: number | null;
+  /** mean - vanilla mean of the same student; null without vanilla runs. */
+  gain: number | null;
+  /** Paired t-test (this - KD) over seeds; null for KD itself or where no KD run of the pair exists. */
+  vsKd: (PairedTest & { seeds: number[] }) | null;
+  teacherTop1: number | null;
+  studentFlops: number;
+  studentParams: number;
+  trainSeconds: number;
+  imagesPerSecond: number;
+}
+
+export interface TrendPoint {
+  method: string;
+  pair: string;
+  label: string;
+  day: string;
+  commit: string;
+  /** `YYYY-MM-DD commit7`: one nightly run. */
+  run: string;
+  mean: number;
+  n: number;
+}
+
+export interface Leaderboard {
+  id: string;
+  dataset: string;
+  protocol: ProtocolInfo;
+  metric: Metric;
+  rows: ReportRow[];
+  stats: MethodStats[];
+  trend: TrendPoint[];
+}
+
+const uniq = <T>(xs: T[]) => [...new Set(xs)];
+const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+export const pairLabel = (teacher: string, student: string) => (teacher ? `${teacher} → ${student}` : student);
+export const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+
+function protocolSettings(r: ReportRow): Record<string, unknown> {
+  try {
+    const d = JSON.parse(r.details) as { protocol?: Record<string, unknown> };
+    return d.protocol ?? {};
+  } catch {
+    return {};
+  }
+}
+
+export function protocolInfo(rows: ReportRow[]): ProtocolInfo {
+  const settings = rows.map(protocolSettings);
+  const dates = rows.map((r) => r.date).filter(Boolean).sort();
+  return {
+    dataset: rows[0]!.dataset,
+    protocol: rows[0]!.protocol,
+    label: rows[0]!.protocol_label,
+    split: uniq(rows.map((r) => `${r.split}: ${r.split_description}`)),
+    trainPerClass: uniq(settings.map((s) => (typeof s.trainPerClass === 'number' ? `${s.trainPerClass}/class` : 'all available'))),
+    epochs: uniq(rows.map((r) => r.epochs)).sort((a, b) => a - b),
+    teacherEpochs: uniq(settings.map((s) => s.teacherEpochs).filter((x): x is number => typeof x === 'number')).sort((a, b) => a - b),
+    widths: uniq(settings.map((s) => s.widthFactor).filter((x): x is number => typeof x === 'number')).sort((a, b) => a - b),
+    backends: uniq(rows.map((r) => r.backend)).sort(),
+    commits: uniq(rows.map((r) => r.git_commit)),
+    firstDate: dates[0] ?? '',
+    lastDate: dates[dates.length - 1] ?? '',
+    isPaper: rows.every((r) => r.protocol === 'paper' && !r.protocol_label.includes('[overrides')),
+  };
+}
+
+function leaderboardId(dataset: string, protocol: string, label: string): string {
+  const base = `${slug(dataset)}-${slug(protocol)}`;
+  return label.includes('[') ? `${base}-${createHash('sha256').update(label).digest('hex').slice(0, 6)}` : base;
+}
+
+function seedMap(rows: ReportRow[], metric: Metric): Map<number, number> {
+  // A rerun of a seed replaces nothing here (the store already keeps one row per run id): average duplicates.
+  const by = new Map<number, number[]>();
+  for (const r of rows) by.set(r.seed, [...(by.get(r.seed) ?? []), r[metric]]);
+  return new Map([...by].map(([s, v]) => [s, avg(v)]));
+}
+
+function methodStats(rows: ReportRow[], metric: Metric, meta: Map<string, MethodMeta>): MethodStats[] {
+  const groups = new Map<string, ReportRow[]>();
+  for (const r of rows) {
+    const k = `${r.method}|${r.teacher}|${r.student}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  const bySeed = new Map([...groups].map(([k, g]) => [k, seedMap(g, metric)]));
+  const pairsOfStudent = new Map<string, string[]>();
+  for (const r of rows) {
+    if (r.teacher) pairsOfStudent.set(r.student, uniq([...(pairsOfStudent.get(r.student) ?? []), pairLabel(r.teacher, r.student)]));
+  }
+  const vanillaMean = (student: string) => {
+    const v = bySeed.get(`vanilla||${student}`);
+    return v && v.size ? avg([...v.values()]) : null;
+  };
+  const kdFor = (teacher: string, student: string): Map<number, number> | undefined => {
+    if (teacher) return bySeed.get(`kd|${teacher}|${student}`);
+    const kdPairs = [...bySeed.keys()].filter((k) => k.startsWith('kd|') && k.endsWith(`|${student}`));
+    return kdPairs.length === 1 ? bySeed.get(kdPairs[0]!) : undefined;
+  };
+  const out: MethodStats[] = [];
+  for (const [k, g] of groups) {
+    const first = g[0]!;
+    const seeds = bySeed.get(k)!;
+    const values = [...seeds.values()];
+    const s = summarize(values);
+    const vm = vanillaMean(first.student);
+    const kd = first.method === 'kd' ? undefined : kdFor(first.teacher, first.student);
+    const m = meta.get(first.method);
+    const pair = pairLabel(first.teacher, first.student);
+    const teacherTops = g.map((r) => r.teacher_top1).filter((x): x is number => typeof x === 'number');
+    out.push({
+      anchor: `method-${slug(first.method)}${first.teacher ? `--${slug(first.teacher)}` : ''}--${slug(first.student)}`,
+      method: first.method,
+      title: m?.title ?? first.method,
+      family: m?.family ?? first.family,
+      knowledge: m?.knowledge ?? first.knowledge,
+      scheme: m?.scheme ?? first.scheme,
+      teacher: first.teacher,
+      student: first.student,
+      pair,
+      pairs: first.teacher ? [pair] : [pair, ...(pairsOfStudent.get(first.student) ?? [])],
+      n: values.length,
+      seeds: [...seeds.keys()].sort((a, b) => a - b),
+      values,
+      mean: s.mean!,
+      std: s.std,
+      ciHalf: s.ciHalf,
+      ci: s.ci,
+      vanillaMean: vm,
+      gain: vm === null ? null : s.mean! - vm,
+      vsKd: kd ? pairedBySeed(seeds, kd) : null,
+      teacherTop1: teacherTops.length ? avg(teacherTops) : null,
+      studentFlops: first.student_flops,
+      studentParams: first.student_params,
+      trainSeconds: avg(g.map((r) => r.train_seconds)),
+      imagesPerSecond: avg(g.map((r) => r.images_per_second)),
+    });
+  }
+  return out.sort((a, b) => b.mean - a.mean || a.method.localeCompare(b.method));
+}
+
+function trend(rows: ReportRow[], metric: Metric): TrendPoint[] {
+  const groups = new Map<string, ReportRow[]>();
+  for (const r of rows) {
+    const day = r.date.slice(0, 10);
+    const k = `${r.method}|${r.teacher}|${r.student}|${day}|${r.git_commit}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  return [...groups.values()]
+    .map((g) => {
+      const r = g[0]!;
+      const day = r.date.slice(0, 10);
+      const pair = pairLabel(r.teacher, r.student);
+      return {
+        method: r.method, pair, label: `${r.method} (${pair})`, day, commit: r.git_commit,
+        run: `${day} ${r.git_commit.slice(0, 7)}`, mean: avg(g.map((x) => x[metric])), n: g.length,
+      };
+    })
+    .sort((a, b) => a.run.localeCompare(b.run) || a.label.localeCompare(b.label));
+}
+
+/** One leaderboard per (dataset, protocol label), in dataset then protocol order. */
+export function buildLeaderboards(rows: readonly ReportRow[], methods: readonly MethodMeta[] = [], metric: Metric = 'last_top1'): Leaderboard[] {
+  const meta = new Map(methods.map((m) => [m.id, m]));
+  const groups = new Map<string, ReportRow[]>();
+  for (const r of rows) {
+    const k = `${r.dataset}\u0000${r.protocol}\u0000${r.protocol_label}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  const boards = [...groups.values()].map((g) => {
+    const info = protocolInfo(g);
+    return { id: leaderboardId(info.dataset, info.protocol, info.label), dataset: info.dataset, protocol: info, metric, rows: g, stats: methodStats(g, metric, meta), trend: trend(g, metric) };
+  });
+  const seen = new Set<string>();
+  for (const b of boards) {
+    if (seen.has(b.id)) b.id = `${b.id}-${createHash('sha256').update(b.protocol.label).digest('hex').slice(0, 6)}`;
+    seen.add(b.id);
+  }
+  const order = ['paper', 'quick', 'smoke'];
+  const rank = (p: string) => (order.includes(p) ? order.indexOf(p) : order.length);
+  return boards.sort((a, b) => a.dataset.localeCompare(b.dataset) || rank(a.protocol.protocol) - rank(b.protocol.protocol) || a.id.localeCompare(b.id));
+}

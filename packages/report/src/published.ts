@@ -1,0 +1,134 @@
+/**
+ * Published numbers (benchmarks/published/*.csv, copies of the sources listed in its README):
+ * the survey's Tables 5 (CIFAR-10) and 6 (CIFAR-100), and the CRD benchmark with the DKD rows.
+ * Gains are computed from each row's own accuracies; a printed gain that disagrees with them by
+ * more than rounding is marked (the survey has three such rows, named in their `note`).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseCsv } from './csv.js';
+import { methodId, modelId } from './names.js';
+
+/** benchmarks/published of this checkout. */
+export const DEFAULT_PUBLISHED_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../benchmarks/published');
+
+/** A printed gain further than this from distilled - student (both printed to 2 decimals) is a mismatch. */
+export const GAIN_TOLERANCE = 0.015;
+
+export interface PublishedRow {
+  table: string;
+  dataset: string;
+  source: string;
+  scheme: string | null;
+  /** Method label as published, and its kdbench id (null: no counterpart). */
+  method: string;
+  methodId: string | null;
+  reference: string | null;
+  knowledge: string | null;
+  teacher: string;
+  teacherId: string | null;
+  student: string;
+  studentId: string | null;
+  teacherAcc: number | null;
+  /** The student trained alone. */
+  studentAcc: number | null;
+  /** The distilled student (for `Student` rows: the student trained alone). */
+  distilledAcc: number | null;
+  distilledTeacherAcc: number | null;
+  gainPrinted: number | null;
+  /** distilledAcc - studentAcc, rounded to 2 decimals. */
+  gain: number | null;
+  gainMismatch: boolean;
+  note: string;
+}
+
+export interface PublishedTable {
+  id: string;
+  title: string;
+  dataset: string;
+  file: string;
+  source: string;
+  /** What the numbers are (protocol of the source), shown with the table. */
+  protocolNote: string;
+  rows: PublishedRow[];
+}
+
+function num(s: string | undefined): number | null {
+  if (s === undefined || s.trim() === '') return null;
+  const v = Number(s);
+  return Number.isFinite(v) ? v : null;
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+function withGain(r: Omit<PublishedRow, 'gain' | 'gainMismatch'>): PublishedRow {
+  const gain = r.distilledAcc !== null && r.studentAcc !== null ? round2(r.distilledAcc - r.studentAcc) : null;
+  const gainMismatch = gain !== null && r.gainPrinted !== null && Math.abs(gain - r.gainPrinted) > GAIN_TOLERANCE;
+  return { ...r, gain, gainMismatch };
+}
+
+function readCsv(dir: string, file: string): Record<string, string>[] {
+  const path = join(dir, file);
+  if (!existsSync(path)) throw new Error(`published table ${path} is missing (benchmarks/published holds copies of the reference CSVs)`);
+  return parseCsv(readFileSync(path, 'utf8'));
+}
+
+function surveyTable(dir: string, file: string, id: string, title: string, dataset: string): PublishedTable {
+  const source = 'Gou, Yu, Maybank, Tao: Knowledge Distillation: A Survey, IJCV 2021 (arXiv 2006.05525 v7)';
+  const rows = readCsv(dir, file).map((r) =>
+    withGain({
+      table: id, dataset, source,
+      scheme: r.scheme || null, method: r.method!, methodId: methodId(r.method!), reference: r.reference || null,
+      knowledge: r.knowledge || null, teacher: r.teacher ?? '', teacherId: modelId(r.teacher ?? ''),
+      student: r.student ?? '', studentId: modelId(r.student ?? ''), teacherAcc: num(r.teacher_acc),
+      studentAcc: num(r.student_acc), distilledAcc: num(r.distilled_acc), distilledTeacherAcc: num(r.distilled_teacher_acc),
+      gainPrinted: num(r.gain_printed), note: r.note ?? '',
+    }),
+  );
+  return {
+    id, title, dataset, file, source, rows,
+    protocolNote: 'as collected by the survey from each method\'s paper: every row has its own protocol (epochs, augmentation, teacher)',
+  };
+}
+
+/**
+ * The CRD/DKD file holds one accuracy per (source, teacher, student, method). Each method row
+ * gets its pair's Teacher and Student rows as teacher and student accuracies (the DKD rows take
+ * them from the CRD table of the same pair, whose baselines the DKD paper reprints).
+ */
+function repdistillerTables(dir: string, file: string): PublishedTable[] {
+  const recs = readCsv(dir, file);
+  const pairKey = (r: Record<string, string>) => `${r.teacher}|${r.student}`;
+  const teacherAcc = new Map<string, number>();
+  const studentAcc = new Map<string, number>();
+  for (const r of recs) {
+    if (r.method === 'Teacher' && !teacherAcc.has(pairKey(r))) teacherAcc.set(pairKey(r), num(r.top1)!);
+    if (r.method === 'Student' && !studentAcc.has(pairKey(r))) studentAcc.set(pairKey(r), num(r.top1)!);
+  }
+  const defs = [
+    { id: 'crd', prefix: 'CRD', title: 'CRD benchmark, CIFAR-100 (Tian et al., ICLR 2020)', protocolNote: 'CRD protocol: full CIFAR-100, 240 epochs, last epoch, one run per cell' },
+    { id: 'dkd', prefix: 'DKD', title: 'DKD paper, CIFAR-100 (Zhao et al., CVPR 2022)', protocolNote: 'CRD protocol, best epoch, mean of 5 runs; teacher/student accuracies from the CRD table of the same pair' },
+  ];
+  return defs.map((d) => {
+    const mine = recs.filter((r) => r.source?.startsWith(d.prefix) && r.method !== 'Teacher');
+    const rows = mine.map((r) =>
+      withGain({
+        table: d.id, dataset: 'cifar100', source: r.source!, scheme: 'offline', method: r.method!, methodId: methodId(r.method!),
+        reference: null, knowledge: null, teacher: r.teacher!, teacherId: modelId(r.teacher!), student: r.student!,
+        studentId: modelId(r.student!), teacherAcc: teacherAcc.get(pairKey(r)) ?? null, studentAcc: studentAcc.get(pairKey(r)) ?? null,
+        distilledAcc: num(r.top1), distilledTeacherAcc: null, gainPrinted: null, note: r.note ?? '',
+      }),
+    );
+    return { id: d.id, title: d.title, dataset: 'cifar100', file, source: mine[0]?.source ?? d.prefix, protocolNote: d.protocolNote, rows };
+  });
+}
+
+/** Loads the survey's Tables 5 and 6 and the CRD and DKD tables from `dir`. */
+export function loadPublished(dir: string = DEFAULT_PUBLISHED_DIR): PublishedTable[] {
+  return [
+    surveyTable(dir, 'survey-table5-cifar10.csv', 'survey-t5', 'Survey Table 5, CIFAR-10 (Gou et al., IJCV 2021)', 'cifar10'),
+    surveyTable(dir, 'survey-table6-cifar100.csv', 'survey-t6', 'Survey Table 6, CIFAR-100 (Gou et al., IJCV 2021)', 'cifar100'),
+    ...repdistillerTables(dir, 'repdistiller-cifar100.csv'),
+  ];
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { loadPublished, methodId, modelId, parseCsv, toCsv } from '../src/index.js';
+
+describe('published tables', () => {
+  const tables = loadPublished();
+  const byId = new Map(tables.map((t) => [t.id, t]));
+
+  it('loads survey Tables 5 and 6 and the CRD and DKD tables', () => {
+    expect(tables.map((t) => t.id)).toEqual(['survey-t5', 'survey-t6', 'crd', 'dkd']);
+    expect(byId.get('survey-t5')!.rows).toHaveLength(29);
+    expect(byId.get('survey-t6')!.rows).toHaveLength(44);
+    // 201 CRD records less 13 Teacher rows (teacher accuracy goes into each row of its pair)
+    expect(byId.get('crd')!.rows).toHaveLength(188);
+    expect(byId.get('dkd')!.rows).toHaveLength(23);
+    expect(byId.get('survey-t5')!.dataset).toBe('cifar10');
+    expect(byId.get('crd')!.dataset).toBe('cifar100');
+  });
+
+  it('computes gains and marks exactly the three printed gains that disagree with their accuracies', () => {
+    const mismatched = tables.flatMap((t) => t.rows.filter((r) => r.gainMismatch).map((r) => `${t.id} ${r.method} ${r.teacher}->${r.student} ${r.gain} vs ${r.gainPrinted}`));
+    expect(mismatched).toEqual([
+      'survey-t5 ONE ResNet32+ONE->ResNet32 0.94 vs 0.84',
+      'survey-t6 Rocket-KD WRN-40-1->WRN-16-1 10.7 vs 10.07',
+      'survey-t6 DML MobileNet->ResNet32 2.11 vs 8.11',
+    ]);
+    // the CSVs' notes name the same rows
+    const noted = tables.flatMap((t) => t.rows.filter((r) => r.note.includes('printed gain disagrees')));
+    expect(noted.every((r) => r.gainMismatch)).toBe(true);
+    expect(noted).toHaveLength(3);
+    const fsp = byId.get('survey-t5')!.rows[0]!;
+    expect(fsp.gain).toBe(0.79);
+    expect(fsp.gainMismatch).toBe(false);
+  });
+
+  it('fills CRD and DKD rows with the teacher and student accuracies of their pair', () => {
+    const kd = byId.get('crd')!.rows.find((r) => r.method === 'KD' && r.teacher === 'wrn_40_2' && r.student === 'wrn_16_2')!;
+    expect([kd.teacherAcc, kd.studentAcc, kd.distilledAcc, kd.gain]).toEqual([75.61, 73.26, 74.92, 1.66]);
+    expect(kd.methodId).toBe('kd');
+    const dkd = byId.get('dkd')!.rows.find((r) => r.method === 'DKD' && r.teacher === 'resnet32x4' && r.student === 'resnet8x4')!;
+    expect([dkd.teacherAcc, dkd.studentAcc, dkd.distilledAcc]).toEqual([79.42, 72.5, 76.32]);
+    expect(byId.get('crd')!.rows.find((r) => r.method === 'CRD+KD')!.methodId).toBe('crdkd');
+  });
+});
+
+describe('names', () => {
+  it('maps published model names to kdbench model ids', () => {
+    expect(modelId('ResNet8')).toBe('resnet8');
+    expect(modelId('ResNet110')).toBe('resnet110');
+    expect(modelId('WRN-40-2')).toBe('wrn_40_2');
+    expect(modelId('wrn_16_2')).toBe('wrn_16_2');
+    expect(modelId('resnet32x4')).toBe('resnet32x4');
+    expect(modelId('VGG13')).toBe('vgg13');
+    expect(modelId('MobileNetV2')).toBe('mobilenetv2');
+    expect(modelId('ShuffleV1')).toBe('shufflenetv1');
+    expect(modelId('ShuffleNetV2')).toBe('shufflenetv2');
+    for (const n of ['ResNet20-x0.5', 'MobileNet', 'ResNet32+ONE', 'student ensemble', 'plain-CNN-34', '']) expect(modelId(n)).toBeNull();
+  });
+
+  it('maps published method labels to kdbench method ids', () => {
+    expect(methodId('KD')).toBe('kd');
+    expect(methodId('FitNet')).toBe('fitnet');
+    expect(methodId('Student')).toBe('vanilla');
+    expect(methodId('Teacher')).toBeNull();
+    expect(methodId('CCKD')).toBe('cc');
+    expect(methodId('RKD (residual)')).toBeNull();
+  });
+});
+
+describe('csv', () => {
+  it('round-trips quotes, commas and newlines', () => {
+    const recs = [{ a: 'x,y', b: 'say "hi"', c: 'two\nlines' }, { a: '1', b: '', c: 'plain' }];
+    expect(parseCsv(toCsv(recs))).toEqual(recs);
+  });
+});

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { kendallTauB, mean, pairedBySeed, pairedTTest, std, studentTQuantile, studentTTwoSidedP, summarize } from '../src/stats.js';
+
+describe('mean, std, confidence interval', () => {
+  it('match hand-computed values', () => {
+    expect(mean([1, 2, 3, 4])).toBe(2.5);
+    // squared deviations 2.25 + 0.25 + 0.25 + 2.25 = 5, / (n-1) = 5/3
+    expect(std([1, 2, 3, 4])).toBeCloseTo(Math.sqrt(5 / 3), 12);
+    const s = summarize([1, 2, 3, 4]);
+    // t(0.975, 3) = 3.182446; half = 3.182446 * 1.290994 / 2 = 4.108519 / 2 = 2.054260
+    expect(s.ciHalf).toBeCloseTo(2.05426, 5);
+    expect(s.ci![0]).toBeCloseTo(0.44574, 5);
+    expect(s.ci![1]).toBeCloseTo(4.55426, 5);
+  });
+
+  it('is n/a below two values', () => {
+    expect(mean([])).toBeNull();
+    expect(std([5])).toBeNull();
+    expect(summarize([5])).toEqual({ n: 1, mean: 5, std: null, ciHalf: null, ci: null });
+  });
+
+  it('uses the Student t quantiles of the tables', () => {
+    expect(studentTQuantile(0.95, 1)).toBeCloseTo(12.7062, 3);
+    expect(studentTQuantile(0.95, 2)).toBeCloseTo(4.3027, 4);
+    expect(studentTQuantile(0.95, 4)).toBeCloseTo(2.7764, 4);
+    expect(studentTQuantile(0.95, 30)).toBeCloseTo(2.0423, 4);
+    expect(studentTQuantile(0.95, 1e6)).toBeCloseTo(1.96, 2);
+  });
+});
+
+describe('Student t p-values', () => {
+  it('match the closed forms for 1, 2 and 3 degrees of freedom', () => {
+    // df 1 (Cauchy): p = 1 - (2/pi) atan|t|
+    expect(studentTTwoSidedP(1, 1)).toBeCloseTo(0.5, 12);
+    expect(studentTTwoSidedP(3, 1)).toBeCloseTo(1 - (2 / Math.PI) * Math.atan(3), 10);
+    // df 2: p = 1 - |t| / sqrt(2 + t^2)
+    expect(studentTTwoSidedP(2.5, 2)).toBeCloseTo(1 - 2.5 / Math.sqrt(2 + 6.25), 10);
+    // df 3 at t = sqrt(6): F = 1/2 + (sqrt2/3 + atan sqrt2)/pi = 0.954140, p = 0.091720
+    expect(studentTTwoSidedP(Math.sqrt(6), 3)).toBeCloseTo(0.09172, 5);
+  });
+});
+
+describe('paired t-test', () => {
+  it('matches a hand-computed test', () => {
+    // d = [1, 1, 0, 2]: mean 1, sd sqrt(2/3), t = 1 / (sqrt(2/3)/2) = sqrt(6) = 2.449490, df 3, p = 0.091720
+    const r = pairedTTest([10, 12, 11, 13], [9, 11, 11, 11]);
+    expect(r.n).toBe(4);
+    expect(r.meanDiff).toBeCloseTo(1, 12);
+    expect(r.t).toBeCloseTo(Math.sqrt(6), 10);
+    expect(r.df).toBe(3);
+    expect(r.p).toBeCloseTo(0.09172, 5);
+  });
+
+  it('says n/a with fewer than 2 pairs and handles zero variance', () => {
+    expect(pairedTTest([1], [2]).p).toBeNull();
+    expect(pairedTTest([], []).p).toBeNull();
+    expect(pairedTTest([2, 3], [1, 2]).p).toBe(0);
+    expect(pairedTTest([2, 3], [2, 3]).p).toBe(1);
+  });
+
+  it('matches samples by seed', () => {
+    const a = new Map([[0, 63.0], [1, 63.4], [2, 62.2], [7, 99]]);
+    const b = new Map([[2, 61.5], [0, 62.0], [1, 62.5], [5, 1]]);
+    const r = pairedBySeed(a, b);
+    expect(r.seeds).toEqual([0, 1, 2]);
+    // d = [1.0, 0.9, 0.7]: mean 0.866667, sd 0.152753, t = 9.827076, df 2, p = 1 - t/sqrt(2+t^2) = 0.010197
+    expect(r.t).toBeCloseTo(9.827076, 5);
+    expect(r.p).toBeCloseTo(0.010197, 5);
+  });
+});
+
+describe('Kendall tau-b', () => {
+  it('matches hand-counted pairs without ties', () => {
+    // y = [3,4,1,2,5]: concordant 6, discordant 4 of 10 pairs -> 0.2
+    const k = kendallTauB([1, 2, 3, 4, 5], [3, 4, 1, 2, 5]);
+    expect(k.concordant).toBe(6);
+    expect(k.discordant).toBe(4);
+    expect(k.tau).toBeCloseTo(0.2, 12);
+    expect(kendallTauB([1, 2, 3], [3, 2, 1]).tau).toBeCloseTo(-1, 12);
+  });
+
+  it('corrects for ties (tau-b)', () => {
+    // x = [1,2,2,3], y = [1,3,2,3]: nc 4, nd 0, one tie in x, one in y: 4 / sqrt(5 * 5) = 0.8
+    const k = kendallTauB([1, 2, 2, 3], [1, 3, 2, 3]);
+    expect(k.concordant).toBe(4);
+    expect(k.tau).toBeCloseTo(0.8, 12);
+  });
+
+  it('is n/a below 2 items or for an all-tied ordering', () => {
+    expect(kendallTauB([1], [2]).tau).toBeNull();
+    expect(kendallTauB([1, 1, 1], [1, 2, 3]).tau).toBeNull();
+  });
+});
