@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@kdbench/engine';
 import { at } from '../src/at.js';
-import { ctxFor, fwd, leakOf, rand, runOnRealModels, stepIO, value } from './helpers.js';
+import { ctxFor, fwd, leakOf, rand, runOnRealModels, stepIO, value } from '@kdbench/core/testing';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

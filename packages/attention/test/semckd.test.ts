@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@kdbench/engine';
 import type { ConvStack, MLPEmbed, ModuleGroup } from '@kdbench/core';
 import { semckd } from '../src/semckd.js';
-import { ctxFor, fwd, leakOf, rand, runOnRealModels, stepIO, value } from './helpers.js';
+import { ctxFor, fwd, leakOf, rand, runOnRealModels, stepIO, value } from '@kdbench/core/testing';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@kdbench/engine';
 import { ConvReg } from '@kdbench/core';
 import { fitnet } from '../src/fitnet.js';
-import { ctxFor, fwd, leakOf, rand, runOnRealModels, stepIO, value } from './helpers.js';
+import { ctxFor, fwd, leakOf, rand, runOnRealModels, stepIO, value } from '@kdbench/core/testing';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

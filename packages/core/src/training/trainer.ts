@@ -58,6 +58,7 @@ export interface TrainResult {
   trainSeconds: number;
   wallSeconds: number;
   imagesPerSecond: number;
+  /** Set when the run resumed from a checkpoint: how many epochs (over all stages) were already done. */
   resumedFromEpoch?: number;
 }
 
@@ -102,7 +103,8 @@ export function train(spec: TrainSpec): TrainResult {
     const restored = loadCheckpoint(spec.checkpointFile, names, sgd, stages);
     if (restored) {
       state = restored;
-      resumedFromEpoch = restored.epoch;
+      // epochs already done, over all stages (a run killed after its last epoch resumes from all of them)
+      resumedFromEpoch = stages.slice(0, restored.stage).reduce((n, st) => n + st.epochs, 0) + restored.epoch;
       spec.onEvent?.({ type: 'resume', stage: stages[restored.stage]?.name ?? 'main', epoch: restored.epoch });
     }
   }

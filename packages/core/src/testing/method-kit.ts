@@ -1,7 +1,11 @@
-/** Hand-made StepIO objects and contexts for the method tests (tiny tensors, cpu backend). */
+/**
+ * Test kit for method authors: hand-made StepIO objects and contexts (tiny tensors), a leak counter,
+ * and a run of create() + losses() on real resnet8 / resnet8x4 features. Import from
+ * `@kdbench/core/testing` in a method's test.
+ */
 import { Rng, tf } from '@kdbench/engine';
 import { createModel, type FeatureShape, type ForwardResult, type Model } from '@kdbench/models';
-import { methodContext, type Hyper, type MethodContext, type MethodDefinition, type MethodInstance, type StepIO } from '@kdbench/core';
+import { methodContext, type Hyper, type MethodContext, type MethodDefinition, type MethodInstance, type StepIO } from '../index.js';
 
 /** A ForwardResult whose features are the given maps (pre = post unless given), stem first. */
 export function fwd(features: tf.Tensor4D[], logits?: tf.Tensor2D, pre?: tf.Tensor4D[]): ForwardResult {
