@@ -6,7 +6,8 @@
  */
 import { tf } from '@kdbench/engine';
 import type { FeatureShape, ForwardResult, Model, ModelOptions, NamedVariable } from '../types.js';
-import { ParamStore, Scope, type Size2d } from '../layers/index.js';
+import { globalAvgPool, relu, ParamStore, Scope, type BatchNorm, type Conv2d, type Linear, type Size2d } from '../layers/index.js';
+import type { StageFeature } from '../types.js';
 
 export interface BuildContext {
   readonly scope: Scope;
@@ -22,6 +23,31 @@ export interface BuiltNet {
 }
 
 export type NetBuilder = (ctx: BuildContext) => BuiltNet;
+
+/** A block that reports its output and its output before the final ReLU. */
+export interface PreactBlock {
+  apply(x: tf.Tensor4D, training: boolean): { out: tf.Tensor4D; preact: tf.Tensor4D };
+}
+
+/**
+ * Forward pass shared by the nets built as conv-bn-relu stem, stages of PreactBlocks, global
+ * average pooling and a linear classifier (CIFAR ResNets, ShuffleNetV1): features are the stem and
+ * every stage's last block, each with its pre-activation.
+ */
+export function stagedForward(
+  x: tf.Tensor4D, training: boolean, stem: { conv: Conv2d; bn: BatchNorm }, stages: PreactBlock[][], head: Linear,
+): ForwardResult {
+  const stemPre = stem.bn.apply(stem.conv.apply(x), training);
+  let h = relu(stemPre);
+  const features: StageFeature[] = [{ name: 'stem', pre: stemPre, post: h }];
+  stages.forEach((blocks, s) => {
+    let preact = h;
+    for (const block of blocks) ({ out: h, preact } = block.apply(h, training));
+    features.push({ name: `stage${s + 1}`, pre: preact, post: h });
+  });
+  const embedding = globalAvgPool(h);
+  return { logits: head.apply(embedding), features, embedding };
+}
 
 /** CIFAR input size every architecture is specified for. */
 export const INPUT_SIZE: Size2d = { h: 32, w: 32 };

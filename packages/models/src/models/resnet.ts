@@ -10,9 +10,8 @@
  * block's residual sum before its ReLU (RepDistiller preact f_i), post = after the ReLU.
  */
 import { tf } from '@kdbench/engine';
-import { BatchNorm, Conv2d, Linear, globalAvgPool, relu, type Scope, type Size2d } from '../layers/index.js';
-import type { StageFeature } from '../types.js';
-import { INPUT_SIZE, featureShape, scaleWidth, type BuildContext, type BuiltNet, type NetBuilder } from './base.js';
+import { BatchNorm, Conv2d, Linear, relu, type Scope, type Size2d } from '../layers/index.js';
+import { INPUT_SIZE, featureShape, scaleWidth, stagedForward, type BuildContext, type BuiltNet, type NetBuilder } from './base.js';
 
 class BasicBlock {
   private readonly conv1: Conv2d;
@@ -78,18 +77,7 @@ function buildResNet(depth: number, widths: readonly [number, number, number, nu
     return {
       featureShapes: shapes,
       embeddingDim: inPlanes,
-      forward(x, training) {
-        const stemPre = bn1.apply(conv1.apply(x), training);
-        let h = relu(stemPre);
-        const features: StageFeature[] = [{ name: 'stem', pre: stemPre, post: h }];
-        stages.forEach((blocks, s) => {
-          let preact = h;
-          for (const block of blocks) ({ out: h, preact } = block.apply(h, training));
-          features.push({ name: `stage${s + 1}`, pre: preact, post: h });
-        });
-        const embedding = globalAvgPool(h);
-        return { logits: fc.apply(embedding), features, embedding };
-      },
+      forward: (x, training) => stagedForward(x, training, { conv: conv1, bn: bn1 }, stages, fc),
     };
   };
 }

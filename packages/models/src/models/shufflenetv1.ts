@@ -22,13 +22,11 @@ import {
   Linear,
   avgPool3s2p1,
   channelShuffle,
-  globalAvgPool,
   relu,
   type Scope,
   type Size2d,
 } from '../layers/index.js';
-import type { StageFeature } from '../types.js';
-import { INPUT_SIZE, featureShape, scaleWidth, type BuildContext, type BuiltNet, type NetBuilder } from './base.js';
+import { INPUT_SIZE, featureShape, scaleWidth, stagedForward, type BuildContext, type BuiltNet, type NetBuilder } from './base.js';
 
 class Bottleneck {
   private readonly conv1: Conv2d;
@@ -116,18 +114,7 @@ function buildShuffleNetV1(outPlanes: [number, number, number], numBlocks: [numb
     return {
       featureShapes: shapes,
       embeddingDim: inPlanes,
-      forward(x, training) {
-        const stemPre = bn1.apply(conv1.apply(x), training);
-        let h = relu(stemPre);
-        const features: StageFeature[] = [{ name: 'stem', pre: stemPre, post: h }];
-        stages.forEach((blocks, s) => {
-          let preact = h;
-          for (const block of blocks) ({ out: h, preact } = block.apply(h, training));
-          features.push({ name: `stage${s + 1}`, pre: preact, post: h });
-        });
-        const embedding = globalAvgPool(h);
-        return { logits: linear.apply(embedding), features, embedding };
-      },
+      forward: (x, training) => stagedForward(x, training, { conv: conv1, bn: bn1 }, stages, linear),
     };
   };
 }
