@@ -5,7 +5,7 @@
  * Student and teacher pooled embeddings go through linear heads to 128-d unit vectors s, t. Two
  * memory banks hold one 128-d vector per training record: the student bank M_s and the teacher
  * bank M_t; the record at position i of the training split (ctx.trainIds) owns row i of both.
- * For each batch row (record i of class c), K negatives are drawn with replacement from the rows
+ * For each batch row (record i of class c), K distinct negatives are drawn from the rows
  * of records of other classes (RepDistiller's CIFAR loader, 'exact' mode: positive = the record
  * itself, negatives from cls_negative[c]) and
  *   h(t, M_s[j]) = exp(<M_s[j], t> / tau) / Z_t,   h(s, M_t[j]) = exp(<M_t[j], s> / tau) / Z_s,
@@ -60,13 +60,22 @@ export class ClassNegatives {
     return m;
   }
 
-  /** Writes `k` rows drawn uniformly (with replacement) from the other classes than that of `row` to out[at..at+k). */
+  /**
+   * Writes `k` distinct rows drawn uniformly without replacement from the classes other than that
+   * of `row` to out[at..at+k) (RepDistiller's np.random.choice(..., replace=False)): a partial
+   * Fisher-Yates shuffle of the pool, with the swaps kept in a sparse map so a draw costs O(k).
+   */
   draw(row: number, k: number, rng: Rng, out: Int32Array, at: number): void {
     const { start, count } = this.blockOf(row);
     const pool = this.labels.length - count;
+    if (k > pool) throw new Error(`crd: ${k} negatives requested from a pool of ${pool} other-class records`);
+    const swapped = new Map<number, number>();
+    const at_ = (i: number) => swapped.get(i) ?? i;
     for (let j = 0; j < k; j++) {
-      const r = rng.int(pool);
-      out[at + j] = this.order[r >= start ? r + count : r]!;
+      const r = j + rng.int(pool - j);
+      const pick = at_(r);
+      swapped.set(r, at_(j));
+      out[at + j] = this.order[pick >= start ? pick + count : pick]!;
     }
   }
 
@@ -79,7 +88,7 @@ export class ClassNegatives {
 
 /**
  * Row indices [B * (K + 1)]: row b starts with its positive `rows[b]`, then K negatives drawn
- * uniformly with replacement from the rows of the other classes.
+ * uniformly without replacement from the rows of the other classes.
  */
 export function sampleContrastIndices(rows: Int32Array, negatives: ClassNegatives, k: number, rng: Rng): Int32Array {
   const out = new Int32Array(rows.length * (k + 1));
@@ -295,11 +304,11 @@ const hyperDocs = {
 };
 
 const deviations =
-  'Negatives are drawn with replacement from the records of other classes (RepDistiller\'s CIFAR \'exact\' mode); ' +
-  'RepDistiller draws them without replacement whenever K does not exceed that pool (np.random.choice), and from ' +
-  'numpy\'s stream inside the data loader rather than from the run\'s Rng. K is capped at the smallest number of ' +
-  'other-class records (RepDistiller would switch to drawing with replacement instead). As in RepDistiller, the loss ' +
-  'keeps P_n = 1/N although the negatives come from other classes only.';
+  'Negatives are drawn without replacement from the records of other classes, as RepDistiller\'s CIFAR \'exact\' ' +
+  'mode does, but from the run\'s Rng rather than numpy\'s stream. K is capped at the smallest number of ' +
+  'other-class records, so small training subsets (CPU protocols) use fewer than 16384 negatives; RepDistiller would ' +
+  'instead draw 16384 with replacement. As in RepDistiller, the loss keeps P_n = 1/N although the negatives come ' +
+  'from other classes only.';
 
 const base: CrdHyper = { gamma: 1, alpha: 0, T: 4, beta: 0.8, featDim: 128, nceK: 16384, nceT: 0.07, nceM: 0.5 };
 

@@ -33,21 +33,31 @@ describe('crd (Tian et al. 2020)', () => {
     expect(value(nceLoss(tf.tensor2d(x), 100))).toBeCloseTo(nceLoop(x, 100), 5);
   });
 
-  it('samples K negatives per row, all from other classes, covering every other-class row', () => {
+  it('samples K distinct negatives per row, all from other classes; K = pool takes the whole pool', () => {
     const labels = new Int32Array([2, 0, 0, 1, 2, 2, 0, 1, 1, 2, 0, 2]);
     const negatives = new ClassNegatives(labels);
     expect(Array.from(negatives.order)).toEqual([1, 2, 6, 10, 3, 7, 8, 0, 4, 5, 9, 11]);
     expect(negatives.minPool()).toBe(12 - 5);
     const rows = new Int32Array([0, 5, 11, 3, 1]);
-    const idx = sampleContrastIndices(rows, negatives, 200, new Rng(1));
-    expect(idx.length).toBe(5 * 201);
+    const rng = new Rng(1);
+    const small = sampleContrastIndices(rows, negatives, 4, rng);
     rows.forEach((pos, b) => {
-      expect(idx[b * 201]).toBe(pos);
-      const negs = Array.from(idx.slice(b * 201 + 1, (b + 1) * 201));
+      const negs = Array.from(small.slice(b * 5 + 1, (b + 1) * 5));
+      expect(new Set(negs).size).toBe(4); // without replacement
+      expect(negs.every((j) => labels[j] !== labels[pos])).toBe(true);
+    });
+    const k = negatives.minPool();
+    const idx = sampleContrastIndices(rows, negatives, k, rng);
+    expect(idx.length).toBe(5 * (k + 1));
+    rows.forEach((pos, b) => {
+      expect(idx[b * (k + 1)]).toBe(pos);
+      const negs = Array.from(idx.slice(b * (k + 1) + 1, (b + 1) * (k + 1)));
       expect(negs.every((j) => j >= 0 && j < N && labels[j] !== labels[pos])).toBe(true);
       const pool = Array.from(labels.keys()).filter((j) => labels[j] !== labels[pos]);
-      expect([...new Set(negs)].sort((a, c) => a - c)).toEqual(pool);
+      expect(new Set(negs).size).toBe(negs.length);
+      expect(pool).toEqual(expect.arrayContaining(negs));
     });
+    expect(() => sampleContrastIndices(rows, negatives, 8, rng)).toThrow(/8 negatives requested from a pool of 7/);
   });
 
   it('caps K at the smallest other-class pool, estimates Z once into its buffer, and gives a finite loss', () => {
