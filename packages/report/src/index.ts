@@ -7,3 +7,4 @@ export * from './leaderboard.js';
 export * from './compare.js';
 export * from './charts.js';
 export * from './site.js';
+export * from './method-pages.js';

@@ -1,6 +1,7 @@
 /**
  * The static site: index.html (every leaderboard with its protocol), one page per dataset and
- * protocol (leaderboard, charts, published beside measured, rank agreement), published.html (the
+ * protocol (leaderboard, charts, published beside measured, rank agreement), one page per method
+ * (method-<id>.html: metadata, hyperparameters, results, published numbers, trend), published.html (the
  * published tables with computed gains and mismatches), and the rows as results.csv/results.json.
  * Self-contained: inline CSS, JS and SVG; opens from file:// without a server.
  */
@@ -11,6 +12,7 @@ import { compare, rankAgreement, type ComparisonRow, type RankAgreement } from '
 import { toCsv } from './csv.js';
 import { dv, esc, fmt, fmtP, page, protocolBanner, signed } from './html.js';
 import { buildLeaderboards, type Leaderboard, type MethodStats } from './leaderboard.js';
+import { methodPageBody, methodPageFile, methodsWithPages } from './method-pages.js';
 import type { PublishedRow, PublishedTable } from './published.js';
 import type { MethodMeta, Metric, ReportRow } from './types.js';
 
@@ -68,7 +70,11 @@ export async function buildSite(o: SiteOptions): Promise<SiteResult> {
     const charts = await renderCharts(b);
     write(`${b.id}.html`, page({ title: `kdbench · ${b.dataset} · ${b.protocol.label}`, nav, generatedAt, body: leaderboardBody(b, cmp, agr, charts, tables) }));
   }
-  write('index.html', page({ title: 'kdbench leaderboards', nav, generatedAt, body: indexBody(boards, metric) }));
+  const methodPages = methodsWithPages(o.methods ?? [], boards);
+  for (const m of methodPages) {
+    write(methodPageFile(m.id), page({ title: `kdbench · method ${m.id}`, nav, generatedAt, body: methodPageBody(m, boards, comparisons, tables) }));
+  }
+  write('index.html', page({ title: 'kdbench leaderboards', nav, generatedAt, body: indexBody(boards, metric, methodPages) }));
   write('published.html', page({ title: 'kdbench · published numbers', nav, generatedAt, body: publishedBody(tables, boards, comparisons) }));
   exportRows(o.rows, o.outDir);
   files.push('results.csv', 'results.json');
@@ -77,8 +83,13 @@ export async function buildSite(o: SiteOptions): Promise<SiteResult> {
   return { files, leaderboards: boards, comparisons, agreements };
 }
 
-function indexBody(boards: Leaderboard[], metric: Metric): string {
-  if (boards.length === 0) return `<h1>kdbench leaderboards</h1><p>No results yet. Run <code>npx kdbench run …</code>, then <code>npx kdbench report</code>.</p>`;
+function methodIndex(methods: readonly { id: string; title: string; family: string }[]): string {
+  if (methods.length === 0) return '';
+  return `<h2 id="methods">Methods</h2><p class="methods">${methods.map((m) => `<a href="${esc(methodPageFile(m.id))}" title="${esc(`${m.title} (${m.family})`)}">${esc(m.id)}</a>`).join(' · ')}</p>`;
+}
+
+function indexBody(boards: Leaderboard[], metric: Metric, methods: readonly { id: string; title: string; family: string }[] = []): string {
+  if (boards.length === 0) return `<h1>kdbench leaderboards</h1><p>No results yet. Run <code>npx kdbench run …</code>, then <code>npx kdbench report</code>.</p>${methodIndex(methods)}`;
   const cards = boards.map((b) => {
     const top = b.stats.slice(0, 3).map((s) => `${esc(s.method)} ${fmt(s.mean)}`).join(', ');
     return `<div class="card"><h2 style="margin-top:0"><a href="${esc(b.id)}.html">${esc(b.dataset)} · ${esc(b.protocol.protocol)}</a></h2>
@@ -88,7 +99,8 @@ ${protocolBanner(b.protocol)}
   return `<h1>kdbench leaderboards</h1>
 <p>One leaderboard per dataset and protocol. Accuracy is ${metricText(metric)}; means over seeds with 95% Student-t intervals. Each protocol is stated on its page: a small CPU run is not the paper protocol.</p>
 <div class="cards">${cards.join('\n')}</div>
-<p>Published numbers with their sources: <a href="published.html">published.html</a>. Rows: <a href="results.csv">results.csv</a>, <a href="results.json">results.json</a>.</p>`;
+<p>Published numbers with their sources: <a href="published.html">published.html</a>. Rows: <a href="results.csv">results.csv</a>, <a href="results.json">results.json</a>.</p>
+${methodIndex(methods)}`;
 }
 
 function options(values: string[]): string {
@@ -105,7 +117,7 @@ function kdCell(s: MethodStats): string {
 
 function leaderboardTable(b: Leaderboard): string {
   const rows = b.stats.map((s, i) => `<tr id="${esc(s.anchor)}" class="${s.method === 'kd' ? 'ref' : ''}" data-method="${esc(`${s.method} ${s.title}`)}" data-family="${esc(s.family)}" data-knowledge="${esc(s.knowledge)}" data-scheme="${esc(s.scheme)}" data-pair="${esc(s.pairs.join('|'))}">
-<td class="num" data-v="${i + 1}">${i + 1}</td><td data-v="${esc(s.method)}"><a href="#${esc(s.anchor)}" title="${esc(s.title)}">${esc(s.method)}</a></td><td>${esc(s.family)}</td><td>${esc(s.knowledge)}</td><td>${esc(s.scheme)}</td><td>${esc(s.pair)}</td>
+<td class="num" data-v="${i + 1}">${i + 1}</td><td data-v="${esc(s.method)}"><a class="method-page" href="${esc(methodPageFile(s.method))}" title="${esc(s.title)}: method page (paper, hyperparameters, results)">${esc(s.method)}</a></td><td>${esc(s.family)}</td><td>${esc(s.knowledge)}</td><td>${esc(s.scheme)}</td><td>${esc(s.pair)}</td>
 <td class="num" data-v="${s.n}">${s.n}</td><td class="num" data-v="${dv(s.mean)}">${fmt(s.mean)} ± ${fmt(s.std)}</td><td class="num" data-v="${dv(s.ci?.[0])}">${s.ci ? `[${fmt(s.ci[0])}, ${fmt(s.ci[1])}]` : 'n/a'}</td>
 <td class="num" data-v="${dv(s.gain)}">${signed(s.gain)}</td>${kdCell(s)}<td class="num" data-v="${dv(s.teacherTop1)}">${fmt(s.teacherTop1)}</td>
 <td class="num" data-v="${dv(s.studentFlops)}">${fmt(s.studentFlops / 1e6, 1)}</td><td class="num" data-v="${dv(s.trainSeconds)}">${fmt(s.trainSeconds, 0)}</td></tr>`);
@@ -134,7 +146,7 @@ function gainCell(p: PublishedRow): string {
 function comparisonTable(cmp: ComparisonRow[], tables: readonly PublishedTable[]): string {
   const title = new Map(tables.map((t) => [t.id, t.title]));
   const rows = cmp.map(({ stats: s, published: p }) => `<tr data-method="${esc(s.method)}" data-family="${esc(s.family)}" data-pair="${esc(s.pairs.join('|'))}" data-table="${esc(p?.table ?? '')}" class="${p ? 'matched' : 'unmatched'}">
-<td><a href="#${esc(s.anchor)}">${esc(s.method)}</a></td><td>${esc(s.pair)}</td><td>${p ? `${esc(title.get(p.table) ?? p.table)}${p.note ? `<div class="small muted">${esc(p.note)}</div>` : ''}` : '<span class="muted">not in the published tables</span>'}</td>
+<td><a class="method-page" href="${esc(methodPageFile(s.method))}" title="method page">${esc(s.method)}</a></td><td>${esc(s.pair)}</td><td>${p ? `${esc(title.get(p.table) ?? p.table)}${p.note ? `<div class="small muted">${esc(p.note)}</div>` : ''}` : '<span class="muted">not in the published tables</span>'}</td>
 <td class="num" data-v="${dv(p?.teacherAcc)}">${p ? fmt(p.teacherAcc) : '—'}</td><td class="num" data-v="${dv(s.teacherTop1)}">${fmt(s.teacherTop1)}</td>
 <td class="num" data-v="${dv(p?.studentAcc)}">${p ? fmt(p.studentAcc) : '—'}</td><td class="num" data-v="${dv(s.vanillaMean)}">${fmt(s.vanillaMean)}</td>
 <td class="num" data-v="${dv(p?.distilledAcc)}">${p ? fmt(p.distilledAcc) : '—'}</td><td class="num" data-v="${dv(s.mean)}">${fmt(s.mean)}</td>

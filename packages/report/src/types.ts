@@ -36,8 +36,12 @@ export interface ReportRow {
   details: string;
 }
 
-/** Method metadata as the registry holds it (a MethodDefinition is one). */
-export type MethodMeta = Pick<MethodDefinition, 'id' | 'title' | 'family' | 'knowledge' | 'scheme' | 'paper'>;
+/**
+ * Method metadata as the registry holds it (a MethodDefinition is one). Defaults, hyperDocs,
+ * deviations and teacher are optional: with them the method page shows hyperparameters and deviations.
+ */
+export type MethodMeta = Pick<MethodDefinition, 'id' | 'title' | 'family' | 'knowledge' | 'scheme' | 'paper'>
+  & Partial<Pick<MethodDefinition, 'defaults' | 'hyperDocs' | 'deviations' | 'teacher'>>;
 
 /** Which accuracy the report ranks by: the last epoch (CRD's convention, the default) or the best epoch. */
 export type Metric = 'last_top1' | 'best_top1';

@@ -96,7 +96,8 @@ describe('site', () => {
     const beside = tmp();
     const rows = testRows();
     const res = await buildSite({ rows, methods: TEST_METHODS, published, outDir: out, exportDir: beside });
-    expect(res.files.sort()).toEqual(['cifar10-quick.html', 'cifar100-quick.html', 'index.html', 'leaderboards.json', 'published.html', 'results.csv', 'results.json']);
+    const methodPages = TEST_METHODS.map((m) => `method-${m.id}.html`);
+    expect(res.files.sort()).toEqual(['cifar10-quick.html', 'cifar100-quick.html', 'index.html', 'leaderboards.json', ...methodPages, 'published.html', 'results.csv', 'results.json'].sort());
     for (const f of ['index.html', 'cifar10-quick.html', 'cifar100-quick.html', 'published.html']) {
       const html = readFileSync(join(out, f), 'utf8');
       expect(html, f).toContain('class="protocol-label"');

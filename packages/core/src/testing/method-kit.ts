@@ -93,3 +93,5 @@ export function runOnRealModels<H extends Hyper>(def: MethodDefinition<H>, over:
   teacher.dispose();
   return out;
 }
+
+export * from './conformance.js';

@@ -1,0 +1,120 @@
+/**
+ * The conformance kit: the checks every registered method passes (packages/harness/test/
+ * conformance.test.ts runs them over the whole registry), usable by a method author on one method:
+ *
+ *   import { loadConformanceSplits, metadataFindings, trainingFindings } from '@kdbench/core/testing';
+ *   const splits = await loadConformanceSplits();           // 40 real CIFAR-10 images, 20 eval
+ *   expect(metadataFindings(mymethod)).toEqual([]);
+ *   expect(trainingFindings(mymethod, { splits })).toEqual([]);   // engine initialised first (wasm)
+ *
+ * or, in a vitest file, `describeConformance([mymethod])` from '@kdbench/core/testing/vitest', which
+ * initialises the engine, loads the splits and declares both checks per method.
+ *
+ * The training check runs two steps per stage (40 images in batches of 20, 2 epochs) with a resnet8
+ * student (and a resnet14 teacher when the method needs one), widths x0.25, and reports: non-finite
+ * losses, parts (student, every declared module) whose variables did not all move, a tensor count
+ * that grows between the last two epochs, and a run that does not repeat itself under the same seed.
+ * Each finding is one readable line; no finding means the method conforms.
+ */
+import { loadCifar, makeRunSplits, resolveDataDir, type RunSplits } from '@kdbench/data';
+import { initEngine, Rng, tf, type BackendRequest } from '@kdbench/engine';
+import { createModel } from '@kdbench/models';
+import { getProtocol, methodContext, train, withOverrides, type MethodDefinition, type TrainResult } from '../index.js';
+
+/** 40 images in batches of 20: two steps per epoch, two epochs. */
+export const CONFORMANCE_PROTOCOL = withOverrides(getProtocol('smoke'), { epochs: 2, batchSize: 20, widthFactor: 0.25 });
+
+/** Metadata problems: title, paper (url, year) for every method but the label-only baseline, knowledge, scheme, hyperDocs. */
+export function metadataFindings(def: MethodDefinition<any>): string[] {
+  const out: string[] = [];
+  if (!(typeof def.title === 'string' && def.title.length > 3)) out.push(`${def.id}: title "${def.title}" is too short`);
+  if (!/^[a-z][a-z0-9]*$/.test(def.id)) out.push(`${def.id}: id is not a lowercase method id`);
+  if (def.id !== 'vanilla') {
+    if (!/^https:\/\//.test(def.paper?.url ?? '')) out.push(`${def.id}: paper.url "${def.paper?.url ?? ''}" is not an https link`);
+    if (!((def.paper?.year ?? 0) > 2010)) out.push(`${def.id}: paper.year ${def.paper?.year} is not a year after 2010`);
+  }
+  if (!['offline', 'online', 'self'].includes(def.scheme)) out.push(`${def.id}: scheme "${def.scheme}" is not offline, online or self`);
+  if (!['response', 'feature', 'relation', 'none'].includes(def.knowledge)) out.push(`${def.id}: knowledge "${def.knowledge}" is not response, feature, relation or none`);
+  for (const k of Object.keys(def.defaults)) {
+    if (!(def.hyperDocs as Record<string, string>)[k]) out.push(`${def.id}: hyperparameter ${k} has no hyperDocs line`);
+  }
+  return out;
+}
+
+export interface ConformanceRun {
+  result: TrainResult;
+  /** Per trainable part: how many of its variables changed. */
+  moved: { name: string; changed: number; total: number }[];
+  /** Tensor count after each epoch. */
+  counts: number[];
+  /** Logged loss terms per epoch. */
+  losses: Record<string, number>[];
+}
+
+/** One two-step-per-stage training of the method on the given splits (CIFAR-10, 10 classes). */
+export function conformanceRun(def: MethodDefinition<any>, splits: RunSplits, seed: number): ConformanceRun {
+  const protocol = CONFORMANCE_PROTOCOL;
+  const student = createModel('resnet8', { numClasses: 10, seed, widthFactor: 0.25 });
+  const teacher = def.teacher === 'required' ? createModel('resnet14', { numClasses: 10, seed: 100, widthFactor: 0.25 }) : undefined;
+  const method = def.create(methodContext({
+    hp: def.defaults, numClasses: 10, student, teacher, train: splits.train, epochs: protocol.epochs,
+    batchSize: protocol.batchSize, rng: new Rng(seed),
+  }));
+  try {
+    const parts: [string, tf.Variable[]][] = [
+      ['student', student.trainableVariables()],
+      ...Object.entries(method.modules ?? {}).map(([k, m]) => [`module ${k}`, m.trainableVariables()] as [string, tf.Variable[]]),
+    ];
+    const before = parts.map(([, vars]) => vars.map((v) => v.dataSync().slice()));
+    const counts: number[] = [];
+    const result = train({
+      dataset: 'cifar10', splits, protocol, lr: 0.05, seed, student, teacher, method,
+      onEvent: (e) => { if (e.type === 'epoch') counts.push(tf.memory().numTensors); },
+    });
+    const moved = parts.map(([name, vars], i) => ({
+      name, changed: vars.filter((v, j) => v.dataSync().some((x, k) => x !== before[i]![j]![k])).length, total: vars.length,
+    }));
+    return { result, moved, counts, losses: result.history.map((h) => h.losses) };
+  } finally {
+    method.dispose?.();
+    student.dispose();
+    teacher?.dispose();
+  }
+}
+
+/** Training problems of the method: finite losses, every part moves, no leaks, seeded (two runs). */
+export function trainingFindings(def: MethodDefinition<any>, opts: { splits: RunSplits; seed?: number }): string[] {
+  const seed = opts.seed ?? 7;
+  const out: string[] = [];
+  let a: ConformanceRun;
+  try {
+    a = conformanceRun(def, opts.splits, seed);
+  } catch (e) {
+    return [`${def.id}: training threw: ${(e as Error).message}`];
+  }
+  a.losses.forEach((epoch, i) => {
+    for (const [k, v] of Object.entries(epoch)) if (!Number.isFinite(v)) out.push(`${def.id}: loss ${k} of epoch ${i} is ${v}`);
+  });
+  for (const m of a.moved) if (m.changed !== m.total) out.push(`${def.id}: ${m.name}: ${m.changed}/${m.total} variables changed`);
+  // flat across the last two epochs (stage set-up may allocate once)
+  if (a.counts.at(-1) !== a.counts.at(-2)) out.push(`${def.id}: tensor count grew from ${a.counts.at(-2)} to ${a.counts.at(-1)} between the last two epochs`);
+  const b = conformanceRun(def, opts.splits, seed);
+  if (JSON.stringify(b.losses) !== JSON.stringify(a.losses)) out.push(`${def.id}: losses differ between two runs with seed ${seed}`);
+  if (JSON.stringify(b.result.last) !== JSON.stringify(a.result.last)) out.push(`${def.id}: final accuracy differs between two runs with seed ${seed}`);
+  return out;
+}
+
+/** The conformance splits: CIFAR-10, 4 training and 2 evaluation images per class, seed 0. */
+export async function loadConformanceSplits(dataDir?: string): Promise<RunSplits> {
+  const dir = dataDir ?? process.env['KDBENCH_DATA_DIR'] ?? resolveDataDir();
+  return makeRunSplits(await loadCifar('cifar10', { dataDir: dir }), { seed: 0, trainPerClass: 4, evalPerClass: 2 });
+}
+
+/** Every check and its findings for one method (initialises the engine: wasm unless given). */
+export async function conformanceChecks(
+  def: MethodDefinition<any>, opts: { splits?: RunSplits; dataDir?: string; backend?: BackendRequest; seed?: number } = {},
+): Promise<string[]> {
+  await initEngine({ backend: opts.backend ?? 'wasm' });
+  const splits = opts.splits ?? await loadConformanceSplits(opts.dataDir);
+  return [...metadataFindings(def), ...trainingFindings(def, { splits, seed: opts.seed })];
+}
