@@ -207,6 +207,20 @@ function trend(rows: ReportRow[], metric: Metric): TrendPoint[] {
     .sort((a, b) => a.run.localeCompare(b.run) || a.label.localeCompare(b.label));
 }
 
+/**
+ * The newest row of each (method, pair, seed): a results history (nightly runs
+ * of the same grid) is summarised by its latest night, never pooled as if nights were seeds.
+ */
+export function latestPerSeed(rows: readonly ReportRow[]): ReportRow[] {
+  const latest = new Map<string, ReportRow>();
+  for (const r of rows) {
+    const k = `${r.method}\u0000${r.teacher}\u0000${r.student}\u0000${r.seed}`;
+    const prev = latest.get(k);
+    if (!prev || r.date > prev.date) latest.set(k, r);
+  }
+  return [...latest.values()];
+}
+
 /** One leaderboard per (dataset, protocol label), in dataset then protocol order. */
 export function buildLeaderboards(rows: readonly ReportRow[], methods: readonly MethodMeta[] = [], metric: Metric = 'last_top1'): Leaderboard[] {
   const meta = new Map(methods.map((m) => [m.id, m]));
@@ -217,7 +231,7 @@ export function buildLeaderboards(rows: readonly ReportRow[], methods: readonly 
   }
   const boards = [...groups.values()].map((g) => {
     const info = protocolInfo(g);
-    return { id: leaderboardId(info.dataset, info.protocol, info.label), dataset: info.dataset, protocol: info, metric, rows: g, stats: methodStats(g, metric, meta), trend: trend(g, metric) };
+    return { id: leaderboardId(info.dataset, info.protocol, info.label), dataset: info.dataset, protocol: info, metric, rows: g, stats: methodStats(latestPerSeed(g), metric, meta), trend: trend(g, metric) };
   });
   const seen = new Set<string>();
   for (const b of boards) {
