@@ -67,3 +67,25 @@ function checkBatchSize(batchSize: number): void {
     throw new DataError(`batchSize must be a positive integer, got ${batchSize}`);
   }
 }
+
+/**
+ * A batch of the given split rows (e.g. partners a method asks for), augmented like training
+ * batches with draws from `rng` (one (cropY, cropX, flip) triple per row, in row order).
+ */
+export function rowsBatch(split: RawSplit, dataset: DatasetId, rows: Int32Array, opts: { augment: boolean; rng: Rng }): Batch {
+  const lut = normalizationTable(NORMALIZATION[dataset]);
+  const span = 2 * PAD + 1;
+  const size = rows.length;
+  const buf = new Float32Array(size * IMAGE_SIZE * IMAGE_SIZE * 3);
+  const labels = new Int32Array(size);
+  const ids = new Int32Array(size);
+  for (let b = 0; b < size; b++) {
+    const r = rows[b]!;
+    if (!(Number.isInteger(r) && r >= 0 && r < split.n)) throw new DataError(`rowsBatch: row ${r} is outside the split (0..${split.n - 1})`);
+    const t: RecordTransform = opts.augment ? { cropY: opts.rng.int(span), cropX: opts.rng.int(span), flip: opts.rng.next() < 0.5 } : IDENTITY;
+    writeRecord(split.images, r, buf, b * IMAGE_BYTES, lut, t);
+    labels[b] = split.labels[r]!;
+    ids[b] = split.ids[r]!;
+  }
+  return { x: tf.tensor4d(buf, [size, IMAGE_SIZE, IMAGE_SIZE, 3], 'float32'), y: tf.tensor1d(labels, 'int32'), ids, step: 0 };
+}

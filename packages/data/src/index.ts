@@ -19,4 +19,5 @@ export {
   type Normalization,
 } from './normalize.js';
 export { PAD, writeRecord, type RecordTransform } from './augment.js';
-export { batches, evalBatches, batchCount, epochOrder } from './batches.js';
+export { batches, evalBatches, batchCount, epochOrder, rowsBatch } from './batches.js';
+export { MODALITIES, LUMA_WEIGHTS, applyModality, denormalize, isModality, lowResolution, luminance, sobelMagnitude, type Modality } from './modalities.js';

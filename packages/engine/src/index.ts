@@ -7,3 +7,4 @@ export * from './rng.js';
 export * from './backend.js';
 export * from './kernels/wasm/index.js';
 export * from './tensor-file.js';
+export * from './lock-file.js';

@@ -3,16 +3,26 @@
  * its test, and one line here (`npx nx g @kdbench/tools:method` writes all three; CONTRIBUTING.md).
  */
 import { MethodRegistry, vanilla } from '@kdbench/core';
-import { dkd, kd } from '@kdbench/response';
+import { dkd, kd, takd } from '@kdbench/response';
 import { ab, fitnet, ft, nst, vid } from '@kdbench/feature';
 import { at, semckd } from '@kdbench/attention';
 import { cc, crd, crdkd, fsp, graph, irg, pkt, rkd, sp } from '@kdbench/relation';
+import { dml, kdcl, one } from '@kdbench/online';
+import { ban, byot, cskd, snapshot, tfkdself, tfkdvirtual } from '@kdbench/self';
+import { nasevo, nasrandom } from '@kdbench/nas';
+import { finetune, icarl, joint, lwf } from '@kdbench/lifelong';
+import { apprentice, qat, qkd, quantdistill } from '@kdbench/quantized';
+import { aekd, avgkd, camkd, noisyteacher, randteacher, twoteacher, youmt } from '@kdbench/multi-teacher';
+import { crdcrossmodal, modalitykd, modalitylabeled, suptransfer } from '@kdbench/cross-modal';
+import { abm, advfeat, afd, cganlogits, meal } from '@kdbench/adversarial';
+import { dafl, deepinv, dfad, zskt } from '@kdbench/data-free';
 
 export const registry = new MethodRegistry()
   .register(vanilla)
   // response-based
   .register(kd)
   .register(dkd)
+  .register(takd)
   // feature-based
   .register(fitnet)
   .register(nst)
@@ -31,4 +41,52 @@ export const registry = new MethodRegistry()
   .register(irg)
   .register(crd)
   .register(crdkd)
-  .register(graph);
+  .register(graph)
+  // online distillation
+  .register(dml)
+  .register(one)
+  .register(kdcl)
+  // self-distillation
+  .register(byot)
+  .register(tfkdself)
+  .register(tfkdvirtual)
+  .register(cskd)
+  .register(ban)
+  .register(snapshot)
+  // NAS-based
+  .register(nasrandom)
+  .register(nasevo)
+  // lifelong (class-incremental)
+  .register(finetune)
+  .register(joint)
+  .register(lwf)
+  .register(icarl)
+  // quantized
+  .register(qat)
+  .register(quantdistill)
+  .register(apprentice)
+  .register(qkd)
+  // multi-teacher
+  .register(avgkd)
+  .register(youmt)
+  .register(randteacher)
+  .register(aekd)
+  .register(camkd)
+  .register(twoteacher)
+  .register(noisyteacher)
+  // cross-modal
+  .register(modalitylabeled)
+  .register(modalitykd)
+  .register(suptransfer)
+  .register(crdcrossmodal)
+  // adversarial
+  .register(abm)
+  .register(cganlogits)
+  .register(advfeat)
+  .register(meal)
+  .register(afd)
+  // data-free
+  .register(dafl)
+  .register(deepinv)
+  .register(dfad)
+  .register(zskt);

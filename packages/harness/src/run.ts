@@ -8,10 +8,10 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ConfigError, TeacherStore, evaluate, methodContext, getProtocol, protocolForDataset, resolveHyper, studentLearningRate, train,
-  vanilla, withOverrides, type MethodDefinition, type Protocol, type TeacherEntry, type TeacherSpec, type TrainEvent,
+  vanilla, withOverrides, type ExtraTeacher, type MethodDefinition, type Protocol, type TeacherEntry, type TeacherSpec, type TrainEvent,
 } from '@kdbench/core';
 import { loadCifar, makeRunSplits, type CifarData, type DatasetId, type RunSplits } from '@kdbench/data';
-import { Rng, initEngine, sha256Hex, writeFileAtomic, type EngineInfo } from '@kdbench/engine';
+import { Rng, initEngine, lockHolder, sha256Hex, writeFileAtomic, type EngineInfo } from '@kdbench/engine';
 import { createModel, listModels, type Model } from '@kdbench/models';
 import { registry } from './registry.js';
 import { appendResults, readResults } from './results/arrow-store.js';
@@ -54,26 +54,59 @@ interface Validated {
   protocol: Protocol;
 }
 
-/** Checks a request without touching data or the engine; throws ConfigError with the problem. */
-export function validateRequest(req: RunRequest): Validated {
-  const def = registry.get(req.method);
+function checkModel(role: string, id: string | undefined): void {
+  const models = listModels().map((m) => m.id);
+  if (id !== undefined && !models.includes(id)) throw new ConfigError(`unknown ${role} model '${id}'. Known models: ${models.join(', ')}`);
+}
+
+/** Dataset and protocol of a request (with overrides), checked; throws ConfigError with the problem. */
+function validateSetting(req: Pick<RunRequest, 'dataset' | 'protocol' | 'protocolOverrides'>): { dataset: DatasetId; protocol: Protocol } {
   if (!DATASETS.includes(req.dataset as DatasetId)) {
     throw new ConfigError(`unknown dataset '${req.dataset}'. Known datasets: ${DATASETS.join(', ')}`);
   }
-  const models = listModels().map((m) => m.id);
-  const check = (role: string, id: string | undefined) => {
-    if (id !== undefined && !models.includes(id)) throw new ConfigError(`unknown ${role} model '${id}'. Known models: ${models.join(', ')}`);
-  };
-  check('student', req.student);
-  check('teacher', req.teacher);
-  if (def.teacher === 'required' && !req.teacher) throw new ConfigError(`method '${def.id}' needs a teacher: pass --teacher`);
-  if (!Number.isInteger(req.seed) || req.seed < 0) throw new ConfigError(`seed must be a non-negative integer, got ${req.seed}`);
   const dataset = req.dataset as DatasetId;
   const protocol = protocolForDataset(withOverrides(getProtocol(req.protocol), req.protocolOverrides ?? {}), dataset);
   if (!(protocol.epochs >= 1) || !Number.isInteger(protocol.epochs)) throw new ConfigError(`epochs must be a positive integer, got ${protocol.epochs}`);
   if (!(protocol.widthFactor > 0)) throw new ConfigError(`widthFactor must be > 0, got ${protocol.widthFactor}`);
   if (!(protocol.batchSize >= 1)) throw new ConfigError(`batchSize must be >= 1, got ${protocol.batchSize}`);
-  return { def, hp: resolveHyper(def, req.hp ?? {}), dataset, protocol };
+  return { dataset, protocol };
+}
+
+/** Checks a request without touching data or the engine; throws ConfigError with the problem. */
+export function validateRequest(req: RunRequest): Validated {
+  const def = registry.get(req.method);
+  const { dataset, protocol } = validateSetting(req);
+  checkModel('student', req.student);
+  checkModel('teacher', req.teacher);
+  if (def.teacher === 'required' && !req.teacher) throw new ConfigError(`method '${def.id}' needs a teacher: pass --teacher`);
+  if (!Number.isInteger(req.seed) || req.seed < 0) throw new ConfigError(`seed must be a non-negative integer, got ${req.seed}`);
+  // the smoke protocol runs a method's small budgets (generations, candidates, synthetic steps) unless overridden
+  const small = protocol.id === 'smoke' ? Object.fromEntries(Object.entries(def.smallHyper ?? {}).map(([k, v]) => [k, String(v)])) : {};
+  const hp = resolveHyper(def, { ...small, ...(req.hp ?? {}) });
+  for (const t of extraTeachersOf({ def, hp }, req.teacher)) checkModel(`extra teacher (of '${def.id}')`, t.model);
+  return { def, hp, dataset, protocol };
+}
+
+/** A teacher-only request (`kdbench teachers train`, a suite's teacher phase): dataset, protocol, teacher model and seed. */
+export interface TeacherRequest extends Omit<RunRequest, 'method' | 'student' | 'seed' | 'hp'> {
+  teacher: string;
+}
+
+export function validateTeacherRequest(req: TeacherRequest): Validated {
+  const { dataset, protocol } = validateSetting(req);
+  checkModel('teacher', req.teacher);
+  const seed = req.teacherSeed ?? 0;
+  if (!Number.isInteger(seed) || seed < 0) throw new ConfigError(`teacher seed must be a non-negative integer, got ${seed}`);
+  return { def: vanilla, hp: {}, dataset, protocol };
+}
+
+/** The extra teachers (model and seed) a method asks for, given the run's teacher. */
+export function extraTeachersOf(v: Pick<Validated, 'def' | 'hp'>, teacher: string | undefined): ExtraTeacher[] {
+  const list = v.def.extraTeachers?.(v.hp as never, teacher ?? '') ?? [];
+  for (const t of list) {
+    if (!Number.isInteger(t.seed) || t.seed < 0) throw new ConfigError(`method '${v.def.id}': extra teacher ${t.model} has a bad seed ${t.seed}`);
+  }
+  return list;
 }
 
 export function runId(req: RunRequest, v: Validated): string {
@@ -108,11 +141,20 @@ export async function runOne(req: RunRequest): Promise<RunOutcome> {
     teacher = await store.load(teacherEntry);
   }
 
+  const extraEntries: TeacherEntry[] = [];
+  for (const t of extraTeachersOf(v, req.teacher)) {
+    extraEntries.push(await ensureTeacher(store, { ...req, teacher: t.model, teacherSeed: t.seed }, v, data, splits, engine, log));
+  }
+  const teachers = await Promise.all(extraEntries.map((e) => store.load(e)));
+
   const student = createModel(req.student, { numClasses: data.numClasses, seed: req.seed, widthFactor: v.protocol.widthFactor });
+  const lr = studentLearningRate(v.protocol, req.student);
   const instance = v.def.create(methodContext({
-    hp: v.hp, numClasses: data.numClasses, student, teacher, train: splits.train, epochs: v.protocol.epochs,
-    batchSize: v.protocol.batchSize, rng: new Rng(req.seed).fork(`method:${v.def.id}`),
+    hp: v.hp, dataset: v.dataset, numClasses: data.numClasses, student, teacher, teachers, train: splits.train, epochs: v.protocol.epochs,
+    batchSize: v.protocol.batchSize, rng: new Rng(req.seed).fork(`method:${v.def.id}`), data: v.def.data,
+    probe: { dataset: v.dataset, protocol: v.protocol, seed: req.seed, lr },
   }));
+  const trained = instance.student ?? student;
   const runDir = join(req.resultsDir, 'runs', id);
   mkdirSync(runDir, { recursive: true });
   const scope = `${v.def.id} ${req.teacher ? `${req.teacher}->` : ''}${req.student} s${req.seed}`;
@@ -123,11 +165,12 @@ export async function runOne(req: RunRequest): Promise<RunOutcome> {
     })
     : undefined;
   const result = train({
-    dataset: v.dataset, splits, protocol: v.protocol, lr: studentLearningRate(v.protocol, req.student), seed: req.seed,
-    student, teacher, method: instance, checkpointFile: join(runDir, 'checkpoint.kdbt'), teacherLogits: logitsCache,
+    dataset: v.dataset, splits, protocol: v.protocol, lr, seed: req.seed, student, teacher, teachers, method: instance,
+    data: v.def.data, checkpointFile: join(runDir, 'checkpoint.kdbt'), teacherLogits: logitsCache,
     onEvent: (e) => req.onEvent?.(scope, e),
   });
-  const extra = instance.extraAccuracies?.((m) => evaluate(m, splits.evaluation, v.dataset)) ?? {};
+  const extra = { ...result.records, ...(instance.extraAccuracies?.((m) => evaluate(m, splits.evaluation, v.dataset)) ?? {}) };
+  const artifacts = instance.artifacts?.(runDir) ?? [];
 
   const row: ResultRow = {
     run_id: id, method: v.def.id, family: v.def.family, knowledge: v.def.knowledge, scheme: v.def.scheme,
@@ -139,11 +182,14 @@ export async function runOne(req: RunRequest): Promise<RunOutcome> {
     wall_seconds: result.wallSeconds, train_seconds: result.trainSeconds, images_per_second: result.imagesPerSecond,
     backend: engine.backend, backend_reason: engine.reason,
     teacher_hash: teacherEntry?.sha256 ?? '', teacher_top1: teacherEntry?.last.top1 ?? null,
-    student_params: student.paramCount(), student_flops: student.flops(),
+    student_params: trained.paramCount(), student_flops: trained.flops(),
     git_commit: gitCommit(), date: new Date().toISOString(),
     hyperparameters: JSON.stringify(v.hp),
     details: JSON.stringify({ protocol: v.protocol, teacherSeed: teacher ? (req.teacherSeed ?? 0) : null, history: result.history, extra,
-      teacherLogitsCache: logitsCache ? { hits: logitsCache.hits, misses: logitsCache.misses } : null, resumedFromEpoch: result.resumedFromEpoch ?? null, dataFiles: data.files }),
+      teacherLogitsCache: logitsCache ? { hits: logitsCache.hits, misses: logitsCache.misses } : null, resumedFromEpoch: result.resumedFromEpoch ?? null, dataFiles: data.files,
+      extraTeachers: extraEntries.map((e) => ({ model: e.spec.arch, seed: e.spec.seed, sha256: e.sha256, top1: e.last.top1 })),
+      trainedStudent: trained === student ? null : { id: trained.id, params: trained.paramCount(), flops: trained.flops() },
+      artifacts }),
   };
   writeFileAtomic(join(runDir, 'run.json'), JSON.stringify(row, null, 2));
   appendResults(file, [row]);
@@ -151,10 +197,11 @@ export async function runOne(req: RunRequest): Promise<RunOutcome> {
   instance.dispose?.();
   student.dispose();
   teacher?.dispose();
+  teachers.forEach((t) => t.dispose());
   return { row, skipped: false };
 }
 
-async function prepareData(req: RunRequest, v: Validated, log: (l: string) => void) {
+async function prepareData(req: Pick<RunRequest, 'backend' | 'dataDir' | 'teachersDir' | 'resultsDir'>, v: Pick<Validated, 'dataset' | 'protocol'>, log: (l: string) => void) {
   const engine = await initEngine({ backend: (req.backend ?? 'auto') as never });
   log(`backend: ${engine.backend} (${engine.reason})`);
   const data = await loadCifar(v.dataset, { dataDir: req.dataDir });
@@ -170,43 +217,66 @@ async function prepareData(req: RunRequest, v: Validated, log: (l: string) => vo
 }
 
 /** Trains (or finds) the teacher `req.teacher` for a dataset and protocol without running a student. */
-export async function trainTeacherOnly(req: RunRequest): Promise<TeacherEntry> {
+export async function trainTeacherOnly(req: TeacherRequest): Promise<TeacherEntry> {
   const log = req.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const v = validateRequest({ ...req, method: 'kd', student: req.teacher ?? '' });
+  const v = validateTeacherRequest(req);
   const { engine, data, splits, store } = await prepareData(req, v, log);
   return ensureTeacher(store, req, v, data, splits, engine, log);
 }
 
-/** Returns the stored teacher for this request, training it with the vanilla method if missing. */
+/**
+ * Returns the stored teacher for this request, training it with the vanilla method if missing; while
+ * another process holds the teacher's training lease, waits for its result instead of training it twice.
+ */
 export async function ensureTeacher(
-  store: TeacherStore, req: RunRequest, v: Validated, data: CifarData, splits: RunSplits, engine: EngineInfo,
-  log: (l: string) => void,
+  store: TeacherStore, req: Pick<RunRequest, 'teacher' | 'teacherSeed' | 'onEvent'>, v: Pick<Validated, 'dataset' | 'protocol'>, data: CifarData, splits: RunSplits, engine: EngineInfo,
+  log: (l: string) => void, opts: { pollMs?: number } = {},
 ): Promise<TeacherEntry> {
   const spec: TeacherSpec = {
     arch: req.teacher!, dataset: v.dataset, numClasses: data.numClasses, protocol: v.protocol.id,
     widthFactor: v.protocol.widthFactor, epochs: v.protocol.teacherEpochs, seed: req.teacherSeed ?? 0,
     split: splits.description, trainSize: splits.train.n,
   };
-  const found = store.find(spec);
-  if (found) return found;
-  log(`teacher ${spec.arch} (${spec.dataset}, ${spec.protocol}, seed ${spec.seed}) is not in the store: training it (${spec.epochs} epochs)`);
-  const model = createModel(spec.arch, { numClasses: spec.numClasses, seed: spec.seed, widthFactor: spec.widthFactor });
-  const instance = vanilla.create(methodContext({
-    hp: {}, numClasses: spec.numClasses, student: model, train: splits.train, epochs: spec.epochs,
-    batchSize: v.protocol.batchSize, rng: new Rng(spec.seed),
-  }));
-  const ckptDir = join(store.dir, 'checkpoints');
-  mkdirSync(ckptDir, { recursive: true });
-  const ckpt = join(ckptDir, `${spec.arch}-${spec.dataset}-${spec.protocol}-s${spec.seed}.kdbt`);
-  const result = train({
-    dataset: v.dataset, splits, protocol: { ...v.protocol, epochs: spec.epochs }, lr: studentLearningRate(v.protocol, spec.arch),
-    seed: spec.seed, student: model, method: instance, checkpointFile: ckpt,
-    onEvent: (e) => req.onEvent?.(`teacher ${spec.arch} s${spec.seed}`, e),
-  });
-  const entry = await store.save(spec, model, { best: result.best, last: result.last, backend: engine.backend, wallSeconds: result.wallSeconds });
-  if (existsSync(ckpt)) rmSync(ckpt);
-  model.dispose();
-  log(`teacher ${spec.arch}: top1 ${result.last.top1.toFixed(2)} (best ${result.best.top1.toFixed(2)}), stored as ${entry.sha256.slice(0, 12)}`);
-  return entry;
+  let waiting = false;
+  for (;;) {
+    const found = store.find(spec);
+    if (found) return found;
+    if (store.tryLease(spec)) break;
+    if (!waiting) {
+      const holder = lockHolder(store.leaseFile(spec));
+      log(`teacher ${spec.arch} (${spec.dataset}, ${spec.protocol}, seed ${spec.seed}) is being trained by ${holder ? `${holder.host} pid ${holder.pid}` : 'another process'}: waiting for it`);
+      waiting = true;
+    }
+    await new Promise((r) => setTimeout(r, opts.pollMs ?? 5000));
+  }
+  try {
+    const found = store.find(spec); // stored by the previous holder between our check and our lease
+    if (found) return found;
+    log(`teacher ${spec.arch} (${spec.dataset}, ${spec.protocol}, seed ${spec.seed}) is not in the store: training it (${spec.epochs} epochs)`);
+    const model = createModel(spec.arch, { numClasses: spec.numClasses, seed: spec.seed, widthFactor: spec.widthFactor });
+    const instance = vanilla.create(methodContext({
+      hp: {}, numClasses: spec.numClasses, student: model, train: splits.train, epochs: spec.epochs,
+      batchSize: v.protocol.batchSize, rng: new Rng(spec.seed),
+    }));
+    const ckptDir = join(store.dir, 'checkpoints');
+    mkdirSync(ckptDir, { recursive: true });
+    const ckpt = join(ckptDir, `${spec.arch}-${spec.dataset}-${spec.protocol}-s${spec.seed}.kdbt`);
+    let renewed = Date.now();
+    const result = train({
+      dataset: v.dataset, splits, protocol: { ...v.protocol, epochs: spec.epochs }, lr: studentLearningRate(v.protocol, spec.arch),
+      seed: spec.seed, student: model, method: instance, checkpointFile: ckpt,
+      onEvent: (e) => {
+        if (Date.now() - renewed > 30_000) (store.renewLease(spec), (renewed = Date.now()));
+        req.onEvent?.(`teacher ${spec.arch} s${spec.seed}`, e);
+      },
+    });
+    const entry = await store.save(spec, model, { best: result.best, last: result.last, backend: engine.backend, wallSeconds: result.wallSeconds });
+    if (existsSync(ckpt)) rmSync(ckpt);
+    model.dispose();
+    log(`teacher ${spec.arch}: top1 ${result.last.top1.toFixed(2)} (best ${result.best.top1.toFixed(2)}), stored as ${entry.sha256.slice(0, 12)}`);
+    return entry;
+  } finally {
+    store.releaseLease(spec);
+  }
 }
 

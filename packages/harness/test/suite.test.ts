@@ -94,7 +94,7 @@ pairs:
     expect(shards.map((s) => s.runs.length).every((n) => n > 0)).toBe(true);
     expect(expandSuite(suite, { protocol: 'smoke', shard: { index: 1, count: 3 } }).runs).toEqual(shards[1]!.runs);
     for (const s of shards) {
-      const needed = new Set(s.runs.map((r) => r.teacherKey).filter(Boolean));
+      const needed = new Set(s.runs.flatMap((r) => r.teacherKeys));
       expect(new Set(s.teachers.map((t) => t.key))).toEqual(needed);
     }
     expect(shardOf('ffffffffffffffff', 2)).toBe(1);

@@ -3,3 +3,5 @@ export * from './types.js';
 export { createModel, listModels } from './zoo.js';
 export { saveWeights, loadWeights, weightsHash, serializeWeights } from './weights.js';
 export * as layers from './layers/index.js';
+export { createSearchableModel, genomeCounts, genomeKey, validateGenome, bottleneckWidth, type SearchGenome, type SearchStage, type SearchBlock } from './models/searchable.js';
+export { BasicBlock, resnetBlocksPerStage, viewModel } from './blocks.js';

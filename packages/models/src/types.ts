@@ -1,4 +1,6 @@
 import type { tf } from '@kdbench/engine';
+import type { ForwardHooks } from './layers/hooks.js';
+export type { ForwardHooks, HookedLayer } from './layers/hooks.js';
 
 /** Output of one stage of a network (or of its stem), before and after the final activation. */
 export interface StageFeature {
@@ -31,6 +33,12 @@ export interface NamedVariable {
   readonly trainable: boolean;
 }
 
+export interface ForwardOptions {
+  readonly training: boolean;
+  /** Layer hooks active during this forward pass (quantisation, batch-norm statistics). */
+  readonly hooks?: ForwardHooks;
+}
+
 export interface ModelOptions {
   numClasses: number;
   /** Seeds the weight initialisation. */
@@ -43,7 +51,7 @@ export interface Model {
   readonly id: string;
   readonly options: Readonly<Required<ModelOptions>>;
   /** training=true uses batch statistics and updates batch-norm running statistics. */
-  forward(x: tf.Tensor4D, opts: { training: boolean }): ForwardResult;
+  forward(x: tf.Tensor4D, opts: ForwardOptions): ForwardResult;
   trainableVariables(): tf.Variable[];
   /** Every variable with a stable name, trainable or not: what a weight file holds. */
   namedVariables(): NamedVariable[];

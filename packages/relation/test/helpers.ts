@@ -48,7 +48,7 @@ export function io(s: ForwardResult, t: ForwardResult, ids?: number[]): StepIO {
     student: s,
     teacher: t,
     epoch: 0,
-    progress: 0,
+    progress: 0, step: 0, stage: 'main',
   };
 }
 

@@ -41,7 +41,7 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 function items(board: Leaderboard) {
   const multiPair = new Set(board.stats.map((s) => s.pair)).size > 1;
   return board.stats.map((s) => ({
-    label: multiPair ? `${s.method} (${s.pair})` : s.method,
+    label: multiPair ? `${s.name} (${s.pair})` : s.name,
     method: s.method,
     pair: s.pair,
     family: s.family,

@@ -23,7 +23,7 @@ export interface RankAgreement {
 }
 
 function matches(s: MethodStats, p: PublishedRow, pairsOfStudent: Set<string>): boolean {
-  if (p.methodId !== s.method || p.studentId !== s.student) return false;
+  if (s.variant || p.methodId !== s.method || p.studentId !== s.student) return false; // published rows are the default setting
   if (s.teacher) return p.teacherId === s.teacher;
   // A label-only (vanilla) student matches the published student rows of the pairs it serves here.
   return p.teacherId !== null && pairsOfStudent.has(`${p.teacherId}|${p.studentId}`);

@@ -28,6 +28,10 @@ export interface MethodStats {
   /** Anchor id on the leaderboard page. */
   anchor: string;
   method: string;
+  /** Hyperparameters that differ from the method's defaults (`wbits=4, abits=4`), '' for the default setting. */
+  variant: string;
+  /** The method id with its variant: what tables and charts print. */
+  name: string;
   title: string;
   family: string;
   knowledge: string;
@@ -55,6 +59,11 @@ export interface MethodStats {
   studentParams: number;
   trainSeconds: number;
   imagesPerSecond: number;
+  /**
+   * Mean over the seeds of every number the method reported besides its student's accuracy (peers,
+   * generations, heads, per-task accuracies, model bytes, search cost: the row's details.extra).
+   */
+  extras: Record<string, { mean: number; n: number }>;
 }
 
 export interface TrendPoint {
@@ -83,6 +92,24 @@ const uniq = <T>(xs: T[]) => [...new Set(xs)];
 const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 export const pairLabel = (teacher: string, student: string) => (teacher ? `${teacher} → ${student}` : student);
 export const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+
+/**
+ * The hyperparameters of a run that differ from its method's registered defaults, as `k=v, k=v`
+ * in key order ('' when none differ, when the row has no hyperparameters, or the method is unknown).
+ */
+export function variantOf(r: Pick<ReportRow, 'method' | 'hyperparameters'>, meta: ReadonlyMap<string, MethodMeta>): string {
+  const defaults = meta.get(r.method)?.defaults as Record<string, unknown> | undefined;
+  if (!r.hyperparameters || !defaults) return '';
+  let hp: Record<string, unknown>;
+  try {
+    hp = JSON.parse(r.hyperparameters) as Record<string, unknown>;
+  } catch {
+    return '';
+  }
+  return Object.keys(hp).sort().filter((k) => k in defaults && String(hp[k]) !== String(defaults[k])).map((k) => `${k}=${String(hp[k])}`).join(', ');
+}
+
+const nameOf = (method: string, variant: string) => (variant ? `${method} [${variant}]` : method);
 
 function protocolSettings(r: ReportRow): Record<string, unknown> {
   try {
@@ -125,10 +152,24 @@ function seedMap(rows: ReportRow[], metric: Metric): Map<number, number> {
   return new Map([...by].map(([s, v]) => [s, avg(v)]));
 }
 
+function extrasOf(rows: ReportRow[]): MethodStats['extras'] {
+  const by = new Map<string, number[]>();
+  for (const r of rows) {
+    let extra: Record<string, unknown> = {};
+    try {
+      extra = (JSON.parse(r.details) as { extra?: Record<string, unknown> }).extra ?? {};
+    } catch {
+      /* rows without details */
+    }
+    for (const [k, v] of Object.entries(extra)) if (typeof v === 'number' && Number.isFinite(v)) by.set(k, [...(by.get(k) ?? []), v]);
+  }
+  return Object.fromEntries([...by].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, { mean: avg(v), n: v.length }]));
+}
+
 function methodStats(rows: ReportRow[], metric: Metric, meta: Map<string, MethodMeta>): MethodStats[] {
   const groups = new Map<string, ReportRow[]>();
   for (const r of rows) {
-    const k = `${r.method}|${r.teacher}|${r.student}`;
+    const k = `${nameOf(r.method, variantOf(r, meta))}|${r.teacher}|${r.student}`;
     groups.set(k, [...(groups.get(k) ?? []), r]);
   }
   const bySeed = new Map([...groups].map(([k, g]) => [k, seedMap(g, metric)]));
@@ -152,13 +193,16 @@ function methodStats(rows: ReportRow[], metric: Metric, meta: Map<string, Method
     const values = [...seeds.values()];
     const s = summarize(values);
     const vm = vanillaMean(first.student);
-    const kd = first.method === 'kd' ? undefined : kdFor(first.teacher, first.student);
+    const variant = variantOf(first, meta);
+    const kd = first.method === 'kd' && !variant ? undefined : kdFor(first.teacher, first.student);
     const m = meta.get(first.method);
     const pair = pairLabel(first.teacher, first.student);
     const teacherTops = g.map((r) => r.teacher_top1).filter((x): x is number => typeof x === 'number');
     out.push({
-      anchor: `method-${slug(first.method)}${first.teacher ? `--${slug(first.teacher)}` : ''}--${slug(first.student)}`,
+      anchor: `method-${slug(first.method)}${variant ? `-${slug(variant)}` : ''}${first.teacher ? `--${slug(first.teacher)}` : ''}--${slug(first.student)}`,
       method: first.method,
+      variant,
+      name: nameOf(first.method, variant),
       title: m?.title ?? first.method,
       family: m?.family ?? first.family,
       knowledge: m?.knowledge ?? first.knowledge,
@@ -182,16 +226,17 @@ function methodStats(rows: ReportRow[], metric: Metric, meta: Map<string, Method
       studentParams: first.student_params,
       trainSeconds: avg(g.map((r) => r.train_seconds)),
       imagesPerSecond: avg(g.map((r) => r.images_per_second)),
+      extras: extrasOf(g),
     });
   }
   return out.sort((a, b) => b.mean - a.mean || a.method.localeCompare(b.method));
 }
 
-function trend(rows: ReportRow[], metric: Metric): TrendPoint[] {
+function trend(rows: ReportRow[], metric: Metric, meta: ReadonlyMap<string, MethodMeta>): TrendPoint[] {
   const groups = new Map<string, ReportRow[]>();
   for (const r of rows) {
     const day = r.date.slice(0, 10);
-    const k = `${r.method}|${r.teacher}|${r.student}|${day}|${r.git_commit}`;
+    const k = `${nameOf(r.method, variantOf(r, meta))}|${r.teacher}|${r.student}|${day}|${r.git_commit}`;
     groups.set(k, [...(groups.get(k) ?? []), r]);
   }
   return [...groups.values()]
@@ -199,8 +244,9 @@ function trend(rows: ReportRow[], metric: Metric): TrendPoint[] {
       const r = g[0]!;
       const day = r.date.slice(0, 10);
       const pair = pairLabel(r.teacher, r.student);
+      const name = nameOf(r.method, variantOf(r, meta));
       return {
-        method: r.method, pair, label: `${r.method} (${pair})`, day, commit: r.git_commit,
+        method: r.method, pair, label: `${name} (${pair})`, day, commit: r.git_commit,
         run: `${day} ${r.git_commit.slice(0, 7)}`, mean: avg(g.map((x) => x[metric])), n: g.length,
       };
     })
@@ -208,13 +254,13 @@ function trend(rows: ReportRow[], metric: Metric): TrendPoint[] {
 }
 
 /**
- * The newest row of each (method, pair, seed): a results history (nightly runs
+ * The newest row of each (method variant, pair, seed): a results history (nightly runs
  * of the same grid) is summarised by its latest night, never pooled as if nights were seeds.
  */
-export function latestPerSeed(rows: readonly ReportRow[]): ReportRow[] {
+export function latestPerSeed(rows: readonly ReportRow[], meta: ReadonlyMap<string, MethodMeta> = new Map()): ReportRow[] {
   const latest = new Map<string, ReportRow>();
   for (const r of rows) {
-    const k = `${r.method}\u0000${r.teacher}\u0000${r.student}\u0000${r.seed}`;
+    const k = `${r.method}\u0000${variantOf(r, meta)}\u0000${r.teacher}\u0000${r.student}\u0000${r.seed}`;
     const prev = latest.get(k);
     if (!prev || r.date > prev.date) latest.set(k, r);
   }
@@ -231,7 +277,7 @@ export function buildLeaderboards(rows: readonly ReportRow[], methods: readonly 
   }
   const boards = [...groups.values()].map((g) => {
     const info = protocolInfo(g);
-    return { id: leaderboardId(info.dataset, info.protocol, info.label), dataset: info.dataset, protocol: info, metric, rows: g, stats: methodStats(latestPerSeed(g), metric, meta), trend: trend(g, metric) };
+    return { id: leaderboardId(info.dataset, info.protocol, info.label), dataset: info.dataset, protocol: info, metric, rows: g, stats: methodStats(latestPerSeed(g, meta), metric, meta), trend: trend(g, metric, meta) };
   });
   const seen = new Set<string>();
   for (const b of boards) {

@@ -41,13 +41,23 @@ ${defaults.map(([k, v]) => `<tr data-hp="${esc(k)}"><td><code>${esc(k)}</code></
 function results(id: string, boards: Leaderboard[], comparisons: Map<string, ComparisonRow[]>, tables: readonly PublishedTable[]): string {
   const title = new Map(tables.map((t) => [t.id, t.title]));
   const rows = boards.flatMap((b) => (comparisons.get(b.id) ?? []).filter((c) => c.stats.method === id).map(({ stats: s, published: p }) => `<tr data-board="${esc(b.id)}">
-<td><a href="${esc(b.id)}.html#${esc(s.anchor)}">${esc(b.dataset)} · ${esc(b.protocol.protocol)}</a></td><td>${esc(s.pair)}</td><td class="num">${s.n}</td><td class="num">${fmt(s.mean)} ± ${fmt(s.std)}</td>
+<td><a href="${esc(b.id)}.html#${esc(s.anchor)}">${esc(b.dataset)} · ${esc(b.protocol.protocol)}</a>${s.variant ? ` <span class="variant small">[${esc(s.variant)}]</span>` : ''}</td><td>${esc(s.pair)}</td><td class="num">${s.n}</td><td class="num">${fmt(s.mean)} ± ${fmt(s.std)}</td>
 <td class="num">${s.ci ? `[${fmt(s.ci[0])}, ${fmt(s.ci[1])}]` : 'n/a'}</td><td class="num">${signed(s.gain)}</td>
 <td class="num">${p ? fmt(p.distilledAcc) : '—'}</td><td class="num">${p ? signed(p.gain) : '—'}</td><td class="small">${p ? esc(title.get(p.table) ?? p.table) : '<span class="muted">not in the published tables</span>'}</td></tr>`));
   if (rows.length === 0) return `<p class="muted">No measured results yet. Run <code>npx kdbench run --method ${esc(id)} --protocol smoke …</code> or a suite listing it, then <code>npx kdbench report</code>.</p>`;
   return `<div class="scroll"><table id="method-results" class="sortable"><thead><tr><th>leaderboard</th><th>pair</th><th class="num">seeds</th><th class="num">mean ± std</th><th class="num">95% CI</th><th class="num">gain vs vanilla</th><th class="num">distilled: published</th><th class="num">gain: published (computed)</th><th>published table</th></tr></thead>
 <tbody>${rows.join('\n')}</tbody></table></div>
 <p class="small muted">Measured under each leaderboard's protocol (stated on its page); published numbers under their papers' protocols.</p>`;
+}
+
+function extraNumbers(id: string, boards: Leaderboard[]): string {
+  const entries = boards.flatMap((b) => b.stats.filter((s) => s.method === id && Object.keys(s.extras).length > 0).map((s) => ({ b, s })));
+  if (entries.length === 0) return '';
+  const rows = entries.flatMap(({ b, s }) => Object.entries(s.extras).map(([k, v]) => `<tr><td>${esc(b.dataset)} · ${esc(b.protocol.protocol)}</td><td>${esc(s.name)}</td><td>${esc(s.pair)}</td><td><code>${esc(k)}</code></td><td class="num">${fmt(v.mean)}</td><td class="num">${v.n}</td></tr>`));
+  return `<h2>Other numbers it reports</h2>
+<p class="small muted">Accuracies of the method's other networks (peers, heads, generations, teachers), per-task accuracies, sizes and costs, as the method reports them after training: mean over seeds.</p>
+<div class="scroll"><table id="method-extras" class="sortable"><thead><tr><th>leaderboard</th><th>setting</th><th>pair</th><th>number</th><th class="num">mean</th><th class="num">seeds</th></tr></thead>
+<tbody>${rows.join('\n')}</tbody></table></div>`;
 }
 
 function published(id: string, tables: readonly PublishedTable[]): string {
@@ -79,6 +89,7 @@ ${hyperparameters(m)}
 <p class="deviations">${m.deviations ? esc(m.deviations) : m.deviations === '' ? 'None: the implementation follows the paper.' : '<span class="muted">Not recorded.</span>'}</p>
 <h2>Results</h2>
 ${results(m.id, boards, comparisons, tables)}
+${extraNumbers(m.id, boards)}
 <h2>Published numbers</h2>
 ${published(m.id, tables)}
 <h2>Trend</h2>

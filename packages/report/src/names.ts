@@ -30,6 +30,14 @@ const METHOD_IDS: Record<string, string | null> = {
   // Gao et al. 2021 (residual KD) is not Park et al.'s RKD.
   'RKD (residual)': null,
   'Xu and Liu 2019': null,
+  // Yang et al. 2019, snapshot distillation ("SD" in the survey's tables)
+  SD: 'snapshot',
+  // Yuan et al. 2020: the self-teacher form is what the tables report
+  'Tf-KD': 'tfkdself',
+  'CS-KD': 'cskd',
+  DeepInversion: 'deepinv',
+  'Born-again': 'ban',
+  BAN: 'ban',
 };
 
 /** kdbench method id for a published method label (lowercased label when not listed), or null. */

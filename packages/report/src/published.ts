@@ -124,11 +124,37 @@ function repdistillerTables(dir: string, file: string): PublishedTable[] {
   });
 }
 
-/** Loads the survey's Tables 5 and 6 and the CRD and DKD tables from `dir`. */
+/**
+ * The data-free table (one accuracy per dataset, pair and method; `Teacher` and `Student` rows give
+ * the pair's teacher and its student trained on real data): the gain is against that real-data student.
+ */
+function dataFreeTable(dir: string, file: string): PublishedTable {
+  const recs = readCsv(dir, file);
+  const pairKey = (r: Record<string, string>) => `${r.dataset}|${r.teacher}|${r.student}`;
+  const acc = (m: string) => new Map(recs.filter((r) => r.method === m).map((r) => [pairKey(r), num(r.top1)!]));
+  const [teacherAcc, studentAcc] = [acc('Teacher'), acc('Student')];
+  const rows = recs.filter((r) => r.method !== 'Teacher' && r.method !== 'Student').map((r) =>
+    withGain({
+      table: 'datafree', dataset: r.dataset!, source: 'CMI (Fang et al., IJCAI 2021) README', scheme: 'offline', method: r.method!,
+      methodId: methodId(r.method!), reference: null, knowledge: null, teacher: r.teacher!, teacherId: modelId(r.teacher!), student: r.student!,
+      studentId: modelId(r.student!), teacherAcc: teacherAcc.get(pairKey(r)) ?? null, studentAcc: studentAcc.get(pairKey(r)) ?? null,
+      distilledAcc: num(r.top1), distilledTeacherAcc: null, gainPrinted: null, note: r.note ?? '',
+    }),
+  );
+  return {
+    id: 'datafree', title: 'Data-free distillation, CIFAR (CMI README, Fang et al., IJCAI 2021)', dataset: 'cifar10', file,
+    source: 'CMI (Fang et al., IJCAI 2021)',
+    protocolNote: 'full CIFAR, teachers trained 200 epochs on all 50k images, students distilled without real images; DeepInversion with 2k iterations; the gain is against the student trained on real data',
+    rows,
+  };
+}
+
+/** Loads the survey's Tables 5 and 6, the CRD and DKD tables and the data-free table from `dir`. */
 export function loadPublished(dir: string = DEFAULT_PUBLISHED_DIR): PublishedTable[] {
   return [
     surveyTable(dir, 'survey-table5-cifar10.csv', 'survey-t5', 'Survey Table 5, CIFAR-10 (Gou et al., IJCV 2021)', 'cifar10'),
     surveyTable(dir, 'survey-table6-cifar100.csv', 'survey-t6', 'Survey Table 6, CIFAR-100 (Gou et al., IJCV 2021)', 'cifar100'),
     ...repdistillerTables(dir, 'repdistiller-cifar100.csv'),
+    ...(existsSync(join(dir, 'datafree-cifar.csv')) ? [dataFreeTable(dir, 'datafree-cifar.csv')] : []),
   ];
 }

@@ -91,7 +91,7 @@ function methodIndex(methods: readonly { id: string; title: string; family: stri
 function indexBody(boards: Leaderboard[], metric: Metric, methods: readonly { id: string; title: string; family: string }[] = []): string {
   if (boards.length === 0) return `<h1>kdbench leaderboards</h1><p>No results yet. Run <code>npx kdbench run …</code>, then <code>npx kdbench report</code>.</p>${methodIndex(methods)}`;
   const cards = boards.map((b) => {
-    const top = b.stats.slice(0, 3).map((s) => `${esc(s.method)} ${fmt(s.mean)}`).join(', ');
+    const top = b.stats.slice(0, 3).map((s) => `${esc(s.name)} ${fmt(s.mean)}`).join(', ');
     return `<div class="card"><h2 style="margin-top:0"><a href="${esc(b.id)}.html">${esc(b.dataset)} · ${esc(b.protocol.protocol)}</a></h2>
 ${protocolBanner(b.protocol)}
 <p>${b.stats.length} method/pair rows from ${b.rows.length} runs. Top: ${top}.</p></div>`;
@@ -116,8 +116,8 @@ function kdCell(s: MethodStats): string {
 }
 
 function leaderboardTable(b: Leaderboard): string {
-  const rows = b.stats.map((s, i) => `<tr id="${esc(s.anchor)}" class="${s.method === 'kd' ? 'ref' : ''}" data-method="${esc(`${s.method} ${s.title}`)}" data-family="${esc(s.family)}" data-knowledge="${esc(s.knowledge)}" data-scheme="${esc(s.scheme)}" data-pair="${esc(s.pairs.join('|'))}">
-<td class="num" data-v="${i + 1}">${i + 1}</td><td data-v="${esc(s.method)}"><a class="method-page" href="${esc(methodPageFile(s.method))}" title="${esc(s.title)}: method page (paper, hyperparameters, results)">${esc(s.method)}</a></td><td>${esc(s.family)}</td><td>${esc(s.knowledge)}</td><td>${esc(s.scheme)}</td><td>${esc(s.pair)}</td>
+  const rows = b.stats.map((s, i) => `<tr id="${esc(s.anchor)}" class="${s.method === 'kd' ? 'ref' : ''}" data-method="${esc(`${s.name} ${s.title}`)}" data-family="${esc(s.family)}" data-knowledge="${esc(s.knowledge)}" data-scheme="${esc(s.scheme)}" data-pair="${esc(s.pairs.join('|'))}">
+<td class="num" data-v="${i + 1}">${i + 1}</td><td data-v="${esc(s.method)}"><a class="method-page" href="${esc(methodPageFile(s.method))}" title="${esc(s.title)}: method page (paper, hyperparameters, results)">${esc(s.method)}</a>${s.variant ? ` <span class="variant small">[${esc(s.variant)}]</span>` : ''}</td><td>${esc(s.family)}</td><td>${esc(s.knowledge)}</td><td>${esc(s.scheme)}</td><td>${esc(s.pair)}</td>
 <td class="num" data-v="${s.n}">${s.n}</td><td class="num" data-v="${dv(s.mean)}">${fmt(s.mean)} ± ${fmt(s.std)}</td><td class="num" data-v="${dv(s.ci?.[0])}">${s.ci ? `[${fmt(s.ci[0])}, ${fmt(s.ci[1])}]` : 'n/a'}</td>
 <td class="num" data-v="${dv(s.gain)}">${signed(s.gain)}</td>${kdCell(s)}<td class="num" data-v="${dv(s.teacherTop1)}">${fmt(s.teacherTop1)}</td>
 <td class="num" data-v="${dv(s.studentFlops)}">${fmt(s.studentFlops / 1e6, 1)}</td><td class="num" data-v="${dv(s.trainSeconds)}">${fmt(s.trainSeconds, 0)}</td></tr>`);
@@ -146,7 +146,7 @@ function gainCell(p: PublishedRow): string {
 function comparisonTable(cmp: ComparisonRow[], tables: readonly PublishedTable[]): string {
   const title = new Map(tables.map((t) => [t.id, t.title]));
   const rows = cmp.map(({ stats: s, published: p }) => `<tr data-method="${esc(s.method)}" data-family="${esc(s.family)}" data-pair="${esc(s.pairs.join('|'))}" data-table="${esc(p?.table ?? '')}" class="${p ? 'matched' : 'unmatched'}">
-<td><a class="method-page" href="${esc(methodPageFile(s.method))}" title="method page">${esc(s.method)}</a></td><td>${esc(s.pair)}</td><td>${p ? `${esc(title.get(p.table) ?? p.table)}${p.note ? `<div class="small muted">${esc(p.note)}</div>` : ''}` : '<span class="muted">not in the published tables</span>'}</td>
+<td><a class="method-page" href="${esc(methodPageFile(s.method))}" title="method page">${esc(s.name)}</a></td><td>${esc(s.pair)}</td><td>${p ? `${esc(title.get(p.table) ?? p.table)}${p.note ? `<div class="small muted">${esc(p.note)}</div>` : ''}` : '<span class="muted">not in the published tables</span>'}</td>
 <td class="num" data-v="${dv(p?.teacherAcc)}">${p ? fmt(p.teacherAcc) : '—'}</td><td class="num" data-v="${dv(s.teacherTop1)}">${fmt(s.teacherTop1)}</td>
 <td class="num" data-v="${dv(p?.studentAcc)}">${p ? fmt(p.studentAcc) : '—'}</td><td class="num" data-v="${dv(s.vanillaMean)}">${fmt(s.vanillaMean)}</td>
 <td class="num" data-v="${dv(p?.distilledAcc)}">${p ? fmt(p.distilledAcc) : '—'}</td><td class="num" data-v="${dv(s.mean)}">${fmt(s.mean)}</td>

@@ -34,6 +34,8 @@ export interface ReportRow {
   date: string;
   /** JSON: protocol settings (trainPerClass, widthFactor, ...), history. */
   details: string;
+  /** JSON: the run's resolved hyperparameters; runs differing from the method's defaults form a variant. */
+  hyperparameters?: string;
 }
 
 /**

@@ -5,8 +5,12 @@ describe('published tables', () => {
   const tables = loadPublished();
   const byId = new Map(tables.map((t) => [t.id, t]));
 
-  it('loads survey Tables 5 and 6 and the CRD and DKD tables', () => {
-    expect(tables.map((t) => t.id)).toEqual(['survey-t5', 'survey-t6', 'crd', 'dkd']);
+  it('loads survey Tables 5 and 6, the CRD and DKD tables and the data-free table', () => {
+    expect(tables.map((t) => t.id)).toEqual(['survey-t5', 'survey-t6', 'crd', 'dkd', 'datafree']);
+    // data-free: WRN-40-2 -> WRN-16-2, DAFL 81.55 against the real-data student 93.95 (CMI README)
+    const dafl = byId.get('datafree')!.rows.find((r) => r.methodId === 'dafl' && r.teacherId === 'wrn_40_2' && r.studentId === 'wrn_16_2')!;
+    expect(dafl).toMatchObject({ teacherAcc: 94.87, studentAcc: 93.95, distilledAcc: 81.55, gain: -12.4 });
+    expect(byId.get('datafree')!.rows.find((r) => r.method === 'DeepInversion')!.methodId).toBe('deepinv');
     expect(byId.get('survey-t5')!.rows).toHaveLength(29);
     expect(byId.get('survey-t6')!.rows).toHaveLength(44);
     // 201 CRD records less 13 Teacher rows (teacher accuracy goes into each row of its pair)

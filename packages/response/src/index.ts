@@ -1,2 +1,3 @@
 export { kd } from './kd.js';
 export { dkd } from './dkd.js';
+export { takd } from './takd.js';

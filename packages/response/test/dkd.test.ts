@@ -10,11 +10,11 @@ beforeAll(async () => {
 
 const out = (logits: tf.Tensor2D) => ({ logits, features: [], embedding: logits }) as unknown as ForwardResult;
 const ctx = (hp: typeof dkd.defaults, epochs = 240): MethodContext<typeof dkd.defaults> => ({
-  hp, numClasses: 4, student: {} as Model, studentShapes: [], trainSize: 1, trainIds: new Int32Array(1), trainLabels: new Int32Array(1),
-  epochs, batchSize: 1, rng: new Rng(0),
+  hp, dataset: 'cifar10', numClasses: 4, student: {} as Model, studentShapes: [], trainSize: 1, trainIds: new Int32Array(1), trainLabels: new Int32Array(1),
+  epochs, batchSize: 1, rng: new Rng(0), teachers: [], createNetwork: () => { throw new Error('unused'); }, probe: () => { throw new Error('unused'); },
 });
 const io = (s: tf.Tensor2D, t: tf.Tensor2D, y: tf.Tensor1D, epoch = 100, progress = 0): StepIO => ({
-  x: s as never, labels: y, ids: new Int32Array(y.shape[0]), student: out(s), teacher: out(t), epoch, progress,
+  x: s as never, labels: y, ids: new Int32Array(y.shape[0]), student: out(s), teacher: out(t), epoch, progress, step: 0, stage: 'main',
 });
 
 /** Straightforward DKD on plain arrays: softmaxes, binary split, renormalised non-target KL. */
@@ -116,7 +116,7 @@ describe('dkd (Zhao 2022)', () => {
     const y = tf.tensor1d([3, 7], 'int32');
     tf.tidy(() => {
       const inst = dkd.create({ ...ctx({ ...dkd.defaults }), numClasses: 10, student: st, teacher: te, studentShapes: st.featureShapes(), teacherShapes: te.featureShapes() });
-      const terms = inst.losses({ x, labels: y, ids: new Int32Array(2), student: st.forward(x, { training: true }), teacher: te.forward(x, { training: false }), epoch: 30, progress: 0 });
+      const terms = inst.losses({ x, labels: y, ids: new Int32Array(2), student: st.forward(x, { training: true }), teacher: te.forward(x, { training: false }), epoch: 30, progress: 0, step: 0, stage: 'main' });
       for (const v of Object.values(terms)) expect(Number.isFinite(v.dataSync()[0])).toBe(true);
     });
     tf.dispose([x, y]);

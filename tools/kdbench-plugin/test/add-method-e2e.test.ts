@@ -1,22 +1,21 @@
 /**
  * A contributor's path end to end, in a temporary copy of the parts the generator edits
- * (packages/response, the registry, benchmarks/smoke.yaml): scaffold a throwaway method `l1kd`,
- * see its generated test fail, write a trivial but real loss (CE + L1 between student and teacher
- * logits) and its hand-computed value, see the generated test pass, the method in the registry
- * listing (the temporary registry.ts, loaded with the temporary response package), and in the
- * report of the smoke suite's methods after two real training steps each (conformance kit trainer,
- * real CIFAR-10 images).
+ * (packages/response, the harness with its registry, benchmarks/smoke.yaml; node_modules linked):
+ * scaffold a throwaway method `l1kd`, see its generated test fail, write a trivial but real loss
+ * (CE + L1 between student and teacher logits) and its hand-computed value, see the generated test
+ * pass, the method in `kdbench methods` of the copy, conformance on real data, and then a real
+ * `kdbench suite run benchmarks/smoke.yaml` (worker process, stored teacher, CIFAR-10 images)
+ * and `kdbench report` of the copy, whose leaderboard and method page show l1kd.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { MethodDefinition, MethodRegistry } from '@kdbench/core';
-import { conformanceRun, loadConformanceSplits, metadataFindings, trainingFindings } from '@kdbench/core/testing';
+import { loadConformanceSplits, metadataFindings, trainingFindings } from '@kdbench/core/testing';
 import { initEngine } from '@kdbench/engine';
-import { buildSite, type ReportRow } from '@kdbench/report';
 import { FsTree, generateMethod, REGISTRY_PATH } from '../src/index.js';
 
 const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
@@ -37,8 +36,16 @@ function runGeneratedTest(): { passed: number; failed: number; out: string } {
 
 beforeAll(() => {
   mkdirSync(tmp, { recursive: true });
-  for (const p of ['packages/response/package.json', 'packages/response/src', 'packages/response/test', REGISTRY_PATH, 'benchmarks/smoke.yaml']) cpSync(join(repo, p), at(p), { recursive: true });
+  for (const p of ['packages/response/package.json', 'packages/response/src', 'packages/response/test', 'packages/harness/package.json',
+    'packages/harness/bin', 'packages/harness/src', REGISTRY_PATH, 'benchmarks/smoke.yaml']) cpSync(join(repo, p), at(p), { recursive: true });
+  symlinkSync(join(repo, 'node_modules'), at('node_modules'));
 });
+
+/** The copy's own command line (its registry includes l1kd once edited). */
+function kdbench(...args: string[]): { status: number | null; out: string } {
+  const r = spawnSync(process.execPath, [at('packages/harness/bin/kdbench.js'), ...args], { encoding: 'utf8', timeout: 600_000 });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('adding a method through the generator', () => {
@@ -78,33 +85,29 @@ describe('adding a method through the generator', () => {
     expect(metadataFindings(l1kd)).toEqual([]);
   });
 
-  it('trains on real data (conformance) and shows up in the report of the smoke suite', async () => {
+  it('trains on real data (conformance), runs in the smoke suite and shows up in its report', async () => {
     await initEngine({ backend: 'wasm' });
     const splits = await loadConformanceSplits(dataDir);
     expect(trainingFindings(l1kd, { splits })).toEqual([]);
-    const suite = parse(readFileSync(at('benchmarks/smoke.yaml'), 'utf8')) as { methods: string[]; pairs: { teacher: string; student: string }[] };
+    const suite = parse(readFileSync(at('benchmarks/smoke.yaml'), 'utf8')) as { methods: string[] };
     expect(suite.methods).toEqual(['vanilla', 'kd', 'dkd', 'l1kd']);
-    const rows: ReportRow[] = suite.methods.map((id) => {
-      const def = registry.get(id);
-      const run = conformanceRun(def, splits, 1);
-      return {
-        run_id: `e2e-${id}`, method: id, family: def.family, knowledge: def.knowledge, scheme: def.scheme, dataset: 'cifar10',
-        split: 'test', split_description: 'conformance split', teacher: def.teacher === 'required' ? 'resnet14' : '', student: 'resnet8',
-        protocol: 'smoke', protocol_label: 'smoke (generator e2e test): 4 train images/class, 2 epochs, widths x0.25', seed: 1, epochs: 2,
-        best_top1: run.result.best.top1, last_top1: run.result.last.top1, train_seconds: run.result.trainSeconds, images_per_second: 0,
-        backend: 'wasm', teacher_top1: null, student_params: 0, student_flops: 0, git_commit: 'e2e0000', date: '2026-11-27T00:00:00.000Z',
-        details: JSON.stringify({ protocol: { id: 'smoke', trainPerClass: 4, widthFactor: 0.25, epochs: 2 } }),
-      };
-    });
-    const out = at('site');
-    const site = await buildSite({ rows, methods: registry.list(), outDir: out, generatedAt: 'test' });
-    const board = site.leaderboards.find((b) => b.dataset === 'cifar10')!;
-    expect(board.stats.map((s) => s.method)).toContain('l1kd');
-    const html = readFileSync(join(out, `${board.id}.html`), 'utf8');
-    expect(html).toContain('id="method-l1kd--resnet14--resnet8"');
-    expect(html).toContain('href="method-l1kd.html"');
-    const page = readFileSync(join(out, 'method-l1kd.html'), 'utf8');
+
+    const listing = kdbench('methods');
+    expect(listing.status, listing.out).toBe(0);
+    expect(listing.out).toMatch(/\bl1kd\b/);
+    const results = at('results');
+    const run = kdbench('suite', 'run', at('benchmarks/smoke.yaml'), '--workers', '1', '--results', results, '--data-dir', dataDir, '--backend', 'wasm');
+    expect(run.status, run.out).toBe(0);
+    const report = kdbench('report', '--results', results, '--out', at('site'));
+    expect(report.status, report.out).toBe(0);
+    const boards = JSON.parse(readFileSync(at('site/leaderboards.json'), 'utf8')) as { id: string; dataset: string; stats: { method: string }[] }[];
+    const cifar10 = boards.find((b) => b.dataset === 'cifar10')!;
+    expect(cifar10.stats.map((st) => st.method)).toContain('l1kd');
+    const board = readFileSync(at(`site/${cifar10.id}.html`), 'utf8');
+    expect(board).toContain('id="method-l1kd--resnet8--resnet8"');
+    expect(board).toContain('href="method-l1kd.html"');
+    const page = readFileSync(at('site/method-l1kd.html'), 'utf8');
     expect(page).toContain('href="https://example.org/l1kd"');
     expect(page).toMatch(/data-hp="beta".*weight of the distillation term/);
-  });
+  }, 900_000);
 });

@@ -3,13 +3,14 @@
  * benchmark uses): g' = g + wd*w; v = m*v + g'; w = w - lr*v.
  */
 import { tf } from '@kdbench/engine';
+import type { Optimizer } from './optimizer.js';
 
 export interface SgdOptions {
   momentum: number;
   weightDecay: number;
 }
 
-export class Sgd {
+export class Sgd implements Optimizer {
   private readonly velocity = new Map<tf.Variable, tf.Variable>();
 
   constructor(private readonly opts: SgdOptions) {
@@ -36,15 +37,15 @@ export class Sgd {
     });
   }
 
-  /** Momentum buffers, named by `nameOf(weight)` (stable names for checkpoints). */
-  state(nameOf: (w: tf.Variable) => string): { name: string; variable: tf.Variable }[] {
-    return [...this.velocity.entries()].map(([w, v]) => ({ name: nameOf(w), variable: v }));
+  /** Momentum buffers, named `prefix + nameOf(weight)` (stable names for checkpoints). */
+  state(prefix: string, nameOf: (w: tf.Variable) => string): { name: string; variable: tf.Variable }[] {
+    return [...this.velocity.entries()].map(([w, v]) => ({ name: prefix + nameOf(w), variable: v }));
   }
 
   /** Restores momentum buffers saved by state() with the same naming. */
-  load(variables: tf.Variable[], nameOf: (w: tf.Variable) => string, values: Map<string, tf.Tensor>): void {
+  load(prefix: string, variables: tf.Variable[], nameOf: (w: tf.Variable) => string, values: Map<string, tf.Tensor>): void {
     for (const w of variables) {
-      const saved = values.get(nameOf(w));
+      const saved = values.get(prefix + nameOf(w));
       if (!saved) continue;
       const v = this.velocity.get(w);
       if (v) v.assign(saved);

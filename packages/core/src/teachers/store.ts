@@ -3,10 +3,15 @@
  * and reused by every method. An entry lives in `<dir>/<name>-<key>/` as a weight file plus
  * `teacher.json`; the key hashes the full training description, and the weight file's sha256 is
  * the teacher hash every result records.
+ *
+ * A teacher being trained holds a lease file `<dir>/<name>-<key>.training`, so that other processes
+ * (suite workers, shards on other machines sharing the store) wait for it instead of training the
+ * same teacher twice. The holder refreshes the lease while it trains; a lease whose holder died on
+ * this host, or that was not refreshed for TEACHER_LEASE_STALE_MS, is taken over.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sha256Hex, writeFileAtomic } from '@kdbench/engine';
+import { breakStaleLock, releaseLock, sha256Hex, touchLock, tryCreateLock, writeFileAtomic } from '@kdbench/engine';
 import { createModel, loadWeights, saveWeights, type Model } from '@kdbench/models';
 
 export interface TeacherSpec {
@@ -41,11 +46,35 @@ export function teacherKey(spec: TeacherSpec): string {
   return sha256Hex(canonical).slice(0, 16);
 }
 
+/** A training lease not refreshed for this long is considered abandoned (holders refresh every ~30 s). */
+export const TEACHER_LEASE_STALE_MS = 10 * 60_000;
+
 export class TeacherStore {
   constructor(readonly dir: string) {}
 
   private entryName(spec: TeacherSpec): string {
     return `${spec.arch}-${spec.dataset}-${spec.protocol}-s${spec.seed}-${teacherKey(spec)}`;
+  }
+
+  leaseFile(spec: TeacherSpec): string {
+    return join(this.dir, `${this.entryName(spec)}.training`);
+  }
+
+  /** Takes the training lease of a teacher; false while another live holder has it. */
+  tryLease(spec: TeacherSpec, staleMs = TEACHER_LEASE_STALE_MS): boolean {
+    mkdirSync(this.dir, { recursive: true });
+    const file = this.leaseFile(spec);
+    breakStaleLock(file, staleMs);
+    return tryCreateLock(file);
+  }
+
+  /** Refreshes a held lease (call at least every few minutes while training). */
+  renewLease(spec: TeacherSpec): void {
+    touchLock(this.leaseFile(spec));
+  }
+
+  releaseLease(spec: TeacherSpec): void {
+    releaseLock(this.leaseFile(spec));
   }
 
   weightsFile(entry: TeacherEntry): string {

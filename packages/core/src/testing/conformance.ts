@@ -11,8 +11,9 @@
  * initialises the engine, loads the splits and declares both checks per method.
  *
  * The training check runs two steps per stage (40 images in batches of 20, 2 epochs) with a resnet8
- * student (and a resnet14 teacher when the method needs one), widths x0.25, and reports: non-finite
- * losses, parts (student, every declared module) whose variables did not all move, a tensor count
+ * student (and a resnet14 teacher when the method needs one, plus its extra teachers), widths x0.25,
+ * the method's `smallHyper` over its defaults, and reports: non-finite losses, parts (student, every
+ * declared module, network and player) whose variables did not all move, a tensor count
  * that grows between the last two epochs, and a run that does not repeat itself under the same seed.
  * Each finding is one readable line; no finding means the method conforms.
  */
@@ -54,21 +55,27 @@ export interface ConformanceRun {
 /** One two-step-per-stage training of the method on the given splits (CIFAR-10, 10 classes). */
 export function conformanceRun(def: MethodDefinition<any>, splits: RunSplits, seed: number): ConformanceRun {
   const protocol = CONFORMANCE_PROTOCOL;
+  const hp = { ...def.defaults, ...(def.smallHyper ?? {}) };
   const student = createModel('resnet8', { numClasses: 10, seed, widthFactor: 0.25 });
   const teacher = def.teacher === 'required' ? createModel('resnet14', { numClasses: 10, seed: 100, widthFactor: 0.25 }) : undefined;
+  const teachers = (def.extraTeachers?.(hp, 'resnet14') ?? []).map((t) => createModel(t.model, { numClasses: 10, seed: 100 + t.seed, widthFactor: 0.25 }));
   const method = def.create(methodContext({
-    hp: def.defaults, numClasses: 10, student, teacher, train: splits.train, epochs: protocol.epochs,
-    batchSize: protocol.batchSize, rng: new Rng(seed),
+    hp, numClasses: 10, student, teacher, teachers, train: splits.train, epochs: protocol.epochs,
+    batchSize: protocol.batchSize, rng: new Rng(seed), data: def.data,
+    probe: { dataset: 'cifar10', protocol, seed, lr: 0.05 },
   }));
   try {
+    const trained = method.student ?? student;
     const parts: [string, tf.Variable[]][] = [
-      ['student', student.trainableVariables()],
+      ['student', trained.trainableVariables()],
       ...Object.entries(method.modules ?? {}).map(([k, m]) => [`module ${k}`, m.trainableVariables()] as [string, tf.Variable[]]),
+      ...Object.entries(method.networks ?? {}).map(([k, n]) => [`network ${k}`, n.model.trainableVariables()] as [string, tf.Variable[]]),
+      ...(method.players ?? []).map((p) => [`player ${p.name}`, p.variables()] as [string, tf.Variable[]]),
     ];
     const before = parts.map(([, vars]) => vars.map((v) => v.dataSync().slice()));
     const counts: number[] = [];
     const result = train({
-      dataset: 'cifar10', splits, protocol, lr: 0.05, seed, student, teacher, method,
+      dataset: 'cifar10', splits, protocol, lr: 0.05, seed, student, teacher, teachers, method, data: def.data,
       onEvent: (e) => { if (e.type === 'epoch') counts.push(tf.memory().numTensors); },
     });
     const moved = parts.map(([name, vars], i) => ({
@@ -79,6 +86,7 @@ export function conformanceRun(def: MethodDefinition<any>, splits: RunSplits, se
     method.dispose?.();
     student.dispose();
     teacher?.dispose();
+    teachers.forEach((t) => t.dispose());
   }
 }
 

@@ -33,9 +33,15 @@ export function ctxFor<H extends Hyper>(
 ): MethodContext<H> {
   const train = fakeSplit(10, 3);
   return {
-    hp: { ...def.defaults, ...over }, numClasses: 3, student: { trainableVariables: () => [] } as unknown as Model,
+    hp: { ...def.defaults, ...over }, dataset: 'cifar10', numClasses: 3, student: { trainableVariables: () => [] } as unknown as Model,
     studentShapes: [...shapesOf(s), { name: 'embedding', channels: 2, height: 1, width: 1 }], teacherShapes: shapesOf(t),
-    trainSize: train.n, trainIds: train.ids, trainLabels: train.labels, epochs, batchSize, rng: new Rng(0),
+    trainSize: train.n, trainIds: train.ids, trainLabels: train.labels, epochs, batchSize, rng: new Rng(0), teachers: [],
+    createNetwork: () => {
+      throw new Error('ctxFor: createNetwork needs real models (use methodContext with createModel students)');
+    },
+    probe: () => {
+      throw new Error('ctxFor: probe needs a dataset (use methodContext with a probe setting)');
+    },
   };
 }
 
@@ -43,7 +49,7 @@ export function stepIO(student: ForwardResult, teacher: ForwardResult, labels?: 
   const b = student.logits.shape[0];
   return {
     x: tf.zeros([b, 32, 32, 3]) as tf.Tensor4D, labels: labels ?? (tf.zeros([b], 'int32') as tf.Tensor1D),
-    ids: new Int32Array(b), student, teacher, epoch: 0, progress: 0,
+    ids: new Int32Array(b), student, teacher, epoch: 0, progress: 0, step: 0, stage: 'main',
   };
 }
 
@@ -82,7 +88,7 @@ export function runOnRealModels<H extends Hyper>(def: MethodDefinition<H>, over:
   tf.tidy(() => {
     const io: StepIO = {
       x, labels, ids: new Int32Array(2), student: student.forward(x, { training: true }),
-      teacher: teacher.forward(x, { training: false }), epoch: 0, progress: 0.5,
+      teacher: teacher.forward(x, { training: false }), epoch: 0, progress: 0.5, step: 0, stage: 'main',
     };
     for (const st of inst.stages ?? []) for (const [k, v] of Object.entries(st.losses(io))) out[`${st.name}/${k}`] = value(v);
     for (const [k, v] of Object.entries(inst.losses(io))) out[k] = value(v);

@@ -1,13 +1,13 @@
 /**
- * Training checkpoints: every trained variable, the optimiser's momentum and the loop's position
- * and history, in one tensor file written atomically after each epoch.
+ * Training checkpoints: every trained variable, the optimisers' slots and the loop's position,
+ * history and recorded numbers, in one tensor file written atomically after each epoch.
  */
 import { existsSync } from 'node:fs';
 import { readTensorFile, tf, writeTensorFile, type TensorEntry } from '@kdbench/engine';
 import type { Accuracy } from './evaluate.js';
 import type { EpochRecord } from './trainer.js';
 import type { TrainingStage } from '../method.js';
-import type { Sgd } from '../optim/sgd.js';
+import type { Optimizer } from '../optim/optimizer.js';
 import type { VariableNames } from './variable-names.js';
 
 export interface CheckpointState {
@@ -18,7 +18,12 @@ export interface CheckpointState {
   best: (Accuracy & { epoch: number }) | null;
   trainSeconds: number;
   wallSeconds: number;
+  /** Numbers a method recorded through StageTools.record (per-task accuracies, search costs). */
+  records: Record<string, number>;
 }
+
+/** Optimisers by checkpoint prefix: the student's SGD under 'momentum/', players under 'opt/<name>/'. */
+export type OptimizerSlots = Record<string, Optimizer>;
 
 interface Meta {
   kind: 'kdbench-checkpoint';
@@ -26,16 +31,16 @@ interface Meta {
   stages: string[];
 }
 
-export function saveCheckpoint(file: string, state: CheckpointState, names: VariableNames, sgd: Sgd): void {
+export function saveCheckpoint(file: string, state: CheckpointState, names: VariableNames, optimizers: OptimizerSlots): void {
   const entries: TensorEntry[] = [
     ...names.all.map(({ name, variable }) => entry(name, variable)),
-    ...sgd.state((w) => `momentum/${names.nameOf(w)}`).map(({ name, variable }) => entry(name, variable)),
+    ...Object.entries(optimizers).flatMap(([prefix, opt]) => opt.state(prefix, names.nameOf).map(({ name, variable }) => entry(name, variable))),
   ];
   writeTensorFile(file, { kind: 'kdbench-checkpoint', state, stages: [] } satisfies Meta, entries);
 }
 
 /** Restores variables and momentum in place; returns the saved loop state, or null without a file. */
-export function loadCheckpoint(file: string, names: VariableNames, sgd: Sgd, stages: TrainingStage[]): CheckpointState | null {
+export function loadCheckpoint(file: string, names: VariableNames, optimizers: OptimizerSlots, stages: TrainingStage[]): CheckpointState | null {
   if (!existsSync(file)) return null;
   const ckpt = readTensorFile<Meta>(file);
   if (ckpt.meta?.kind !== 'kdbench-checkpoint') throw new Error(`${file}: not a kdbench checkpoint`);
@@ -48,11 +53,12 @@ export function loadCheckpoint(file: string, names: VariableNames, sgd: Sgd, sta
     }
     tf.tidy(() => variable.assign(tf.tensor(saved.values, saved.shape)));
   }
-  const momenta = new Map<string, tf.Tensor>();
-  for (const [name, e] of ckpt.tensors) if (name.startsWith('momentum/')) momenta.set(name, tf.tensor(e.values, e.shape));
-  sgd.load(names.all.map((n) => n.variable), (w) => `momentum/${names.nameOf(w)}`, momenta);
-  tf.dispose([...momenta.values()]);
-  return ckpt.meta.state;
+  const prefixes = Object.keys(optimizers);
+  const slots = new Map<string, tf.Tensor>();
+  for (const [name, e] of ckpt.tensors) if (prefixes.some((p) => name.startsWith(p))) slots.set(name, tf.tensor(e.values, e.shape));
+  for (const [prefix, opt] of Object.entries(optimizers)) opt.load(prefix, names.all.map((n) => n.variable), names.nameOf, slots);
+  tf.dispose([...slots.values()]);
+  return { ...ckpt.meta.state, records: ckpt.meta.state.records ?? {} };
 }
 
 function entry(name: string, v: tf.Variable): TensorEntry {

@@ -1,19 +1,24 @@
 /**
- * The one training loop every method runs through: stages (a method's own initialisation stages,
- * then the main stage), epochs of seeded batches, SGD with momentum and weight decay, per-term
- * loss logging, evaluation after each main epoch, best/last accuracy, and a checkpoint after each
- * epoch from which an interrupted run resumes exactly.
+ * The one training loop every method runs through: stages (a method's own stages, then the main
+ * stage), epochs of seeded batches (or a data-free method's synthetic batches), players stepped
+ * before the student, SGD with momentum and weight decay for the student, per-term loss logging,
+ * evaluation after each epoch, best/last accuracy, and a checkpoint after each epoch from which an
+ * interrupted run resumes exactly.
  */
-import { tf } from '@kdbench/engine';
-import { batchCount, batches, type DatasetId, type RunSplits } from '@kdbench/data';
+import { Rng, tf } from '@kdbench/engine';
+import { batchCount, batches, rowsBatch, subsetSplit, type Batch, type DatasetId, type RawSplit, type RunSplits } from '@kdbench/data';
 import type { ForwardResult, Model } from '@kdbench/models';
-import type { LossTerms, MethodInstance, StepIO, TrainingStage } from '../method.js';
+import type { LossTerms, MethodInstance, OptimizerSpec, Player, StageTools, StepIO, TrainingStage } from '../method.js';
 import type { Protocol } from '../protocols.js';
 import { learningRate } from '../optim/schedule.js';
 import { Sgd } from '../optim/sgd.js';
+import { Adam } from '../optim/adam.js';
+import type { Optimizer } from '../optim/optimizer.js';
 import { evaluate, type Accuracy } from './evaluate.js';
-import { loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { loadCheckpoint, saveCheckpoint, type CheckpointState, type OptimizerSlots } from './checkpoint.js';
 import { VariableNames } from './variable-names.js';
+import { makeStepIO, type DataAccess } from './step-io.js';
+import { stageTools } from './stage-tools.js';
 
 export interface EpochRecord {
   stage: string;
@@ -21,6 +26,7 @@ export interface EpochRecord {
   lr: number;
   /** Mean of each loss term over the epoch's steps (plus `total`). */
   losses: Record<string, number>;
+  /** The student's accuracy (main stage) or the stage's `evaluate` network's. */
   eval?: Accuracy;
   seconds: number;
 }
@@ -39,7 +45,11 @@ export interface TrainSpec {
   seed: number;
   student: Model;
   teacher?: Model;
+  /** Extra teachers (multi-teacher methods), served lazily as io.teachers. */
+  teachers?: readonly Model[];
   method: MethodInstance;
+  /** What the method may read of the training split (its definition's `data`; default 'labeled'). */
+  data?: DataAccess;
   /** Checkpoint file: written after every epoch, read at start to resume. */
   checkpointFile?: string;
   /**
@@ -60,6 +70,8 @@ export interface TrainResult {
   imagesPerSecond: number;
   /** Set when the run resumed from a checkpoint: how many epochs (over all stages) were already done. */
   resumedFromEpoch?: number;
+  /** Numbers the method recorded through StageTools.record. */
+  records: Record<string, number>;
 }
 
 export class NonFiniteLossError extends Error {}
@@ -82,25 +94,48 @@ function logitsOnly(logits: tf.Tensor2D): ForwardResult {
   return { logits, get features() { return fail(); }, get embedding() { return fail(); } };
 }
 
+export function makeOptimizer(spec: OptimizerSpec): Optimizer {
+  if (spec.kind === 'sgd') return new Sgd({ momentum: spec.momentum, weightDecay: spec.weightDecay });
+  if (spec.kind === 'adam') return new Adam({ beta1: spec.beta1, beta2: spec.beta2, weightDecay: spec.weightDecay });
+  throw new Error(`unknown optimiser kind '${(spec as { kind: string }).kind}'`);
+}
+
+const unique = (vars: tf.Variable[]): tf.Variable[] => [...new Set(vars)];
+
 export function train(spec: TrainSpec): TrainResult {
-  const { student, method, protocol, splits } = spec;
+  const { method, protocol, splits } = spec;
+  const student = method.student ?? spec.student;
+  const data: DataAccess = spec.data ?? 'labeled';
+  if (data === 'none' && !method.syntheticBatch) throw new Error("a method declaring data: 'none' must provide syntheticBatch");
   const moduleVars = Object.values(method.modules ?? {}).flatMap((m) => m.trainableVariables());
+  const networkVars = Object.values(method.networks ?? {}).filter((s) => s.trainInMain).flatMap((s) => s.model.trainableVariables());
   const main: TrainingStage = {
     name: 'main',
     epochs: protocol.epochs,
-    variables: () => [...student.trainableVariables(), ...moduleVars],
+    schedule: true,
+    variables: () => unique([...student.trainableVariables(), ...moduleVars, ...networkVars]),
     losses: (io) => method.losses(io),
+    ...(method.main?.rows ? { rows: () => method.main!.rows!() } : {}),
+    ...(method.main?.onEnd ? { onEnd: (tools: StageTools) => method.main!.onEnd!(tools) } : {}),
   };
   const stages = [...(method.stages ?? []), main];
   const names = new VariableNames(student, method);
-  const steps = batchCount(splits.train.n, { batchSize: protocol.batchSize, dropLast: false });
-  const totalSteps = stages.reduce((n, s) => n + s.epochs * steps, 0);
+  const players = method.players ?? [];
+  const playerOptimizers = players.map((p) => makeOptimizer(p.optimizer));
+  const newSgd = () => new Sgd({ momentum: protocol.momentum, weightDecay: protocol.weightDecay });
+  let sgd = newSgd();
+  const optimizers = (): OptimizerSlots => ({
+    'momentum/': sgd,
+    ...Object.fromEntries(players.map((p, i) => [`opt/${p.name}/`, playerOptimizers[i]!])),
+  });
+  const stepsFor = (n: number) => batchCount(n, { batchSize: protocol.batchSize, dropLast: false });
+  const fullSteps = stepsFor(splits.train.n);
+  const totalSteps = stages.reduce((n, s) => n + s.epochs * fullSteps, 0); // an estimate when stages train on subsets
 
-  let state: CheckpointState = { stage: 0, epoch: 0, history: [], best: null, trainSeconds: 0, wallSeconds: 0 };
-  let sgd = new Sgd({ momentum: protocol.momentum, weightDecay: protocol.weightDecay });
+  let state: CheckpointState = { stage: 0, epoch: 0, history: [], best: null, trainSeconds: 0, wallSeconds: 0, records: {} };
   let resumedFromEpoch: number | undefined;
   if (spec.checkpointFile) {
-    const restored = loadCheckpoint(spec.checkpointFile, names, sgd, stages);
+    const restored = loadCheckpoint(spec.checkpointFile, names, optimizers(), stages);
     if (restored) {
       state = restored;
       // epochs already done, over all stages (a run killed after its last epoch resumes from all of them)
@@ -108,40 +143,56 @@ export function train(spec: TrainSpec): TrainResult {
       spec.onEvent?.({ type: 'resume', stage: stages[restored.stage]?.name ?? 'main', epoch: restored.epoch });
     }
   }
+  const tools = stageTools({ train: splits.train, evaluation: splits.evaluation, dataset: spec.dataset, records: state.records });
 
   const started = Date.now();
   let imagesTrained = 0;
   let trainMs = 0;
-  let doneSteps = stages.slice(0, state.stage).reduce((n, s) => n + s.epochs * steps, 0) + state.epoch * steps;
+  let doneSteps = stages.slice(0, state.stage).reduce((n, s) => n + s.epochs * fullSteps, 0) + state.epoch * fullSteps;
 
   for (let si = state.stage; si < stages.length; si++) {
     const stage = stages[si]!;
     const isMain = stage === main;
     const vars = stage.variables();
+    const stageSplit = stage.rows ? subsetSplit(splits.train, stage.rows()) : splits.train;
+    if (stageSplit.n === 0) throw new Error(`stage '${stage.name}' has no training rows`);
+    const steps = stepsFor(stageSplit.n);
     for (let epoch = si === state.stage ? state.epoch : 0; epoch < stage.epochs; epoch++) {
       const epochStart = Date.now();
-      const lr = isMain ? learningRate(spec.lr, protocol.schedule, epoch, stage.epochs) : spec.lr;
+      const lr = !stage.schedule
+        ? spec.lr
+        : isMain && method.learningRate
+          ? method.learningRate(spec.lr, epoch, stage.epochs)
+          : learningRate(spec.lr, protocol.schedule, epoch, stage.epochs);
       method.onEpochStart?.(epoch);
       const sums: Record<string, number> = {};
       let count = 0;
       const epochSeed = spec.seed * 1000 + si; // each stage sees its own, reproducible order
-      const cache = spec.teacher ? spec.teacherLogits : undefined;
+      const cache = spec.teacher && data !== 'none' && !stage.rows ? spec.teacherLogits : undefined;
       const cached = cache?.read(epochSeed, epoch);
       const collected: Float32Array[] | undefined = cache && !cached ? [] : undefined;
+      const companionRng = new Rng(epochSeed).fork(`epoch${epoch}`).fork('companions');
       let row = 0;
-      for (const batch of batches(splits.train, spec.dataset, {
-        batchSize: protocol.batchSize, seed: epochSeed, epoch, shuffle: true, augment: protocol.augment,
-      })) {
+      const source = data === 'none'
+        ? syntheticBatches(method, stageSplit.n, protocol.batchSize, epoch)
+        : batches(stageSplit, spec.dataset, { batchSize: protocol.batchSize, seed: epochSeed, epoch, shuffle: true, augment: protocol.augment });
+      for (const batch of source) {
         const t0 = Date.now();
         const size = batch.ids.length;
         const teacherLogits = cached
           ? { values: cached.values.subarray(row * cached.classes, (row + size) * cached.classes), classes: cached.classes }
           : undefined;
         row += size;
-        const terms = step(spec, stage, vars, sgd, lr, batch, epoch, (batch.step + 1) / steps, teacherLogits, collected);
+        const companion = method.companions && data !== 'none'
+          ? companionBatch(method, batch, splits.train, spec.dataset, epoch, protocol.augment, companionRng)
+          : undefined;
+        const terms = step({
+          spec, stage, student, data, vars, sgd, lr, batch, epoch, progress: (batch.step + 1) / steps, teacherLogits, collect: collected,
+          companion, players: isMain ? players : [], playerOptimizers, playerLr: (p) => playerLearningRate(p, protocol, epoch, stage.epochs),
+        });
         trainMs += Date.now() - t0;
-        imagesTrained += batch.ids.length;
-        tf.dispose([batch.x, batch.y]);
+        imagesTrained += size;
+        tf.dispose(companion ? [batch.x, batch.y, companion.x, companion.labels] : [batch.x, batch.y]);
         for (const [k, v] of Object.entries(terms)) {
           if (!Number.isFinite(v)) {
             throw new NonFiniteLossError(`loss term '${k}' became ${v} in stage '${stage.name}', epoch ${epoch + 1}, step ${batch.step + 1}`);
@@ -153,7 +204,7 @@ export function train(spec: TrainSpec): TrainResult {
         spec.onEvent?.({ type: 'step', stage: stage.name, epoch, epochs: stage.epochs, step: batch.step + 1, steps });
       }
       if (cache && collected && collected.length > 0) {
-        const classes = collected[0]!.length / Math.min(protocol.batchSize, splits.train.n);
+        const classes = collected[0]!.length / Math.min(protocol.batchSize, stageSplit.n);
         const all = new Float32Array(collected.reduce((n, c) => n + c.length, 0));
         collected.reduce((offset, c) => (all.set(c, offset), offset + c.length), 0);
         cache.write(epochSeed, epoch, all, classes);
@@ -163,7 +214,10 @@ export function train(spec: TrainSpec): TrainResult {
       if (isMain) {
         record.eval = evaluate(student, splits.evaluation, spec.dataset);
         if (!state.best || record.eval.top1 > state.best.top1) state.best = { ...record.eval, epoch: epoch + 1 };
+      } else if (stage.evaluate) {
+        record.eval = evaluate(stage.evaluate, splits.evaluation, spec.dataset);
       }
+      if (epoch + 1 === stage.epochs) stage.onEnd?.(tools); // before the checkpoint: a crash inside onEnd repeats the epoch
       record.seconds = (Date.now() - epochStart) / 1000;
       state.history.push(record);
       const nextStage = epoch + 1 < stage.epochs ? si : si + 1;
@@ -175,20 +229,22 @@ export function train(spec: TrainSpec): TrainResult {
         wallSeconds: state.wallSeconds + (Date.now() - epochStart) / 1000,
       };
       trainMs = 0;
-      if (spec.checkpointFile) saveCheckpoint(spec.checkpointFile, state, names, sgd);
+      if (nextStage !== si && nextStage < stages.length) {
+        // a new stage starts with fresh momentum (a separate optimisation in the papers), and the
+        // checkpoint written at the boundary must hold that fresh state so a resume repeats it
+        sgd.dispose();
+        sgd = newSgd();
+      }
+      if (spec.checkpointFile) saveCheckpoint(spec.checkpointFile, state, names, optimizers());
       spec.onEvent?.({ type: 'epoch', record, epochs: stage.epochs, doneSteps, totalSteps, elapsed: (Date.now() - started) / 1000 });
-    }
-    if (si + 1 < stages.length) {
-      // a new stage starts with fresh momentum (a separate optimisation in the papers)
-      sgd.dispose();
-      sgd = new Sgd({ momentum: protocol.momentum, weightDecay: protocol.weightDecay });
     }
   }
   sgd.dispose();
+  playerOptimizers.forEach((o) => o.dispose());
 
-  const lastEval = [...state.history].reverse().find((r) => r.eval)?.eval ?? evaluate(student, splits.evaluation, spec.dataset);
+  const lastEval = [...state.history].reverse().find((r) => r.eval && r.stage === 'main')?.eval ?? evaluate(student, splits.evaluation, spec.dataset);
   const best = state.best ?? { ...lastEval, epoch: protocol.epochs };
-  const trainedImages = totalSteps > 0 ? (totalSteps * splits.train.n) / steps : 0;
+  const trainedImages = totalSteps > 0 ? (totalSteps * splits.train.n) / fullSteps : 0;
   return {
     best,
     last: lastEval,
@@ -197,52 +253,119 @@ export function train(spec: TrainSpec): TrainResult {
     wallSeconds: state.wallSeconds,
     imagesPerSecond: state.trainSeconds > 0 ? trainedImages / state.trainSeconds : imagesTrained,
     resumedFromEpoch,
+    records: { ...state.records },
   };
 }
 
-/** One optimisation step; returns the loss terms' values (and `total`). */
-function step(
-  spec: TrainSpec,
-  stage: TrainingStage,
-  vars: tf.Variable[],
-  sgd: Sgd,
-  lr: number,
-  batch: { x: tf.Tensor4D; y: tf.Tensor1D; ids: Int32Array },
-  epoch: number,
-  progress: number,
-  cachedLogits?: { values: Float32Array; classes: number },
-  collect?: Float32Array[],
-): Record<string, number> {
-  let termNames: string[] = [];
-  let termValues: tf.Tensor | undefined;
+function playerLearningRate(p: Player, protocol: Protocol, epoch: number, epochs: number): number {
+  return p.optimizer.schedule ? learningRate(p.optimizer.lr, protocol.schedule, epoch, epochs) : p.optimizer.lr;
+}
+
+/** The synthetic batches of a data-free method: as many steps and rows as a real epoch would have. */
+function* syntheticBatches(method: MethodInstance, n: number, batchSize: number, epoch: number): Generator<Batch> {
+  const steps = Math.ceil(n / batchSize);
+  for (let s = 0; s < steps; s++) {
+    const size = Math.min(batchSize, n - s * batchSize);
+    const x = tf.tidy(() => method.syntheticBatch!(size, epoch, s));
+    if (x.rank !== 4 || x.shape[0] !== size) {
+      tf.dispose(x);
+      throw new Error(`syntheticBatch returned shape [${x.shape}], expected [${size}, H, W, C]`);
+    }
+    yield { x, y: tf.zeros([size], 'int32') as tf.Tensor1D, ids: new Int32Array(size).fill(-1), step: s };
+  }
+}
+
+function companionBatch(
+  method: MethodInstance, batch: Batch, train: RawSplit, dataset: DatasetId, epoch: number, augment: boolean, rng: Rng,
+): NonNullable<StepIO['companion']> {
+  const rows = method.companions!(batch.ids, batch.y.dataSync() as Int32Array, epoch);
+  if (rows.length !== batch.ids.length) throw new Error(`companions returned ${rows.length} rows for a batch of ${batch.ids.length}`);
+  const b = rowsBatch(train, dataset, rows, { augment, rng });
+  return { x: b.x, labels: b.y, ids: b.ids };
+}
+
+interface StepArgs {
+  spec: TrainSpec;
+  stage: TrainingStage;
+  student: Model;
+  data: DataAccess;
+  vars: tf.Variable[];
+  sgd: Sgd;
+  lr: number;
+  batch: Batch;
+  epoch: number;
+  progress: number;
+  teacherLogits?: { values: Float32Array; classes: number };
+  collect?: Float32Array[];
+  companion?: StepIO['companion'];
+  players: Player[];
+  playerOptimizers: Optimizer[];
+  playerLr: (p: Player) => number;
+}
+
+/** One batch: each player's steps, then the stage's step; returns the loss terms' values (and `total`). */
+function step(a: StepArgs): Record<string, number> {
+  const { spec, batch } = a;
+  const out: Record<string, number> = {};
   tf.tidy(() => {
     let teacherOut: ForwardResult | undefined;
-    if (cachedLogits) {
-      teacherOut = logitsOnly(tf.tensor2d(cachedLogits.values, [batch.ids.length, cachedLogits.classes], 'float32'));
+    if (a.teacherLogits) {
+      teacherOut = logitsOnly(tf.tensor2d(a.teacherLogits.values, [batch.ids.length, a.teacherLogits.classes], 'float32'));
     } else {
       teacherOut = spec.teacher?.forward(batch.x, { training: false });
-      if (teacherOut && collect) collect.push(new Float32Array(teacherOut.logits.dataSync()));
+      if (teacherOut && a.collect) a.collect.push(new Float32Array(teacherOut.logits.dataSync()));
     }
-    const { value, grads } = tf.variableGrads(() => {
-      const io: StepIO = {
-        x: batch.x, labels: batch.y, ids: batch.ids, student: spec.student.forward(batch.x, { training: true }),
-        teacher: teacherOut, epoch, progress,
-      };
-      const terms: LossTerms = stage.losses(io);
-      termNames = Object.keys(terms);
-      if (termNames.length === 0) throw new Error(`stage '${stage.name}' returned no loss terms`);
-      const list = termNames.map((k) => terms[k]!);
-      termValues = tf.keep(tf.stack(list));
-      return tf.addN(list) as tf.Scalar;
-    }, vars);
-    sgd.apply(lr, vars, grads);
-    tf.dispose([value, ...Object.values(grads)]);
+    const io = () => makeStepIO({
+      x: batch.x, labels: a.data === 'none' ? undefined : batch.y, ids: batch.ids, student: a.student, teacher: teacherOut,
+      teachers: spec.teachers, companion: a.companion, epoch: a.epoch, progress: a.progress, step: batch.step,
+      stage: a.stage.name, data: a.data, synthetic: a.data === 'none',
+    });
+    a.players.forEach((p, i) => {
+      for (let k = 0; k < (p.stepsPerBatch ?? 1); k++) {
+        const terms = optimize(`player '${p.name}'`, p.variables(), () => p.losses(io()), a.playerOptimizers[i]!, a.playerLr(p));
+        for (const [name, v] of Object.entries(terms)) out[`${p.name}/${name}`] = v;
+      }
+    });
+    const terms = optimize(`stage '${a.stage.name}'`, a.vars, () => a.stage.losses(io()), a.sgd, a.lr);
+    Object.assign(out, terms);
+    out.total = Object.values(terms).reduce((s, v) => s + v, 0);
   });
-  const values = termValues!.dataSync();
-  termValues!.dispose();
-  const out: Record<string, number> = {};
-  termNames.forEach((k, i) => (out[k] = values[i]!));
-  out.total = termNames.reduce((s, _, i) => s + values[i]!, 0);
   spec.method.afterStep?.();
   return out;
+}
+
+/** Minimises the sum of `losses()` over `vars` with one optimiser step; returns each term's value. */
+function optimize(who: string, vars: tf.Variable[], losses: () => LossTerms, opt: Optimizer, lr: number): Record<string, number> {
+  let termNames: string[] = [];
+  let values: Float32Array | Int32Array | Uint8Array = new Float32Array(0);
+  tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => {
+      const terms = losses();
+      termNames = Object.keys(terms);
+      if (termNames.length === 0) throw new Error(`${who} returned no loss terms`);
+      const list = termNames.map((k) => terms[k]!);
+      values = tf.stack(list).dataSync();
+      return tf.addN(list) as tf.Scalar;
+    }, vars);
+    opt.apply(lr, vars, grads);
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  return Object.fromEntries(termNames.map((k, i) => [k, values[i]!]));
+}
+
+/** Short training of a candidate network on rows of the training split, scored on other rows (NAS). */
+export function makeProbe(a: { dataset: DatasetId; train: RawSplit; protocol: Protocol; seed: number; lr: number; teacher?: Model }) {
+  return (model: Model, opts: { epochs: number; trainRows: Int32Array; validationRows: Int32Array; losses: (io: StepIO) => LossTerms; lr?: number }) => {
+    if (!(Number.isInteger(opts.epochs) && opts.epochs >= 1)) throw new Error(`probe: epochs must be a positive integer, got ${opts.epochs}`);
+    const overlap = new Set(opts.trainRows);
+    if (opts.validationRows.some((r) => overlap.has(r))) throw new Error('probe: validation rows overlap the training rows');
+    const t0 = Date.now();
+    const result = train({
+      dataset: a.dataset,
+      splits: { train: subsetSplit(a.train, opts.trainRows), evaluation: subsetSplit(a.train, opts.validationRows), evalSplit: 'holdout', description: 'probe' },
+      protocol: { ...a.protocol, epochs: opts.epochs }, lr: opts.lr ?? a.lr, seed: a.seed, student: model, teacher: a.teacher,
+      method: { losses: opts.losses },
+    });
+    return { top1: result.last.top1, seconds: (Date.now() - t0) / 1000 };
+  };
 }

@@ -13,20 +13,25 @@ export class VariableNames {
 
   constructor(student: Model, method: MethodInstance) {
     for (const nv of student.namedVariables()) this.add(`student/${nv.name}`, nv.variable);
+    for (const [key, slot] of Object.entries(method.networks ?? {})) {
+      for (const nv of slot.model.namedVariables()) this.add(`network/${key}/${nv.name}`, nv.variable);
+    }
     for (const [key, mod] of Object.entries(method.modules ?? {})) {
       mod.trainableVariables().forEach((v, i) => this.add(`module/${key}/${i}`, v));
     }
+    for (const p of method.players ?? []) p.variables().forEach((v, i) => this.add(`player/${p.name}/${i}`, v));
     for (const [key, v] of Object.entries(method.buffers?.() ?? {})) this.add(`buffer/${key}`, v);
   }
 
   private add(name: string, v: tf.Variable): void {
+    if (this.names.has(v)) return; // shared between parts (e.g. a wrapper student and its inner network): first name wins
     this.names.set(v, name);
     this.all.push({ name, variable: v });
   }
 
   nameOf = (v: tf.Variable): string => {
     const n = this.names.get(v);
-    if (!n) throw new Error(`variable ${v.name} is trained but not declared by the student or the method's modules`);
+    if (!n) throw new Error(`variable ${v.name} is trained but not declared by the student, the method's networks or its modules`);
     return n;
   };
 }

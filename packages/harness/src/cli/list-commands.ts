@@ -89,8 +89,7 @@ async function trainTeacherCommand(argv: string[]): Promise<number> {
   if (!o.dataset || !o.arch) throw new ConfigError(`--dataset and --arch are required\n\n${TEACHERS_HELP}`);
   const progress = new RunProgress(`teacher ${o.arch}`);
   const entry = await trainTeacherOnly({
-    dataset: o.dataset, method: 'kd', student: o.arch, teacher: o.arch, protocol: o.protocol!,
-    seed: 0, teacherSeed: int('teacher-seed', o['teacher-seed'], 0), protocolOverrides: parseProtocolOverrides(o.protocol!, o.set),
+    dataset: o.dataset, teacher: o.arch, protocol: o.protocol!, teacherSeed: int('teacher-seed', o['teacher-seed'], 0), protocolOverrides: parseProtocolOverrides(o.protocol!, o.set),
     dataDir: dataDir(o), resultsDir: resultsDir(o), backend: o.backend, onEvent: (_s, e) => progress.onEvent(e),
   });
   console.log(`teacher ${entry.spec.arch} ${entry.spec.dataset} ${entry.spec.protocol}: last top1 ${entry.last.top1.toFixed(2)}, sha256 ${entry.sha256}`);

@@ -6,6 +6,7 @@ import { runCommand } from './run-command.js';
 import { suiteCommand } from './suite-command.js';
 import { resultsCommand } from './results-command.js';
 import { reportCommand } from './report-command.js';
+import { benchCommand } from './bench-command.js';
 
 export const MAIN_HELP = `kdbench: knowledge-distillation benchmark on CIFAR (TensorFlow.js)
 
@@ -20,6 +21,7 @@ Commands:
   suite      run a benchmark suite file in worker processes (kdbench suite run benchmarks/smoke.yaml)
   results    merge results files of several machines (kdbench results merge A.arrow B.arrow --out C.arrow)
   report     render the static HTML leaderboards (kdbench report --results results --out reports/site)
+  bench      engine throughput per backend beside PyTorch (kdbench bench engine --profile)
 
 Example (quick CPU protocol on local data):
   npx kdbench run --dataset cifar10 --teacher resnet20 --student resnet8 --method kd --data-dir ../shared/datasets`;
@@ -33,6 +35,7 @@ const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   suite: suiteCommand,
   results: resultsCommand,
   report: reportCommand,
+  bench: benchCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

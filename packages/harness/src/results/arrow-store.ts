@@ -3,10 +3,9 @@
  * temporary name and renames it, under a lock file, so that concurrent writers (worker processes)
  * never lose a row and a crash leaves the previous complete file.
  */
-import { closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { Float64, Int32, Table, Utf8, tableFromIPC, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
-import { writeFileAtomic } from '@kdbench/engine';
+import { breakStaleLock, releaseLock, tryCreateLock, writeFileAtomic } from '@kdbench/engine';
 import { RESULT_COLUMNS, type ResultRow } from './schema.js';
 
 export class ResultsFileError extends Error {}
@@ -51,46 +50,19 @@ export function appendResults(file: string, rows: ResultRow[]): void {
 }
 
 /**
- * A lock file created exclusively, holding `host pid` of its holder. A lock whose holder is a dead
- * process on this host (a killed worker) is broken at once; any lock older than `staleMs` is broken.
+ * Runs `fn` holding `lockFile` (see @kdbench/engine lock files): a lock whose holder died on this
+ * host is broken at once; any lock older than `staleMs` is broken.
  */
 export function withLock<T>(lockFile: string, fn: () => T, staleMs = 60_000): T {
   const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      const fd = openSync(lockFile, 'wx');
-      try {
-        writeSync(fd, `${hostname()} ${process.pid}`);
-      } finally {
-        closeSync(fd);
-      }
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      try {
-        if (Date.now() - statSync(lockFile).mtimeMs > staleMs || holderIsDead(lockFile)) unlinkSync(lockFile);
-      } catch {
-        /* the holder released it meanwhile */
-      }
-      if (Date.now() > deadline) throw new ResultsFileError(`${lockFile}: could not take the results lock within 120 s`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-    }
+  while (!tryCreateLock(lockFile)) {
+    breakStaleLock(lockFile, staleMs);
+    if (Date.now() > deadline) throw new ResultsFileError(`${lockFile}: could not take the results lock within 120 s`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
   }
   try {
     return fn();
   } finally {
-    unlinkSync(lockFile);
-  }
-}
-
-function holderIsDead(lockFile: string): boolean {
-  const [host, pidText] = readFileSync(lockFile, 'utf8').split(' ');
-  const pid = Number(pidText);
-  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return false; // being written, or another machine
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+    releaseLock(lockFile);
   }
 }

@@ -7,14 +7,11 @@ import { join } from 'node:path';
 import type { TrainEvent } from '@kdbench/core';
 import type { ResultRow } from '../results/schema.js';
 import { runOne, trainTeacherOnly } from '../run.js';
-import type { PlannedRequest } from './suite.js';
+import type { PlannedRequest, PlannedTeacherRequest } from './suite.js';
 
-export interface Job {
-  id: string;
-  kind: 'teacher' | 'run';
-  label: string;
-  request: PlannedRequest;
-}
+export type Job =
+  | { id: string; kind: 'teacher'; label: string; request: PlannedTeacherRequest }
+  | { id: string; kind: 'run'; label: string; request: PlannedRequest };
 
 /** The machine-specific part of every job of a suite run. */
 export interface JobContext {
@@ -41,13 +38,13 @@ export async function executeJob(job: Job, ctx: JobContext, onEvent: (e: TrainEv
   mkdirSync(join(ctx.resultsDir, 'logs'), { recursive: true });
   const log = (line: string) => appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
   log(`${job.kind} ${job.label} (pid ${process.pid})`);
-  const req = { ...job.request, ...ctx, log, onEvent: (_scope: string, e: TrainEvent) => onEvent(e) };
+  const common = { ...ctx, log, onEvent: (_scope: string, e: TrainEvent) => onEvent(e) };
   if (job.kind === 'teacher') {
-    const entry = await trainTeacherOnly(req);
+    const entry = await trainTeacherOnly({ ...job.request, ...common });
     log(`teacher ${entry.spec.arch}: last top1 ${entry.last.top1.toFixed(2)}, sha256 ${entry.sha256}`);
     return { skipped: false, teacherTop1: entry.last.top1, teacherHash: entry.sha256 };
   }
-  const { row, skipped } = await runOne(req);
+  const { row, skipped } = await runOne({ ...job.request, ...common });
   log(`${skipped ? 'already recorded' : 'recorded'}: best top1 ${row.best_top1.toFixed(2)}, last top1 ${row.last_top1.toFixed(2)}`);
   return { row, skipped };
 }

@@ -34,7 +34,7 @@ export async function runSuite(opts: SuiteRunOptions): Promise<SuiteSummary> {
   const started = Date.now();
   const recorded = new Set(readResults(resultsFile(ctx.resultsDir)).map((r) => r.run_id));
   const todo = plan.runs.filter((r) => !recorded.has(r.id));
-  const teachers = plan.teachers.filter((t) => todo.some((r) => r.teacherKey === t.key));
+  const teachers = plan.teachers.filter((t) => todo.some((r) => r.teacherKeys.includes(t.key)));
   const progress = new SuiteProgress(plan.suite.name, plan.runs.length, plan.runs.length - todo.length, teachers.length,
     opts.stream, opts.statusEveryMs);
   const summary: SuiteSummary = {
@@ -81,8 +81,9 @@ export async function runSuite(opts: SuiteRunOptions): Promise<SuiteSummary> {
       teacherOk.set(t.key, await execute({ id, kind: 'teacher', label: t.label, request: t.request }));
     }));
     await Promise.all(todo.map(async (r) => {
-      if (r.teacherKey && !teacherOk.get(r.teacherKey)) {
-        const error = `its teacher (${r.request.teacher}) could not be trained`;
+      const missing = r.teacherKeys.filter((k) => !teacherOk.get(k));
+      if (missing.length > 0) {
+        const error = `its teacher${missing.length > 1 ? 's' : ''} (${missing.map((k) => plan.teachers.find((t) => t.key === k)?.request.teacher ?? k).join(', ')}) could not be trained`;
         progress.finish(r.id, 'run', false, `FAILED ${r.label} [run ${r.id}]: ${error}`);
         summary.failed.push({ label: r.label, id: r.id, error, log: '' });
         return;

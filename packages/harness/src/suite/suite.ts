@@ -27,7 +27,7 @@ import { LineCounter, isMap, parseDocument, type Document } from 'yaml';
 import { ConfigError, PROTOCOL_IDS, getProtocol, type Protocol } from '@kdbench/core';
 import { listModels } from '@kdbench/models';
 import { registry } from '../registry.js';
-import { DATASETS, runId, validateRequest, type RunRequest } from '../run.js';
+import { DATASETS, extraTeachersOf, runId, validateRequest, type RunRequest, type TeacherRequest } from '../run.js';
 import { PROTOCOL_SETTINGS, parseProtocolOverrides } from '../cli/run-command.js';
 
 export class SuiteError extends ConfigError {}
@@ -254,18 +254,21 @@ export function seedRange(n: number): number[] {
 /** One run of a suite, without the machine-specific fields (data dir, results dir, backend). */
 export type PlannedRequest = Omit<RunRequest, 'dataDir' | 'resultsDir' | 'teachersDir' | 'backend' | 'onEvent' | 'log' | 'teacherCache'>;
 
+/** A teacher job: train (or find) one teacher, without the machine-specific fields. */
+export type PlannedTeacherRequest = Omit<TeacherRequest, 'dataDir' | 'resultsDir' | 'teachersDir' | 'backend' | 'onEvent' | 'log' | 'teacherCache'>;
+
 export interface PlannedRun {
   id: string;
   label: string;
   request: PlannedRequest;
-  /** Key of the teacher job it needs (absent for teacher-free methods). */
-  teacherKey?: string;
+  /** Keys of the teacher jobs it needs: its teacher and any extra teachers (empty for teacher-free methods). */
+  teacherKeys: string[];
 }
 
 export interface PlannedTeacher {
   key: string;
   label: string;
-  request: PlannedRequest;
+  request: PlannedTeacherRequest;
 }
 
 export interface SuitePlan {
@@ -318,30 +321,34 @@ export function expandSuite(suite: Suite, opts: ExpandOptions = {}): SuitePlan {
           if (!needsTeacher) request.teacher = undefined;
           const id = runId({ ...request, dataDir: '', resultsDir: '' }, v);
           if (runs.has(id)) continue;
-          let teacherKey: string | undefined;
-          if (needsTeacher) {
+          const needed: { arch: string; seed: number }[] = [
+            ...(needsTeacher ? [{ arch: pair.teacher!, seed: suite.teacherSeed }] : []),
+            ...extraTeachersOf(v, pair.teacher).map((t) => ({ arch: t.model, seed: t.seed })),
+          ];
+          const teacherKeys = needed.map(({ arch, seed: teacherSeed }) => {
             const p = v.protocol;
-            teacherKey = JSON.stringify([dataset, pair.teacher, suite.teacherSeed, p.id, p.widthFactor, p.teacherEpochs,
+            const key = JSON.stringify([dataset, arch, teacherSeed, p.id, p.widthFactor, p.teacherEpochs,
               p.trainPerClass ?? null, p.evalPerClass ?? null, p.holdoutPerClass, p.batchSize, p.lr, p.lrLightStudents,
               p.momentum, p.weightDecay, p.augment]);
-            if (!teachers.has(teacherKey)) {
-              teachers.set(teacherKey, {
-                key: teacherKey, label: `teacher ${pair.teacher} ${dataset} s${suite.teacherSeed}`,
-                request: { ...request, method: 'kd', student: pair.teacher!, seed: 0 },
+            if (!teachers.has(key)) {
+              teachers.set(key, {
+                key, label: `teacher ${arch} ${dataset} s${teacherSeed}`,
+                request: { dataset, protocol, teacher: arch, teacherSeed, protocolOverrides: overrides },
               });
             }
-          }
+            return key;
+          });
           const label = `${dataset} ${method} ${needsTeacher ? `${pair.teacher}->` : ''}${pair.student} s${seed}`;
-          runs.set(id, { id, label, request, teacherKey });
+          runs.set(id, { id, label, request, teacherKeys });
         }
       }
     }
   }
   let planned = [...runs.values()];
   if (opts.shard) planned = planned.filter((r) => shardOf(r.id, opts.shard!.count) === opts.shard!.index);
-  const needed = new Set(planned.map((r) => r.teacherKey).filter(Boolean));
+  const neededKeys = new Set(planned.flatMap((r) => r.teacherKeys));
   return {
-    suite, protocol, seeds, runs: planned, teachers: [...teachers.values()].filter((t) => needed.has(t.key)), shard: opts.shard,
+    suite, protocol, seeds, runs: planned, teachers: [...teachers.values()].filter((t) => neededKeys.has(t.key)), shard: opts.shard,
   };
 }
 

@@ -12,6 +12,7 @@
 import { tf } from '@kdbench/engine';
 import type { Scope } from './store.js';
 import { constantInit } from './init.js';
+import { activeHooks } from './hooks.js';
 
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
@@ -21,11 +22,14 @@ export class BatchNorm {
   readonly beta: tf.Variable;
   readonly runningMean: tf.Variable;
   readonly runningVar: tf.Variable;
+  /** Stable layer name (the scope prefix), as forward hooks see it. */
+  readonly name: string;
 
   constructor(
     scope: Scope,
     readonly channels: number,
   ) {
+    this.name = scope.prefix;
     this.gamma = scope.variable('weight', [channels], constantInit(1));
     this.beta = scope.variable('bias', [channels], constantInit(0));
     this.runningMean = scope.variable('running_mean', [channels], constantInit(0), false);
@@ -33,7 +37,13 @@ export class BatchNorm {
   }
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    const hooks = activeHooks();
     if (!training) {
+      if (hooks?.batchNorm) {
+        const m = tf.mean(x, [0, 1, 2]) as tf.Tensor1D;
+        const c = tf.sub(x, m);
+        hooks.batchNorm(this.name, m, tf.mean(tf.mul(c, c), [0, 1, 2]) as tf.Tensor1D);
+      }
       // y = x * scale + shift with scale = gamma / sqrt(rv + eps), shift = beta - rm * scale
       const scale = tf.mul(this.gamma, tf.rsqrt(tf.add(this.runningVar, BN_EPS)));
       const shift = tf.sub(this.beta, tf.mul(this.runningMean, scale));
@@ -42,6 +52,7 @@ export class BatchNorm {
     const mean = tf.mean(x, [0, 1, 2]);
     const centered = tf.sub(x, mean);
     const variance = tf.mean(tf.mul(centered, centered), [0, 1, 2]);
+    hooks?.batchNorm?.(this.name, mean as tf.Tensor1D, variance as tf.Tensor1D);
     const scale = tf.mul(this.gamma, tf.rsqrt(tf.add(variance, BN_EPS)));
     this.updateRunningStats(mean, variance, x.shape[0] * x.shape[1] * x.shape[2]);
     return tf.add(tf.mul(centered, scale), this.beta);

@@ -9,6 +9,7 @@
  */
 import { tf } from '@kdbench/engine';
 import type { Scope, Size2d } from './store.js';
+import { activeHooks } from './hooks.js';
 import { constantInit, kaimingFanOutStd, normalInit, torchDefaultBound, uniformInit } from './init.js';
 
 /** 'kaiming_fan_out': N(0, 2/(k*k*out)), bias 0; 'torch_default': PyTorch's uniform default. */
@@ -38,8 +39,11 @@ export class Conv2d {
   readonly outSize: Size2d;
   /** Multiply-accumulates for that input size (one image). */
   readonly macs: number;
+  /** Stable layer name (the scope prefix), as forward hooks see it. */
+  readonly name: string;
 
   constructor(scope: Scope, opts: Conv2dOptions, inSize: Size2d) {
+    this.name = scope.prefix;
     const { inChannels, outChannels, kernelSize } = opts;
     const stride = opts.stride ?? 1;
     const padding = opts.padding ?? 0;
@@ -81,18 +85,21 @@ export class Conv2d {
     scope.addMacs(this.macs);
   }
 
-  apply(x: tf.Tensor4D): tf.Tensor4D {
+  apply(input: tf.Tensor4D): tf.Tensor4D {
     const { stride: s, padding: p, groups: g } = this;
+    const hooks = activeHooks();
+    const x = (hooks?.input ? hooks.input(this.name, input, 'conv') : input) as tf.Tensor4D;
+    const weight = (hooks?.weight ? hooks.weight(this.name, this.weight, 'conv') : this.weight) as tf.Tensor4D;
     let y: tf.Tensor4D;
     if (g === 1) {
-      y = tf.conv2d(x, this.weight as tf.Tensor4D, s, p);
+      y = tf.conv2d(x, weight, s, p);
     } else if (g === this.inChannels && g === this.outChannels) {
       const k = this.kernelSize;
-      const w = tf.reshape(this.weight, [k, k, g, 1]) as tf.Tensor4D;
+      const w = tf.reshape(weight, [k, k, g, 1]) as tf.Tensor4D;
       y = tf.depthwiseConv2d(x, w, s, p);
     } else {
       const xs = tf.split(x, g, 3) as tf.Tensor4D[];
-      const ws = tf.split(this.weight, g, 3) as tf.Tensor4D[];
+      const ws = tf.split(weight, g, 3) as tf.Tensor4D[];
       y = tf.concat(xs.map((xi, i) => tf.conv2d(xi, ws[i]!, s, p)), 3);
     }
     return this.bias ? tf.add(y, this.bias) : y;

@@ -5,3 +5,4 @@ export * from './conv2d.js';
 export * from './batchnorm.js';
 export * from './linear.js';
 export * from './ops.js';
+export * from './hooks.js';

@@ -6,6 +6,7 @@
  */
 import { tf } from '@kdbench/engine';
 import type { Scope } from './store.js';
+import { activeHooks } from './hooks.js';
 import { constantInit, normalInit, torchDefaultBound, uniformInit } from './init.js';
 
 export type LinearInit =
@@ -17,6 +18,8 @@ export class Linear {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable;
   readonly macs: number;
+  /** Stable layer name (the scope prefix), as forward hooks see it. */
+  readonly name: string;
 
   constructor(
     scope: Scope,
@@ -24,6 +27,7 @@ export class Linear {
     readonly outFeatures: number,
     init: LinearInit = { kind: 'torch_default' },
   ) {
+    this.name = scope.prefix;
     const bound = torchDefaultBound(inFeatures);
     const wInit = init.kind === 'normal' ? normalInit(init.std) : uniformInit(bound);
     const bInit = init.kind === 'torch_default' ? uniformInit(bound) : constantInit(0);
@@ -33,7 +37,10 @@ export class Linear {
     scope.addMacs(this.macs);
   }
 
-  apply(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.add(tf.matMul(x, this.weight as tf.Tensor2D), this.bias);
+  apply(input: tf.Tensor2D): tf.Tensor2D {
+    const hooks = activeHooks();
+    const x = (hooks?.input ? hooks.input(this.name, input, 'linear') : input) as tf.Tensor2D;
+    const weight = (hooks?.weight ? hooks.weight(this.name, this.weight, 'linear') : this.weight) as tf.Tensor2D;
+    return tf.add(tf.matMul(x, weight), this.bias);
   }
 }

@@ -5,7 +5,8 @@
  * RepDistiller's `is_feat` / `preact` feature lists).
  */
 import { tf } from '@kdbench/engine';
-import type { FeatureShape, ForwardResult, Model, ModelOptions, NamedVariable } from '../types.js';
+import type { FeatureShape, ForwardOptions, ForwardResult, Model, ModelOptions, NamedVariable } from '../types.js';
+import { withHooks } from '../layers/hooks.js';
 import { globalAvgPool, relu, ParamStore, Scope, type BatchNorm, type Conv2d, type Linear, type Size2d } from '../layers/index.js';
 import type { StageFeature } from '../types.js';
 
@@ -104,14 +105,14 @@ export class ZooModel implements Model {
     }
   }
 
-  forward(x: tf.Tensor4D, opts: { training: boolean }): ForwardResult {
+  forward(x: tf.Tensor4D, opts: ForwardOptions): ForwardResult {
     if (this.disposed) throw new Error(`${this.id}: forward on a disposed model`);
     if (x.rank !== 4 || x.shape[3] !== 3) {
       throw new Error(`${this.id}: input must be NHWC [B, H, W, 3], got [${x.shape}]`);
     }
     const training = opts?.training === true;
     return tf.tidy(
-      () => this.net.forward(x, training) as unknown as tf.TensorContainer,
+      () => withHooks(opts.hooks, () => this.net.forward(x, training)) as unknown as tf.TensorContainer,
     ) as unknown as ForwardResult;
   }
 

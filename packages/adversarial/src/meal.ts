@@ -1,0 +1,89 @@
+/**
+ * MEAL: Z. Shen, Z. He, X. Xue, "MEAL: Multi-Model Ensemble via Adversarial Learning", AAAI 2019
+ * (arXiv:1812.02425, https://arxiv.org/abs/1812.02425).
+ *
+ * The student learns the teacher's outputs through a similarity loss and, block-wise, through
+ * several discriminators: one per tapped block (the end of every stage, globally average-pooled,
+ * and the final logits) tells the teacher's representation from the student's, and the student
+ * learns to fool all of them:
+ *   L_D = sum_k BCE(D_k(t_k), 1) + BCE(D_k(s_k), 0)              (player 'discriminators', Adam)
+ *   L_S = KL(softmax(t) || softmax(s)) + beta * sum_k BCE(D_k(s_k), 1)  [+ gamma * CE(s, y)]
+ * MEAL's similarity loss is the cross-entropy of the softened outputs, which equals this KL up to
+ * the teacher's entropy (a constant for the student); it trains without the hard labels (gamma 0).
+ * Each D_k is an MLP with two hidden layers; a linear connector (trained with the student) maps a
+ * student block to the teacher's width where they differ.
+ */
+import { crossEntropy, defineMethod, Embed, moduleSeed, ModuleGroup, softTargetKL, stagePairs, stageShapes } from '@kdbench/core';
+import { tf } from '@kdbench/engine';
+import type { ForwardResult } from '@kdbench/models';
+import { bceWithLogits, MlpDiscriminator, withPlayerBuffers } from './shared/gan.js';
+
+/** What MEAL's discriminators see: the first `stages` stage ends (stem excluded), pooled, then the logits. */
+export function blockOutputs(out: ForwardResult, stages: number): tf.Tensor2D[] {
+  return [...out.features.slice(1, 1 + stages).map((f) => tf.mean(f.post, [1, 2]) as tf.Tensor2D), out.logits];
+}
+
+export const meal = defineMethod({
+  id: 'meal',
+  title: 'MEAL: block-wise adversarial learning with several discriminators',
+  paper: {
+    authors: 'Z. Shen, Z. He, X. Xue',
+    title: 'MEAL: Multi-Model Ensemble via Adversarial Learning',
+    venue: 'AAAI',
+    year: 2019,
+    url: 'https://arxiv.org/abs/1812.02425',
+  },
+  family: 'adversarial',
+  knowledge: 'feature',
+  scheme: 'offline',
+  teacher: 'required',
+  defaults: { gamma: 0, beta: 1, hidden: 128, lrD: 0.0002 },
+  hyperDocs: {
+    gamma: 'weight of the cross-entropy with labels (MEAL uses none)',
+    beta: 'weight of each block\'s adversarial term',
+    hidden: "units of each discriminator's two hidden layers",
+    lrD: 'discriminators\' learning rate (Adam, betas 0.5 / 0.999)',
+  },
+  smallHyper: { hidden: 8 },
+  deviations:
+    'One teacher (MEAL draws one teacher of an ensemble at random per iteration); the discriminators\' size and optimiser are ours.',
+  create: ({ hp, rng, numClasses, studentShapes, teacherShapes }) => {
+    const pairs = stagePairs(stageShapes(studentShapes), stageShapes(teacherShapes ?? []));
+    const widths = [...pairs.map(([s, t]) => [s.channels, t.channels] as const), [numClasses, numClasses] as const];
+    const connectors = widths.map(([s, t], k) => (s === t ? undefined : new Embed(s, t, moduleSeed(rng, `connector${k}`), false)));
+    const discriminators = widths.map(([, t], k) => new MlpDiscriminator(moduleSeed(rng, `discriminator${k}`), [t, hp.hidden, hp.hidden, 1]));
+    const present = connectors.filter((c): c is Embed => c !== undefined);
+    const studentBlocks = (out: ForwardResult) =>
+      blockOutputs(out, pairs.length).map((b, k) => (connectors[k] ? connectors[k]!.apply(b) : b));
+    const teacherBlocks = (out: ForwardResult) => blockOutputs(out, pairs.length);
+    return withPlayerBuffers({
+      modules: present.length ? { connectors: new ModuleGroup(present) } : undefined,
+      players: [{
+        name: 'discriminators',
+        optimizer: { kind: 'adam', lr: hp.lrD, beta1: 0.5, beta2: 0.999 },
+        variables: () => discriminators.flatMap((d) => d.trainableVariables()),
+        losses: (io) => {
+          const s = studentBlocks(io.student);
+          const t = teacherBlocks(io.teacher!);
+          return Object.fromEntries(discriminators.flatMap((d, k) => [
+            [`real${k}`, bceWithLogits(d.apply(t[k]!), 1)],
+            [`fake${k}`, bceWithLogits(d.apply(s[k]!), 0)],
+          ]));
+        },
+      }],
+      losses: (io) => {
+        const s = studentBlocks(io.student);
+        const terms: Record<string, tf.Scalar> = {
+          similarity: softTargetKL(io.student.logits, io.teacher!.logits, 1),
+          adversarial: tf.mul(tf.addN(discriminators.map((d, k) => bceWithLogits(d.apply(s[k]!), 1))), hp.beta),
+        };
+        if (hp.gamma > 0) terms.ce = tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma);
+        return terms;
+      },
+      dispose: () => {
+        discriminators.forEach((d) => d.dispose());
+        present.forEach((c) => c.dispose());
+      },
+    });
+  },
+});

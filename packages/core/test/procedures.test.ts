@@ -1,0 +1,258 @@
+/**
+ * The contract's procedure hooks, through the real trainer on real CIFAR-10 records: players with
+ * their own optimiser, data-free and label-free access rules, companions, stage subsets / schedules /
+ * evaluation / onEnd records, a method schedule, extra networks, exact resume with all of these, and probes.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initEngine, Rng, tf } from '@kdbench/engine';
+import { loadCifar, makeRunSplits, type RunSplits } from '@kdbench/data';
+import { createModel, type Model } from '@kdbench/models';
+import { train, type TrainSpec } from '../src/training/trainer.js';
+import { DataAccessError } from '../src/training/step-io.js';
+import { getProtocol, withOverrides } from '../src/protocols.js';
+import { methodContext } from '../src/method-context.js';
+import { crossEntropy } from '../src/losses/kl.js';
+import type { MethodInstance, Player, StepIO, TrainableModule } from '../src/method.js';
+
+const dataDir = process.env.KDBENCH_DATA_DIR ?? resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../shared/datasets');
+let splits: RunSplits;
+const protocol = withOverrides(getProtocol('smoke'), { epochs: 2, batchSize: 20, widthFactor: 0.25 });
+
+beforeAll(async () => {
+  await initEngine({ backend: 'wasm' });
+  const data = await loadCifar('cifar10', { dataDir });
+  splits = makeRunSplits(data, { seed: 0, trainPerClass: 4, evalPerClass: 2 });
+});
+
+const net = (seed: number) => createModel('resnet8', { numClasses: 10, seed, widthFactor: 0.25 });
+const ce = (io: StepIO) => ({ ce: crossEntropy(io.student.logits, io.labels) });
+const spec = (student: Model, method: MethodInstance, over: Partial<TrainSpec> = {}): TrainSpec => ({
+  dataset: 'cifar10', splits, protocol, lr: 0.05, seed: 3, student, method, ...over,
+});
+const snapshot = (vars: tf.Variable[]) => vars.map((v) => Array.from(v.dataSync()));
+
+/** A 10-way linear probe on the student's embedding: a trainable module for a player. */
+function linearModule(inDim: number, seed: number): TrainableModule & { w: tf.Variable } {
+  const w = tf.variable(tf.randomNormal([inDim, 10], 0, 0.1, 'float32', seed));
+  return { w, trainableVariables: () => [w], dispose: () => w.dispose() };
+}
+
+describe('players', () => {
+  it('steps each player with its own optimiser before the student, logs its terms under its name, and moves both', () => {
+    const student = net(1);
+    const probe = linearModule(student.featureShapes().at(-1)!.channels, 2);
+    const player: Player = {
+      name: 'critic',
+      optimizer: { kind: 'adam', lr: 0.01, beta1: 0.5, beta2: 0.999 },
+      stepsPerBatch: 2,
+      variables: () => [probe.w],
+      losses: (io) => ({ fit: crossEntropy(tf.matMul(io.student.embedding, probe.w) as tf.Tensor2D, io.labels) }),
+    };
+    const before = snapshot([probe.w, ...student.trainableVariables()]);
+    const counts: number[] = [];
+    const r = train(spec(student, { modules: { probe }, players: [player], losses: ce }, {
+      onEvent: (e) => { if (e.type === 'epoch') counts.push(tf.memory().numTensors); },
+    }));
+    const after = snapshot([probe.w, ...student.trainableVariables()]);
+    after.forEach((w, i) => expect(w).not.toEqual(before[i]));
+    expect(Object.keys(r.history[0]!.losses).sort()).toEqual(['ce', 'critic/fit', 'total']);
+    expect(r.history[0]!.losses.total).toBeCloseTo(r.history[0]!.losses.ce!, 5); // total: the student's terms only
+    expect(counts[1]).toBe(counts[0]);
+    probe.dispose();
+    student.dispose();
+  });
+});
+
+describe('data access rules', () => {
+  it("data 'none': batches come from syntheticBatch, and reading labels throws a DataAccessError", () => {
+    const student = net(1);
+    const seen: number[] = [];
+    const method: MethodInstance = {
+      syntheticBatch: (size, epoch, step) => { seen.push(size); return tf.randomNormal([size, 32, 32, 3], 0, 1, 'float32', epoch * 100 + step) as tf.Tensor4D; },
+      losses: (io) => ({ l2: tf.mean(tf.square(io.student.logits)) as tf.Scalar }),
+    };
+    train(spec(student, method, { data: 'none' }));
+    expect(seen).toEqual([20, 20, 20, 20]); // 40 records' worth of steps per epoch, 2 epochs
+    expect(() => train(spec(student, { syntheticBatch: method.syntheticBatch, losses: ce }, { data: 'none' }))).toThrow(DataAccessError);
+    expect(() => train(spec(student, { losses: ce }, { data: 'none' }))).toThrow(/syntheticBatch/);
+    student.dispose();
+  });
+
+  it("data 'unlabeled': images are readable, labels are not; the context hides labels too", () => {
+    const student = net(1);
+    expect(() => train(spec(student, { losses: ce }, { data: 'unlabeled' }))).toThrow(/may not read the labels/);
+    const ctx = methodContext({ hp: {}, numClasses: 10, student, train: splits.train, epochs: 1, batchSize: 20, rng: new Rng(0), data: 'unlabeled' });
+    expect(() => ctx.trainLabels).toThrow(/labels/);
+    expect(ctx.trainIds.length).toBe(40);
+    const none = methodContext({ hp: {}, numClasses: 10, student, train: splits.train, epochs: 1, batchSize: 20, rng: new Rng(0), data: 'none' });
+    expect(() => none.trainIds).toThrow(/record ids/);
+    student.dispose();
+  });
+});
+
+describe('companions', () => {
+  it('serves one partner per row, augmented, with the rows the method asked for', () => {
+    const student = net(1);
+    const byClass = new Map<number, number[]>();
+    splits.train.labels.forEach((c, row) => byClass.set(c, [...(byClass.get(c) ?? []), row]));
+    const idToRow = new Map(Array.from(splits.train.ids, (id, row) => [id, row]));
+    let checked = 0;
+    const method: MethodInstance = {
+      companions: (ids, labels) => Int32Array.from(ids, (id, i) => byClass.get(labels[i]!)!.find((r) => r !== idToRow.get(id))!),
+      losses: (io) => {
+        const c = io.companion!;
+        expect(Array.from(c.labels.dataSync())).toEqual(Array.from(io.labels.dataSync()));
+        expect(Array.from(c.ids).some((id, i) => id === io.ids[i])).toBe(false);
+        checked++;
+        return ce(io);
+      },
+    };
+    train(spec(student, method));
+    expect(checked).toBe(4);
+    student.dispose();
+  });
+});
+
+describe('stages', () => {
+  it('trains a stage on its rows with the schedule, evaluates its network, and records numbers at its end', () => {
+    const student = net(1);
+    const rows = Int32Array.from({ length: 40 }, (_, i) => i).filter((r) => splits.train.labels[r]! < 2);
+    const seenIds = new Set<number>();
+    const records: number[] = [];
+    const method: MethodInstance = {
+      stages: [{
+        name: 'task1', epochs: 2, schedule: true, rows: () => rows, evaluate: student,
+        variables: () => student.trainableVariables(),
+        losses: (io) => { io.ids.forEach((id) => seenIds.add(id)); return ce(io); },
+        onEnd: (tools) => {
+          const acc = tools.evaluate(student, { classes: [0, 1] });
+          records.push(acc.top1);
+          tools.record('acc_task1', acc.top1);
+          expect(tools.embed(student, rows.slice(0, 3)).length).toBe(3 * student.featureShapes().at(-1)!.channels);
+        },
+      }],
+      losses: ce,
+    };
+    const r = train(spec(student, method, { protocol: { ...protocol, schedule: { kind: 'cosine' } as never } }));
+    expect([...seenIds].sort()).toEqual(Array.from(rows, (row) => splits.train.ids[row]!).sort());
+    expect(r.history.filter((h) => h.stage === 'task1').every((h) => h.eval !== undefined)).toBe(true);
+    expect(r.records).toEqual({ acc_task1: records[0] });
+    student.dispose();
+  });
+
+  it('trains the main stage on its rows too, and calls its onEnd after the last epoch', () => {
+    const student = net(1);
+    const rows = Int32Array.from({ length: 40 }, (_, i) => i).filter((r) => splits.train.labels[r]! >= 8);
+    const seen = new Set<number>();
+    let ended = 0;
+    const r = train(spec(student, {
+      main: { rows: () => rows, onEnd: (tools) => { ended++; tools.record('last', 1); } },
+      losses: (io) => { io.ids.forEach((id) => seen.add(id)); return ce(io); },
+    }));
+    expect([...seen].sort()).toEqual(Array.from(rows, (row) => splits.train.ids[row]!).sort());
+    expect(ended).toBe(1);
+    expect(r.records).toEqual({ last: 1 });
+    student.dispose();
+  });
+
+  it("uses the method's learning-rate schedule in the main stage", () => {
+    const student = net(1);
+    const r = train(spec(student, { learningRate: (base, epoch) => base * (epoch + 1) * 0.5, losses: ce }));
+    expect(r.history.map((h) => h.lr)).toEqual([0.025, 0.05]);
+    student.dispose();
+  });
+});
+
+describe('networks and resume', () => {
+  /** Two peers (DML-style) with an Adam player: resumed after epoch 1 equals uninterrupted. */
+  function run(seed: number, file?: string, failAt?: number) {
+    const student = net(seed);
+    const peer = net(seed + 50);
+    const probe = linearModule(student.featureShapes().at(-1)!.channels, 2);
+    const method: MethodInstance = {
+      networks: { peer: { model: peer, trainInMain: true } },
+      modules: { probe },
+      players: [{
+        name: 'critic', optimizer: { kind: 'adam', lr: 0.01, beta1: 0.9, beta2: 0.999 }, variables: () => [probe.w],
+        losses: (io) => ({ fit: crossEntropy(tf.matMul(io.student.embedding, probe.w) as tf.Tensor2D, io.labels) }),
+      }],
+      onEpochStart: (e) => { if (e === failAt) throw new Error('killed'); },
+      losses: (io) => ({ ce: crossEntropy(io.student.logits, io.labels), peer: crossEntropy(peer.forward(io.x, { training: true }).logits, io.labels) }),
+    };
+    const before = snapshot(peer.trainableVariables());
+    try {
+      const r = train(spec(student, method, { checkpointFile: file }));
+      return { r, weights: snapshot([...student.trainableVariables(), ...peer.namedVariables().map((n) => n.variable), probe.w]), peerMoved: snapshot(peer.trainableVariables()).every((w, i) => w.join() !== before[i]!.join()) };
+    } finally {
+      student.dispose();
+      peer.dispose();
+      probe.dispose();
+    }
+  }
+
+  it('trains networks marked trainInMain and resumes a killed run to the same weights and losses', () => {
+    const straight = run(4);
+    expect(straight.peerMoved).toBe(true);
+    const file = join(mkdtempSync(join(tmpdir(), 'kdb-proc-')), 'ckpt.kdbt');
+    expect(() => run(4, file, 1)).toThrow('killed');
+    const resumed = run(4, file);
+    expect(resumed.r.resumedFromEpoch).toBe(1);
+    expect(resumed.r.history.map((h) => h.losses)).toEqual(straight.r.history.map((h) => h.losses));
+    expect(resumed.weights).toEqual(straight.weights);
+  });
+});
+
+describe('resume at a stage boundary', () => {
+  function run(file?: string, killInMain = false) {
+    const student = net(6);
+    let killed = !killInMain;
+    const method: MethodInstance = {
+      stages: [{ name: 'warm', epochs: 1, variables: () => student.trainableVariables(), losses: ce }],
+      losses: (io) => {
+        if (!killed) { killed = true; throw new Error('killed'); }
+        return ce(io);
+      },
+    };
+    try {
+      const r = train(spec(student, method, { checkpointFile: file }));
+      return { r, weights: snapshot(student.trainableVariables()) };
+    } finally {
+      student.dispose();
+    }
+  }
+
+  it('resumes a run killed right after a stage ended exactly as if it had not stopped (fresh momentum for the next stage)', () => {
+    const straight = run();
+    const file = join(mkdtempSync(join(tmpdir(), 'kdb-boundary-')), 'ckpt.kdbt');
+    expect(() => run(file, true)).toThrow('killed');
+    const resumed = run(file);
+    expect(resumed.r.resumedFromEpoch).toBe(1);
+    expect(resumed.weights).toEqual(straight.weights);
+  });
+});
+
+describe('probe and createNetwork', () => {
+  it('builds seeded networks of the student architecture and scores a short training on held-out training rows', () => {
+    const student = net(1);
+    const ctx = methodContext({
+      hp: {}, numClasses: 10, student, train: splits.train, epochs: 2, batchSize: 20, rng: new Rng(5),
+      probe: { dataset: 'cifar10', protocol, seed: 1, lr: 0.05 },
+    });
+    const a = ctx.createNetwork('peer');
+    const b = methodContext({ hp: {}, numClasses: 10, student, train: splits.train, epochs: 2, batchSize: 20, rng: new Rng(5) }).createNetwork('peer');
+    expect(a.id).toBe('resnet8');
+    expect(snapshot(a.trainableVariables())).toEqual(snapshot(b.trainableVariables()));
+    const trainRows = Int32Array.from({ length: 30 }, (_, i) => i);
+    const validationRows = Int32Array.from({ length: 10 }, (_, i) => 30 + i);
+    const score = ctx.probe(a, { epochs: 1, trainRows, validationRows, losses: ce });
+    expect(score.top1).toBeGreaterThanOrEqual(0);
+    expect(score.top1).toBeLessThanOrEqual(100);
+    expect((score.top1 * 10) / 100).toBeCloseTo(Math.round((score.top1 * 10) / 100), 6); // a multiple of 1/10 records
+    expect(() => ctx.probe(a, { epochs: 1, trainRows, validationRows: trainRows, losses: ce })).toThrow(/overlap/);
+    [a, b, student].forEach((m) => m.dispose());
+  });
+});

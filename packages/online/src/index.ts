@@ -1,0 +1,11 @@
+/** @kdbench/online: online distillation, peers trained together without a pre-trained teacher (survey section 3.2). */
+import type { MethodDefinition } from '@kdbench/core';
+import { dml } from './dml.js';
+import { one } from './one.js';
+import { kdcl } from './kdcl.js';
+
+export { dml, mutualKL } from './dml.js';
+export { one, OneBranches, gatedEnsemble, sigmoidRampup } from './one.js';
+export { kdcl, minLogitEnsemble, naiveEnsemble } from './kdcl.js';
+
+export const onlineMethods: MethodDefinition<any>[] = [dml, one, kdcl];
