@@ -54,6 +54,26 @@ describe('CLI', () => {
     expect(errors[3]).toMatch(/unknown command 'frobnicate'/);
   });
 
+  it('exits 3 with one line, and keeps the checkpoint, when training diverges', async () => {
+    const { mkdtempSync, readdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { dataDir } = await import('./paths.js');
+    const results = mkdtempSync(join(tmpdir(), 'kdb-diverge-'));
+    const errors: string[] = [];
+    const orig = console.error;
+    console.error = (m: string) => errors.push(m);
+    try {
+      // vanilla with a learning rate of 1e30 overflows within the first steps
+      expect(await main(['run', '--dataset', 'cifar10', '--student', 'resnet8', '--method', 'vanilla', '--protocol', 'smoke',
+        '--set', 'lr=1e30,epochs=2', '--results', results, '--data-dir', dataDir, '--backend', 'wasm'])).toBe(3);
+    } finally {
+      console.error = orig;
+    }
+    expect(errors.at(-1)).toMatch(/training diverged: loss term 'ce' became (NaN|Infinity)/);
+    expect(readdirSync(join(results, 'runs'))).toHaveLength(1);
+  });
+
   it('lists methods with their metadata', async () => {
     const out: string[] = [];
     const orig = console.log;

@@ -2,8 +2,8 @@
  * @kdbench/quantized: quantized distillation (survey section 5.7). A fake-quantisation wrapper for
  * any zoo model (straight-through estimator; weights per output channel, activations per tensor) and
  * the methods that train a low-precision student: qat (no teacher, the baseline), quantdistill
- * (Polino et al. 2018), apprentice (Mishra & Marr 2018) and qkd (Kim et al. 2019); plus the report
- * view of accuracy against bits and model size.
+ * (Polino et al. 2018), apprentice (Mishra & Marr 2018) and qkd (Kim et al. 2019). Their report view
+ * (accuracy against bits and model size) is in @kdbench/report (src/views/quantized.ts).
  */
 import type { MethodDefinition } from '@kdbench/core';
 import { qat } from './qat.js';
@@ -23,6 +23,5 @@ export { qat } from './qat.js';
 export { quantdistill } from './quantdistill.js';
 export { apprentice, softCrossEntropy } from './apprentice.js';
 export { qkd } from './qkd.js';
-export { quantizedView, bitsLabel, type QuantizedViewInput, type QuantizedViewRow, type QuantizedViewOptions } from './view.js';
 
 export const quantizedMethods: MethodDefinition<any>[] = [qat, quantdistill, apprentice, qkd];

@@ -8,3 +8,4 @@ export * from './compare.js';
 export * from './charts.js';
 export * from './site.js';
 export * from './method-pages.js';
+export * from './views/index.js';

@@ -7,7 +7,7 @@
  */
 import type { ComparisonRow } from './compare.js';
 import { esc, fmt, signed } from './html.js';
-import type { Leaderboard } from './leaderboard.js';
+import type { Leaderboard, MethodStats } from './leaderboard.js';
 import type { PublishedTable } from './published.js';
 import type { MethodMeta } from './types.js';
 
@@ -50,12 +50,25 @@ function results(id: string, boards: Leaderboard[], comparisons: Map<string, Com
 <p class="small muted">Measured under each leaderboard's protocol (stated on its page); published numbers under their papers' protocols.</p>`;
 }
 
+/** Per-candidate numbers of a search (`candidate_<i>_*`): shown on the NAS view, not here. */
+const PER_CANDIDATE = /^candidate_\d+_/;
+/** Keys of counts and sizes (not accuracies): printed as integers. */
+const COUNT_KEY = /(_bytes|macs|params|candidates|images_generated|wbits|abits|^searched_candidate)$/;
+
+/** An extra number as its kind wants it: seconds with 1 decimal, counts and sizes as integers, accuracies with 2 decimals. */
+export function formatExtra(key: string, value: number): string {
+  if (key.endsWith('_seconds')) return fmt(value, 1);
+  if (COUNT_KEY.test(key)) return fmt(Math.round(value), 0);
+  return fmt(value);
+}
+
 function extraNumbers(id: string, boards: Leaderboard[]): string {
-  const entries = boards.flatMap((b) => b.stats.filter((s) => s.method === id && Object.keys(s.extras).length > 0).map((s) => ({ b, s })));
+  const shown = (extras: MethodStats['extras']) => Object.entries(extras).filter(([k]) => !PER_CANDIDATE.test(k));
+  const entries = boards.flatMap((b) => b.stats.filter((s) => s.method === id && shown(s.extras).length > 0).map((s) => ({ b, s })));
   if (entries.length === 0) return '';
-  const rows = entries.flatMap(({ b, s }) => Object.entries(s.extras).map(([k, v]) => `<tr><td>${esc(b.dataset)} · ${esc(b.protocol.protocol)}</td><td>${esc(s.name)}</td><td>${esc(s.pair)}</td><td><code>${esc(k)}</code></td><td class="num">${fmt(v.mean)}</td><td class="num">${v.n}</td></tr>`));
+  const rows = entries.flatMap(({ b, s }) => shown(s.extras).map(([k, v]) => `<tr><td>${esc(b.dataset)} · ${esc(b.protocol.protocol)}</td><td>${esc(s.name)}</td><td>${esc(s.pair)}</td><td><code>${esc(k)}</code></td><td class="num">${formatExtra(k, v.mean)}</td><td class="num">${v.n}</td></tr>`));
   return `<h2>Other numbers it reports</h2>
-<p class="small muted">Accuracies of the method's other networks (peers, heads, generations, teachers), per-task accuracies, sizes and costs, as the method reports them after training: mean over seeds.</p>
+<p class="small muted">Accuracies of the method's other networks (peers, heads, generations, teachers), per-task accuracies (%, 2 decimals), sizes, counts and costs (integers; seconds with 1 decimal), as the method reports them after training: mean over seeds. Per-candidate numbers of a search are on the NAS view.</p>
 <div class="scroll"><table id="method-extras" class="sortable"><thead><tr><th>leaderboard</th><th>setting</th><th>pair</th><th>number</th><th class="num">mean</th><th class="num">seeds</th></tr></thead>
 <tbody>${rows.join('\n')}</tbody></table></div>`;
 }

@@ -2,10 +2,13 @@
  * The static site: index.html (every leaderboard with its protocol), one page per dataset and
  * protocol (leaderboard, charts, published beside measured, rank agreement), one page per method
  * (method-<id>.html: metadata, hyperparameters, results, published numbers, trend), published.html (the
- * published tables with computed gains and mismatches), and the rows as results.csv/results.json.
+ * published tables with computed gains and mismatches), one page per family view that has rows
+ * (views/: quantized.html, lifelong.html, nas.html, cross-modal.html, data-free.html), and the rows
+ * as results.csv/results.json. With `runsDir`, the runs' artifacts (details.artifacts) are copied to
+ * artifacts/<run_id>/<name> for the views to show.
  * Self-contained: inline CSS, JS and SVG; opens from file:// without a server.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderCharts, type Chart } from './charts.js';
 import { compare, rankAgreement, type ComparisonRow, type RankAgreement } from './compare.js';
@@ -15,6 +18,8 @@ import { buildLeaderboards, type Leaderboard, type MethodStats } from './leaderb
 import { methodPageBody, methodPageFile, methodsWithPages } from './method-pages.js';
 import type { PublishedRow, PublishedTable } from './published.js';
 import type { MethodMeta, Metric, ReportRow } from './types.js';
+import { detailsOf } from './views/common.js';
+import { viewFile, viewsOf, viewsWithRows, type FamilyView } from './views/index.js';
 
 export interface SiteOptions {
   rows: readonly ReportRow[];
@@ -26,6 +31,11 @@ export interface SiteOptions {
   generatedAt?: string;
   /** Also write results.csv / results.json into this folder (beside the Arrow file). */
   exportDir?: string;
+  /**
+   * The results' `runs` folder (`<results>/runs`, one folder per run id): when given, every artifact a
+   * row lists (details.artifacts) that exists there is copied to `<outDir>/artifacts/<run_id>/<name>`.
+   */
+  runsDir?: string;
 }
 
 export interface SiteResult {
@@ -33,6 +43,30 @@ export interface SiteResult {
   leaderboards: Leaderboard[];
   comparisons: Map<string, ComparisonRow[]>;
   agreements: Map<string, RankAgreement[]>;
+}
+
+const SAFE_NAME = /^(?!\.\.?$)[A-Za-z0-9._-]+$/;
+
+/**
+ * Copies the artifacts the rows list from `runsDir/<run_id>/<name>` to `outDir/artifacts/<run_id>/<name>`
+ * (names that are not plain file names, and files that are absent, are skipped); returns
+ * run_id -> name -> path relative to the site.
+ */
+export function copyArtifacts(rows: readonly ReportRow[], runsDir: string, outDir: string): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const r of rows) {
+    if (!SAFE_NAME.test(r.run_id)) continue;
+    for (const name of detailsOf(r).artifacts) {
+      if (!SAFE_NAME.test(name)) continue;
+      const from = join(runsDir, r.run_id, name);
+      if (!existsSync(from) || !statSync(from).isFile()) continue;
+      mkdirSync(join(outDir, 'artifacts', r.run_id), { recursive: true });
+      copyFileSync(from, join(outDir, 'artifacts', r.run_id, name));
+      if (!out.has(r.run_id)) out.set(r.run_id, new Map());
+      out.get(r.run_id)!.set(name, `artifacts/${r.run_id}/${name}`);
+    }
+  }
+  return out;
 }
 
 /** Writes results.csv and results.json of the rows into `dir`; returns their paths. */
@@ -58,7 +92,13 @@ export async function buildSite(o: SiteOptions): Promise<SiteResult> {
     writeFileSync(join(o.outDir, name), text);
     files.push(name);
   };
-  const nav: [string, string][] = [['index.html', 'Leaderboards'], ...boards.map((b): [string, string] => [`${b.id}.html`, `${b.dataset} · ${b.protocol.protocol}`]), ['published.html', 'Published numbers'], ['results.csv', 'CSV'], ['results.json', 'JSON']];
+  const views = viewsWithRows(boards);
+  const artifacts = o.runsDir ? copyArtifacts(o.rows, o.runsDir, o.outDir) : new Map<string, Map<string, string>>();
+  for (const [, names] of artifacts) for (const [, href] of names) files.push(href);
+  const nav: [string, string][] = [
+    ['index.html', 'Leaderboards'], ...boards.map((b): [string, string] => [`${b.id}.html`, `${b.dataset} · ${b.protocol.protocol}`]),
+    ...views.map((v): [string, string] => [viewFile(v), v.id]), ['published.html', 'Published numbers'], ['results.csv', 'CSV'], ['results.json', 'JSON'],
+  ];
   const comparisons = new Map<string, ComparisonRow[]>();
   const agreements = new Map<string, RankAgreement[]>();
 
@@ -70,11 +110,13 @@ export async function buildSite(o: SiteOptions): Promise<SiteResult> {
     const charts = await renderCharts(b);
     write(`${b.id}.html`, page({ title: `kdbench · ${b.dataset} · ${b.protocol.label}`, nav, generatedAt, body: leaderboardBody(b, cmp, agr, charts, tables) }));
   }
+  const viewContext = { boards, meta: new Map((o.methods ?? []).map((m) => [m.id, m])), metric, artifacts };
+  for (const v of views) write(viewFile(v), page({ title: `kdbench · ${v.title}`, nav, generatedAt, body: await v.render(viewContext) }));
   const methodPages = methodsWithPages(o.methods ?? [], boards);
   for (const m of methodPages) {
     write(methodPageFile(m.id), page({ title: `kdbench · method ${m.id}`, nav, generatedAt, body: methodPageBody(m, boards, comparisons, tables) }));
   }
-  write('index.html', page({ title: 'kdbench leaderboards', nav, generatedAt, body: indexBody(boards, metric, methodPages) }));
+  write('index.html', page({ title: 'kdbench leaderboards', nav, generatedAt, body: indexBody(boards, metric, methodPages, views) }));
   write('published.html', page({ title: 'kdbench · published numbers', nav, generatedAt, body: publishedBody(tables, boards, comparisons) }));
   exportRows(o.rows, o.outDir);
   files.push('results.csv', 'results.json');
@@ -88,18 +130,31 @@ function methodIndex(methods: readonly { id: string; title: string; family: stri
   return `<h2 id="methods">Methods</h2><p class="methods">${methods.map((m) => `<a href="${esc(methodPageFile(m.id))}" title="${esc(`${m.title} (${m.family})`)}">${esc(m.id)}</a>`).join(' · ')}</p>`;
 }
 
-function indexBody(boards: Leaderboard[], metric: Metric, methods: readonly { id: string; title: string; family: string }[] = []): string {
+/** Links to the family views that have rows on leaderboard `b` (anchored at its section), or ''. */
+function viewLinks(b: Leaderboard): string {
+  const vs = viewsOf(b);
+  if (vs.length === 0) return '';
+  return `<p class="family-views">Family views: ${vs.map((v) => `<a class="family-view" href="${esc(viewFile(v))}#${esc(b.id)}" title="${esc(v.blurb)}">${esc(v.title)}</a>`).join(' · ')}</p>`;
+}
+
+function viewIndex(views: readonly FamilyView[]): string {
+  if (views.length === 0) return '';
+  return `<h2 id="family-views">Family views</h2><ul class="family-views">${views.map((v) => `<li><a href="${esc(viewFile(v))}">${esc(v.title)}</a>: ${esc(v.blurb)}</li>`).join('')}</ul>`;
+}
+
+function indexBody(boards: Leaderboard[], metric: Metric, methods: readonly { id: string; title: string; family: string }[] = [], views: readonly FamilyView[] = []): string {
   if (boards.length === 0) return `<h1>kdbench leaderboards</h1><p>No results yet. Run <code>npx kdbench run …</code>, then <code>npx kdbench report</code>.</p>${methodIndex(methods)}`;
   const cards = boards.map((b) => {
     const top = b.stats.slice(0, 3).map((s) => `${esc(s.name)} ${fmt(s.mean)}`).join(', ');
     return `<div class="card"><h2 style="margin-top:0"><a href="${esc(b.id)}.html">${esc(b.dataset)} · ${esc(b.protocol.protocol)}</a></h2>
 ${protocolBanner(b.protocol)}
-<p>${b.stats.length} method/pair rows from ${b.rows.length} runs. Top: ${top}.</p></div>`;
+<p>${b.stats.length} method/pair rows from ${b.rows.length} runs. Top: ${top}.</p>${viewLinks(b)}</div>`;
   });
   return `<h1>kdbench leaderboards</h1>
 <p>One leaderboard per dataset and protocol. Accuracy is ${metricText(metric)}; means over seeds with 95% Student-t intervals. Each protocol is stated on its page: a small CPU run is not the paper protocol.</p>
 <div class="cards">${cards.join('\n')}</div>
 <p>Published numbers with their sources: <a href="published.html">published.html</a>. Rows: <a href="results.csv">results.csv</a>, <a href="results.json">results.json</a>.</p>
+${viewIndex(views)}
 ${methodIndex(methods)}`;
 }
 
@@ -172,6 +227,7 @@ function leaderboardBody(b: Leaderboard, cmp: ComparisonRow[], agr: RankAgreemen
 ${protocolBanner(b.protocol, `<dt>accuracy</dt><dd>${metricText(b.metric)}</dd><dt>runs</dt><dd>${b.rows.length}</dd>`)}
 <h2 id="leaderboard-heading">Leaderboard</h2>
 ${leaderboardTable(b)}
+${viewLinks(b)}
 <h2>Charts</h2>
 <div class="charts">${charts.map((c) => `<figure class="chart" id="chart-${esc(c.id)}"><h3>${esc(c.title)}</h3>${c.svg}<figcaption>${esc(c.caption)}</figcaption></figure>`).join('\n')}</div>
 <h2 id="published">Published beside measured</h2>

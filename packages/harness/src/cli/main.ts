@@ -1,5 +1,5 @@
 /** kdbench's command-line entry: dispatches sub-commands and turns known errors into one clear line. */
-import { ConfigError, UnknownMethodError } from '@kdbench/core';
+import { ConfigError, NonFiniteLossError, UnknownMethodError } from '@kdbench/core';
 import { dataCommand } from './data-command.js';
 import { methodsCommand, modelsCommand, teachersCommand } from './list-commands.js';
 import { runCommand } from './run-command.js';
@@ -55,6 +55,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof ConfigError || e instanceof UnknownMethodError || isDataError(e)) {
       console.error(`kdbench ${name}: ${(e as Error).message}`);
       return 2;
+    }
+    if (e instanceof NonFiniteLossError) {
+      console.error(`kdbench ${name}: training diverged: ${e.message}. The last epoch's checkpoint is kept; lower the learning rate (--set lr=...) or the method's loss weights (--hp ...) and run again.`);
+      return 3;
     }
     throw e;
   }

@@ -52,6 +52,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
     outDir: out,
     metric,
     exportDir: o['export-beside-results'] ? dirname(resolve(file)) : undefined,
+    runsDir: join(dirname(resolve(file)), 'runs'), // run folders beside results.arrow: artifacts (image grids) for the family views
   });
   console.log(`report: ${rows.length} rows, ${site.leaderboards.length} leaderboard(s) -> ${join(out, 'index.html')}`);
   for (const b of site.leaderboards) console.log(`  ${b.id}.html  ${b.protocol.label}`);

@@ -4,8 +4,12 @@
  * (N, H, W) and updates running statistics with momentum 0.1 using the unbiased variance;
  * evaluation normalises with the running statistics; eps 1e-5; gamma = 1, beta = 0 initially.
  *
- * Written with elementary differentiable ops (mean, sub, mul, add, rsqrt) so gradients exist on
- * every backend, including wasm (no fused batchNorm gradient kernel needed). The running-stat
+ * Written with elementary ops (mean, sub, mul, add, rsqrt) so it runs on every backend, including
+ * wasm (no fused batchNorm gradient kernel needed). In training mode its gradient is given in
+ * closed form (tf.customGrad): with xhat = (x - mean) * rstd over the N*H*W positions of a channel,
+ *   dbeta = sum dy, dgamma = sum dy * xhat, dx = gamma * rstd * (dy - dbeta / n - xhat * dgamma / n),
+ * a handful of kernels instead of the ~20 that differentiating the forward ops produces (batch-norm
+ * reductions and elementwise chains are a large share of a wasm training step). The running-stat
  * update is a Variable.assign inside a nested tidy: it leaks nothing, and it works inside
  * tf.grads / tf.variableGrads because the update does not lie on the path to the loss.
  */
@@ -49,14 +53,22 @@ export class BatchNorm {
       const shift = tf.sub(this.beta, tf.mul(this.runningMean, scale));
       return tf.add(tf.mul(x, scale), shift);
     }
-    const mean = tf.mean(x, [0, 1, 2]);
-    const centered = tf.sub(x, mean);
-    const variance = tf.mean(tf.mul(centered, centered), [0, 1, 2]);
-    hooks?.batchNorm?.(this.name, mean as tf.Tensor1D, variance as tf.Tensor1D);
-    const scale = tf.mul(this.gamma, tf.rsqrt(tf.add(variance, BN_EPS)));
-    this.updateRunningStats(mean, variance, x.shape[0] * x.shape[1] * x.shape[2]);
-    return tf.add(tf.mul(centered, scale), this.beta);
+    if (!BatchNorm.closedFormGradient || hooks?.batchNorm) {
+      // differentiable through the statistics (DeepInversion's hook needs gradients of mean/variance)
+      const mean = tf.mean(x, [0, 1, 2]);
+      const centered = tf.sub(x, mean);
+      const variance = tf.mean(tf.mul(centered, centered), [0, 1, 2]);
+      hooks?.batchNorm?.(this.name, mean as tf.Tensor1D, variance as tf.Tensor1D);
+      const scale = tf.mul(this.gamma, tf.rsqrt(tf.add(variance, BN_EPS)));
+      this.updateRunningStats(mean, variance, x.shape[0] * x.shape[1] * x.shape[2]);
+      return tf.add(tf.mul(centered, scale), this.beta);
+    }
+    const n = x.shape[0] * x.shape[1] * x.shape[2];
+    return trainingBatchNorm(x, this.gamma, this.beta, (mean, variance) => this.updateRunningStats(mean, variance, n));
   }
+
+  /** Use the closed-form gradient in training mode (false: differentiate the forward ops; for comparisons). */
+  static closedFormGradient = true;
 
   private updateRunningStats(mean: tf.Tensor, biasedVar: tf.Tensor, n: number): void {
     const unbias = n > 1 ? n / (n - 1) : 1;
@@ -67,4 +79,35 @@ export class BatchNorm {
       this.runningVar.assign(newVar);
     });
   }
+}
+
+/**
+ * Training-mode batch norm y = gamma * (x - mean) * rstd + beta over axes [0, 1, 2] with the
+ * closed-form gradient for x, gamma and beta; `onStats` receives the batch mean and biased variance
+ * (alive only during the call: the forward pass's intermediates are released when it returns).
+ */
+function trainingBatchNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, onStats: (mean: tf.Tensor, variance: tf.Tensor) => void): tf.Tensor4D {
+  const n = x.shape[0] * x.shape[1] * x.shape[2];
+  const f = tf.customGrad((xi, g, b, save) => {
+    const input = xi as tf.Tensor;
+    const scale = g as tf.Tensor;
+    const mean = tf.mean(input, [0, 1, 2]);
+    const centered = tf.sub(input, mean);
+    const variance = tf.mean(tf.square(centered), [0, 1, 2]);
+    const rstd = tf.rsqrt(tf.add(variance, BN_EPS));
+    const xhat = tf.mul(centered, rstd);
+    onStats(mean, variance);
+    (save as unknown as (tensors: tf.Tensor[]) => void)([xhat, rstd, scale]);
+    return {
+      value: tf.add(tf.mul(xhat, scale), b as tf.Tensor),
+      gradFunc: (dy, saved) => {
+        const [xh, rs, gm] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const dbeta = tf.sum(dy, [0, 1, 2]);
+        const dgamma = tf.sum(tf.mul(dy, xh), [0, 1, 2]);
+        const inner = tf.sub(tf.sub(dy, tf.div(dbeta, n)), tf.mul(xh, tf.div(dgamma, n)));
+        return [tf.mul(inner, tf.mul(gm, rs)), dgamma, dbeta];
+      },
+    };
+  });
+  return f(x, gamma, beta) as tf.Tensor4D;
 }

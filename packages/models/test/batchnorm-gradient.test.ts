@@ -1,0 +1,65 @@
+/** The closed-form training-mode batch-norm gradient equals the gradient of the forward ops. */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { initEngine, tf } from '@kdbench/engine';
+import { BatchNorm, ParamStore, Scope } from '../src/layers/index.js';
+import { createModel } from '../src/index.js';
+
+beforeAll(async () => { await initEngine({ backend: 'cpu' }); });
+afterEach(() => { BatchNorm.closedFormGradient = true; });
+
+function gradsOf(closedForm: boolean, x: tf.Tensor4D, w: tf.Tensor4D) {
+  BatchNorm.closedFormGradient = closedForm;
+  const store = new ParamStore(3);
+  const bn = new BatchNorm(new Scope(store, 'bn'), 3);
+  bn.gamma.assign(tf.tensor1d([0.5, 2, -1]));
+  bn.beta.assign(tf.tensor1d([0.1, 0, -0.3]));
+  const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(bn.apply(x, true), w)) as tf.Scalar, [bn.gamma, bn.beta]);
+  const dx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(bn.apply(xx as tf.Tensor4D, true), w)))(x);
+  const out = {
+    value: value.dataSync()[0]!, dx: Array.from(dx.dataSync()), dgamma: Array.from(grads[bn.gamma.name]!.dataSync()),
+    dbeta: Array.from(grads[bn.beta.name]!.dataSync()), runningMean: Array.from(bn.runningMean.dataSync()), runningVar: Array.from(bn.runningVar.dataSync()),
+  };
+  store.dispose();
+  return out;
+}
+
+describe('batch norm: closed-form training gradient', () => {
+  it('matches the differentiated forward ops for x, gamma and beta, with the same running statistics', () => {
+    const x = tf.randomNormal([4, 3, 2, 3], 1, 2, 'float32', 7) as tf.Tensor4D;
+    const w = tf.randomNormal([4, 3, 2, 3], 0, 1, 'float32', 8) as tf.Tensor4D;
+    const a = gradsOf(true, x, w);
+    const b = gradsOf(false, x, w);
+    expect(a.value).toBeCloseTo(b.value, 4);
+    for (const k of ['dx', 'dgamma', 'dbeta', 'runningMean', 'runningVar'] as const) {
+      a[k].forEach((v, i) => expect(Math.abs(v - b[k][i]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(b[k][i]!))));
+    }
+    // dbeta is the plain sum of the upstream gradient
+    const wSum = tf.sum(w, [0, 1, 2]).dataSync();
+    a.dbeta.forEach((v, i) => expect(v).toBeCloseTo(wSum[i]!, 4));
+  });
+
+  it('gives the same whole-network gradients as the differentiated ops, without leaking tensors', () => {
+    const m = createModel('resnet8', { numClasses: 10, seed: 0, widthFactor: 0.25 });
+    const x = tf.randomNormal([4, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const y = tf.oneHot(tf.tensor1d([1, 2, 3, 4], 'int32'), 10);
+    const run = (closed: boolean) => {
+      BatchNorm.closedFormGradient = closed;
+      return tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, m.forward(x, { training: true }).logits) as tf.Scalar, m.trainableVariables());
+        return m.trainableVariables().map((v) => Array.from(grads[v.name]!.dataSync()));
+      });
+    };
+    run(true);
+    const before = tf.memory().numTensors;
+    const a = run(true);
+    expect(tf.memory().numTensors).toBe(before);
+    const b = run(false);
+    let worst = 0;
+    a.forEach((g, i) => {
+      const scale = Math.max(1e-3, ...b[i]!.map(Math.abs));
+      g.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - b[i]![j]!) / scale)));
+    });
+    expect(worst).toBeLessThan(1e-4);
+    m.dispose();
+  });
+});
