@@ -8,6 +8,7 @@ export * from './modules/connectors.js';
 export * from './modules/generator.js';
 export * from './losses/relations.js';
 export * from './losses/contrastive.js';
+export * from './losses/crd-objective.js';
 export * from './optim/sgd.js';
 export * from './optim/adam.js';
 export type { Optimizer } from './optim/optimizer.js';

@@ -13,68 +13,52 @@
  * Defaults: CRD's (K = 16384 capped at N - 1, tau = 0.07, momentum 0.5, dim 128, beta 0.8) and
  * CRD+KD's KD term (alpha 1, T = 4).
  */
-import { ContrastiveCriterion, defineMethod, Embed, moduleSeed, softTargetKL, type MethodContext, type MethodInstance, type StepIO } from '@kdbench/core';
-import { type Rng, tf } from '@kdbench/engine';
-import type { FeatureShape } from '@kdbench/models';
+import { CrdObjective, defineMethod, softTargetKL, type MethodContext, type MethodInstance, type StepIO } from '@kdbench/core';
+import { tf } from '@kdbench/engine';
 import { MODALITY_DOC, modalityStudent, type ModalityModel } from './shared/modality.js';
 
 type Hyper = { modality: string; alpha: number; T: number; beta: number; featDim: number; nceK: number; nceT: number; nceM: number };
 
-function embeddingWidth(shapes: readonly FeatureShape[]): number {
-  const e = shapes.find((s) => s.name === 'embedding');
-  if (!e) throw new Error("crdcrossmodal: feature shapes have no 'embedding' entry");
-  return e.channels;
-}
-
 class CrdCrossModal implements MethodInstance {
   readonly student: ModalityModel;
-  readonly embedS: Embed;
-  readonly embedT: Embed;
-  readonly criterion: ContrastiveCriterion;
-  readonly modules: Record<string, Embed>;
-  private rng: Rng;
+  readonly objective: CrdObjective;
+  readonly modules: CrdObjective['modules'];
 
   constructor(private readonly ctx: MethodContext<Hyper>) {
-    const { hp, rng } = ctx;
     this.student = modalityStudent('crdcrossmodal', ctx);
     const trainIds = ctx.trainIds;
-    this.criterion = new ContrastiveCriterion({
-      // label-free: every record is its own class, so a record's negatives are all the other records
-      trainIds, negativeClasses: Int32Array.from(trainIds, (_, i) => i), dim: hp.featDim,
-      nceK: hp.nceK, nceT: hp.nceT, nceM: hp.nceM, rng: rng.fork('crd-memory'),
+    // label-free: every record is its own class, so a record's negatives are all the other records
+    this.objective = new CrdObjective({
+      studentShapes: ctx.studentShapes, teacherShapes: ctx.teacherShapes!, trainIds,
+      negativeClasses: Int32Array.from(trainIds, (_, i) => i), settings: ctx.hp, rng: ctx.rng,
     });
-    this.embedS = new Embed(embeddingWidth(ctx.studentShapes), hp.featDim, moduleSeed(rng, 'crd-embed-s'), true);
-    this.embedT = new Embed(embeddingWidth(ctx.teacherShapes!), hp.featDim, moduleSeed(rng, 'crd-embed-t'), true);
-    this.modules = { embedS: this.embedS, embedT: this.embedT };
-    this.rng = rng.fork(0);
+    this.modules = this.objective.modules;
   }
 
+  get criterion() { return this.objective.criterion; }
+
   buffers(): Record<string, tf.Variable> {
-    return this.criterion.buffers();
+    return this.objective.buffers();
   }
 
   onEpochStart(epoch: number): void {
-    this.rng = this.ctx.rng.fork(epoch);
+    this.objective.onEpochStart(epoch);
   }
 
   losses(io: StepIO): Record<string, tf.Scalar> {
     const { hp } = this.ctx;
-    const vs = this.embedS.apply(io.student.embedding);
-    const vt = this.embedT.apply(io.teacher!.embedding);
     return {
-      crd: tf.mul(this.criterion.loss(vs, vt, io.ids, this.rng), hp.beta),
+      crd: tf.mul(this.objective.loss(io.student, io.teacher!, io.ids), hp.beta),
       kd: tf.mul(softTargetKL(io.student.logits, io.teacher!.logits, hp.T), hp.alpha),
     };
   }
 
   afterStep(): void {
-    this.criterion.afterStep();
+    this.objective.afterStep();
   }
 
   dispose(): void {
-    this.criterion.dispose();
-    this.embedS.dispose();
-    this.embedT.dispose();
+    this.objective.dispose();
   }
 }
 

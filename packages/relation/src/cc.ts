@@ -12,9 +12,8 @@
  * (RepDistiller's LinearEmbed for student and teacher, both trained with the student):
  *   loss = gamma_ce * CE + beta * L_CC with gamma_ce = 1, beta = 0.02.
  */
-import { crossEntropy, defineMethod, Embed, l2NormalizeRows, meanSquaredError, moduleSeed } from '@kdbench/core';
+import { crossEntropy, defineMethod, Embed, l2NormalizeRows, meanSquaredError, moduleSeed, embeddingDim } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
-import { embeddingDim } from './embed.js';
 
 /** P-order Taylor expansion of the Gaussian RBF kernel between the rows of f: [B, D] -> [B, B]. */
 export function rbfTaylorCorrelation(f: tf.Tensor2D, rbfGamma: number, order: number): tf.Tensor2D {

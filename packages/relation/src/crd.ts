@@ -20,11 +20,8 @@
  * Defaults (CRD benchmark): K = 16384 (capped at the smallest number of other-class records),
  * tau = 0.07, momentum 0.5, dim 128, loss = CE + 0.8 * L_CRD; CRD+KD adds 1 * T^2 * KL with T = 4.
  */
-import {
-  ContrastiveCriterion, crossEntropy, defineMethod, Embed, moduleSeed, type MethodContext, type MethodInstance, type StepIO, softTargetKL,
-} from '@kdbench/core';
-import { type Rng, tf } from '@kdbench/engine';
-import { embeddingDim } from './embed.js';
+import { CrdObjective, crossEntropy, defineMethod, type MethodContext, type MethodInstance, type StepIO, softTargetKL } from '@kdbench/core';
+import { tf } from '@kdbench/engine';
 
 // the memory banks, negative sampling and NCE loss live in core (shared with the cross-modal variant)
 export { ClassNegatives, ContrastMemory, nceLoss, sampleContrastIndices } from '@kdbench/core';
@@ -34,26 +31,23 @@ type CrdHyper = {
 };
 
 export class CrdInstance implements MethodInstance {
-  readonly embedS: Embed;
-  readonly embedT: Embed;
-  readonly criterion: ContrastiveCriterion;
-  readonly modules: Record<string, Embed>;
-  private rng: Rng;
+  readonly objective: CrdObjective;
+  readonly modules: CrdObjective['modules'];
 
   constructor(private readonly ctx: MethodContext<CrdHyper>) {
     const { hp, rng, trainIds, trainLabels } = ctx;
     if (trainIds.length !== trainLabels.length || trainIds.length !== ctx.trainSize) {
       throw new Error(`crd: trainIds (${trainIds.length}), trainLabels (${trainLabels.length}) and trainSize (${ctx.trainSize}) disagree`);
     }
-    this.criterion = new ContrastiveCriterion({
-      trainIds, negativeClasses: trainLabels, dim: hp.featDim, nceK: hp.nceK, nceT: hp.nceT, nceM: hp.nceM, rng: rng.fork('crd-memory'),
+    this.objective = new CrdObjective({
+      studentShapes: ctx.studentShapes, teacherShapes: ctx.teacherShapes!, trainIds, negativeClasses: trainLabels, settings: hp, rng,
     });
-    this.embedS = new Embed(embeddingDim(ctx.studentShapes), hp.featDim, moduleSeed(rng, 'crd-embed-s'), true);
-    this.embedT = new Embed(embeddingDim(ctx.teacherShapes!), hp.featDim, moduleSeed(rng, 'crd-embed-t'), true);
-    this.modules = { embedS: this.embedS, embedT: this.embedT };
-    this.rng = rng.fork(0);
+    this.modules = this.objective.modules;
   }
 
+  get embedS() { return this.objective.embedS; }
+  get embedT() { return this.objective.embedT; }
+  get criterion() { return this.objective.criterion; }
   get memory() { return this.criterion.memory; }
   get negatives() { return this.criterion.negatives; }
   get k(): number { return this.criterion.k; }
@@ -62,34 +56,29 @@ export class CrdInstance implements MethodInstance {
 
   /** Memory banks and Z: checkpointed, and restored in place before training resumes. */
   buffers(): Record<string, tf.Variable> {
-    return this.criterion.buffers();
+    return this.objective.buffers();
   }
 
   onEpochStart(epoch: number): void {
-    this.rng = this.ctx.rng.fork(epoch);
+    this.objective.onEpochStart(epoch);
   }
 
   losses(io: StepIO): Record<string, tf.Scalar> {
     const { hp } = this.ctx;
-    const vs = this.embedS.apply(io.student.embedding);
-    const vt = this.embedT.apply(io.teacher!.embedding);
-    const loss = this.criterion.loss(vs, vt, io.ids, this.rng);
     const terms: Record<string, tf.Scalar> = {
       ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma),
-      crd: tf.mul(loss, hp.beta),
+      crd: tf.mul(this.objective.loss(io.student, io.teacher!, io.ids), hp.beta),
     };
     if (hp.alpha > 0) terms.kd = tf.mul(softTargetKL(io.student.logits, io.teacher!.logits, hp.T), hp.alpha);
     return terms;
   }
 
   afterStep(): void {
-    this.criterion.afterStep();
+    this.objective.afterStep();
   }
 
   dispose(): void {
-    this.criterion.dispose();
-    this.embedS.dispose();
-    this.embedT.dispose();
+    this.objective.dispose();
   }
 }
 

@@ -17,6 +17,6 @@ export { pkt, pktLoss } from './pkt.js';
 export { irg, irgLosses, irgEdges, irgTransformation } from './irg.js';
 export { crd, crdkd, CrdInstance, ContrastMemory, nceLoss, sampleContrastIndices } from './crd.js';
 export { graph, localityPreservingLoss, localityWeights } from './graph.js';
-export { embeddingDim } from './embed.js';
+export { embeddingDim } from '@kdbench/core';
 
 export const relationMethods: MethodDefinition<any>[] = [fsp, sp, cc, rkd, pkt, irg, crd, crdkd, graph];

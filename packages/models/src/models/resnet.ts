@@ -13,7 +13,7 @@ import { tf } from '@kdbench/engine';
 import { BatchNorm, Conv2d, Linear, relu, type Scope, type Size2d } from '../layers/index.js';
 import { INPUT_SIZE, featureShape, scaleWidth, stagedForward, type BuildContext, type BuiltNet, type NetBuilder } from './base.js';
 
-class BasicBlock {
+export class BasicBlock {
   private readonly conv1: Conv2d;
   private readonly bn1: BatchNorm;
   private readonly conv2: Conv2d;
