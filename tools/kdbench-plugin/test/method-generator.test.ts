@@ -59,11 +59,11 @@ describe('method generator (in memory)', () => {
     expect(index).toContain("export { kd } from './kd.js';");
 
     const registry = tree.read(REGISTRY_PATH)!;
-    expect(registry).toContain("import { dkd, kd, l1kd } from '@kdbench/response';");
-    expect(registry).toMatch(/\.register\(dkd\)\n {2}\.register\(l1kd\)\n/);
+    expect(registry).toContain("import { dkd, kd, l1kd, takd } from '@kdbench/response';");
+    expect(registry).toMatch(/\.register\(takd\)\n {2}\.register\(l1kd\)\n/);
     // untouched elsewhere, still one statement ending with ';'
     expect(registry.match(/;\s*$/gm)?.length).toBe(read(REGISTRY_PATH).match(/;\s*$/gm)?.length);
-    expect(registry.replace(/import \{ dkd, kd, l1kd \}/, 'import { dkd, kd }').replace('  .register(l1kd)\n', '')).toBe(read(REGISTRY_PATH));
+    expect(registry.replace(/import \{ dkd, kd, l1kd, takd \}/, 'import { dkd, kd, takd }').replace('  .register(l1kd)\n', '')).toBe(read(REGISTRY_PATH));
 
     const suite = tree.read('benchmarks/smoke.yaml')!;
     expect(suite).toMatch(/^methods: \[vanilla, kd, dkd, l1kd\]$/m);
@@ -71,11 +71,11 @@ describe('method generator (in memory)', () => {
 
   it('adds a registration at the end (moving the ;) for a family registered last, and fills a <family>Methods array', () => {
     const tree = repoTree();
-    tree.write('packages/relation/src/index.ts', "export { graph } from './graph.js';\n");
-    generateMethod(tree, opts({ name: 'rel2', family: 'relation', knowledge: 'relation' }));
+    tree.write('packages/data-free/src/index.ts', "export { zskt } from './zskt.js';\n");
+    generateMethod(tree, opts({ name: 'df2', family: 'data-free', knowledge: 'response' }));
     const registry = tree.read(REGISTRY_PATH)!;
-    expect(registry).toMatch(/\.register\(graph\)\n {2}\.register\(rel2\);\n/);
-    expect(registry).toContain('import { cc, crd, crdkd, fsp, graph, irg, pkt, rel2, rkd, sp }');
+    expect(registry).toMatch(/\.register\(zskt\)\n {2}\.register\(df2\);\n/);
+    expect(registry).toContain("import { dafl, deepinv, df2, dfad, zskt } from '@kdbench/data-free';");
 
     generateMethod(tree, opts({ name: 'feat2', family: 'feature', knowledge: 'feature' }));
     const index = tree.read('packages/feature/src/index.ts')!;
