@@ -18,7 +18,6 @@
  */
 import { Generator, crossEntropy, defineMethod, moduleSeed, softTargetKL } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
-import { withPlayerBuffers } from './shared/gan.js';
 
 export const abm = defineMethod({
   id: 'abm',
@@ -58,7 +57,7 @@ export const abm = defineMethod({
     let k = 0;
     const disagreement = (images: tf.Tensor4D) =>
       softTargetKL(student.forward(images, { training: true }).logits, teacher!.forward(images, { training: false }).logits, 1);
-    return withPlayerBuffers({
+    return {
       players: [{
         name: 'generator',
         optimizer: { kind: 'adam', lr: hp.lrG, beta1: 0.9, beta2: 0.999, schedule: true },
@@ -75,6 +74,6 @@ export const abm = defineMethod({
         generated: tf.mul(disagreement(g.sample(rng.fork(io.epoch).fork(`student:${io.step}`), n)), hp.lambda),
       }),
       dispose: () => g.dispose(),
-    });
+    };
   },
 });

@@ -14,7 +14,7 @@
  */
 import { crossEntropy, defineMethod, Embed, moduleSeed, softTargetKL } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
-import { bceWithLogits, MlpDiscriminator, withPlayerBuffers } from './shared/gan.js';
+import { bceWithLogits, MlpDiscriminator } from './shared/gan.js';
 
 export const advfeat = defineMethod({
   id: 'advfeat',
@@ -51,7 +51,7 @@ export const advfeat = defineMethod({
     const connector = ds === dt ? undefined : new Embed(ds, dt, moduleSeed(rng, 'connector'), false);
     const d = new MlpDiscriminator(moduleSeed(rng, 'discriminator'), [dt, hp.hidden, hp.hidden, 1]);
     const studentFeature = (f: tf.Tensor2D) => (connector ? connector.apply(f) : f);
-    return withPlayerBuffers({
+    return {
       modules: connector ? { connector } : undefined,
       players: [{
         name: 'discriminator',
@@ -71,6 +71,6 @@ export const advfeat = defineMethod({
         d.dispose();
         connector?.dispose();
       },
-    });
+    };
   },
 });

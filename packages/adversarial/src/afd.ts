@@ -16,7 +16,7 @@
 import { ConvStack, crossEntropy, defineMethod, moduleSeed, softTargetKL, stopGradient } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 import type { Model } from '@kdbench/models';
-import { ConvDiscriminator, leastSquares, withPlayerBuffers } from './shared/gan.js';
+import { ConvDiscriminator, leastSquares } from './shared/gan.js';
 
 export const afd = defineMethod({
   id: 'afd',
@@ -62,7 +62,7 @@ export const afd = defineMethod({
     const d2 = new ConvDiscriminator(moduleSeed(rng, 'discriminator2'), input, hp.width);
     const maps = (s: tf.Tensor4D, p: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D] => [transfer ? transfer.apply(s) : s, p];
     const lastMap = (features: { post: tf.Tensor4D }[]) => features.at(-1)!.post;
-    return withPlayerBuffers({
+    return {
       networks: { peer: { model: peer, trainInMain: true } },
       modules: transfer ? { transfer } : undefined,
       players: [{
@@ -98,6 +98,6 @@ export const afd = defineMethod({
         transfer?.dispose();
         peer.dispose();
       },
-    });
+    };
   },
 });

@@ -13,7 +13,7 @@
  */
 import { crossEntropy, defineMethod, moduleSeed, softTargetKL } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
-import { bceWithLogits, MlpDiscriminator, withPlayerBuffers } from './shared/gan.js';
+import { bceWithLogits, MlpDiscriminator } from './shared/gan.js';
 
 /** D's input: the logits with the label's one-hot appended (label conditioning). */
 export function conditionOnLabel(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor2D {
@@ -51,7 +51,7 @@ export const cganlogits = defineMethod({
     'optimiser are ours (scaled to CIFAR logits).',
   create: ({ hp, numClasses, rng }) => {
     const d = new MlpDiscriminator(moduleSeed(rng, 'discriminator'), [2 * numClasses, hp.hidden, hp.hidden, 1]);
-    return withPlayerBuffers({
+    return {
       players: [{
         name: 'discriminator',
         optimizer: { kind: 'adam', lr: hp.lrD, beta1: 0.5, beta2: 0.999 },
@@ -67,6 +67,6 @@ export const cganlogits = defineMethod({
         adversarial: tf.mul(bceWithLogits(d.apply(conditionOnLabel(io.student.logits, io.labels)), 1), hp.beta),
       }),
       dispose: () => d.dispose(),
-    });
+    };
   },
 });

@@ -16,7 +16,7 @@
 import { crossEntropy, defineMethod, Embed, moduleSeed, ModuleGroup, softTargetKL, stagePairs, stageShapes } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 import type { ForwardResult } from '@kdbench/models';
-import { bceWithLogits, MlpDiscriminator, withPlayerBuffers } from './shared/gan.js';
+import { bceWithLogits, MlpDiscriminator } from './shared/gan.js';
 
 /** What MEAL's discriminators see: the first `stages` stage ends (stem excluded), pooled, then the logits. */
 export function blockOutputs(out: ForwardResult, stages: number): tf.Tensor2D[] {
@@ -56,7 +56,7 @@ export const meal = defineMethod({
     const studentBlocks = (out: ForwardResult) =>
       blockOutputs(out, pairs.length).map((b, k) => (connectors[k] ? connectors[k]!.apply(b) : b));
     const teacherBlocks = (out: ForwardResult) => blockOutputs(out, pairs.length);
-    return withPlayerBuffers({
+    return {
       modules: present.length ? { connectors: new ModuleGroup(present) } : undefined,
       players: [{
         name: 'discriminators',
@@ -84,6 +84,6 @@ export const meal = defineMethod({
         discriminators.forEach((d) => d.dispose());
         present.forEach((c) => c.dispose());
       },
-    });
+    };
   },
 });

@@ -13,7 +13,7 @@
  * - `discriminatorAccuracy`: the fraction of real scores > 0 and fake scores < 0.
  * Discriminators carry no batch norm, so they have no running statistics to checkpoint.
  */
-import { ParamModule, type MethodInstance, type Player } from '@kdbench/core';
+import { ParamModule } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 import { layers } from '@kdbench/models';
 
@@ -82,17 +82,4 @@ export class ConvDiscriminator extends ParamModule {
       return this.head.apply(tf.mean(y, [1, 2]) as tf.Tensor2D);
     });
   }
-}
-
-/**
- * The players' variables by stable name, for `buffers()`: this is how they get checkpoint names and
- * are saved and restored on resume while the trainer's variable naming does not cover players.
- */
-export function playerBuffers(players: readonly Player[]): Record<string, tf.Variable> {
-  return Object.fromEntries(players.flatMap((p) => p.variables().map((v, i) => [`player.${p.name}.${i}`, v] as const)));
-}
-
-/** The instance with its players' variables added to its buffers (see playerBuffers). */
-export function withPlayerBuffers<I extends MethodInstance>(inst: I): I {
-  return { ...inst, buffers: () => ({ ...inst.buffers?.(), ...playerBuffers(inst.players ?? []) }) };
 }

@@ -71,8 +71,7 @@ export function generatorGame(g: GeneratorGame): DataFreeInstance {
     artifacts(dir) {
       return [synthesisArtifact(this, dir, ctx.dataset)];
     },
-    // the generator by stable name: checkpointed while the trainer's variable naming does not cover players
-    buffers: () => ({ synthesis: meter.counts, ...Object.fromEntries(generator.trainableVariables().map((v, i) => [`player.generator.${i}`, v])) }),
+    buffers: () => ({ synthesis: meter.counts }),
     extraAccuracies: () => meter.report(),
     dispose: () => {
       generator.dispose();
