@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from './kernels/wasm/index.js';
+import { nativeStatus } from './native/addon.js';
 import { tf } from './tf.js';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -29,6 +30,8 @@ export type EngineInfo = {
   threads: number;
   /** WebAssembly SIMD in use (wasm backend only). */
   simd?: boolean;
+  /** The native addon's status (wasm backend only): its convolutions and batch norm, or why not. */
+  native?: string;
 };
 
 export type InitEngineOptions = { backend?: BackendRequest };
@@ -95,6 +98,7 @@ async function resolve(requested: BackendRequest, source: string): Promise<Engin
     const backend = tf.getBackend();
     const info: EngineInfo = { backend, requested, reason: '', attempts, threads: attempt.threads ?? 1 };
     if (attempt.simd !== undefined) info.simd = attempt.simd;
+    if (backend === 'wasm') info.native = nativeStatus().detail;
     const what = describe(candidate, info);
     if (requested === 'auto') {
       const failed = attempts.filter((a) => !a.ok).map((a) => a.detail);
@@ -195,7 +199,7 @@ function describe(candidate: Concrete, info: EngineInfo): string {
     case 'tensorflow':
       return `tfjs-node (native TensorFlow on the CPU, ${info.threads} threads, backend '${info.backend}')`;
     case 'wasm':
-      return `the WebAssembly backend (${info.simd ? 'SIMD' : 'no SIMD'}, ${info.threads} thread${info.threads === 1 ? '' : 's'})`;
+      return `the WebAssembly backend (${info.simd ? 'SIMD' : 'no SIMD'}, ${info.threads} thread${info.threads === 1 ? '' : 's'}; ${info.native ?? nativeStatus().detail})`;
     case 'cpu':
       return `the plain JavaScript cpu backend (slow: about 100x slower than wasm for training)`;
   }

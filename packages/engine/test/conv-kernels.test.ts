@@ -1,10 +1,12 @@
 /**
- * The wasm convolution-gradient kernels against the cpu backend over a table of shapes, strides,
- * paddings and dilations. Dilated cases compare with the cpu kernel run on the equivalent
- * zero-inserted ("expanded") filter, since cpu's gradient kernels ignore dilations.
+ * The wasm convolution kernels (forward and both gradients) against the cpu backend over a table
+ * of shapes, strides, paddings and dilations, once with the native OpenBLAS addon and once with
+ * the WebAssembly implementations. Dilated gradient cases compare with the cpu kernel run on the
+ * equivalent zero-inserted ("expanded") filter, since cpu's gradient kernels ignore dilations.
+ * Set KDBENCH_EXPECT_NATIVE=1 (CI does) to fail when the addon was not built.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, tf } from '../src/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nativeStatus, Rng, setNativeEnabled, tf } from '../src/index.js';
 import { compare, dilateFilter, randomValues, report, runKernelOn, setupBackends, undilateFilter } from './helpers.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
@@ -47,12 +49,53 @@ function outShape(c: ConvCase, depthwise: boolean): number[] {
 const results: { name: string; maxAbs: number; rel: number }[] = [];
 
 beforeAll(setupBackends);
+afterAll(() => setNativeEnabled(true));
 
-describe.each([
-  { kind: 'Conv2D', depthwise: false },
-  { kind: 'DepthwiseConv2dNative', depthwise: true },
-])('$kind gradients on wasm', ({ kind, depthwise }) => {
-  it.each(CASES.map((c) => ({ ...c, name: label('', c) })))('filter gradient$name', async (c) => {
+const native = nativeStatus();
+console.log(`native convolution kernels: ${native.detail}`);
+
+it('the native addon is built when CI expects it', () => {
+  if (process.env.KDBENCH_EXPECT_NATIVE === '1') expect(native.detail).toMatch(/^native convolutions/);
+  expect(native.loaded).toBe(native.detail.startsWith('native convolutions'));
+});
+
+it.skipIf(!native.loaded)('the addon refuses operands outside the heap and malformed parameters', () => {
+  if (!native.loaded) return;
+  const heap = new ArrayBuffer(64);
+  const geometry = [1, 2, 2, 1, 1, 1, 1, 2, 2, 1, 1, 1, 1, 0, 0];
+  expect(() => native.addon.conv2d(heap, Int32Array.of(0, 4, 8, ...geometry))).not.toThrow();
+  expect(() => native.addon.conv2d(heap, Int32Array.of(0, 4, 14, ...geometry))).toThrow(/outside the heap/);
+  expect(() => native.addon.conv2d(heap, Int32Array.of(0, 4, 8))).toThrow(/Int32Array of 18/);
+  expect(() => native.addon.batchNormForward(heap, Int32Array.of(0, 4, 5, 0, 4, 6, 7, 8, 4, 1), 0)).toThrow(/eps > 0/);
+  expect(() => native.addon.batchNormBackward(heap, Int32Array.of(0, 0, 0, 0, 0, 0, 0, 64, 1))).toThrow(/inside the heap/);
+});
+
+const PATHS = [
+  { path: 'native', on: true, kind: 'Conv2D', depthwise: false },
+  { path: 'WebAssembly', on: false, kind: 'Conv2D', depthwise: false },
+  { path: 'WebAssembly', on: false, kind: 'DepthwiseConv2dNative', depthwise: true },
+];
+
+describe.each(PATHS)('$kind on wasm, $path kernels', ({ on, kind, depthwise }) => {
+  const skip = on && !native.loaded;
+  beforeAll(() => setNativeEnabled(on));
+
+  if (!depthwise) it.skipIf(skip).each(CASES.map((c) => ({ ...c, name: label('', c) })))('forward$name', async (c) => {
+    const rng = new Rng(c.h * 31 + c.ci * 11 + c.co);
+    const fShape = [c.kh, c.kw, c.ci, c.co];
+    const x = { shape: [c.n, c.h, c.w, c.ci], values: randomValues(rng, [c.n, c.h, c.w, c.ci]) };
+    const filter = { shape: fShape, values: randomValues(rng, fShape) };
+    const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, dilations: [c.d, c.d] };
+    const got = await runKernelOn('wasm', 'Conv2D', { x, filter }, attrs);
+    const ref = await runKernelOn('cpu', 'Conv2D', { x, filter: dilateFilter(filter.values, fShape, c.d) }, { ...attrs, dilations: [1, 1] });
+    expect(got.shape).toEqual(outShape(c, false));
+    const cmp = compare(got.values, ref.values);
+    report(`Conv2D ${c.name}`, cmp);
+    results.push({ name: `Conv2D ${c.name}`, ...cmp });
+    expect(cmp.rel).toBeLessThan(1e-4);
+  });
+
+  it.skipIf(skip).each(CASES.map((c) => ({ ...c, name: label('', c) })))('filter gradient$name', async (c) => {
     const rng = new Rng(c.h * 131 + c.ci * 7 + c.co);
     const fShape = [c.kh, c.kw, c.ci, c.co];
     const x = { shape: [c.n, c.h, c.w, c.ci], values: randomValues(rng, [c.n, c.h, c.w, c.ci]) };
@@ -70,7 +113,7 @@ describe.each([
     expect(cmp.rel).toBeLessThan(1e-4);
   });
 
-  it.each(CASES.map((c) => ({ ...c, name: label('', c) })))('input gradient$name', async (c) => {
+  it.skipIf(skip).each(CASES.map((c) => ({ ...c, name: label('', c) })))('input gradient$name', async (c) => {
     const rng = new Rng(c.w * 17 + c.ci * 3 + c.co);
     const fShape = [c.kh, c.kw, c.ci, c.co];
     const filter = { shape: fShape, values: randomValues(rng, fShape) };
@@ -94,6 +137,6 @@ describe('summary', () => {
     const worst = results.reduce((a, b) => (b.rel > a.rel ? b : a), { name: 'none', maxAbs: 0, rel: 0 });
     const maxAbs = Math.max(...results.map((r) => r.maxAbs));
     console.log(`conv kernel cases: ${results.length}; max abs error ${maxAbs.toExponential(2)}; worst relative ${worst.rel.toExponential(2)} (${worst.name})`);
-    expect(results.length).toBe(CASES.length * 4);
+    expect(results.length).toBe(CASES.length * (native.loaded ? 8 : 5));
   });
 });

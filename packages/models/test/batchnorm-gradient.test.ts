@@ -1,10 +1,12 @@
-/** The closed-form training-mode batch-norm gradient equals the gradient of the forward ops. */
+/**
+ * The closed-form training-mode batch-norm gradient equals the gradient of the forward ops: on the
+ * cpu backend (elementary ops) and on wasm with the native addon (the fused kernels).
+ */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initEngine, tf } from '@kdbench/engine';
+import { fusedBatchNormAvailable, initEngine, nativeStatus, tf } from '@kdbench/engine';
 import { BatchNorm, ParamStore, Scope } from '../src/layers/index.js';
 import { createModel } from '../src/index.js';
 
-beforeAll(async () => { await initEngine({ backend: 'cpu' }); });
 afterEach(() => { BatchNorm.closedFormGradient = true; });
 
 function gradsOf(closedForm: boolean, x: tf.Tensor4D, w: tf.Tensor4D) {
@@ -23,8 +25,18 @@ function gradsOf(closedForm: boolean, x: tf.Tensor4D, w: tf.Tensor4D) {
   return out;
 }
 
-describe('batch norm: closed-form training gradient', () => {
-  it('matches the differentiated forward ops for x, gamma and beta, with the same running statistics', () => {
+describe.each([
+  { backend: 'cpu' as const, fused: false },
+  { backend: 'wasm' as const, fused: true },
+])('batch norm: closed-form training gradient on $backend', ({ backend, fused }) => {
+  beforeAll(async () => { await initEngine({ backend }); });
+  const skip = fused && !nativeStatus().loaded;
+
+  it.skipIf(skip)(fused ? 'runs the fused native kernels' : 'runs the elementary ops', () => {
+    expect(fusedBatchNormAvailable()).toBe(fused);
+  });
+
+  it.skipIf(skip)('matches the differentiated forward ops for x, gamma and beta, with the same running statistics', () => {
     const x = tf.randomNormal([4, 3, 2, 3], 1, 2, 'float32', 7) as tf.Tensor4D;
     const w = tf.randomNormal([4, 3, 2, 3], 0, 1, 'float32', 8) as tf.Tensor4D;
     const a = gradsOf(true, x, w);
@@ -38,7 +50,7 @@ describe('batch norm: closed-form training gradient', () => {
     a.dbeta.forEach((v, i) => expect(v).toBeCloseTo(wSum[i]!, 4));
   });
 
-  it('gives the same whole-network gradients as the differentiated ops, without leaking tensors', () => {
+  it.skipIf(skip)('gives the same whole-network gradients as the differentiated ops, without leaking tensors', () => {
     const m = createModel('resnet8', { numClasses: 10, seed: 0, widthFactor: 0.25 });
     const x = tf.randomNormal([4, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
     const y = tf.oneHot(tf.tensor1d([1, 2, 3, 4], 'int32'), 10);

@@ -4,14 +4,15 @@
  * machine, with the ratio. One step = forward in training mode, cross-entropy, gradients, SGD with
  * momentum and weight decay, on a random batch (the data pipeline is not timed; see
  * benchmarks/engine/throughput.ts for whole-trainer throughput). `--profile` adds the per-kernel
- * time shares of one step (tf.profile), the input to engine work.
+ * time shares of one step (tf.profile), the input to engine work. On wasm with the native addon
+ * built, both kernel sets are timed: 'wasm' (WebAssembly kernels) and 'wasm+native'.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Sgd, crossEntropy } from '@kdbench/core';
-import { initEngine, tf, type BackendRequest } from '@kdbench/engine';
+import { initEngine, nativeStatus, setNativeEnabled, tf, type BackendRequest } from '@kdbench/engine';
 import { createModel, type Model } from '@kdbench/models';
 
 export interface EngineBenchOptions {
@@ -116,18 +117,25 @@ export async function engineBench(o: EngineBenchOptions, log: (l: string) => voi
   const profiles: string[] = [];
   for (const backend of o.backends) {
     const engine = await initEngine({ backend });
-    for (const id of o.models) {
-      log(`${engine.backend}: ${id} (width ${o.width}, batch ${o.batch}, ${o.steps} steps)`);
-      const model = createModel(id, { numClasses: o.classes, seed: 0, widthFactor: o.width });
-      rows.push({ model: id, params: model.paramCount(), backend: engine.backend, imagesPerSecond: timeSteps(model, o) });
-      if (o.profile) {
-        const kernels = await profileStep(model, o);
-        const total = kernels.reduce((s, k) => s + k.ms, 0);
-        profiles.push(`### ${id} on ${engine.backend}: one step, ${total.toFixed(0)} ms of kernel time\n\n| kernel | calls | ms | share |\n|---|---|---|---|\n${
-          kernels.slice(0, 12).map((k) => `| ${k.kernel} | ${k.calls} | ${k.ms.toFixed(1)} | ${((100 * k.ms) / total).toFixed(1)}% |`).join('\n')}`);
+    // on wasm with the native addon, time both its WebAssembly kernels and the native ones
+    const variants = engine.backend === 'wasm' && nativeStatus().loaded ? [false, true] : [undefined];
+    for (const native of variants) {
+      if (native !== undefined) setNativeEnabled(native);
+      const label = native ? `${engine.backend}+native` : engine.backend;
+      for (const id of o.models) {
+        log(`${label}: ${id} (width ${o.width}, batch ${o.batch}, ${o.steps} steps)`);
+        const model = createModel(id, { numClasses: o.classes, seed: 0, widthFactor: o.width });
+        rows.push({ model: id, params: model.paramCount(), backend: label, imagesPerSecond: timeSteps(model, o) });
+        if (o.profile) {
+          const kernels = await profileStep(model, o);
+          const total = kernels.reduce((s, k) => s + k.ms, 0);
+          profiles.push(`### ${id} on ${label}: one step, ${total.toFixed(0)} ms of kernel time\n\n| kernel | calls | ms | share |\n|---|---|---|---|\n${
+            kernels.slice(0, 12).map((k) => `| ${k.kernel} | ${k.calls} | ${k.ms.toFixed(1)} | ${((100 * k.ms) / total).toFixed(1)}% |`).join('\n')}`);
+        }
+        model.dispose();
       }
-      model.dispose();
     }
+    setNativeEnabled(true);
   }
   let torch: TorchRow[] = [];
   if (o.torchThreads > 0) {
@@ -140,7 +148,7 @@ export async function engineBench(o: EngineBenchOptions, log: (l: string) => voi
   }
   const cpu = os.cpus();
   const lines = [
-    `Machine: ${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, node ${process.version}; batch ${o.batch}, width x${o.width}, ${o.classes} classes; ${o.steps} timed steps after ${o.warmup} warm-up steps.`,
+    `Machine: ${cpu.length} x ${cpu[0]?.model ?? 'unknown CPU'}, node ${process.version}; ${nativeStatus().detail}; batch ${o.batch}, width x${o.width}, ${o.classes} classes; ${o.steps} timed steps after ${o.warmup} warm-up steps.`,
     '',
     `| model | params | backend | images/s |${torch.length ? ' PyTorch images/s | ratio to PyTorch |' : ''}`,
     `|---|---|---|---|${torch.length ? '---|---|' : ''}`,

@@ -3,6 +3,7 @@
  * each. A child that dies (killed, out of memory) fails its current job and is replaced while jobs
  * remain; nothing it had finished is lost (results are appended atomically by the child itself).
  */
+import os from 'node:os';
 import { fork, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,6 +55,17 @@ interface Worker {
   exited: Promise<void>;
 }
 
+/**
+ * A worker's environment: the native kernels' BLAS threads split the cores between the workers
+ * (OpenBLAS threads spin while waiting: oversubscribed, they slow everyone down), unless the user
+ * chose KDBENCH_NATIVE_THREADS.
+ */
+export function workerEnv(workers: number, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  if (env.KDBENCH_NATIVE_THREADS) return env;
+  const cores = os.availableParallelism?.() ?? os.cpus().length;
+  return { ...env, KDBENCH_NATIVE_THREADS: String(Math.max(1, Math.floor(cores / Math.max(1, workers)))) };
+}
+
 export class ForkPool implements JobPool {
   private readonly queue: Pending[] = [];
   private readonly workers = new Set<Worker>();
@@ -94,7 +106,7 @@ export class ForkPool implements JobPool {
     const logDir = join(this.ctx.resultsDir, 'logs');
     mkdirSync(logDir, { recursive: true });
     const out = openSync(join(logDir, `worker-${n}.log`), 'a');
-    const child = fork(this.entry, [], { stdio: ['ignore', out, out, 'ipc'], env: process.env });
+    const child = fork(this.entry, [], { stdio: ['ignore', out, out, 'ipc'], env: workerEnv(this.size) });
     closeSync(out);
     let exitResolve!: () => void;
     const w: Worker = { child, n, ready: false, exited: new Promise((r) => (exitResolve = r)) };

@@ -10,10 +10,12 @@
  *   dbeta = sum dy, dgamma = sum dy * xhat, dx = gamma * rstd * (dy - dbeta / n - xhat * dgamma / n),
  * a handful of kernels instead of the ~20 that differentiating the forward ops produces (batch-norm
  * reductions and elementwise chains are a large share of a wasm training step). The running-stat
+ * On wasm with kdbench's native addon, the forward statistics and this gradient each run as one
+ * fused kernel (engine: fusedBatchNormTrain / fusedBatchNormGrad). The running-stat
  * update is a Variable.assign inside a nested tidy: it leaks nothing, and it works inside
  * tf.grads / tf.variableGrads because the update does not lie on the path to the loss.
  */
-import { tf } from '@kdbench/engine';
+import { fusedBatchNormAvailable, fusedBatchNormGrad, fusedBatchNormTrain, tf } from '@kdbench/engine';
 import type { Scope } from './store.js';
 import { constantInit } from './init.js';
 import { activeHooks } from './hooks.js';
@@ -88,6 +90,22 @@ export class BatchNorm {
  */
 function trainingBatchNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, onStats: (mean: tf.Tensor, variance: tf.Tensor) => void): tf.Tensor4D {
   const n = x.shape[0] * x.shape[1] * x.shape[2];
+  if (fusedBatchNormAvailable() && x.dtype === 'float32') {
+    const fused = tf.customGrad((xi, g, b, save) => {
+      const out = fusedBatchNormTrain(xi as tf.Tensor, g as tf.Tensor, b as tf.Tensor, BN_EPS);
+      onStats(out.mean, out.variance);
+      (save as unknown as (tensors: tf.Tensor[]) => void)([out.xhat, out.rstd, g as tf.Tensor]);
+      return {
+        value: out.y,
+        gradFunc: (dy, saved) => {
+          const [xh, rs, gm] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+          const { dx, dgamma, dbeta } = fusedBatchNormGrad(dy as tf.Tensor, xh, gm, rs);
+          return [dx, dgamma, dbeta];
+        },
+      };
+    });
+    return fused(x, gamma, beta) as tf.Tensor4D;
+  }
   const f = tf.customGrad((xi, g, b, save) => {
     const input = xi as tf.Tensor;
     const scale = g as tf.Tensor;

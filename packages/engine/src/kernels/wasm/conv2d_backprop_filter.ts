@@ -11,6 +11,7 @@ import {
   assertNHWC, callWasm, convGeometry, crop4, filterGradPadHi, free, pair, transpose,
   type KernelArgs, type KernelConfig, type TensorInfo,
 } from './util.js';
+import { nativeConv2DBackpropFilter } from './native_conv.js';
 
 export function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
@@ -19,7 +20,8 @@ export function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Te
   const strides = pair(attrs.strides, 1);
   const dilations = pair(attrs.dilations, 1);
   const g = convGeometry(x.shape, filterShape, strides, dilations, attrs.pad, attrs.dimRoundingMode, false);
-  return filterGradientByConv(backend, x, dy, filterShape, strides, dilations, g.top, g.left);
+  return nativeConv2DBackpropFilter(backend, x, dy, filterShape, g, strides, dilations)
+    ?? filterGradientByConv(backend, x, dy, filterShape, strides, dilations, g.top, g.left);
 }
 
 /** The shared core, also used by the depthwise filter gradient (with a batch of 1). */

@@ -9,6 +9,7 @@ import {
   assertNHWC, callWasm, convGeometry, crop4, free, inputGradAxis, pair, stockKernels, transpose, zeroInsert,
   type KernelArgs, type KernelConfig, type TensorInfo,
 } from './util.js';
+import { nativeConv2DBackpropInput } from './native_conv.js';
 
 export function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
@@ -17,6 +18,8 @@ export function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): Ten
   const strides = pair(attrs.strides, 1);
   const dilations = pair(attrs.dilations, 1);
   const g = convGeometry(inputShape, filter.shape, strides, dilations, attrs.pad, attrs.dimRoundingMode, false);
+  const native = nativeConv2DBackpropInput(backend, dy, filter, inputShape, g, strides, dilations);
+  if (native !== undefined) return native;
   const flipped = callWasm('Reverse', backend, { x: filter }, { dims: [0, 1] });
   const swapped = transpose(backend, flipped, [0, 1, 3, 2]); // [kh, kw, co, ci]
   free(backend, flipped);

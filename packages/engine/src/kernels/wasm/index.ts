@@ -2,20 +2,24 @@
  * Registers kdbench's extra kernels for the tfjs wasm backend: the three convolution gradients it
  * lacks (Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter/Input) and faster versions of
  * Conv2DBackpropInput, Tile and BatchMatMul (transposed operands), and UnsortedSegmentSum (Gather's
- * gradient), which wasm lacks too. Call before the first use of
+ * gradient), which wasm lacks too; with the native addon built, the convolutions and two fused
+ * training batch-norm kernels run natively on the wasm heap. Call before the first use of
  * the wasm backend; initEngine() does. Safe to call more than once.
  */
 import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../tf.js';
 import { batchMatMulConfig } from './batch_matmul.js';
+import { conv2DConfig } from './conv2d.js';
 import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter.js';
 import { conv2DBackpropInputConfig } from './conv2d_backprop_input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise_backprop_filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise_backprop_input.js';
+import { batchNormGradConfig, batchNormTrainConfig } from './native_batchnorm.js';
 import { tileConfig } from './tile.js';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum.js';
 import { stockKernels, type KernelConfig } from './util.js';
 
+export { conv2D } from './conv2d.js';
 export { conv2DBackpropFilter } from './conv2d_backprop_filter.js';
 export { conv2DBackpropInput } from './conv2d_backprop_input.js';
 export { depthwiseConv2dNativeBackpropFilter } from './depthwise_backprop_filter.js';
@@ -23,9 +27,11 @@ export { depthwiseConv2dNativeBackpropInput } from './depthwise_backprop_input.j
 export { tile } from './tile.js';
 export { batchMatMul } from './batch_matmul.js';
 export { unsortedSegmentSum } from './unsorted_segment_sum.js';
+export { fusedBatchNormAvailable, fusedBatchNormTrain, fusedBatchNormGrad, type FusedBatchNormForward } from './native_batchnorm.js';
 
 /** Every kernel config this module registers for the 'wasm' backend. */
 export const wasmKernelConfigs: readonly KernelConfig[] = [
+  conv2DConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
@@ -33,6 +39,8 @@ export const wasmKernelConfigs: readonly KernelConfig[] = [
   tileConfig,
   batchMatMulConfig,
   unsortedSegmentSumConfig,
+  batchNormTrainConfig,
+  batchNormGradConfig,
 ];
 
 /** Names of the kernels registered (added or replaced). */

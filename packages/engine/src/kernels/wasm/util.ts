@@ -120,3 +120,13 @@ export function inputGradAxis(inLen: number, outLen: number, k: number, stride: 
 export function filterGradPadHi(inLen: number, outLen: number, k: number, stride: number, dilation: number, padBefore: number): number {
   return Math.max(0, (k - 1) * dilation + (outLen - 1) * stride + 1 - inLen - padBefore);
 }
+
+/** The wasm heap as an ArrayBuffer (read it after any allocation: growing the heap replaces it). */
+export function wasmHeap(backend: BackendWasm): ArrayBuffer {
+  return (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.buffer as ArrayBuffer;
+}
+
+/** Where a tensor's data starts in the wasm heap, in floats. */
+export function floatOffset(backend: BackendWasm, t: TensorInfo): number {
+  return backend.getMemoryOffset(t.dataId) / 4;
+}

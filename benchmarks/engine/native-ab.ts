@@ -1,0 +1,68 @@
+/**
+ * A/B of the native addon (packages/engine/native: OpenBLAS SGEMM convolutions, fused batch norm) against the
+ * WebAssembly kernels, in alternating rounds so both see the same machine load, on the
+ * wasm backend. Also prints the convolution share of one step under each (tf.profile).
+ *
+ *   npx tsx benchmarks/engine/native-ab.ts [--models resnet8,resnet20,vgg8] [--rounds 3] [--steps 8] [--threads 2]
+ *
+ * --threads sets OpenBLAS's threads (the WebAssembly kernels are single-threaded either way).
+ */
+import { parseArgs } from 'node:util';
+import os from 'node:os';
+import { initEngine, nativeStatus, setNativeEnabled, tf } from '@kdbench/engine';
+import { createModel } from '@kdbench/models';
+import { timeSteps } from '../../packages/harness/src/bench/engine-bench.js';
+
+const { values } = parseArgs({
+  options: {
+    models: { type: 'string', default: 'resnet8,resnet20,vgg8' }, rounds: { type: 'string', default: '3' },
+    steps: { type: 'string', default: '8' }, width: { type: 'string', default: '1' }, threads: { type: 'string' },
+  },
+});
+const native = nativeStatus();
+if (!native.loaded) throw new Error(`native-ab: ${native.detail}`);
+if (values.threads) native.addon.setThreads(Number(values.threads));
+const engine = await initEngine({ backend: 'wasm' });
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const CONV = /^Conv2D/;
+
+async function convShare(model: ReturnType<typeof createModel>): Promise<number> {
+  const x = tf.randomNormal([64, 32, 32, 3]) as tf.Tensor4D;
+  const y = tf.oneHot(tf.zeros([64], 'int32') as tf.Tensor1D, 100);
+  const info = await tf.profile(() => tf.tidy(() => {
+    const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.forward(x, { training: true }).logits) as tf.Scalar, model.trainableVariables());
+    for (const g of Object.values(grads)) g.dataSync();
+  }));
+  tf.dispose([x, y]);
+  let total = 0;
+  let conv = 0;
+  for (const k of info.kernels) {
+    const ms = Number(k.kernelTimeMs) || 0;
+    total += ms;
+    if (CONV.test(k.name)) conv += ms;
+  }
+  return total > 0 ? conv / total : 0;
+}
+
+console.log(`${engine.reason} ${native.detail}; ${os.cpus().length} x ${os.cpus()[0]?.model}; batch 64, width x${values.width}, ${values.steps} steps per round, ${values.rounds} rounds`);
+console.log('');
+console.log('| model | WebAssembly kernels, img/s | native kernels, img/s | speed-up | conv share of kernel time (wasm / native) |');
+console.log('|---|---|---|---|---|');
+for (const id of values.models.split(',')) {
+  const model = createModel(id, { numClasses: 100, seed: 0, widthFactor: Number(values.width) });
+  const rates: Record<'wasm' | 'native', number[]> = { wasm: [], native: [] };
+  const share: Record<'wasm' | 'native', number> = { wasm: 0, native: 0 };
+  for (let r = 0; r < Number(values.rounds); r++) {
+    for (const variant of ['wasm', 'native'] as const) {
+      setNativeEnabled(variant === 'native');
+      rates[variant].push(timeSteps(model, { batch: 64, steps: Number(values.steps), warmup: 1, classes: 100 }));
+      if (r === 0) share[variant] = await convShare(model);
+    }
+  }
+  const a = median(rates.wasm);
+  const b = median(rates.native);
+  const pct = (v: number) => `${(100 * v).toFixed(0)}%`;
+  console.log(`| ${id} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(b / a).toFixed(2)}x | ${pct(share.wasm)} / ${pct(share.native)} |`);
+  model.dispose();
+}
+setNativeEnabled(true);
