@@ -34,7 +34,7 @@ if (!include) skip("Node's node_api.h not found");
 const compiler = process.env.CC ?? 'cc';
 fs.mkdirSync(path.dirname(target), { recursive: true });
 const args = [
-  '-O3', '-fPIC', '-shared', '-std=c11', '-Wall', '-Wextra', '-DNAPI_VERSION=8',
+  '-O3', '-pthread', '-fPIC', '-shared', '-std=c11', '-Wall', '-Wextra', '-DNAPI_VERSION=8',
   `-I${include}`, '-I/usr/include/x86_64-linux-gnu', '-I/usr/include/openblas',
   source, '-o', target, '-lopenblas', '-lm',
 ];

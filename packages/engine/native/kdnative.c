@@ -10,8 +10,11 @@
  * Geometry (TF conventions, filter [KH, KW, CI, CO]):
  *   y[n, oh, ow, co] = sum_{kh, kw, ci} x[n, oh*sh - pt + kh*dh, ow*sw - pl + kw*dw, ci] * w[kh, kw, ci, co]
  * With P the patch matrix of x (rows (n, oh, ow), columns (kh, kw, ci), zeros outside the image):
- *   y = P W,   dP = dy W^T (then scattered back onto dx),   dW = P^T dy.
- * Batches are processed in chunks so that the patch buffer stays below PATCH_FLOATS floats.
+ *   y = P W,   dP = dy W^T (then scattered back onto dx),   dW = P^T dy;
+ * a stride-1 input gradient is instead the forward convolution of dy with the flipped filter.
+ * Images are split into contiguous ranges, one per thread (each thread runs single-threaded
+ * SGEMMs; filter-gradient partials are summed at the end), and each range is processed in chunks
+ * whose patch matrix stays in cache (PATCH_FLOATS).
  *
  * Every convolution entry point takes (heap: ArrayBuffer, params: Int32Array) with params =
  *   [a, b, c, N, H, W, CI, KH, KW, CO, OH, OW, sh, sw, dh, dw, pt, pl]
@@ -23,28 +26,32 @@
  *   backward: dbeta = sum dy, dgamma = sum dy * xhat, dx = gamma * rstd * (dy - dbeta/M - xhat * dgamma/M)
  * Channel sums are accumulated in double precision.
  */
-#include <node_api.h>
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <pthread.h>
+#include <unistd.h>
 
-#define PATCH_FLOATS (4 * 1024 * 1024)
+/* Patch-matrix floats per chunk: small enough for the chunk to stay in cache between im2col and SGEMM. */
+#define PATCH_FLOATS (64 * 1024)
 
 typedef struct {
   int n, h, w, ci, kh, kw, co, oh, ow, sh, sw, dh, dw, pt, pl;
 } Geometry;
 
-static float *patch_buffer = NULL;
-static size_t patch_capacity = 0;
+/* Threads the convolutions split images over (each thread runs single-threaded SGEMMs). */
+static int conv_threads = 0;
 
-static float *patches(size_t floats) {
-  if (floats > patch_capacity) {
-    free(patch_buffer);
-    patch_buffer = (float *)malloc(floats * sizeof(float));
-    patch_capacity = patch_buffer ? floats : 0;
+static int threads_for(const Geometry *g) {
+  if (conv_threads < 1) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    conv_threads = cores > 0 ? (int)cores : 1;
+    openblas_set_num_threads(1);
   }
-  return patch_buffer;
+  const double flops = 2.0 * g->n * g->oh * g->ow * g->kh * g->kw * g->ci * g->co;
+  int t = conv_threads < g->n ? conv_threads : g->n;
+  return flops < 2e6 ? 1 : t; /* tiny problems: thread start-up costs more than it saves */
 }
 
 /* Whether the patch matrix of x is x itself (1x1 filter, stride 1, no padding). */
@@ -53,10 +60,17 @@ static int is_pointwise(const Geometry *g) {
          g->oh == g->h && g->ow == g->w;
 }
 
-/* Images per chunk so that a chunk's patch matrix fits the buffer (at least one image). */
+/*
+ * Images per chunk: a patch matrix of about PATCH_FLOATS, but at least MIN_ROWS rows (SGEMM is
+ * inefficient on fewer: deep layers have few positions per image) and at least one image.
+ */
 static int chunk_images(const Geometry *g) {
-  size_t per_image = (size_t)g->oh * g->ow * g->kh * g->kw * g->ci;
+  enum { MIN_ROWS = 256 };
+  const size_t rows = (size_t)g->oh * g->ow;
+  const size_t per_image = rows * g->kh * g->kw * g->ci;
   size_t images = per_image == 0 ? (size_t)g->n : PATCH_FLOATS / per_image;
+  const size_t for_rows = rows == 0 ? 1 : (MIN_ROWS + rows - 1) / rows;
+  if (images < for_rows) images = for_rows;
   if (images < 1) images = 1;
   if (images > (size_t)g->n) images = (size_t)g->n;
   return (int)images;
@@ -106,56 +120,95 @@ static void col2im(const Geometry *g, const float *dp, int count, float *dx) {
   }
 }
 
-static void conv_forward(const Geometry *g, const float *x, const float *w, float *y) {
+typedef enum { FORWARD, BACKPROP_INPUT, BACKPROP_FILTER } Pass;
+
+/* One thread's share of a convolution pass: images [n0, n1), chunk by chunk. */
+typedef struct {
+  const Geometry *g;
+  Pass pass;
+  const float *a, *b; /* (x, w), (dy, w) or (x, dy) */
+  float *out;         /* y, dx, or this thread's dw (K x CO) */
+  int n0, n1;
+  int failed;
+} Share;
+
+static void *run_share(void *arg) {
+  Share *s = (Share *)arg;
+  const Geometry *g = s->g;
   const int k = g->kh * g->kw * g->ci;
-  if (is_pointwise(g)) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->n * g->oh * g->ow, g->co, k, 1.0f, x, k, w, g->co, 0.0f, y, g->co);
-    return;
-  }
-  const int chunk = chunk_images(g);
   const size_t rows_per_image = (size_t)g->oh * g->ow;
-  float *p = patches((size_t)chunk * rows_per_image * k);
-  for (int n0 = 0; n0 < g->n; n0 += chunk) {
-    const int count = g->n - n0 < chunk ? g->n - n0 : chunk;
-    im2col(g, x + (size_t)n0 * g->h * g->w * g->ci, count, p);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(count * rows_per_image), g->co, k, 1.0f, p, k, w, g->co,
-                0.0f, y + (size_t)n0 * rows_per_image * g->co, g->co);
+  const size_t x_per_image = (size_t)g->h * g->w * g->ci;
+  const int pointwise = is_pointwise(g);
+  const int chunk = chunk_images(g);
+  float *p = pointwise ? NULL : (float *)malloc((size_t)chunk * rows_per_image * k * sizeof(float));
+  if (!pointwise && p == NULL) {
+    s->failed = 1;
+    return NULL;
   }
+  if (s->pass == BACKPROP_INPUT && !pointwise) {
+    memset(s->out + (size_t)s->n0 * x_per_image, 0, (size_t)(s->n1 - s->n0) * x_per_image * sizeof(float));
+  }
+  for (int n0 = s->n0; n0 < s->n1; n0 += chunk) {
+    const int count = s->n1 - n0 < chunk ? s->n1 - n0 : chunk;
+    const int rows = (int)(count * rows_per_image);
+    const float *x = s->a + (size_t)n0 * x_per_image;
+    if (s->pass == FORWARD) {
+      const float *patch = x;
+      if (!pointwise) im2col(g, x, count, p), patch = p;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, g->co, k, 1.0f, patch, k, s->b, g->co, 0.0f,
+                  s->out + (size_t)n0 * rows_per_image * g->co, g->co);
+    } else if (s->pass == BACKPROP_INPUT) {
+      const float *dy = s->a + (size_t)n0 * rows_per_image * g->co;
+      float *dx = s->out + (size_t)n0 * x_per_image;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, k, g->co, 1.0f, dy, g->co, s->b, g->co, 0.0f, pointwise ? dx : p, k);
+      if (!pointwise) col2im(g, p, count, dx);
+    } else {
+      const float *patch = x;
+      if (!pointwise) im2col(g, x, count, p), patch = p;
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, g->co, rows, 1.0f, patch, k, s->b + (size_t)n0 * rows_per_image * g->co,
+                  g->co, n0 == s->n0 ? 0.0f : 1.0f, s->out, g->co);
+    }
+  }
+  free(p);
+  return NULL;
 }
 
-static void conv_backprop_input(const Geometry *g, const float *dy, const float *w, float *dx) {
-  const int k = g->kh * g->kw * g->ci;
-  if (is_pointwise(g)) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->n * g->oh * g->ow, k, g->co, 1.0f, dy, g->co, w, g->co, 0.0f, dx, k);
-    return;
+/* Runs a pass over all images, split into contiguous image ranges across threads. Returns 0 on failure. */
+static int run_pass(const Geometry *g, Pass pass, const float *a, const float *b, float *out) {
+  enum { MAX_THREADS = 64 };
+  int t = threads_for(g);
+  if (t > MAX_THREADS) t = MAX_THREADS;
+  const size_t filter = (size_t)g->kh * g->kw * g->ci * g->co;
+  float *partials = NULL;
+  if (pass == BACKPROP_FILTER && t > 1) {
+    partials = (float *)malloc((size_t)(t - 1) * filter * sizeof(float));
+    if (partials == NULL) t = 1;
   }
-  memset(dx, 0, (size_t)g->n * g->h * g->w * g->ci * sizeof(float));
-  const int chunk = chunk_images(g);
-  const size_t rows_per_image = (size_t)g->oh * g->ow;
-  float *p = patches((size_t)chunk * rows_per_image * k);
-  for (int n0 = 0; n0 < g->n; n0 += chunk) {
-    const int count = g->n - n0 < chunk ? g->n - n0 : chunk;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(count * rows_per_image), k, g->co, 1.0f,
-                dy + (size_t)n0 * rows_per_image * g->co, g->co, w, g->co, 0.0f, p, k);
-    col2im(g, p, count, dx + (size_t)n0 * g->h * g->w * g->ci);
+  Share shares[MAX_THREADS];
+  pthread_t ids[MAX_THREADS];
+  int started[MAX_THREADS] = {0};
+  for (int i = 0; i < t; i++) {
+    float *target = pass == BACKPROP_FILTER && i > 0 ? partials + (size_t)(i - 1) * filter : out;
+    shares[i] = (Share){g, pass, a, b, target, (int)((long)g->n * i / t), (int)((long)g->n * (i + 1) / t), 0};
   }
-}
-
-static void conv_backprop_filter(const Geometry *g, const float *x, const float *dy, float *dw) {
-  const int k = g->kh * g->kw * g->ci;
-  if (is_pointwise(g)) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, g->co, g->n * g->oh * g->ow, 1.0f, x, k, dy, g->co, 0.0f, dw, g->co);
-    return;
+  for (int i = 1; i < t; i++) started[i] = pthread_create(&ids[i], NULL, run_share, &shares[i]) == 0;
+  for (int i = 1; i < t; i++) {
+    if (!started[i]) run_share(&shares[i]);
   }
-  const int chunk = chunk_images(g);
-  const size_t rows_per_image = (size_t)g->oh * g->ow;
-  float *p = patches((size_t)chunk * rows_per_image * k);
-  for (int n0 = 0; n0 < g->n; n0 += chunk) {
-    const int count = g->n - n0 < chunk ? g->n - n0 : chunk;
-    im2col(g, x + (size_t)n0 * g->h * g->w * g->ci, count, p);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, g->co, (int)(count * rows_per_image), 1.0f, p, k,
-                dy + (size_t)n0 * rows_per_image * g->co, g->co, n0 == 0 ? 0.0f : 1.0f, dw, g->co);
+  run_share(&shares[0]);
+  int ok = !shares[0].failed;
+  for (int i = 1; i < t; i++) {
+    if (started[i]) pthread_join(ids[i], NULL);
+    ok = ok && !shares[i].failed;
   }
+  if (partials != NULL) {
+    for (int i = 1; i < t; i++) {
+      const float *part = partials + (size_t)(i - 1) * filter;
+      for (size_t j = 0; j < filter; j++) out[j] += part[j];
+    }
+    free(partials);
+  }
+  return ok;
 }
 
 static double *channel_buffer = NULL;
@@ -227,9 +280,92 @@ static void bn_backward(size_t m, size_t c, const float *dy, const float *xhat, 
   }
 }
 
-/* ---- N-API glue ---- */
+/*
+ * The input gradient of a stride-1 convolution is itself a forward convolution: of dy with the
+ * filter flipped in space and with its channel axes swapped, padded by (K-1)*d - p. That runs at
+ * the forward pass's speed, without the scatter of col2im. Returns 0 when out of memory.
+ */
+static int backprop_input_stride1(const Geometry *g, const float *dy, const float *w, float *dx) {
+  const size_t taps = (size_t)g->kh * g->kw;
+  float *flipped = (float *)malloc(taps * g->ci * g->co * sizeof(float));
+  if (flipped == NULL) return 0;
+  for (int kh = 0; kh < g->kh; kh++) {
+    for (int kw = 0; kw < g->kw; kw++) {
+      const float *src = w + ((size_t)kh * g->kw + kw) * g->ci * g->co;
+      float *dst = flipped + ((size_t)(g->kh - 1 - kh) * g->kw + (g->kw - 1 - kw)) * g->co * g->ci;
+      for (int ci = 0; ci < g->ci; ci++) {
+        for (int co = 0; co < g->co; co++) dst[(size_t)co * g->ci + ci] = src[(size_t)ci * g->co + co];
+      }
+    }
+  }
+  const Geometry t = {g->n, g->oh, g->ow, g->co, g->kh, g->kw, g->ci, g->h, g->w, 1, 1, g->dh, g->dw,
+                      (g->kh - 1) * g->dh - g->pt, (g->kw - 1) * g->dw - g->pl};
+  const int ok = run_pass(&t, FORWARD, dy, flipped, dx);
+  free(flipped);
+  return ok;
+}
 
-typedef void (*ConvKernel)(const Geometry *, const float *, const float *, float *);
+/*
+ * Max-pooling gradient: each output's gradient goes to the first maximum of its window in
+ * row-major order (the tfjs cpu kernel's choice; NaN never wins). params =
+ * [x, dy, dx, N, H, W, C, OH, OW, KH, KW, sh, sw, pt, pl]. Returns 0 when out of memory.
+ */
+static int max_pool_grad(const int *v, const float *x, const float *dy, float *dx) {
+  const int n = v[3], h = v[4], w = v[5], c = v[6], oh = v[7], ow = v[8], kh = v[9], kw = v[10];
+  const int sh = v[11], sw = v[12], pt = v[13], pl = v[14];
+  float *best = (float *)malloc((size_t)c * sizeof(float));
+  size_t *where = (size_t *)malloc((size_t)c * sizeof(size_t));
+  if (best == NULL || where == NULL) {
+    free(best);
+    free(where);
+    return 0;
+  }
+  memset(dx, 0, (size_t)n * h * w * c * sizeof(float));
+  for (int b = 0; b < n; b++) {
+    for (int i = 0; i < oh; i++) {
+      for (int j = 0; j < ow; j++) {
+        for (int k = 0; k < c; k++) best[k] = -INFINITY, where[k] = (size_t)-1;
+        for (int di = 0; di < kh; di++) {
+          const int r = i * sh - pt + di;
+          if (r < 0 || r >= h) continue;
+          for (int dj = 0; dj < kw; dj++) {
+            const int q = j * sw - pl + dj;
+            if (q < 0 || q >= w) continue;
+            const size_t at = (((size_t)b * h + r) * w + q) * c;
+            for (int k = 0; k < c; k++) {
+              if (x[at + k] > best[k]) best[k] = x[at + k], where[k] = at + k;
+            }
+          }
+        }
+        const float *g = dy + (((size_t)b * oh + i) * ow + j) * c;
+        for (int k = 0; k < c; k++) {
+          if (where[k] != (size_t)-1) dx[where[k]] += g[k];
+        }
+      }
+    }
+  }
+  free(best);
+  free(where);
+  return 1;
+}
+
+/* Column sums of an M x C row-major matrix (a reduction over every axis but the last), in double. */
+static int column_sums(size_t m, size_t c, const float *x, float *out) {
+  double *acc = (double *)calloc(c, sizeof(double));
+  if (acc == NULL) return 0;
+  for (size_t r = 0; r < m; r++) {
+    const float *row = x + r * c;
+    for (size_t j = 0; j < c; j++) acc[j] += row[j];
+  }
+  for (size_t j = 0; j < c; j++) out[j] = (float)acc[j];
+  free(acc);
+  return 1;
+}
+
+/* ---- N-API glue (left out with -DKDNATIVE_KERNELS_ONLY, for timing the kernels in C) ---- */
+
+#ifndef KDNATIVE_KERNELS_ONLY
+#include <node_api.h>
 
 /* Which of the tensors x (input), w (filter), y (output) each operand slot holds. */
 typedef enum { X, W, Y } Operand;
@@ -240,7 +376,7 @@ static napi_value throw_error(napi_env env, const char *message) {
 }
 
 /* Reads (heap, params) and runs `kernel` on the three operands they point at. */
-static napi_value run_conv(napi_env env, napi_callback_info info, ConvKernel kernel, const Operand slots[3]) {
+static napi_value run_conv(napi_env env, napi_callback_info info, Pass pass, const Operand slots[3]) {
   size_t argc = 2;
   napi_value argv[2];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) return throw_error(env, "kdnative: expected (heap, params)");
@@ -266,32 +402,36 @@ static napi_value run_conv(napi_env env, napi_callback_info info, ConvKernel ker
   for (int i = 0; i < 3; i++) {
     if (v[i] < 0 || (size_t)v[i] + sizes[slots[i]] > floats) return throw_error(env, "kdnative: operand outside the heap");
   }
-  if (patches(1) == NULL) return throw_error(env, "kdnative: out of memory");
   float *base = (float *)heap;
-  kernel(&g, base + v[0], base + v[1], base + v[2]);
+  /* stride 1 on large maps: the flipped-filter convolution; small maps: SGEMM + col2im (wider SGEMM, cheap scatter) */
+  const int flipped = pass == BACKPROP_INPUT && g.sh == 1 && g.sw == 1 && !is_pointwise(&g) && g.oh * g.ow >= 64;
+  const int ok = flipped
+    ? backprop_input_stride1(&g, base + v[0], base + v[1], base + v[2])
+    : run_pass(&g, pass, base + v[0], base + v[1], base + v[2]);
+  if (!ok) return throw_error(env, "kdnative: out of memory");
   return NULL;
 }
 
 static napi_value conv2d(napi_env env, napi_callback_info info) {
   static const Operand slots[3] = {X, W, Y};
-  return run_conv(env, info, conv_forward, slots);
+  return run_conv(env, info, FORWARD, slots);
 }
 
 static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
   static const Operand slots[3] = {Y, W, X};
-  return run_conv(env, info, conv_backprop_input, slots);
+  return run_conv(env, info, BACKPROP_INPUT, slots);
 }
 
 static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) {
   static const Operand slots[3] = {X, Y, W};
-  return run_conv(env, info, conv_backprop_filter, slots);
+  return run_conv(env, info, BACKPROP_FILTER, slots);
 }
 
 /*
- * Reads (heap, params[, eps]) for the batch-norm kernels: params = [offsets..., M, C], where
+ * Reads (heap, params[, eps]) for the row-wise kernels (batch norm, sums): params = [offsets..., M, C], where
  * `full` marks the operands of M x C values (the others have C). Returns 0 on any bad argument.
  */
-static int bn_args(napi_env env, napi_callback_info info, size_t offsets, const char *full, float **base, const int **v,
+static int row_args(napi_env env, napi_callback_info info, size_t offsets, const char *full, float **base, const int **v,
                    size_t *m, size_t *c, float *eps) {
   size_t argc = 3;
   napi_value argv[3];
@@ -328,7 +468,7 @@ static napi_value batch_norm_forward(napi_env env, napi_callback_info info) {
   const int *v;
   size_t m, c;
   float eps;
-  if (!bn_args(env, info, 8, "FCCFFCCC", &b, &v, &m, &c, &eps)) {
+  if (!row_args(env, info, 8, "FCCFFCCC", &b, &v, &m, &c, &eps)) {
     return throw_error(env, "kdnative: batchNormForward expects (heap, Int32Array of 10 inside the heap, eps > 0)");
   }
   double *acc = channel_sums(c);
@@ -342,12 +482,51 @@ static napi_value batch_norm_backward(napi_env env, napi_callback_info info) {
   float *b;
   const int *v;
   size_t m, c;
-  if (!bn_args(env, info, 7, "FFCCFCC", &b, &v, &m, &c, NULL)) {
+  if (!row_args(env, info, 7, "FFCCFCC", &b, &v, &m, &c, NULL)) {
     return throw_error(env, "kdnative: batchNormBackward expects (heap, Int32Array of 9 inside the heap)");
   }
   double *acc = channel_sums(c);
   if (acc == NULL) return throw_error(env, "kdnative: out of memory");
   bn_backward(m, c, b + v[0], b + v[1], b + v[2], b + v[3], b + v[4], b + v[5], b + v[6], acc, acc + c);
+  return NULL;
+}
+
+/* sumRows(heap, [x, out, M, C]) */
+static napi_value sum_rows(napi_env env, napi_callback_info info) {
+  float *b;
+  const int *v;
+  size_t m, c;
+  if (!row_args(env, info, 2, "FC", &b, &v, &m, &c, NULL)) return throw_error(env, "kdnative: sumRows expects (heap, Int32Array of 4 inside the heap)");
+  if (!column_sums(m, c, b + v[0], b + v[1])) return throw_error(env, "kdnative: out of memory");
+  return NULL;
+}
+
+/* maxPoolGrad(heap, [x, dy, dx, N, H, W, C, OH, OW, KH, KW, sh, sw, pt, pl]) */
+static napi_value max_pool_grad_entry(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  void *heap = NULL;
+  size_t heap_bytes = 0;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
+      napi_get_arraybuffer_info(env, argv[0], &heap, &heap_bytes) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_int32_array || length != 15) {
+    return throw_error(env, "kdnative: maxPoolGrad expects (heap, Int32Array of 15)");
+  }
+  const int *v = (const int *)data;
+  for (int i = 3; i < 13; i++) {
+    if (v[i] < 1) return throw_error(env, "kdnative: maxPoolGrad shapes and strides must be positive");
+  }
+  const size_t in = (size_t)v[3] * v[4] * v[5] * v[6], out = (size_t)v[3] * v[7] * v[8] * v[6];
+  const size_t sizes[3] = {in, out, in};
+  const size_t floats = heap_bytes / sizeof(float);
+  for (int i = 0; i < 3; i++) {
+    if (v[i] < 0 || (size_t)v[i] + sizes[i] > floats) return throw_error(env, "kdnative: operand outside the heap");
+  }
+  float *base = (float *)heap;
+  if (!max_pool_grad(v, base + v[0], base + v[1], base + v[2])) return throw_error(env, "kdnative: out of memory");
   return NULL;
 }
 
@@ -359,14 +538,17 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
       napi_get_value_int32(env, argv[0], &threads) != napi_ok || threads < 1) {
     return throw_error(env, "kdnative: setThreads expects a positive integer");
   }
-  openblas_set_num_threads(threads);
+  openblas_set_num_threads(1);
+  conv_threads = threads;
   return NULL;
 }
 
 static napi_value get_threads(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value result;
-  napi_create_int32(env, openblas_get_num_threads(), &result);
+  Geometry any = {64, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
+  (void)threads_for(&any); /* resolves the default */
+  napi_create_int32(env, conv_threads, &result);
   return result;
 }
 
@@ -390,8 +572,11 @@ NAPI_MODULE_INIT() {
   export_function(env, exports, "conv2dBackpropFilter", conv2d_backprop_filter);
   export_function(env, exports, "batchNormForward", batch_norm_forward);
   export_function(env, exports, "batchNormBackward", batch_norm_backward);
+  export_function(env, exports, "maxPoolGrad", max_pool_grad_entry);
+  export_function(env, exports, "sumRows", sum_rows);
   export_function(env, exports, "setThreads", set_threads);
   export_function(env, exports, "getThreads", get_threads);
   export_function(env, exports, "config", get_config);
   return exports;
 }
+#endif

@@ -35,6 +35,9 @@ const CASES: ConvCase[] = [
   { n: 1, h: 9, w: 9, ci: 4, co: 1, kh: 3, kw: 3, s: [1, 1], d: 2, pad: 'same' },
   { n: 3, h: 16, w: 16, ci: 16, co: 16, kh: 3, kw: 3, s: [1, 1], d: 1, pad: 'same' },
   { n: 3, h: 16, w: 16, ci: 16, co: 32, kh: 3, kw: 3, s: [2, 2], d: 1, pad: 'same' },
+  // large enough for the native kernels to split the images over threads
+  { n: 6, h: 32, w: 32, ci: 8, co: 16, kh: 3, kw: 3, s: [1, 1], d: 1, pad: 'same' },
+  { n: 5, h: 16, w: 16, ci: 16, co: 16, kh: 1, kw: 1, s: [1, 1], d: 1, pad: 'valid' },
 ];
 
 const label = (kind: string, c: ConvCase) =>

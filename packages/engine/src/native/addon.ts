@@ -16,6 +16,8 @@ export interface NativeConvAddon {
   conv2dBackpropFilter(heap: ArrayBuffer, params: Int32Array): void;
   batchNormForward(heap: ArrayBuffer, params: Int32Array, eps: number): void;
   batchNormBackward(heap: ArrayBuffer, params: Int32Array): void;
+  maxPoolGrad(heap: ArrayBuffer, params: Int32Array): void;
+  sumRows(heap: ArrayBuffer, params: Int32Array): void;
   setThreads(threads: number): void;
   getThreads(): number;
   config(): string;

@@ -3,7 +3,7 @@
  * lacks (Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter/Input) and faster versions of
  * Conv2DBackpropInput, Tile and BatchMatMul (transposed operands), and UnsortedSegmentSum (Gather's
  * gradient), which wasm lacks too; with the native addon built, the convolutions and two fused
- * training batch-norm kernels run natively on the wasm heap. Call before the first use of
+ * training batch-norm kernels, MaxPoolGrad and leading-axes Sum run natively on the wasm heap. Call before the first use of
  * the wasm backend; initEngine() does. Safe to call more than once.
  */
 import '@tensorflow/tfjs-backend-wasm';
@@ -15,6 +15,8 @@ import { conv2DBackpropInputConfig } from './conv2d_backprop_input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise_backprop_filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise_backprop_input.js';
 import { batchNormGradConfig, batchNormTrainConfig } from './native_batchnorm.js';
+import { maxPoolGradConfig } from './max_pool_grad.js';
+import { sumConfig } from './sum.js';
 import { tileConfig } from './tile.js';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum.js';
 import { stockKernels, type KernelConfig } from './util.js';
@@ -41,6 +43,8 @@ export const wasmKernelConfigs: readonly KernelConfig[] = [
   unsortedSegmentSumConfig,
   batchNormTrainConfig,
   batchNormGradConfig,
+  maxPoolGradConfig,
+  sumConfig,
 ];
 
 /** Names of the kernels registered (added or replaced). */
