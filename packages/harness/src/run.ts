@@ -11,7 +11,7 @@ import {
   vanilla, withOverrides, type ExtraTeacher, type MethodDefinition, type Protocol, type TeacherEntry, type TeacherSpec, type TrainEvent,
 } from '@kdbench/core';
 import { loadCifar, makeRunSplits, type CifarData, type DatasetId, type RunSplits } from '@kdbench/data';
-import { Rng, initEngine, lockHolder, sha256Hex, writeFileAtomic, type EngineInfo } from '@kdbench/engine';
+import { Rng, initEngine, kernelSetName, lockHolder, sha256Hex, writeFileAtomic, type EngineInfo } from '@kdbench/engine';
 import { createModel, listModels, type Model } from '@kdbench/models';
 import { registry } from './registry.js';
 import { appendResults, readResults } from './results/arrow-store.js';
@@ -158,15 +158,18 @@ export async function runOne(req: RunRequest): Promise<RunOutcome> {
   const runDir = join(req.resultsDir, 'runs', id);
   mkdirSync(runDir, { recursive: true });
   const scope = `${v.def.id} ${req.teacher ? `${req.teacher}->` : ''}${req.student} s${req.seed}`;
-  const logitsCache = teacherEntry && v.def.teacherOutputs === 'logits' && teacherCacheEnabled(req.teacherCache)
-    ? new TeacherLogitsFiles(join(store.dir, teacherEntry.name), {
-      teacherHash: teacherEntry.sha256, dataset: v.dataset, split: splits.description, trainSize: splits.train.n,
-      batchSize: v.protocol.batchSize, augment: v.protocol.augment, backend: engine.backend,
+  // the teacher-output cache, per teacher (the run's and each extra one), for logits-only methods
+  const cacheOf = (entry: TeacherEntry | undefined) => entry && v.def.teacherOutputs === 'logits' && teacherCacheEnabled(req.teacherCache)
+    ? new TeacherLogitsFiles(join(store.dir, entry.name), {
+      teacherHash: entry.sha256, dataset: v.dataset, split: splits.description, trainSize: splits.train.n,
+      batchSize: v.protocol.batchSize, augment: v.protocol.augment, backend: kernelSetName(engine.backend),
     })
     : undefined;
+  const logitsCache = cacheOf(teacherEntry);
+  const extraCaches = extraEntries.map(cacheOf);
   const result = train({
     dataset: v.dataset, splits, protocol: v.protocol, lr, seed: req.seed, student, teacher, teachers, method: instance,
-    data: v.def.data, checkpointFile: join(runDir, 'checkpoint.kdbt'), teacherLogits: logitsCache,
+    data: v.def.data, checkpointFile: join(runDir, 'checkpoint.kdbt'), teacherLogits: logitsCache, teachersLogits: extraCaches,
     onEvent: (e) => req.onEvent?.(scope, e),
   });
   const extra = { ...result.records, ...(instance.extraAccuracies?.((m) => evaluate(m, splits.evaluation, v.dataset)) ?? {}) };
@@ -180,14 +183,17 @@ export async function runOne(req: RunRequest): Promise<RunOutcome> {
     best_top1: result.best.top1, best_top5: result.best.top5, best_epoch: result.best.epoch,
     last_top1: result.last.top1, last_top5: result.last.top5,
     wall_seconds: result.wallSeconds, train_seconds: result.trainSeconds, images_per_second: result.imagesPerSecond,
-    backend: engine.backend, backend_reason: engine.reason,
+    backend: kernelSetName(engine.backend), backend_reason: engine.reason,
     teacher_hash: teacherEntry?.sha256 ?? '', teacher_top1: teacherEntry?.last.top1 ?? null,
     student_params: trained.paramCount(), student_flops: trained.flops(),
     git_commit: gitCommit(), date: new Date().toISOString(),
     hyperparameters: JSON.stringify(v.hp),
     details: JSON.stringify({ protocol: v.protocol, teacherSeed: teacher ? (req.teacherSeed ?? 0) : null, history: result.history, extra,
       teacherLogitsCache: logitsCache ? { hits: logitsCache.hits, misses: logitsCache.misses } : null, resumedFromEpoch: result.resumedFromEpoch ?? null, dataFiles: data.files,
-      extraTeachers: extraEntries.map((e) => ({ model: e.spec.arch, seed: e.spec.seed, sha256: e.sha256, top1: e.last.top1 })),
+      extraTeachers: extraEntries.map((e, i) => ({
+        model: e.spec.arch, seed: e.spec.seed, sha256: e.sha256, top1: e.last.top1,
+        logitsCache: extraCaches[i] ? { hits: extraCaches[i]!.hits, misses: extraCaches[i]!.misses } : null,
+      })),
       trainedStudent: trained === student ? null : { id: trained.id, params: trained.paramCount(), flops: trained.flops() },
       artifacts }),
   };
@@ -270,7 +276,7 @@ export async function ensureTeacher(
         req.onEvent?.(`teacher ${spec.arch} s${spec.seed}`, e);
       },
     });
-    const entry = await store.save(spec, model, { best: result.best, last: result.last, backend: engine.backend, wallSeconds: result.wallSeconds });
+    const entry = await store.save(spec, model, { best: result.best, last: result.last, backend: kernelSetName(engine.backend), wallSeconds: result.wallSeconds });
     if (existsSync(ckpt)) rmSync(ckpt);
     model.dispose();
     log(`teacher ${spec.arch}: top1 ${result.last.top1.toFixed(2)} (best ${result.best.top1.toFixed(2)}), stored as ${entry.sha256.slice(0, 12)}`);

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { kernelSetName } from '@kdbench/engine';
 import { readResults } from '../src/results/arrow-store.js';
 import { runOne, resultsFile, type RunRequest } from '../src/run.js';
 import { dataDir } from './paths.js';
@@ -21,7 +22,7 @@ describe('kdbench run, end to end on real CIFAR-10 (smoke protocol, wasm)', () =
     const first = await runOne(request(dir));
     expect(first.skipped).toBe(false);
     const row = first.row;
-    expect(row).toMatchObject({ method: 'kd', family: 'response', dataset: 'cifar10', split: 'test', protocol: 'smoke', seed: 3, backend: 'wasm' });
+    expect(row).toMatchObject({ method: 'kd', family: 'response', dataset: 'cifar10', split: 'test', protocol: 'smoke', seed: 3, backend: kernelSetName('wasm') });
     expect(row.teacher_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(row.backend_reason).toMatch(/WebAssembly|wasm/i);
     expect(row.best_top1).toBeGreaterThanOrEqual(0);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TeacherStore, getProtocol, withOverrides } from '@kdbench/core';
 import { batches, loadCifar, makeRunSplits } from '@kdbench/data';
-import { tf } from '@kdbench/engine';
+import { kernelSetName, tf } from '@kdbench/engine';
 import { runOne, type RunRequest } from '../src/run.js';
 import { TeacherLogitsFiles } from '../src/teacher-cache.js';
 import { dataDir } from './paths.js';
@@ -40,7 +40,7 @@ describe('teacher-output cache (kd, smoke, wasm)', () => {
     const splits = makeRunSplits(data, { seed: 0, trainPerClass: protocol.trainPerClass, evalPerClass: protocol.evalPerClass, holdoutPerClass: protocol.holdoutPerClass });
     const cache = new TeacherLogitsFiles(join(teachers, entry!.name), {
       teacherHash: entry!.sha256, dataset: 'cifar10', split: splits.description, trainSize: splits.train.n,
-      batchSize: protocol.batchSize, augment: protocol.augment, backend: 'wasm',
+      batchSize: protocol.batchSize, augment: protocol.augment, backend: kernelSetName('wasm'),
     });
     for (const epoch of [0, 1]) {
       const seed = 5 * 1000; // the trainer's stream seed of the main stage: seed * 1000 + stage index
@@ -54,5 +54,25 @@ describe('teacher-output cache (kd, smoke, wasm)', () => {
       expect(Array.from(cached.values)).toEqual(fresh);
     }
     teacher.dispose();
+  });
+
+  it('holds several teachers: a multi-teacher run reads every extra teacher from the cache and trains the same', async () => {
+    const request = (resultsDir: string, teachersDir: string, teacherCache: boolean): RunRequest => ({
+      dataset: 'cifar10', method: 'avgkd', teacher: 'resnet8', student: 'resnet8', protocol: 'smoke', seed: 2,
+      protocolOverrides: { epochs: 1 }, hp: { teachers: 'teacher:1,teacher:2' }, dataDir, resultsDir, teachersDir, backend: 'wasm',
+      log: quiet, teacherCache,
+    });
+    const teachers = join(mkdtempSync(join(tmpdir(), 'kdb-tcm-')), 'teachers');
+    const without = await runOne(request(mkdtempSync(join(tmpdir(), 'kdb-tcm-off-')), teachers, false));
+    const writing = await runOne(request(mkdtempSync(join(tmpdir(), 'kdb-tcm-w-')), teachers, true));
+    const reading = await runOne(request(mkdtempSync(join(tmpdir(), 'kdb-tcm-r-')), teachers, true));
+    const details = (r: typeof without) => JSON.parse(r.row.details);
+    const caches = (r: typeof without) => [details(r).teacherLogitsCache, ...details(r).extraTeachers.map((t: { logitsCache: unknown }) => t.logitsCache)];
+    expect(caches(without)).toEqual([null, null, null]);
+    expect(caches(writing)).toEqual([{ hits: 0, misses: 1 }, { hits: 0, misses: 1 }, { hits: 0, misses: 1 }]);
+    expect(caches(reading)).toEqual([{ hits: 1, misses: 0 }, { hits: 1, misses: 0 }, { hits: 1, misses: 0 }]);
+    const outcome = (r: typeof without) => [details(r).history.map((h: { losses: unknown; eval: unknown }) => [h.losses, h.eval]), r.row.last_top1, details(r).extra];
+    expect(outcome(writing)).toEqual(outcome(without));
+    expect(outcome(reading)).toEqual(outcome(without));
   });
 });

@@ -18,6 +18,8 @@ export interface StepInput {
   student: Model;
   teacher?: ForwardResult;
   teachers?: readonly Model[];
+  /** The extra teachers' outputs when already known (teacher-output cache); otherwise computed on first read. */
+  teachersOut?: readonly ForwardResult[];
   companion?: StepIO['companion'];
   epoch: number;
   progress: number;
@@ -30,7 +32,7 @@ export interface StepInput {
 
 export function makeStepIO(a: StepInput): StepIO {
   let student: ForwardResult | undefined;
-  let teachers: ForwardResult[] | undefined;
+  let teachers: readonly ForwardResult[] | undefined = a.teachersOut;
   const deny = (what: string): never => {
     throw new DataAccessError(`this method declares data: '${a.data}' and may not read ${what} of the training split`);
   };

@@ -19,6 +19,7 @@ import { loadCheckpoint, saveCheckpoint, type CheckpointState, type OptimizerSlo
 import { VariableNames } from './variable-names.js';
 import { makeStepIO, type DataAccess } from './step-io.js';
 import { stageTools } from './stage-tools.js';
+import { EpochLogits, type TeacherLogitsCache } from './epoch-logits.js';
 
 export interface EpochRecord {
   stage: string;
@@ -57,6 +58,8 @@ export interface TrainSpec {
    * are stored is trained without running the teacher; otherwise the logits are collected and stored.
    */
   teacherLogits?: TeacherLogitsCache;
+  /** The same for each extra teacher (same order as `teachers`; undefined: not cached). */
+  teachersLogits?: readonly (TeacherLogitsCache | undefined)[];
   onEvent?: (e: TrainEvent) => void;
 }
 
@@ -81,18 +84,7 @@ export class NonFiniteLossError extends Error {}
  * epoch's batches yield ([n, classes], float32). Batch order and augmentation are a pure function of
  * (seed, epoch), so the rows are valid for every method trained on the same stream.
  */
-export interface TeacherLogitsCache {
-  read(seed: number, epoch: number): { values: Float32Array; classes: number } | undefined;
-  write(seed: number, epoch: number, values: Float32Array, classes: number): void;
-}
-
-/** A ForwardResult holding only logits; reading features from it is a method-declaration bug. */
-function logitsOnly(logits: tf.Tensor2D): ForwardResult {
-  const fail = (): never => {
-    throw new Error("teacher features requested from the teacher-output cache: a method declaring teacherOutputs: 'logits' may read only io.teacher.logits");
-  };
-  return { logits, get features() { return fail(); }, get embedding() { return fail(); } };
-}
+export type { TeacherLogitsCache } from './epoch-logits.js';
 
 export function makeOptimizer(spec: OptimizerSpec): Optimizer {
   if (spec.kind === 'sgd') return new Sgd({ momentum: spec.momentum, weightDecay: spec.weightDecay });
@@ -168,26 +160,22 @@ export function train(spec: TrainSpec): TrainResult {
       const sums: Record<string, number> = {};
       let count = 0;
       const epochSeed = spec.seed * 1000 + si; // each stage sees its own, reproducible order
-      const cache = spec.teacher && data !== 'none' && !stage.rows ? spec.teacherLogits : undefined;
-      const cached = cache?.read(epochSeed, epoch);
-      const collected: Float32Array[] | undefined = cache && !cached ? [] : undefined;
+      // cached teacher outputs hold the main stage's stream over the whole training split
+      const cacheable = data !== 'none' && !stage.rows;
+      const mainLogits = new EpochLogits(spec.teacher && cacheable ? spec.teacherLogits : undefined, epochSeed, epoch);
+      const extraLogits = (spec.teachers ?? []).map((_, i) => new EpochLogits(cacheable ? spec.teachersLogits?.[i] : undefined, epochSeed, epoch));
       const companionRng = new Rng(epochSeed).fork(`epoch${epoch}`).fork('companions');
-      let row = 0;
       const source = data === 'none'
         ? syntheticBatches(method, stageSplit.n, protocol.batchSize, epoch)
         : batches(stageSplit, spec.dataset, { batchSize: protocol.batchSize, seed: epochSeed, epoch, shuffle: true, augment: protocol.augment });
       for (const batch of source) {
         const t0 = Date.now();
         const size = batch.ids.length;
-        const teacherLogits = cached
-          ? { values: cached.values.subarray(row * cached.classes, (row + size) * cached.classes), classes: cached.classes }
-          : undefined;
-        row += size;
         const companion = method.companions && data !== 'none'
           ? companionBatch(method, batch, splits.train, spec.dataset, epoch, protocol.augment, companionRng)
           : undefined;
         const terms = step({
-          spec, stage, student, data, vars, sgd, lr, batch, epoch, progress: (batch.step + 1) / steps, teacherLogits, collect: collected,
+          spec, stage, student, data, vars, sgd, lr, batch, epoch, progress: (batch.step + 1) / steps, mainLogits, extraLogits,
           companion, players: isMain ? players : [], playerOptimizers, playerLr: (p) => playerLearningRate(p, protocol, epoch, stage.epochs),
         });
         trainMs += Date.now() - t0;
@@ -203,12 +191,7 @@ export function train(spec: TrainSpec): TrainResult {
         doneSteps++;
         spec.onEvent?.({ type: 'step', stage: stage.name, epoch, epochs: stage.epochs, step: batch.step + 1, steps });
       }
-      if (cache && collected && collected.length > 0) {
-        const classes = collected[0]!.length / Math.min(protocol.batchSize, stageSplit.n);
-        const all = new Float32Array(collected.reduce((n, c) => n + c.length, 0));
-        collected.reduce((offset, c) => (all.set(c, offset), offset + c.length), 0);
-        cache.write(epochSeed, epoch, all, classes);
-      }
+      for (const logits of [mainLogits, ...extraLogits]) logits.finish();
       const losses = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / Math.max(1, count)]));
       const record: EpochRecord = { stage: stage.name, epoch: epoch + 1, lr, losses, seconds: 0 };
       if (isMain) {
@@ -295,8 +278,8 @@ interface StepArgs {
   batch: Batch;
   epoch: number;
   progress: number;
-  teacherLogits?: { values: Float32Array; classes: number };
-  collect?: Float32Array[];
+  mainLogits: EpochLogits;
+  extraLogits: EpochLogits[];
   companion?: StepIO['companion'];
   players: Player[];
   playerOptimizers: Optimizer[];
@@ -308,16 +291,23 @@ function step(a: StepArgs): Record<string, number> {
   const { spec, batch } = a;
   const out: Record<string, number> = {};
   tf.tidy(() => {
-    let teacherOut: ForwardResult | undefined;
-    if (a.teacherLogits) {
-      teacherOut = logitsOnly(tf.tensor2d(a.teacherLogits.values, [batch.ids.length, a.teacherLogits.classes], 'float32'));
-    } else {
-      teacherOut = spec.teacher?.forward(batch.x, { training: false });
-      if (teacherOut && a.collect) a.collect.push(new Float32Array(teacherOut.logits.dataSync()));
+    const size = batch.ids.length;
+    let teacherOut = a.mainLogits.next(size);
+    if (!teacherOut && spec.teacher) {
+      teacherOut = spec.teacher.forward(batch.x, { training: false });
+      a.mainLogits.collect(teacherOut.logits);
+    }
+    // extra teachers: all from the cache, or computed now when some are being collected, else on first read
+    let teachersOut: ForwardResult[] | undefined;
+    if (a.extraLogits.length > 0 && a.extraLogits.every((e) => e.cached)) {
+      teachersOut = a.extraLogits.map((e) => e.next(size)!);
+    } else if (a.extraLogits.some((e) => e.collecting)) {
+      teachersOut = spec.teachers!.map((t, i) => a.extraLogits[i]!.next(size) ?? t.forward(batch.x, { training: false }));
+      teachersOut.forEach((t, i) => a.extraLogits[i]!.collect(t.logits));
     }
     const io = () => makeStepIO({
       x: batch.x, labels: a.data === 'none' ? undefined : batch.y, ids: batch.ids, student: a.student, teacher: teacherOut,
-      teachers: spec.teachers, companion: a.companion, epoch: a.epoch, progress: a.progress, step: batch.step,
+      teachers: spec.teachers, teachersOut, companion: a.companion, epoch: a.epoch, progress: a.progress, step: batch.step,
       stage: a.stage.name, data: a.data, synthetic: a.data === 'none',
     });
     a.players.forEach((p, i) => {

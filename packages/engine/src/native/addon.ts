@@ -66,3 +66,11 @@ export function nativeAddon(): NativeConvAddon | undefined {
 export function setNativeEnabled(on: boolean): void {
   enabled = on;
 }
+
+/**
+ * The kernel set computing right now, as results record it: the backend name, with '+native' on
+ * wasm when the addon's kernels are in use (their float rounding differs from the WebAssembly ones).
+ */
+export function kernelSetName(backend: string): string {
+  return backend === 'wasm' && nativeAddon() !== undefined ? 'wasm+native' : backend;
+}
