@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandSuite, loadSuite, parseShard, parseSuite, shardOf } from '../src/suite/suite.js';
+import { pendingRuns } from '../src/suite/runner.js';
 import { repoRoot } from './paths.js';
 
 const base = `name: t
@@ -100,6 +101,16 @@ pairs:
     expect(shardOf('ffffffffffffffff', 2)).toBe(1);
     expect(parseShard('1/4')).toEqual({ index: 1, count: 4 });
     expect(() => parseShard('4/4')).toThrow(/0 <= i < n/);
+  });
+
+  it('pending runs: the unrecorded ones, plus every run of a method asked to rerun', () => {
+    const plan = expandSuite(suite, { protocol: 'smoke' });
+    const recorded = new Set(plan.runs.filter((r) => r.request.method !== 'fitnet').map((r) => r.id));
+    expect(pendingRuns(plan, recorded).map((r) => r.request.method)).toEqual(['fitnet', 'fitnet', 'fitnet', 'fitnet']);
+    const again = pendingRuns(plan, recorded, new Set(['dkd']));
+    expect(again.filter((r) => r.request.method === 'dkd')).toHaveLength(2); // cifar100 only, 2 seeds
+    expect(again).toHaveLength(6);
+    expect(pendingRuns(plan, new Set(plan.runs.map((r) => r.id)))).toHaveLength(0);
   });
 });
 

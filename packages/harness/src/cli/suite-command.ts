@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { ConfigError } from '@kdbench/core';
 import { readResults } from '../results/arrow-store.js';
 import { resultsFile } from '../run.js';
-import { runSuite } from '../suite/runner.js';
+import { pendingRuns, runSuite } from '../suite/runner.js';
 import { expandSuite, loadSuite, parseShard, seedRange } from '../suite/suite.js';
 import { COMMON_HELP, COMMON_OPTIONS, dataDir, int, parse, resultsDir } from './args.js';
 import { parseProtocolOverrides, parseTeacherCache } from './run-command.js';
@@ -25,6 +25,8 @@ Options:
   --set k=v,...     protocol settings on top of the suite's (recorded in each result's label)
   --teachers DIR    teacher store (default <results>/teachers): share one between results folders
   --teacher-cache on|off  teacher-output cache for logits-only methods (default on)
+  --rerun M1,M2     train the runs of these methods again even if recorded (their rows are replaced),
+                    e.g. after a fix to a method
   --dry-run         list the runs (and whether each is already recorded) without running anything
 ${COMMON_HELP}`;
 
@@ -38,6 +40,7 @@ const OPTIONS = {
   teachers: { type: 'string' },
   'teacher-cache': { type: 'string' },
   'dry-run': { type: 'boolean' },
+  rerun: { type: 'string' },
 } as const;
 
 export async function suiteCommand(argv: string[]): Promise<number> {
@@ -54,6 +57,11 @@ export async function suiteCommand(argv: string[]): Promise<number> {
   const plan = expandSuite(suite, {
     protocol, seeds: seeds === undefined ? undefined : seedRange(seeds), set: parseProtocolOverrides(protocol, o.set), shard: parseShard(o.shard),
   });
+  const rerun = new Set((o.rerun ?? '').split(',').map((m) => m.trim()).filter(Boolean));
+  const suiteMethods = new Set(plan.runs.map((r) => r.request.method));
+  for (const m of rerun) {
+    if (!suiteMethods.has(m)) throw new ConfigError(`--rerun: method '${m}' has no runs in suite ${suite.name} (its methods: ${[...suiteMethods].join(', ')})`);
+  }
   const results = resultsDir(o);
   const shardText = plan.shard ? `, shard ${plan.shard.index}/${plan.shard.count}` : '';
   if (o['dry-run']) {
@@ -61,16 +69,16 @@ export async function suiteCommand(argv: string[]): Promise<number> {
     console.log(formatTable(
       ['run id', 'dataset', 'method', 'teacher', 'student', 'seed', 'status'],
       plan.runs.map((r) => [r.id, r.request.dataset, r.request.method, r.request.teacher ?? '-', r.request.student, r.request.seed,
-        recorded.has(r.id) ? 'recorded' : 'to run']),
+        !recorded.has(r.id) ? 'to run' : rerun.has(r.request.method) ? 'recorded, to rerun' : 'recorded']),
     ));
-    const todo = plan.runs.filter((r) => !recorded.has(r.id)).length;
+    const todo = pendingRuns(plan, recorded, rerun).length;
     console.log(`\nsuite ${suite.name} (${file}), protocol ${protocol}, seeds ${plan.seeds.join(',')}${shardText}: `
       + `${plan.runs.length} runs, ${todo} to run, ${plan.teachers.length} teachers (${plan.teachers.map((t) => t.label.replace('teacher ', '')).join(', ') || 'none'})`);
     return 0;
   }
   process.stderr.write(`suite ${suite.name} (${file}): ${plan.runs.length} runs, protocol ${protocol}, seeds ${plan.seeds.join(',')}${shardText}, ${workers} workers\n`);
   const summary = await runSuite({
-    plan, workers,
+    plan, workers, rerun,
     ctx: { dataDir: dataDir(o), resultsDir: results, teachersDir: o.teachers, backend: o.backend, teacherCache: parseTeacherCache(o['teacher-cache']) },
   });
   console.log(`suite ${suite.name}: ${summary.total} runs: ${summary.alreadyRecorded} already recorded, ${summary.ran} ran, `

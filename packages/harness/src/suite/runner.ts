@@ -18,6 +18,13 @@ export interface SuiteRunOptions {
   stream?: NodeJS.WriteStream;
   /** Print the status line at least this often when stderr is not a terminal (default 30 s). */
   statusEveryMs?: number;
+  /** Methods whose runs are trained again even if recorded (their rows are replaced). */
+  rerun?: ReadonlySet<string>;
+}
+
+/** The runs still to train: those not recorded, plus every run of a method in `rerun`. */
+export function pendingRuns(plan: SuitePlan, recorded: ReadonlySet<string>, rerun: ReadonlySet<string> = new Set()): SuitePlan['runs'] {
+  return plan.runs.filter((r) => !recorded.has(r.id) || rerun.has(r.request.method));
 }
 
 export interface SuiteSummary {
@@ -33,7 +40,7 @@ export async function runSuite(opts: SuiteRunOptions): Promise<SuiteSummary> {
   const { plan, ctx } = opts;
   const started = Date.now();
   const recorded = new Set(readResults(resultsFile(ctx.resultsDir)).map((r) => r.run_id));
-  const todo = plan.runs.filter((r) => !recorded.has(r.id));
+  const todo = pendingRuns(plan, recorded, opts.rerun);
   const teachers = plan.teachers.filter((t) => todo.some((r) => r.teacherKeys.includes(t.key)));
   const progress = new SuiteProgress(plan.suite.name, plan.runs.length, plan.runs.length - todo.length, teachers.length,
     opts.stream, opts.statusEveryMs);
