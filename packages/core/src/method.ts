@@ -143,12 +143,15 @@ export type OptimizerSpec =
 /**
  * An optimisation player besides the student: before each student step, each player takes
  * `stepsPerBatch` steps (default 1) minimising its own losses over its own variables with its own
- * optimiser. Its loss terms are logged as `<name>/<term>`.
+ * optimiser; with `every` = k it plays only on every k-th batch of an epoch (k student steps per
+ * player step, e.g. DFAD's 5). Its loss terms are logged as `<name>/<term>`.
  */
 export interface Player {
   readonly name: string;
   readonly optimizer: OptimizerSpec;
   readonly stepsPerBatch?: number;
+  /** Play on batches whose index in the epoch is a multiple of this (default 1: every batch). */
+  readonly every?: number;
   variables(): tf.Variable[];
   losses(io: StepIO): LossTerms;
 }

@@ -67,6 +67,29 @@ describe('players', () => {
   });
 });
 
+describe('player schedule', () => {
+  it('a player with every = k plays on batches 0, k, 2k, ... of each epoch; a bad value is refused', () => {
+    const student = net(1);
+    const played: number[] = [];
+    const w = tf.variable(tf.zeros([1]));
+    const player: Player = {
+      name: 'g', optimizer: { kind: 'sgd', lr: 0.1, momentum: 0, weightDecay: 0 }, every: 3, variables: () => [w],
+      losses: (io) => { played.push(io.step); return { pull: tf.sum(tf.square(tf.sub(w, 1))) as tf.Scalar }; },
+    };
+    const steps: number[] = [];
+    // batches of 4 over 40 rows: 10 steps per epoch
+    const small = withOverrides(protocol, { batchSize: 4 });
+    train(spec(student, { players: [player], losses: ce }, { protocol: small, onEvent: (e) => { if (e.type === 'step' && e.epoch === 0) steps.push(e.step); } }));
+    const perEpoch = steps.length;
+    expect(perEpoch).toBeGreaterThan(3);
+    const expected = Array.from({ length: perEpoch }, (_, i) => i).filter((i) => i % 3 === 0);
+    expect(played).toEqual([...expected, ...expected]); // both epochs
+    expect(() => train(spec(student, { players: [{ ...player, every: 0 }], losses: ce }))).toThrow(/every must be a positive integer/);
+    w.dispose();
+    student.dispose();
+  });
+});
+
 describe('data access rules', () => {
   it("data 'none': batches come from syntheticBatch, and reading labels throws a DataAccessError", () => {
     const student = net(1);

@@ -36,16 +36,17 @@ export const dfad = defineMethod({
   scheme: 'offline',
   teacher: 'required',
   data: 'none',
-  defaults: { latent: 256, width: 64, lrG: 0.001 },
+  defaults: { latent: 256, width: 64, lrG: 0.001, studentSteps: 5 },
   hyperDocs: {
+    studentSteps: 'student steps per generator step (the authors: 5)',
     latent: 'generator latent size',
     width: "generator base width (the reference generator's 64)",
     lrG: 'generator learning rate (Adam), decayed with the protocol schedule',
   },
   smallHyper: { latent: 16, width: 4 },
   deviations:
-    'One generator step per student step (the authors take 5 student steps per generator step, 50 iterations x 500 epochs, ' +
-    'batch 256); the student uses the protocol SGD and batch size.',
+    'The student takes its 5 steps per generator step as in the authors\' code, each on a fresh generated batch of the protocol\'s ' +
+    'batch size (the authors: batch 256, 50 iterations x 500 epochs); the student uses the protocol SGD.',
   create: (ctx) => {
     const { hp } = ctx;
     const teacher = ctx.teacher!;
@@ -53,6 +54,7 @@ export const dfad = defineMethod({
       ctx,
       generator: new Generator(moduleSeed(ctx.rng, 'generator'), { latent: hp.latent, width: hp.width }),
       optimizer: { kind: 'adam', lr: hp.lrG, beta1: 0.9, beta2: 0.999, schedule: true },
+      studentStepsPerGeneratorStep: hp.studentSteps,
       generatorLosses: (images) => {
         const t = teacher.forward(images, { training: false }).logits;
         const s = ctx.student.forward(images, { training: true }).logits;

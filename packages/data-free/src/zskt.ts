@@ -49,16 +49,18 @@ export const zskt = defineMethod({
   scheme: 'offline',
   teacher: 'required',
   data: 'none',
-  defaults: { beta: 250, latent: 100, width: 64, lrG: 0.001 },
+  defaults: { beta: 250, latent: 100, width: 64, lrG: 0.001, studentSteps: 10 },
   hyperDocs: {
     beta: 'weight of the attention-transfer term in the student loss',
     latent: 'generator latent size',
     width: "generator base width (the reference generator's 64)",
     lrG: 'generator learning rate (Adam), annealed with the protocol schedule',
+    studentSteps: 'student steps per generator step (the paper: 10)',
   },
   smallHyper: { latent: 16, width: 4 },
   deviations:
-    'One generator step per student step (the authors: 1 generator and 10 student steps per pseudo batch, 80k batches of 128); ' +
+    '10 student steps per generator step as in the paper, but each student step on a fresh pseudo batch (the authors take the ' +
+    '10 student steps on the same pseudo batch; 80k batches of 128); ' +
     'the student uses the protocol SGD and schedule instead of Adam lr 2e-3 with cosine annealing, and no gradient-norm clipping (5 in the reference); ' +
     'the generator starts from 8x8 maps upsampled x2 twice instead of 10x10 maps upsampled x1.6 then x2 (same 32x32 output).',
   create: (ctx) => {
@@ -68,6 +70,7 @@ export const zskt = defineMethod({
       ctx,
       generator: new Generator(moduleSeed(ctx.rng, 'generator'), { latent: hp.latent, width: hp.width, tanh: false, bnEps: 1e-5 }),
       optimizer: { kind: 'adam', lr: hp.lrG, beta1: 0.9, beta2: 0.999, schedule: true },
+      studentStepsPerGeneratorStep: hp.studentSteps,
       generatorLosses: (images) => {
         const t = teacher.forward(images, { training: false }).logits;
         const s = ctx.student.forward(images, { training: true }).logits;

@@ -113,6 +113,11 @@ export function train(spec: TrainSpec): TrainResult {
   const stages = [...(method.stages ?? []), main];
   const names = new VariableNames(student, method);
   const players = method.players ?? [];
+  for (const p of players) {
+    for (const [k, v] of [['stepsPerBatch', p.stepsPerBatch], ['every', p.every]] as const) {
+      if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new Error(`player '${p.name}': ${k} must be a positive integer, got ${v}`);
+    }
+  }
   const playerOptimizers = players.map((p) => makeOptimizer(p.optimizer));
   const newSgd = () => new Sgd({ momentum: protocol.momentum, weightDecay: protocol.weightDecay });
   let sgd = newSgd();
@@ -311,6 +316,7 @@ function step(a: StepArgs): Record<string, number> {
       stage: a.stage.name, data: a.data, synthetic: a.data === 'none',
     });
     a.players.forEach((p, i) => {
+      if (batch.step % (p.every ?? 1) !== 0) return;
       for (let k = 0; k < (p.stepsPerBatch ?? 1); k++) {
         const terms = optimize(`player '${p.name}'`, p.variables(), () => p.losses(io()), a.playerOptimizers[i]!, a.playerLr(p));
         for (const [name, v] of Object.entries(terms)) out[`${p.name}/${name}`] = v;

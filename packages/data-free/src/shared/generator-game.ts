@@ -23,6 +23,8 @@ export interface GeneratorGame {
   readonly optimizer: OptimizerSpec;
   /** Generator steps per student step (default 1). */
   readonly generatorSteps?: number;
+  /** Student steps per generator step: the generator plays on every k-th batch (default 1). */
+  readonly studentStepsPerGeneratorStep?: number;
   readonly sameCodes?: boolean;
   /** The generator's loss terms on freshly generated images (with gradient to the generator). */
   generatorLosses(images: tf.Tensor4D): LossTerms;
@@ -41,6 +43,7 @@ export function generatorGame(g: GeneratorGame): DataFreeInstance {
       name: 'generator',
       optimizer: g.optimizer,
       stepsPerBatch: g.generatorSteps ?? 1,
+      every: g.studentStepsPerGeneratorStep ?? 1,
       variables: () => generator.trainableVariables(),
       losses: (io) => {
         meter.open();
