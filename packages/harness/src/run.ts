@@ -11,7 +11,7 @@ import {
   vanilla, withOverrides, type ExtraTeacher, type MethodDefinition, type Protocol, type TeacherEntry, type TeacherSpec, type TrainEvent,
 } from '@kdbench/core';
 import { loadCifar, makeRunSplits, type CifarData, type DatasetId, type RunSplits } from '@kdbench/data';
-import { Rng, initEngine, kernelSetName, lockHolder, sha256Hex, writeFileAtomic, type EngineInfo } from '@kdbench/engine';
+import { Rng, initEngine, kernelSetName, lockHolder, lockHolderIsDead, releaseLock, sha256Hex, tryCreateLock, writeFileAtomic, type EngineInfo } from '@kdbench/engine';
 import { createModel, listModels, type Model } from '@kdbench/models';
 import { registry } from './registry.js';
 import { appendResults, readResults } from './results/arrow-store.js';
@@ -38,9 +38,14 @@ export interface RunRequest {
   backend?: string;
   /** Serve teacher logits from the teacher-output cache for methods that need only logits (default: on, or $KDBENCH_TEACHER_CACHE). */
   teacherCache?: boolean;
+  /** Train even if the run is recorded; its row is replaced (suite --rerun). */
+  rerun?: boolean;
   onEvent?: (scope: string, e: TrainEvent) => void;
   log?: (line: string) => void;
 }
+
+/** The run is being trained by another live process (two suites on one results folder). */
+export class RunBusyError extends Error {}
 
 export interface RunOutcome {
   row: ResultRow;
@@ -127,7 +132,7 @@ export async function runOne(req: RunRequest): Promise<RunOutcome> {
   const v = validateRequest(req);
   const id = runId(req, v);
   const file = resultsFile(req.resultsDir);
-  const done = readResults(file).find((r) => r.run_id === id);
+  const done = req.rerun ? undefined : readResults(file).find((r) => r.run_id === id);
   if (done) {
     log(`run ${id} (${v.def.id} ${req.teacher ?? ''}->${req.student} seed ${req.seed}) is already in ${file}: skipped`);
     return { row: done, skipped: true };
@@ -157,54 +162,88 @@ export async function runOne(req: RunRequest): Promise<RunOutcome> {
   const trained = instance.student ?? student;
   const runDir = join(req.resultsDir, 'runs', id);
   mkdirSync(runDir, { recursive: true });
-  const scope = `${v.def.id} ${req.teacher ? `${req.teacher}->` : ''}${req.student} s${req.seed}`;
-  // the teacher-output cache, per teacher (the run's and each extra one), for logits-only methods
-  const cacheOf = (entry: TeacherEntry | undefined) => entry && v.def.teacherOutputs === 'logits' && teacherCacheEnabled(req.teacherCache)
-    ? new TeacherLogitsFiles(join(store.dir, entry.name), {
-      teacherHash: entry.sha256, dataset: v.dataset, split: splits.description, trainSize: splits.train.n,
-      batchSize: v.protocol.batchSize, augment: v.protocol.augment, backend: kernelSetName(engine.backend),
-    })
-    : undefined;
-  const logitsCache = cacheOf(teacherEntry);
-  const extraCaches = extraEntries.map(cacheOf);
-  const result = train({
-    dataset: v.dataset, splits, protocol: v.protocol, lr, seed: req.seed, student, teacher, teachers, method: instance,
-    data: v.def.data, checkpointFile: join(runDir, 'checkpoint.kdbt'), teacherLogits: logitsCache, teachersLogits: extraCaches,
-    onEvent: (e) => req.onEvent?.(scope, e),
-  });
-  const extra = { ...result.records, ...(instance.extraAccuracies?.((m) => evaluate(m, splits.evaluation, v.dataset)) ?? {}) };
-  const artifacts = instance.artifacts?.(runDir) ?? [];
+  const lock = claimRun(runDir, id);
+  let row: ResultRow;
+  try {
+    const scope = `${v.def.id} ${req.teacher ? `${req.teacher}->` : ''}${req.student} s${req.seed}`;
+    // the teacher-output cache, per teacher (the run's and each extra one), for logits-only methods
+    const cacheOf = (entry: TeacherEntry | undefined) => entry && v.def.teacherOutputs === 'logits' && teacherCacheEnabled(req.teacherCache)
+      ? new TeacherLogitsFiles(join(store.dir, entry.name), {
+        teacherHash: entry.sha256, dataset: v.dataset, split: splits.description, trainSize: splits.train.n,
+        batchSize: v.protocol.batchSize, augment: v.protocol.augment, backend: kernelSetName(engine.backend),
+      })
+      : undefined;
+    const logitsCache = cacheOf(teacherEntry);
+    const extraCaches = extraEntries.map(cacheOf);
+    const result = train({
+      dataset: v.dataset, splits, protocol: v.protocol, lr, seed: req.seed, student, teacher, teachers, method: instance,
+      data: v.def.data, checkpointFile: join(runDir, 'checkpoint.kdbt'), teacherLogits: logitsCache, teachersLogits: extraCaches,
+      onEvent: (e) => req.onEvent?.(scope, e),
+    });
+    const extra = { ...result.records, ...(instance.extraAccuracies?.((m) => evaluate(m, splits.evaluation, v.dataset)) ?? {}) };
+    const artifacts = instance.artifacts?.(runDir) ?? [];
 
-  const row: ResultRow = {
-    run_id: id, method: v.def.id, family: v.def.family, knowledge: v.def.knowledge, scheme: v.def.scheme,
-    dataset: v.dataset, split: splits.evalSplit, split_description: splits.description,
-    teacher: req.teacher && teacher ? req.teacher : '', student: req.student, protocol: v.protocol.id,
-    protocol_label: v.protocol.label, seed: req.seed, epochs: v.protocol.epochs,
-    best_top1: result.best.top1, best_top5: result.best.top5, best_epoch: result.best.epoch,
-    last_top1: result.last.top1, last_top5: result.last.top5,
-    wall_seconds: result.wallSeconds, train_seconds: result.trainSeconds, images_per_second: result.imagesPerSecond,
-    backend: kernelSetName(engine.backend), backend_reason: engine.reason,
-    teacher_hash: teacherEntry?.sha256 ?? '', teacher_top1: teacherEntry?.last.top1 ?? null,
-    student_params: trained.paramCount(), student_flops: trained.flops(),
-    git_commit: gitCommit(), date: new Date().toISOString(),
-    hyperparameters: JSON.stringify(v.hp),
-    details: JSON.stringify({ protocol: v.protocol, teacherSeed: teacher ? (req.teacherSeed ?? 0) : null, history: result.history, extra,
-      teacherLogitsCache: logitsCache ? { hits: logitsCache.hits, misses: logitsCache.misses } : null, resumedFromEpoch: result.resumedFromEpoch ?? null, dataFiles: data.files,
-      extraTeachers: extraEntries.map((e, i) => ({
-        model: e.spec.arch, seed: e.spec.seed, sha256: e.sha256, top1: e.last.top1,
-        logitsCache: extraCaches[i] ? { hits: extraCaches[i]!.hits, misses: extraCaches[i]!.misses } : null,
-      })),
-      trainedStudent: trained === student ? null : { id: trained.id, params: trained.paramCount(), flops: trained.flops() },
-      artifacts }),
-  };
-  writeFileAtomic(join(runDir, 'run.json'), JSON.stringify(row, null, 2));
-  appendResults(file, [row]);
-  rmSync(join(runDir, 'checkpoint.kdbt'), { force: true });
+    row = {
+      run_id: id, method: v.def.id, family: v.def.family, knowledge: v.def.knowledge, scheme: v.def.scheme,
+      dataset: v.dataset, split: splits.evalSplit, split_description: splits.description,
+      teacher: req.teacher && teacher ? req.teacher : '', student: req.student, protocol: v.protocol.id,
+      protocol_label: v.protocol.label, seed: req.seed, epochs: v.protocol.epochs,
+      best_top1: result.best.top1, best_top5: result.best.top5, best_epoch: result.best.epoch,
+      last_top1: result.last.top1, last_top5: result.last.top5,
+      wall_seconds: result.wallSeconds, train_seconds: result.trainSeconds, images_per_second: result.imagesPerSecond,
+      backend: kernelSetName(engine.backend), backend_reason: engine.reason,
+      teacher_hash: teacherEntry?.sha256 ?? '', teacher_top1: teacherEntry?.last.top1 ?? null,
+      student_params: trained.paramCount(), student_flops: trained.flops(),
+      git_commit: gitCommit(), date: new Date().toISOString(),
+      hyperparameters: JSON.stringify(v.hp),
+      details: JSON.stringify({ protocol: v.protocol, teacherSeed: teacher ? (req.teacherSeed ?? 0) : null, history: result.history, extra,
+        teacherLogitsCache: logitsCache ? { hits: logitsCache.hits, misses: logitsCache.misses } : null, resumedFromEpoch: result.resumedFromEpoch ?? null, dataFiles: data.files,
+        extraTeachers: extraEntries.map((e, i) => ({
+          model: e.spec.arch, seed: e.spec.seed, sha256: e.sha256, top1: e.last.top1,
+          logitsCache: extraCaches[i] ? { hits: extraCaches[i]!.hits, misses: extraCaches[i]!.misses } : null,
+        })),
+        trainedStudent: trained === student ? null : { id: trained.id, params: trained.paramCount(), flops: trained.flops() },
+        artifacts }),
+    };
+    writeFileAtomic(join(runDir, 'run.json'), JSON.stringify(row, null, 2));
+    appendResults(file, [row]);
+    rmSync(join(runDir, 'checkpoint.kdbt'), { force: true });
+  } finally {
+    releaseRun(lock);
+  }
   instance.dispose?.();
   student.dispose();
   teacher?.dispose();
   teachers.forEach((t) => t.dispose());
   return { row, skipped: false };
+}
+
+/**
+ * Claims a run for this process with a lock file in its folder, so that two processes (two suites
+ * on one results folder) never train the same run at once; a lock left by a dead process of this
+ * host is taken over. The lock is released when the run is recorded, or by the process's exit.
+ */
+function claimRun(runDir: string, id: string): string {
+  const lock = join(runDir, 'run.lock');
+  if (!tryCreateLock(lock) && !(lockHolderIsDead(lock) && (releaseLock(lock), tryCreateLock(lock)))) {
+    const holder = lockHolder(lock);
+    throw new RunBusyError(`run ${id} is being trained by ${holder ? `${holder.host} pid ${holder.pid}` : 'another process'} `
+      + `(lock ${lock}); let it finish, or stop that process and run again to resume from its checkpoint`);
+  }
+  heldRuns.add(lock);
+  if (heldRuns.size === 1 && !exitHookSet) {
+    process.once('exit', () => heldRuns.forEach(releaseLock));
+    exitHookSet = true;
+  }
+  return lock;
+}
+
+const heldRuns = new Set<string>();
+let exitHookSet = false;
+
+function releaseRun(lock: string): void {
+  releaseLock(lock);
+  heldRuns.delete(lock);
 }
 
 async function prepareData(req: Pick<RunRequest, 'backend' | 'dataDir' | 'teachersDir' | 'resultsDir'>, v: Pick<Validated, 'dataset' | 'protocol'>, log: (l: string) => void) {

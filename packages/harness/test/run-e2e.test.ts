@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kernelSetName } from '@kdbench/engine';
 import { readResults } from '../src/results/arrow-store.js';
-import { runOne, resultsFile, type RunRequest } from '../src/run.js';
+import { RunBusyError, runOne, resultsFile, type RunRequest } from '../src/run.js';
 import { dataDir } from './paths.js';
 
 const quiet = () => {};
@@ -41,6 +41,28 @@ describe('kdbench run, end to end on real CIFAR-10 (smoke protocol, wasm)', () =
     const other = await runOne(request(dir, { seed: 4 }));
     expect(other.row.teacher_hash).toBe(row.teacher_hash);
     expect(readResults(resultsFile(dir))).toHaveLength(2);
+
+    // rerun: trains again and replaces its row
+    const rerun = await runOne(request(dir, { seed: 4, rerun: true }));
+    expect(rerun.skipped).toBe(false);
+    expect(rerun.row.run_id).toBe(other.row.run_id);
+    expect(readResults(resultsFile(dir))).toHaveLength(2);
+    expect(existsSync(join(dir, 'runs', row.run_id, 'run.lock'))).toBe(false);
+  });
+
+  it('refuses a run another live process is training, and takes over the lock of a dead one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kdb-lock-'));
+    const plan = { method: 'vanilla', teacher: undefined, protocolOverrides: { epochs: 1 } };
+    const first = await runOne(request(dir, plan));
+    const runDir = join(dir, 'runs', first.row.run_id);
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(join(runDir, 'run.lock'), `${hostname()} ${process.pid}`); // held by a live process (this one)
+    await expect(runOne(request(dir, { ...plan, rerun: true }))).rejects.toThrow(RunBusyError);
+    await expect(runOne(request(dir, { ...plan, rerun: true }))).rejects.toThrow(/is being trained by .* pid \d+/);
+    writeFileSync(join(runDir, 'run.lock'), `${hostname()} 2147483646`); // a pid that does not exist
+    const taken = await runOne(request(dir, { ...plan, rerun: true }));
+    expect(taken.skipped).toBe(false);
+    expect(existsSync(join(runDir, 'run.lock'))).toBe(false);
   });
 
   it('an interrupted run resumes from its checkpoint and ends exactly like an uninterrupted one', async () => {

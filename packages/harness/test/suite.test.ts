@@ -109,6 +109,7 @@ pairs:
     expect(pendingRuns(plan, recorded).map((r) => r.request.method)).toEqual(['fitnet', 'fitnet', 'fitnet', 'fitnet']);
     const again = pendingRuns(plan, recorded, new Set(['dkd']));
     expect(again.filter((r) => r.request.method === 'dkd')).toHaveLength(2); // cifar100 only, 2 seeds
+    expect(again.map((r) => Boolean(r.request.rerun))).toEqual(again.map((r) => r.request.method === 'dkd'));
     expect(again).toHaveLength(6);
     expect(pendingRuns(plan, new Set(plan.runs.map((r) => r.id)))).toHaveLength(0);
   });

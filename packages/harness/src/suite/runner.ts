@@ -22,9 +22,14 @@ export interface SuiteRunOptions {
   rerun?: ReadonlySet<string>;
 }
 
-/** The runs still to train: those not recorded, plus every run of a method in `rerun`. */
+/**
+ * The runs still to train: those not recorded, plus every run of a method in `rerun` (marked so
+ * that the run trains again and replaces its row).
+ */
 export function pendingRuns(plan: SuitePlan, recorded: ReadonlySet<string>, rerun: ReadonlySet<string> = new Set()): SuitePlan['runs'] {
-  return plan.runs.filter((r) => !recorded.has(r.id) || rerun.has(r.request.method));
+  return plan.runs
+    .filter((r) => !recorded.has(r.id) || rerun.has(r.request.method))
+    .map((r) => (recorded.has(r.id) ? { ...r, request: { ...r.request, rerun: true } } : r));
 }
 
 export interface SuiteSummary {
