@@ -1,4 +1,4 @@
-// Builds the optional native convolution addon (kdnative.c) into native/build/kdnative.node.
+// Builds the optional native kernel addon (src/*.c) into native/build/kdnative.node.
 // Runs at `npm ci` (the engine package's install script) and never fails the install: without a C
 // compiler, Node's API headers or OpenBLAS (`apt-get install -y libopenblas-dev`) it prints why and
 // the wasm backend keeps its WebAssembly kernels. Rebuild by hand: `node packages/engine/native/build.mjs`.
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const source = path.join(here, 'kdnative.c');
+const sources = fs.readdirSync(path.join(here, 'src')).filter((f) => f.endsWith('.c')).sort().map((f) => path.join(here, 'src', f));
 const target = path.join(here, 'build', 'kdnative.node');
 
 function nodeApiIncludes() {
@@ -36,7 +36,7 @@ fs.mkdirSync(path.dirname(target), { recursive: true });
 const args = [
   '-O3', '-pthread', '-fPIC', '-shared', '-std=c11', '-Wall', '-Wextra', '-DNAPI_VERSION=8',
   `-I${include}`, '-I/usr/include/x86_64-linux-gnu', '-I/usr/include/openblas',
-  source, '-o', target, '-lopenblas', '-lm',
+  ...sources, '-o', target, '-lopenblas', '-lm',
 ];
 const result = spawnSync(compiler, args, { encoding: 'utf8' });
 if (result.error) skip(`${compiler}: ${result.error.message}`);
@@ -44,4 +44,4 @@ if (result.status !== 0) {
   const why = /cblas\.h|lopenblas/.test(result.stderr) ? 'OpenBLAS not found: apt-get install -y libopenblas-dev' : result.stderr.trim().split('\n').slice(0, 3).join(' | ');
   skip(why);
 }
-console.log(`kdbench native kernels: built ${path.relative(process.cwd(), target)} (OpenBLAS SGEMM convolutions)`);
+console.log(`kdbench native kernels: built ${path.relative(process.cwd(), target)} (OpenBLAS SGEMM convolutions, batch norm, pooling and sums)`);

@@ -1,6 +1,6 @@
 /**
- * Loads kdbench's optional native kernel addon (packages/engine/native/kdnative.c: convolutions on
- * OpenBLAS SGEMM, fused training batch norm), built at `npm ci` when a C compiler and OpenBLAS's headers are present
+ * Loads kdbench's optional native kernel addon (packages/engine/native/src/*.c: convolutions on
+^ * OpenBLAS SGEMM, fused training batch norm, pooling gradient, sums), built at `npm ci` when a C compiler and OpenBLAS's headers are present
  * (`apt-get install -y libopenblas-dev`). Absent or disabled (KDBENCH_NATIVE=0), the wasm backend
  * keeps its WebAssembly kernels: same numbers within float rounding, slower.
  */
@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The addon's functions (see kdnative.c for the parameter layout). */
+/** The addon's functions (see native/src/addon.c for the parameter layouts). */
 export interface NativeConvAddon {
   conv2d(heap: ArrayBuffer, params: Int32Array): void;
   conv2dBackpropInput(heap: ArrayBuffer, params: Int32Array): void;

@@ -1,6 +1,6 @@
 /**
  * Training-mode batch normalisation as two fused kernels for the wasm backend, run by the native
- * addon in place on the wasm heap (see native/kdnative.c for the formulas):
+ * addon in place on the wasm heap (see native/src/rows.c for the formulas):
  *   KdbenchBatchNormTrain (x, gamma, beta; eps) -> [y, xhat, mean, variance, rstd]
  *   KdbenchBatchNormGrad  (dy, xhat, gamma, rstd) -> [dx, dgamma, dbeta]
  * x is NHWC (or any shape whose last axis is the channel). Used by the models' BatchNorm through

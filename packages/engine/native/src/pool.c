@@ -1,0 +1,49 @@
+/*
+ * Max-pooling gradient: each output's gradient goes to the first maximum of its window in
+ * row-major order (the tfjs cpu kernel's choice; NaN never wins). params =
+ * [x, dy, dx, N, H, W, C, OH, OW, KH, KW, sh, sw, pt, pl]. Returns 0 when out of memory.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kdnative.h"
+
+int max_pool_grad(const int *v, const float *x, const float *dy, float *dx) {
+  const int n = v[3], h = v[4], w = v[5], c = v[6], oh = v[7], ow = v[8], kh = v[9], kw = v[10];
+  const int sh = v[11], sw = v[12], pt = v[13], pl = v[14];
+  float *best = (float *)malloc((size_t)c * sizeof(float));
+  size_t *where = (size_t *)malloc((size_t)c * sizeof(size_t));
+  if (best == NULL || where == NULL) {
+    free(best);
+    free(where);
+    return 0;
+  }
+  memset(dx, 0, (size_t)n * h * w * c * sizeof(float));
+  for (int b = 0; b < n; b++) {
+    for (int i = 0; i < oh; i++) {
+      for (int j = 0; j < ow; j++) {
+        for (int k = 0; k < c; k++) best[k] = -INFINITY, where[k] = (size_t)-1;
+        for (int di = 0; di < kh; di++) {
+          const int r = i * sh - pt + di;
+          if (r < 0 || r >= h) continue;
+          for (int dj = 0; dj < kw; dj++) {
+            const int q = j * sw - pl + dj;
+            if (q < 0 || q >= w) continue;
+            const size_t at = (((size_t)b * h + r) * w + q) * c;
+            for (int k = 0; k < c; k++) {
+              if (x[at + k] > best[k]) best[k] = x[at + k], where[k] = at + k;
+            }
+          }
+        }
+        const float *g = dy + (((size_t)b * oh + i) * ow + j) * c;
+        for (int k = 0; k < c; k++) {
+          if (where[k] != (size_t)-1) dx[where[k]] += g[k];
+        }
+      }
+    }
+  }
+  free(best);
+  free(where);
+  return 1;
+}
+
