@@ -1,8 +1,9 @@
 /**
  * Loads kdbench's optional native kernel addon (packages/engine/native/src/*.c: convolutions on
  * OpenBLAS SGEMM, fused training batch norm, pooling gradient, sums), built at `npm ci` when a C
- * compiler and OpenBLAS's headers are present (`apt-get install -y libopenblas-dev`). Absent or disabled (KDBENCH_NATIVE=0), the wasm backend
- * keeps its WebAssembly kernels: same numbers within float rounding, slower.
+ * compiler and OpenBLAS's headers are present (`apt-get install -y libopenblas-dev`). Absent or
+ * disabled (KDBENCH_NATIVE=0), the wasm backend keeps its WebAssembly kernels: same numbers within
+ * float rounding, slower.
  */
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
