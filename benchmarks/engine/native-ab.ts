@@ -9,9 +9,9 @@
  */
 import { parseArgs } from 'node:util';
 import os from 'node:os';
-import { initEngine, nativeStatus, setNativeEnabled, tf } from '@kdbench/engine';
+import { initEngine, nativeStatus, setNativeEnabled } from '@kdbench/engine';
 import { createModel } from '@kdbench/models';
-import { timeSteps } from '../../packages/harness/src/bench/engine-bench.js';
+import { profileStep, timeSteps } from '../../packages/harness/src/bench/engine-bench.js';
 
 const { values } = parseArgs({
   options: {
@@ -26,21 +26,11 @@ const engine = await initEngine({ backend: 'wasm' });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const CONV = /^Conv2D/;
 
+/** Share of one training step's kernel time spent in the convolution kernels (the harness's profile). */
 async function convShare(model: ReturnType<typeof createModel>): Promise<number> {
-  const x = tf.randomNormal([64, 32, 32, 3]) as tf.Tensor4D;
-  const y = tf.oneHot(tf.zeros([64], 'int32') as tf.Tensor1D, 100);
-  const info = await tf.profile(() => tf.tidy(() => {
-    const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.forward(x, { training: true }).logits) as tf.Scalar, model.trainableVariables());
-    for (const g of Object.values(grads)) g.dataSync();
-  }));
-  tf.dispose([x, y]);
-  let total = 0;
-  let conv = 0;
-  for (const k of info.kernels) {
-    const ms = Number(k.kernelTimeMs) || 0;
-    total += ms;
-    if (CONV.test(k.name)) conv += ms;
-  }
+  const kernels = await profileStep(model, { batch: 64, classes: 100 });
+  const total = kernels.reduce((n, k) => n + k.ms, 0);
+  const conv = kernels.filter((k) => CONV.test(k.kernel)).reduce((n, k) => n + k.ms, 0);
   return total > 0 ? conv / total : 0;
 }
 

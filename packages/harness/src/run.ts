@@ -231,7 +231,7 @@ function claimRun(runDir: string, id: string): string {
       + `(lock ${lock}); let it finish, or stop that process and run again to resume from its checkpoint`);
   }
   heldRuns.add(lock);
-  if (heldRuns.size === 1 && !exitHookSet) {
+  if (!exitHookSet) {
     process.once('exit', () => heldRuns.forEach(releaseLock));
     exitHookSet = true;
   }

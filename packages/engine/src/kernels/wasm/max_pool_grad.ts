@@ -2,16 +2,16 @@
  * MaxPoolGrad for the wasm backend, replacing the stock kernel, which is slow (a quarter of a VGG
  * step) and wrong in tfjs 4.22: a window whose values are all negative passes no gradient at all.
  * The native addon's kernel when it is built, otherwise the same loop in JavaScript on the wasm
- * heap. Gradients go to the first maximum of each window in row-major order (NaN never wins), as
- * the cpu backend does.
+ * heap (non-float32 inputs keep the stock kernel). Gradients go to the first maximum of each window
+ * in row-major order (NaN never wins), as the cpu backend does.
  */
 import { tf } from '../../tf.js';
 import { nativeAddon } from '../../native/addon.js';
-import { floatOffset, stockKernels, wasmHeap, type KernelArgs, type KernelConfig, type TensorInfo } from './util.js';
+import { callWasm, floatOffset, stockKernels, wasmHeap, type KernelArgs, type KernelConfig, type TensorInfo } from './util.js';
 
 export function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
-  if (input.dtype !== 'float32') throw new Error(`engine wasm MaxPoolGrad: float32 input expected, got ${input.dtype}`);
+  if (input.dtype !== 'float32') return callWasm('MaxPoolGrad', backend, inputs, attrs);
   const info = tf.backend_util.computePool2DInfo(
     input.shape as [number, number, number, number], attrs.filterSize as [number, number] | number,
     attrs.strides as [number, number] | number, 1, attrs.pad as 'same' | 'valid' | number,
