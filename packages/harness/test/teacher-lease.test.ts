@@ -1,5 +1,5 @@
 /** The teacher store's training lease: one trainer per teacher across processes; dead holders are taken over. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -36,8 +36,10 @@ describe('teacher training lease', () => {
     expect(s.tryLease(spec)).toBe(true); // its holder is gone
     s.releaseLease(spec);
     writeFileSync(s.leaseFile(spec), 'another-machine 12345');
-    expect(s.tryLease(spec)).toBe(false); // another machine: only staleness breaks it
-    expect(s.tryLease(spec, 0)).toBe(true);
+    expect(s.tryLease(spec, 60_000)).toBe(false); // another machine: only staleness breaks it
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(s.leaseFile(spec), anHourAgo, anHourAgo); // its holder stopped renewing it an hour ago
+    expect(s.tryLease(spec, 60_000)).toBe(true);
     s.releaseLease(spec);
   });
 
