@@ -1,5 +1,5 @@
-/** Test helpers: hand-made contexts, and a stand-in for the trainer's step (players' Adam steps, then the student's SGD step). */
-import { Adam, Sgd, type Hyper, type LossTerms, type MethodContext, type MethodDefinition, type MethodInstance, type StepIO } from '@kdbench/core';
+/** Test helpers: hand-made contexts, and a stand-in for the trainer's step (each player's step with its own optimiser, then the student's SGD step). */
+import { makeOptimizer, Sgd, type Hyper, type LossTerms, type MethodContext, type MethodDefinition, type MethodInstance, type StepIO } from '@kdbench/core';
 import { Rng, tf } from '@kdbench/engine';
 import type { FeatureShape, ForwardResult, Model } from '@kdbench/models';
 
@@ -62,10 +62,7 @@ export function mainVariables(inst: MethodInstance, student: Model): tf.Variable
 /** The trainer's order for one labeled batch: teacher forward, each player's steps, then the main step. */
 export function stepper(inst: MethodInstance, student: Model, teacher: Model | undefined) {
   const players = inst.players ?? [];
-  const adams = players.map((p) => {
-    if (p.optimizer.kind !== 'adam') throw new Error('test stepper: adam players only');
-    return new Adam({ beta1: p.optimizer.beta1, beta2: p.optimizer.beta2 });
-  });
+  const optimizers = players.map((p) => makeOptimizer(p.optimizer));
   const sgd = new Sgd({ momentum: 0.9, weightDecay: 5e-4 });
   return {
     step(x: tf.Tensor4D, labels: tf.Tensor1D, epoch: number, step: number): Record<string, number> {
@@ -82,7 +79,7 @@ export function stepper(inst: MethodInstance, student: Model, teacher: Model | u
         players.forEach((p, i) => {
           for (let k = 0; k < (p.stepsPerBatch ?? 1); k++) {
             const vars = p.variables();
-            const terms = optimize(vars, () => p.losses(io()), (g) => adams[i]!.apply(p.optimizer.lr, vars, g));
+            const terms = optimize(vars, () => p.losses(io()), (g) => optimizers[i]!.apply(p.optimizer.lr, vars, g));
             for (const [name, v] of Object.entries(terms)) out[`${p.name}/${name}`] = v;
           }
         });
@@ -93,7 +90,7 @@ export function stepper(inst: MethodInstance, student: Model, teacher: Model | u
       return out;
     },
     dispose() {
-      adams.forEach((a) => a.dispose());
+      optimizers.forEach((o) => o.dispose());
       sgd.dispose();
     },
   };

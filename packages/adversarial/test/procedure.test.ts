@@ -9,7 +9,7 @@ import { fakeSplit } from '@kdbench/core/testing';
 import { initEngine, Rng, tf } from '@kdbench/engine';
 import { createModel } from '@kdbench/models';
 import { adversarialMethods, afd } from '../src/index.js';
-import { mainVariables, moved, snapshot, stepper, values, zeroPlayers } from './helpers.js';
+import { mainVariables, moved, snapshot, stepper, values } from './helpers.js';
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm' });
@@ -65,20 +65,26 @@ describe.each(adversarialMethods.map((d) => [d.id, d] as const))('adversarial me
 });
 
 describe('afd (Chung et al. 2020) on real peers', () => {
-  it('trains a peer network in the main stage; least-squares terms with silent discriminators; peer accuracy reported', () => {
+  it('three steps: discriminators, feature extractors (adversarial only), then the logit loss on whole networks', () => {
     const s = setup(afd);
     expect(Object.keys(s.inst.networks ?? {})).toEqual(['peer']);
     expect(s.inst.networks!.peer!.trainInMain).toBe(true);
-    zeroPlayers(s.inst);
+    const [discriminators, extractors] = s.inst.players!;
+    expect([discriminators!.name, extractors!.name]).toEqual(['discriminators', 'feature-extractors']);
+    const peer = s.inst.networks!.peer!.model;
+    const heads = [...s.student.classifierVariables(), ...peer.classifierVariables()];
+    const bodies = [s.student, peer].flatMap((m) => m.trainableVariables()).filter((v) => !heads.includes(v));
+    expect(new Set(extractors!.variables())).toEqual(new Set(bodies)); // every feature-extractor weight, no classifier
+    for (const v of discriminators!.variables()) v.assign(tf.zerosLike(v)); // silent discriminators: every score 0
     const x = tf.randomNormal([4, 32, 32, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
     const io = {
       x, labels: tf.tensor1d([0, 1, 2, 3], 'int32'), ids: new Int32Array(4), epoch: 0, progress: 0, step: 0, stage: 'main',
       student: s.student.forward(x, { training: true }),
     };
-    const d = values(s.inst.players![0]!.losses(io));
-    expect(d).toEqual({ real1: 1, fake1: 0, real2: 1, fake2: 0 });
+    expect(values(discriminators!.losses(io))).toEqual({ real1: 1, fake1: 0, real2: 1, fake2: 0 });
+    expect(values(extractors!.losses(io))).toEqual({ adversarial: 1, adversarial_peer: 1 });
     const l = values(s.inst.losses(io));
-    expect([l.adversarial, l.adversarial_peer]).toEqual([1, 1]);
+    expect(Object.keys(l)).toEqual(['ce', 'ce_peer', 'kl', 'kl_peer']);
     expect(l.kl).toBeGreaterThan(0);
     expect(Object.keys(s.inst.extraAccuracies!(() => ({ top1: 0.25, top5: 1 })))).toEqual(['peer']);
     s.dispose();

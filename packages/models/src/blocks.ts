@@ -33,6 +33,7 @@ export function viewModel(id: string, base: Model, forward: (x: tf.Tensor4D, opt
     options: base.options as Readonly<Required<ModelOptions>>,
     forward: (x, opts) => tf.tidy(() => forward(x, opts) as unknown as tf.TensorContainer) as unknown as ForwardResult,
     trainableVariables: () => [],
+    classifierVariables: () => [],
     namedVariables: (): NamedVariable[] => [],
     paramCount: () => 0,
     flops: () => base.flops(),

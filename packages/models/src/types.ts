@@ -53,6 +53,8 @@ export interface Model {
   /** training=true uses batch statistics and updates batch-norm running statistics. */
   forward(x: tf.Tensor4D, opts: ForwardOptions): ForwardResult;
   trainableVariables(): tf.Variable[];
+  /** The classifier's variables (the linear layer from the embedding to the logits); the rest is the feature extractor. */
+  classifierVariables(): tf.Variable[];
   /** Every variable with a stable name, trainable or not: what a weight file holds. */
   namedVariables(): NamedVariable[];
   /** Number of trainable parameters. */

@@ -30,6 +30,14 @@ describe('forward shapes (batch 2)', () => {
           expect(emb.name).toBe('embedding');
           expect(r.embedding.shape).toEqual([2, emb.channels]);
           expect(Number.isFinite(r.logits.sum().dataSync()[0])).toBe(true);
+          if (!training) {
+            // the classifier is the affine map embedding -> logits, and one of the trainable variables
+            const [w, b] = model.classifierVariables();
+            expect([w!.shape, b!.shape]).toEqual([[emb.channels, 7], [7]]);
+            expect(model.trainableVariables()).toEqual(expect.arrayContaining([w, b]));
+            const again = tf.add(tf.matMul(r.embedding, w as tf.Tensor2D), b!);
+            expect(tf.max(tf.abs(tf.sub(again, r.logits))).dataSync()[0]).toBeLessThan(1e-4);
+          }
         });
       }
       x.dispose();

@@ -193,6 +193,10 @@ class QuantizedWrapper implements QuantizedModel {
     return [...this.inner.trainableVariables(), ...this.clips.values()];
   }
 
+  classifierVariables(): tf.Variable[] {
+    return this.inner.classifierVariables();
+  }
+
   namedVariables(): NamedVariable[] {
     return [
       ...this.inner.namedVariables(),

@@ -41,6 +41,7 @@ function tinyNet(): Model {
       return { logits: fc.apply(embedding), features: [{ name: 'stem', pre: a, post: a }], embedding };
     }) as unknown as tf.TensorContainer) as unknown as ForwardResult,
     trainableVariables: () => store.entries.filter((e) => e.trainable).map((e) => e.variable),
+    classifierVariables: () => [fc.weight, fc.bias],
     namedVariables: () => [...store.entries],
     paramCount: () => store.entries.filter((e) => e.trainable).reduce((n, e) => n + e.variable.size, 0),
     flops: () => store.macs,

@@ -50,6 +50,10 @@ export class ModalityModel implements Model {
     return this.inner.trainableVariables();
   }
 
+  classifierVariables(): tf.Variable[] {
+    return this.inner.classifierVariables();
+  }
+
   namedVariables() {
     return this.inner.namedVariables();
   }

@@ -21,6 +21,8 @@ export interface BuiltNet {
   /** Shapes of the stage features for a 32x32 input (without the embedding). */
   readonly featureShapes: FeatureShape[];
   readonly embeddingDim: number;
+  /** The linear layer from the embedding to the logits. */
+  readonly classifier: Linear;
 }
 
 export type NetBuilder = (ctx: BuildContext) => BuiltNet;
@@ -122,6 +124,10 @@ export class ZooModel implements Model {
 
   namedVariables(): NamedVariable[] {
     return [...this.store.entries];
+  }
+
+  classifierVariables(): tf.Variable[] {
+    return [this.net.classifier.weight, this.net.classifier.bias];
   }
 
   paramCount(): number {

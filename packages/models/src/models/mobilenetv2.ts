@@ -91,6 +91,7 @@ function buildMobileNetV2(T: number, widthMult: number): NetBuilder {
     return {
       featureShapes: shapes,
       embeddingDim: lastC,
+      classifier,
       forward(x, training) {
         const stemPre = stemBn.apply(stemConv.apply(x), training);
         let h = relu(stemPre);

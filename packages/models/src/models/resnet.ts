@@ -77,6 +77,7 @@ function buildResNet(depth: number, widths: readonly [number, number, number, nu
     return {
       featureShapes: shapes,
       embeddingDim: inPlanes,
+      classifier: fc,
       forward: (x, training) => stagedForward(x, training, { conv: conv1, bn: bn1 }, stages, fc),
     };
   };

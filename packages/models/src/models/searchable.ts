@@ -117,6 +117,7 @@ function searchableBuilder(genome: SearchGenome) {
     return {
       featureShapes: shapes,
       embeddingDim: inCh,
+      classifier: fc,
       forward: (x, training) => stagedForward(x, training, { conv: conv1, bn: bn1 }, stages, fc),
     };
   };

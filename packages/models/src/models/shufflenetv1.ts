@@ -114,6 +114,7 @@ function buildShuffleNetV1(outPlanes: [number, number, number], numBlocks: [numb
     return {
       featureShapes: shapes,
       embeddingDim: inPlanes,
+      classifier: linear,
       forward: (x, training) => stagedForward(x, training, { conv: conv1, bn: bn1 }, stages, linear),
     };
   };

@@ -130,6 +130,7 @@ function buildShuffleNetV2(outChannels: [number, number, number, number], numBlo
     return {
       featureShapes: shapes,
       embeddingDim: lastC,
+      classifier: linear,
       forward(x, training) {
         const stemPre = stem.apply(x, training);
         let h = relu(stemPre);

@@ -65,6 +65,7 @@ function buildVgg(cfg: number[][]): NetBuilder {
     return {
       featureShapes: shapes,
       embeddingDim: c,
+      classifier,
       forward(x, training) {
         const features: StageFeature[] = [];
         let h = x;

@@ -75,6 +75,7 @@ function buildWrn(depth: number, widen: number): NetBuilder {
     return {
       featureShapes: shapes,
       embeddingDim: ch[3]!,
+      classifier: fc,
       forward(x, training) {
         let h = conv1.apply(x);
         const features: StageFeature[] = [{ name: 'stem', pre: h, post: h }];

@@ -73,6 +73,7 @@ export function averagedEnsemble(models: readonly Model[]): Model {
       return { logits, features: [], embedding: logits } as unknown as tf.TensorContainer;
     }) as unknown as ForwardResult,
     trainableVariables: () => [],
+    classifierVariables: () => [],
     namedVariables: () => [],
     paramCount: () => models.reduce((n, m) => n + m.paramCount(), 0),
     flops: () => models.reduce((n, m) => n + m.flops(), 0),
