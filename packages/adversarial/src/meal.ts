@@ -10,13 +10,15 @@
  *   L_S = KL(softmax(t) || softmax(s)) + beta * sum_k BCE(D_k(s_k), 1)  [+ gamma * CE(s, y)]
  * MEAL's similarity loss is the cross-entropy of the softened outputs, which equals this KL up to
  * the teacher's entropy (a constant for the student); it trains without the hard labels (gamma 0).
- * Each D_k is an MLP with two hidden layers; a linear connector (trained with the student) maps a
- * student block to the teacher's width where they differ.
+ * As in the authors' code (github.com/AaronHeee/MEAL): each D_k has three linear layers halving the
+ * width (C -> C/2 -> C/4 -> score) and is trained by SGD (momentum 0.9, weight decay 5e-4, rate
+ * 1e-3, the networks' schedule); a linear connector (trained with the student) maps a student block
+ * to the teacher's width where they differ.
  */
 import { crossEntropy, defineMethod, Embed, moduleSeed, ModuleGroup, softTargetKL, stagePairs, stageShapes } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 import type { ForwardResult } from '@kdbench/models';
-import { bceWithLogits, MlpDiscriminator } from './shared/gan.js';
+import { bceWithLogits, featureDiscriminatorOptimizer, MlpDiscriminator } from './shared/gan.js';
 
 /** What MEAL's discriminators see: the first `stages` stage ends (stem excluded), pooled, then the logits. */
 export function blockOutputs(out: ForwardResult, stages: number): tf.Tensor2D[] {
@@ -37,21 +39,20 @@ export const meal = defineMethod({
   knowledge: 'feature',
   scheme: 'offline',
   teacher: 'required',
-  defaults: { gamma: 0, beta: 1, hidden: 128, lrD: 0.0002 },
+  defaults: { gamma: 0, beta: 1, lrD: 0.001 },
   hyperDocs: {
     gamma: 'weight of the cross-entropy with labels (MEAL uses none)',
     beta: 'weight of each block\'s adversarial term',
-    hidden: "units of each discriminator's two hidden layers",
-    lrD: 'discriminators\' learning rate (Adam, betas 0.5 / 0.999)',
+    lrD: 'discriminators\' learning rate (SGD, momentum 0.9, weight decay 5e-4, the networks\' schedule)',
   },
-  smallHyper: { hidden: 8 },
   deviations:
-    'One teacher (MEAL draws one teacher of an ensemble at random per iteration); the discriminators\' size and optimiser are ours.',
+    'One teacher (MEAL draws one teacher of an ensemble at random per iteration). The discriminators step before the student ' +
+    '(the authors\' code takes one step on the sum of both losses) and score with one logit (their code: two).',
   create: ({ hp, rng, numClasses, studentShapes, teacherShapes }) => {
     const pairs = stagePairs(stageShapes(studentShapes), stageShapes(teacherShapes ?? []));
     const widths = [...pairs.map(([s, t]) => [s.channels, t.channels] as const), [numClasses, numClasses] as const];
     const connectors = widths.map(([s, t], k) => (s === t ? undefined : new Embed(s, t, moduleSeed(rng, `connector${k}`), false)));
-    const discriminators = widths.map(([, t], k) => new MlpDiscriminator(moduleSeed(rng, `discriminator${k}`), [t, hp.hidden, hp.hidden, 1]));
+    const discriminators = widths.map(([, t], k) => new MlpDiscriminator(moduleSeed(rng, `discriminator${k}`), [t, Math.max(1, t >> 1), Math.max(1, t >> 2), 1]));
     const present = connectors.filter((c): c is Embed => c !== undefined);
     const studentBlocks = (out: ForwardResult) =>
       blockOutputs(out, pairs.length).map((b, k) => (connectors[k] ? connectors[k]!.apply(b) : b));
@@ -60,7 +61,7 @@ export const meal = defineMethod({
       modules: present.length ? { connectors: new ModuleGroup(present) } : undefined,
       players: [{
         name: 'discriminators',
-        optimizer: { kind: 'adam', lr: hp.lrD, beta1: 0.5, beta2: 0.999 },
+        optimizer: featureDiscriminatorOptimizer(hp.lrD),
         variables: () => discriminators.flatMap((d) => d.trainableVariables()),
         losses: (io) => {
           const s = studentBlocks(io.student);

@@ -11,9 +11,10 @@
  * - `ConvDiscriminator`: stride-2 3x3 convolutions with LeakyReLU(0.2), global average pooling, a
  *   linear score (feature-map discriminators).
  * - `discriminatorAccuracy`: the fraction of real scores > 0 and fake scores < 0.
+ * - `featureDiscriminatorOptimizer`: SGD for discriminators on features (MEAL's official code).
  * Discriminators carry no batch norm, so they have no running statistics to checkpoint.
  */
-import { ParamModule } from '@kdbench/core';
+import { ParamModule, type OptimizerSpec } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 import { layers } from '@kdbench/models';
 
@@ -31,6 +32,17 @@ export function discriminatorAccuracy(real: tf.Tensor, fake: tf.Tensor, threshol
     const right = tf.add(tf.sum(tf.cast(tf.greater(real, threshold), 'float32')), tf.sum(tf.cast(tf.less(fake, threshold), 'float32')));
     return right.dataSync()[0]! / (real.size + fake.size);
   });
+}
+
+/**
+ * The discriminator optimiser of MEAL's official code (github.com/AaronHeee/MEAL, main.py): SGD with
+ * momentum 0.9 and weight decay 5e-4 at its own rate (d_lr, 1e-3 in its README), scaled by the
+ * networks' schedule. Measured here (3 quick epochs, resnet20 -> resnet8): feature discriminators
+ * trained with Adam at 2e-4 separate teacher from student features by the third epoch, after which
+ * the student's non-saturating term grows (0.8 -> 2.9) and outweighs its other losses.
+ */
+export function featureDiscriminatorOptimizer(lr: number): OptimizerSpec {
+  return { kind: 'sgd', lr, momentum: 0.9, weightDecay: 5e-4, schedule: true };
 }
 
 export class MlpDiscriminator extends ParamModule {
