@@ -8,7 +8,7 @@ import { methodContext, type MethodDefinition } from '@kdbench/core';
 import { fakeSplit } from '@kdbench/core/testing';
 import { initEngine, Rng, tf } from '@kdbench/engine';
 import { createModel } from '@kdbench/models';
-import { adversarialMethods, afd } from '../src/index.js';
+import { abm, adversarialMethods, afd } from '../src/index.js';
 import { mainVariables, moved, snapshot, stepper, values } from './helpers.js';
 
 beforeAll(async () => {
@@ -87,6 +87,27 @@ describe('afd (Chung et al. 2020) on real peers', () => {
     expect(Object.keys(l)).toEqual(['ce', 'ce_peer', 'kl', 'kl_peer']);
     expect(l.kl).toBeGreaterThan(0);
     expect(Object.keys(s.inst.extraAccuracies!(() => ({ top1: 0.25, top5: 1 })))).toEqual(['peer']);
+    s.dispose();
+  });
+});
+
+describe('abm (generator-augmented) on real networks', () => {
+  it("generated images leave the student's batch-norm running statistics alone", () => {
+    const s = setup(abm);
+    const stats = () => s.student.namedVariables().filter((v) => /running_(mean|var)$/.test(v.name)).map((v) => Array.from(v.variable.dataSync()));
+    const before = stats();
+    tf.tidy(() => {
+      const x = tf.randomNormal([4, 32, 32, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
+      const io = {
+        x, labels: tf.tensor1d([0, 1, 2, 3], 'int32'), ids: new Int32Array(4), epoch: 0, progress: 0, step: 0, stage: 'main',
+        student: s.student.forward(x, { training: false }), teacher: s.teacher!.forward(x, { training: false }),
+      };
+      const generator = values(s.inst.players![0]!.losses(io));
+      const main = values(s.inst.losses(io));
+      expect(generator.disagreement).toBeLessThan(0);
+      expect(main.generated).toBeGreaterThan(0);
+    });
+    expect(stats()).toEqual(before);
     s.dispose();
   });
 });

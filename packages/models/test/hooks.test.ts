@@ -24,6 +24,24 @@ describe('forward hooks', () => {
     x.dispose();
   });
 
+  it('keepRunningStats: training-mode outputs from batch statistics, running statistics untouched', () => {
+    for (const closedForm of [true, false]) {
+      BatchNorm.closedFormGradient = closedForm;
+      const m = createModel('resnet8', { numClasses: 10, seed: 0, widthFactor: 0.25 });
+      const stats = () => m.namedVariables().filter((v) => /running_(mean|var)$/.test(v.name)).map((v) => Array.from(v.variable.dataSync()));
+      const x = tf.randomNormal([4, 32, 32, 3], 2, 3, 'float32', 5) as tf.Tensor4D;
+      const before = stats();
+      const kept = m.forward(x, { training: true, hooks: { keepRunningStats: true } });
+      expect(stats()).toEqual(before);
+      const updated = m.forward(x, { training: true });
+      expect(stats()).not.toEqual(before); // the same pass without the hook moves them
+      expect(Array.from(kept.logits.dataSync())).toEqual(Array.from(updated.logits.dataSync()));
+      tf.dispose([x, kept.logits, updated.logits, ...kept.features.flatMap((f) => [f.pre, f.post]), ...updated.features.flatMap((f) => [f.pre, f.post]), kept.embedding, updated.embedding]);
+      m.dispose();
+    }
+    BatchNorm.closedFormGradient = true;
+  });
+
   it('rewrites weights and inputs of conv and linear layers for one forward pass only', () => {
     const m = createModel('resnet8', { numClasses: 10, seed: 0, widthFactor: 0.25 });
     const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;

@@ -62,11 +62,13 @@ export class BatchNorm {
       const variance = tf.mean(tf.mul(centered, centered), [0, 1, 2]);
       hooks?.batchNorm?.(this.name, mean as tf.Tensor1D, variance as tf.Tensor1D);
       const scale = tf.mul(this.gamma, tf.rsqrt(tf.add(variance, BN_EPS)));
-      this.updateRunningStats(mean, variance, x.shape[0] * x.shape[1] * x.shape[2]);
+      if (!hooks?.keepRunningStats) this.updateRunningStats(mean, variance, x.shape[0] * x.shape[1] * x.shape[2]);
       return tf.add(tf.mul(centered, scale), this.beta);
     }
     const n = x.shape[0] * x.shape[1] * x.shape[2];
-    return trainingBatchNorm(x, this.gamma, this.beta, (mean, variance) => this.updateRunningStats(mean, variance, n));
+    return trainingBatchNorm(x, this.gamma, this.beta, (mean, variance) => {
+      if (!hooks?.keepRunningStats) this.updateRunningStats(mean, variance, n);
+    });
   }
 
   /** Use the closed-form gradient in training mode (false: differentiate the forward ops; for comparisons). */

@@ -7,7 +7,10 @@
  *   of weights with a straight-through estimator);
  * - `input(layer, x, kind)`: the activation entering a conv or linear layer (activation quantisation);
  * - `batchNorm(layer, mean, variance)`: the batch statistics of a batch-norm layer's input, also in
- *   eval mode (DeepInversion's statistic-matching loss).
+ *   eval mode (DeepInversion's statistic-matching loss);
+ * - `keepRunningStats`: training-mode batch norm normalises with the batch's statistics but leaves
+ *   the running statistics alone (batches unlike the data the model is evaluated on, such as a
+ *   generator's images beside real ones).
  * Tensors a hook creates live in the forward pass's tidy scope: a hook that hands a tensor out of
  * the forward pass (e.g. into an array the caller reads afterwards) must `tf.keep` it, and the caller disposes it.
  */
@@ -19,6 +22,7 @@ export interface ForwardHooks {
   weight?(layer: string, w: tf.Tensor, kind: HookedLayer): tf.Tensor;
   input?(layer: string, x: tf.Tensor, kind: HookedLayer): tf.Tensor;
   batchNorm?(layer: string, mean: tf.Tensor1D, variance: tf.Tensor1D): void;
+  readonly keepRunningStats?: boolean;
 }
 
 let active: ForwardHooks | undefined;
