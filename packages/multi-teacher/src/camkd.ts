@@ -19,7 +19,7 @@
 import { ConfigError, ConvStack, crossEntropy, defineMethod, moduleSeed, ModuleGroup, stageShapes, avgPoolTo, type TrainableModule } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 import type { Model } from '@kdbench/models';
-import { classifierOf, ensembleOf, ensembleOutputs, parseTeachers, rowCrossEntropy, rowKL, teacherAccuracies } from './shared/ensemble.js';
+import { ensembleOf, ensembleOutputs, parseTeachers, rowCrossEntropy, rowKL, teacherAccuracies } from './shared/ensemble.js';
 import { checkEnsembleSize, DEFAULT_TEACHERS, TEACHERS_DOC } from './shared/hyper.js';
 
 /** Confidence weights (1 - softmax over teachers of per-sample losses) / (K - 1): [K, B] -> [K, B]. */
@@ -78,7 +78,7 @@ export const camkd = defineMethod({
     const projections = targets.map((t, k) => new ConvStack(
       s.channels, { h: t.height, w: t.width }, [{ out: t.channels, kernel: 1, bn: true, act: 'relu' }], moduleSeed(rng, `camkd-embed-${k}`),
     ));
-    const heads = models.map(classifierOf);
+    const heads = models.map((m) => { const [weight, bias] = m.classifierVariables(); return { weight: weight!, bias: bias! }; });
     const modules: Record<string, TrainableModule> = { projections: new ModuleGroup(projections) };
     return {
       modules,

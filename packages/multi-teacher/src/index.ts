@@ -16,6 +16,6 @@ export { camkd, confidenceWeights, weightedMean } from './camkd.js';
 export { twoteacher } from './twoteacher.js';
 export { noisyteacher, perturbLogits, logitRegression } from './noisyteacher.js';
 export { minNormWeights, projectCappedSimplex, gramOf } from './shared/min-norm.js';
-export { parseTeachers, ensembleOf, teacherAccuracies, averagedEnsemble, averagedSoftTargetKL, rowKL, classifierOf } from './shared/ensemble.js';
+export { parseTeachers, ensembleOf, teacherAccuracies, averagedEnsemble, averagedSoftTargetKL, rowKL } from './shared/ensemble.js';
 
 export const multiTeacherMethods: MethodDefinition<any>[] = [avgkd, youmt, randteacher, aekd, camkd, twoteacher, noisyteacher];

@@ -8,7 +8,6 @@
  * - `teacherAccuracies`: each teacher's and the ensemble's (averaged probabilities) top-1, for
  *   extraAccuracies, under `teacher:<model>:s<seed>` and `ensemble`;
  * - `rowKL`: T^2 * KL(softmax(t/T) || softmax(s/T)) per batch row;
- * - `classifierOf`: a network's linear classifier (the one applied to its pooled embedding).
  */
 import { ConfigError, softTargetKL, type ExtraTeacher, type MethodContext, type StepIO } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
@@ -102,22 +101,6 @@ export function rowKL(student: tf.Tensor2D, teacher: tf.Tensor2D, T: number): tf
 /** Cross-entropy of every row of logits [B, C] against integer labels [B]: [B]. */
 export function rowCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
   return tf.tidy(() => tf.neg(tf.sum(tf.mul(tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]), tf.logSoftmax(logits)), 1)) as tf.Tensor1D);
-}
-
-/**
- * A network's linear classifier: the [D, classes] weight and [classes] bias applied to its pooled
- * embedding (D = the 'embedding' width), found among its named variables. Every zoo network has one.
- */
-export function classifierOf(model: Model): { weight: tf.Variable; bias: tf.Variable } {
-  const d = model.featureShapes().find((s) => s.name === 'embedding')?.channels;
-  const c = model.options.numClasses;
-  const vars = model.namedVariables();
-  for (const w of vars) {
-    if (!w.name.endsWith('weight') || w.variable.shape.length !== 2 || w.variable.shape[0] !== d || w.variable.shape[1] !== c) continue;
-    const b = vars.find((v) => v.name === `${w.name.slice(0, -'weight'.length)}bias`);
-    if (b && b.variable.shape.length === 1 && b.variable.shape[0] === c) return { weight: w.variable, bias: b.variable };
-  }
-  throw new Error(`${model.id}: no linear classifier [${d}, ${c}] found among its variables`);
 }
 
 /**
