@@ -12,16 +12,19 @@
 import { attentionMap, crossEntropy, defineMethod, matchSpatial, stagePairs } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 
+/** Per stage pair, the mean squared difference of the normalised attention maps. */
+export function atLayerLosses(student: tf.Tensor4D[], teacher: tf.Tensor4D[], p = 2): tf.Scalar[] {
+  return stagePairs(student, teacher).map(([s, t]) =>
+    tf.tidy(() => {
+      const [fs, ft] = matchSpatial(s, t);
+      return tf.mean(tf.squaredDifference(attentionMap(fs, p), attentionMap(ft, p))) as tf.Scalar;
+    }),
+  );
+}
+
 /** Sum over stage pairs of the mean squared difference of the normalised attention maps. */
 export function atLoss(student: tf.Tensor4D[], teacher: tf.Tensor4D[], p = 2): tf.Scalar {
-  return tf.tidy(() =>
-    tf.addN(
-      stagePairs(student, teacher).map(([s, t]) => {
-        const [fs, ft] = matchSpatial(s, t);
-        return tf.mean(tf.squaredDifference(attentionMap(fs, p), attentionMap(ft, p)));
-      }),
-    ) as tf.Scalar,
-  );
+  return tf.tidy(() => tf.addN(atLayerLosses(student, teacher, p)) as tf.Scalar);
 }
 
 export const at = defineMethod({

@@ -32,6 +32,18 @@ export function activationBoundaryLoss(source: tf.Tensor, target: tf.Tensor, mar
   });
 }
 
+/**
+ * The weighted AB loss of each layer pair (source = connector output, target = teacher pre-ReLU):
+ * RepDistiller's sum of the layer's loss scaled by 2^(i - n + 1) * 3 / (1000 * batch).
+ */
+export function abLayerLosses(pairs: readonly [tf.Tensor, tf.Tensor][], margin: number): tf.Scalar[] {
+  const n = pairs.length;
+  return pairs.map(([source, target], i) => {
+    const batch = source.shape[0]!;
+    return tf.tidy(() => tf.mul(activationBoundaryLoss(source, target, margin), (2 ** (i - n + 1) * 3) / (1000 * batch)) as tf.Scalar);
+  });
+}
+
 export const ab = defineMethod({
   id: 'ab',
   title: 'Activation-boundary transfer (initialisation stage)',
@@ -67,7 +79,6 @@ export const ab = defineMethod({
         : new ConvReg(s, t, moduleSeed(rng, `ab.connector${i}`), false),
     );
     const group = new ModuleGroup(connectors.filter((c): c is ConvReg => c !== null));
-    const n = connectors.length;
     return {
       modules: { connectors: group },
       stages: [
@@ -76,14 +87,9 @@ export const ab = defineMethod({
           epochs: scaleEpochs(hp.initEpochs, epochs),
           variables: () => [...student.trainableVariables(), ...group.trainableVariables()],
           losses: (io) => {
-            const pairs = stagePairs(io.student.features, io.teacher!.features);
-            const bsz = io.labels.shape[0];
-            const layers = pairs.map(([s, t], i) => {
-              const src = connectors[i] ? connectors[i].apply(s.pre) : s.pre;
-              const w = 2 ** (i - n + 1);
-              return tf.mul(activationBoundaryLoss(src, t.pre, hp.margin), (w * 3) / (1000 * bsz));
-            });
-            return { ab: tf.addN(layers) as tf.Scalar };
+            const pairs = stagePairs(io.student.features, io.teacher!.features)
+              .map(([s, t], i): [tf.Tensor, tf.Tensor] => [connectors[i] ? connectors[i].apply(s.pre) : s.pre, t.pre]);
+            return { ab: tf.addN(abLayerLosses(pairs, hp.margin)) as tf.Scalar };
           },
         },
       ],

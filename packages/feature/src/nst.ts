@@ -14,16 +14,19 @@
 import { crossEntropy, defineMethod, matchSpatial, polyKernelMMD, spatialNormalizedChannels, stagePairs } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 
+/** Per stage pair, the polynomial-kernel MMD^2 of channel-normalised features. */
+export function nstLayerLosses(student: tf.Tensor4D[], teacher: tf.Tensor4D[]): tf.Scalar[] {
+  return stagePairs(student, teacher).map(([s, t]) =>
+    tf.tidy(() => {
+      const [fs, ft] = matchSpatial(s, t);
+      return polyKernelMMD(spatialNormalizedChannels(fs), spatialNormalizedChannels(ft));
+    }),
+  );
+}
+
 /** Sum over stage pairs of the polynomial-kernel MMD^2 of channel-normalised features. */
 export function nstLoss(student: tf.Tensor4D[], teacher: tf.Tensor4D[]): tf.Scalar {
-  return tf.tidy(() =>
-    tf.addN(
-      stagePairs(student, teacher).map(([s, t]) => {
-        const [fs, ft] = matchSpatial(s, t);
-        return polyKernelMMD(spatialNormalizedChannels(fs), spatialNormalizedChannels(ft));
-      }),
-    ) as tf.Scalar,
-  );
+  return tf.tidy(() => tf.addN(nstLayerLosses(student, teacher)) as tf.Scalar);
 }
 
 export const nst = defineMethod({

@@ -13,7 +13,7 @@ const feats = () => ({
 });
 
 describe('ft (Kim 2018)', () => {
-  it('factor loss: mean |F_s/||F_s|| - F_t/||F_t|||, by a loop; zero for proportional factors', () => {
+  it("paper form: mean |F_s/||F_s|| - F_t/||F_t|||, by a loop; zero for proportional factors", () => {
     const a = rand([2, 2, 2, 3], 7) as tf.Tensor4D;
     const b = rand([2, 2, 2, 3], 8) as tf.Tensor4D;
     const av = Array.from(a.dataSync());
@@ -26,8 +26,27 @@ describe('ft (Kim 2018)', () => {
       const ny = Math.hypot(...y);
       x.forEach((xi, j) => (sum += Math.abs(xi / nx - y[j]! / ny)));
     }
-    expect(value(factorLoss(a, b))).toBeCloseTo(sum / 24, 6);
-    expect(value(factorLoss(a, tf.mul(a, 2.5) as tf.Tensor4D))).toBeCloseTo(0, 6);
+    expect(value(factorLoss(a, b, 'paper'))).toBeCloseTo(sum / 24, 6);
+    expect(value(factorLoss(a, tf.mul(a, 2.5) as tf.Tensor4D, 'paper'))).toBeCloseTo(0, 6);
+  });
+
+  it('repdistiller form (default): mean |q_s - q_t| of normalised channel means of squares, by hand', () => {
+    // one sample, 2 positions, 2 channels. s: position 0 (1, 1), position 1 (2, 0) -> mean_c s^2 = (1, 2),
+    // normalised (1, 2)/sqrt(5). t: (3, 0), (0, 3) -> (4.5, 4.5) -> (1, 1)/sqrt(2).
+    const s = tf.tensor4d([1, 1, 2, 0], [1, 1, 2, 2]);
+    const t = tf.tensor4d([3, 0, 0, 3], [1, 1, 2, 2]);
+    const q = [1 / Math.sqrt(5), 2 / Math.sqrt(5)];
+    const expected = (Math.abs(q[0]! - 1 / Math.SQRT2) + Math.abs(q[1]! - 1 / Math.SQRT2)) / 2;
+    expect(value(factorLoss(s, t))).toBeCloseTo(expected, 6);
+    expect(value(factorLoss(s, t, 'repdistiller'))).toBeCloseTo(expected, 6);
+    // a sign flip of a factor changes the paper form, not the repdistiller one (squares)
+    expect(value(factorLoss(s, tf.neg(s) as tf.Tensor4D))).toBeCloseTo(0, 6);
+    expect(value(factorLoss(s, tf.neg(s) as tf.Tensor4D, 'paper'))).toBeGreaterThan(0.5);
+  });
+
+  it('refuses an unknown form', () => {
+    const { s, t } = feats();
+    expect(() => ft.create(ctxFor(ft, s, t, { form: 'other' }))).toThrow(/ft: form must be one of repdistiller, paper/);
   });
 
   it('has a paraphraser stage of 30/240 of the run that optimises only the paraphraser', () => {
@@ -67,7 +86,7 @@ describe('ft (Kim 2018)', () => {
   });
 
   it('has the CRD defaults and complete metadata', () => {
-    expect(ft.defaults).toEqual({ gamma: 1, beta: 200, k: 0.5, initEpochs: 30 });
+    expect(ft.defaults).toEqual({ gamma: 1, beta: 200, k: 0.5, initEpochs: 30, form: 'repdistiller' });
     expect(ft.paper?.url).toContain('1802.04977');
     expect([ft.family, ft.knowledge, ft.scheme, ft.teacher]).toEqual(['feature', 'feature', 'offline', 'required']);
     expect(Object.keys(ft.hyperDocs).sort()).toEqual(Object.keys(ft.defaults).sort());

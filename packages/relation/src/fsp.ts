@@ -31,13 +31,18 @@ export function fspMatrices(maps: tf.Tensor4D[]): tf.Tensor3D[] {
   return out;
 }
 
-/** Sum over consecutive layer pairs of the mean squared difference of the FSP matrices. */
-export function fspLoss(student: tf.Tensor4D[], teacher: tf.Tensor4D[]): tf.Scalar {
+/** Per consecutive layer pair, the mean squared difference of the FSP matrices. */
+export function fspLayerLosses(student: tf.Tensor4D[], teacher: tf.Tensor4D[]): tf.Scalar[] {
   return tf.tidy(() => {
     const gs = fspMatrices(student);
     const gt = fspMatrices(teacher);
-    return tf.addN(gs.map((g, i) => meanSquaredError(g, gt[i]!))) as tf.Scalar;
+    return gs.map((g, i) => meanSquaredError(g, gt[i]!));
   });
+}
+
+/** Sum over consecutive layer pairs of the mean squared difference of the FSP matrices. */
+export function fspLoss(student: tf.Tensor4D[], teacher: tf.Tensor4D[]): tf.Scalar {
+  return tf.tidy(() => tf.addN(fspLayerLosses(student, teacher)) as tf.Scalar);
 }
 
 const maps = (out: ForwardResult) => out.features.map((f) => f.post);

@@ -227,9 +227,22 @@ export class ContrastiveCriterion {
 
   /** The contrastive loss of a batch (record ids `ids`); negatives drawn from `rng`. */
   loss(vs: tf.Tensor2D, vt: tf.Tensor2D, ids: Int32Array, rng: Rng): tf.Scalar {
-    const n = this.memory.size;
     const rows = this.memory.rowsOf(ids);
-    const idx = sampleContrastIndices(rows, this.negatives, this.k, rng);
+    return this.lossAt(vs, vt, rows, sampleContrastIndices(rows, this.negatives, this.k, rng));
+  }
+
+  /**
+   * The contrastive loss of a batch whose bank rows are `rows`, against given bank indices
+   * `idx` [B * (K + 1)] (row b: its positive rows[b], then its negatives), as RepDistiller's
+   * CRDLoss(f_s, f_t, idx, contrast_idx) does when given contrast_idx.
+   */
+  lossAt(vs: tf.Tensor2D, vt: tf.Tensor2D, rows: Int32Array, idx: Int32Array): tf.Scalar {
+    const n = this.memory.size;
+    const b = rows.length;
+    if (idx.length % b !== 0) throw new Error(`crd: ${idx.length} contrast indices for a batch of ${b}`);
+    for (let i = 0; i < b; i++) {
+      if (idx[i * (idx.length / b)] !== rows[i]) throw new Error(`crd: contrast index row ${i} does not start with its positive ${rows[i]}`);
+    }
     this.lastSample = idx;
     const outS = sampledScores(vs, this.memory.teacher, idx, this.opts.nceT); // student anchor, teacher bank
     const outT = sampledScores(vt, this.memory.student, idx, this.opts.nceT); // teacher anchor, student bank

@@ -101,3 +101,4 @@ export function runOnRealModels<H extends Hyper>(def: MethodDefinition<H>, over:
 }
 
 export * from './conformance.js';
+export * from './parity.js';
