@@ -2,6 +2,7 @@ export * from './method.js';
 export * from './method-context.js';
 export * from './registry.js';
 export * from './protocols.js';
+export * from './protocol-settings.js';
 export * from './losses/kl.js';
 export * from './losses/features.js';
 export * from './modules/connectors.js';

@@ -5,7 +5,7 @@
  */
 import type { DatasetId } from '@kdbench/data';
 import { ConfigError } from './registry.js';
-import { CRD_MILESTONES, type Schedule } from './optim/schedule.js';
+import { CRD_MILESTONES, type Schedule, type ScheduleUnit } from './optim/schedule.js';
 
 export type ProtocolId = 'smoke' | 'quick' | 'paper';
 export const PROTOCOL_IDS: readonly ProtocolId[] = ['smoke', 'quick', 'paper'];
@@ -24,6 +24,15 @@ export interface Protocol {
   readonly momentum: number;
   readonly weightDecay: number;
   readonly schedule: Schedule;
+  /**
+   * Training-recipe settings beyond the CRD protocol's, absent unless set (so every recorded run id
+   * stays what it was): how often the rate is updated (default 'epoch'), linear warm-up epochs
+   * (default 0), and whether the last incomplete batch of an epoch is dropped (default false, as
+   * RepDistiller's and mdistiller's DataLoaders keep it).
+   */
+  readonly scheduleUnit?: ScheduleUnit;
+  readonly warmupEpochs?: number;
+  readonly dropLast?: boolean;
   /** Training records per class (undefined: all available). */
   readonly trainPerClass?: number;
   /** Evaluation records per class taken from the test split (undefined: all). */
@@ -86,17 +95,45 @@ export function getProtocol(id: string): Protocol {
   return p;
 }
 
+/** Settings a protocol may leave out (absent means the default). */
+const OPTIONAL_SETTINGS = ['trainPerClass', 'evalPerClass', 'scheduleUnit', 'warmupEpochs', 'dropLast'];
+
+/** A setting's value as the label shows it (a schedule by its kind, milestones and factor). */
+export function describeSetting(value: unknown): string {
+  if (typeof value === 'object' && value !== null && 'kind' in value) {
+    const s = value as Schedule;
+    return s.kind === 'multistep' ? `multistep(${s.milestones.map((m) => +m.toFixed(4)).join('/')} x${s.gamma})` : s.kind;
+  }
+  return String(value);
+}
+
 /** Overrides for a protocol (suite files and tests use them); every key must exist. */
 export function withOverrides(p: Protocol, overrides: Partial<Protocol>): Protocol {
   for (const key of Object.keys(overrides)) {
-    if (!(key in p) && key !== 'trainPerClass' && key !== 'evalPerClass') {
+    if (!(key in p) && !OPTIONAL_SETTINGS.includes(key)) {
       throw new ConfigError(`protocol '${p.id}' has no setting '${key}'`);
     }
   }
   const keys = Object.keys(overrides);
   if (keys.length === 0) return p;
-  const text = keys.map((k) => `${k}=${String(overrides[k as keyof Protocol])}`).join(', ');
+  const text = keys.map((k) => `${k}=${describeSetting(overrides[k as keyof Protocol])}`).join(', ');
   return { ...p, ...overrides, label: `${p.label} [overrides: ${text}]` };
+}
+
+/**
+ * The training-recipe settings (schedule, its unit, warm-up, dropLast) where `p` departs from its
+ * base protocol, as `k=v` text; undefined when it follows the base recipe. Teachers trained under
+ * another recipe are different teachers, so this goes into their store key (only when set, so the
+ * keys of teachers trained under the base recipe stay what they were).
+ */
+export function trainingRecipe(p: Protocol): string | undefined {
+  const base = getProtocol(p.id);
+  const parts: string[] = [];
+  if (JSON.stringify(p.schedule) !== JSON.stringify(base.schedule)) parts.push(`schedule=${describeSetting(p.schedule)}`);
+  if ((p.scheduleUnit ?? 'epoch') !== 'epoch') parts.push(`scheduleUnit=${p.scheduleUnit}`);
+  if ((p.warmupEpochs ?? 0) > 0) parts.push(`warmupEpochs=${p.warmupEpochs}`);
+  if (p.dropLast) parts.push('dropLast=true');
+  return parts.length ? parts.join(', ') : undefined;
 }
 
 /** Per-dataset adjustments: the local CIFAR-100 has 100 records per class, all used. */

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ConfigError, TeacherStore, evaluate, methodContext, getProtocol, protocolForDataset, resolveHyper, studentLearningRate, train,
+  ConfigError, TeacherStore, evaluate, methodContext, getProtocol, protocolForDataset, resolveHyper, studentLearningRate, train, trainingRecipe,
   vanilla, withOverrides, type ExtraTeacher, type MethodDefinition, type Protocol, type TeacherEntry, type TeacherSpec, type TrainEvent,
 } from '@kdbench/core';
 import { loadCifar, makeRunSplits, type CifarData, type DatasetId, type RunSplits } from '@kdbench/data';
@@ -171,6 +171,7 @@ export async function runOne(req: RunRequest): Promise<RunOutcome> {
       ? new TeacherLogitsFiles(join(store.dir, entry.name), {
         teacherHash: entry.sha256, dataset: v.dataset, split: splits.description, trainSize: splits.train.n,
         batchSize: v.protocol.batchSize, augment: v.protocol.augment, backend: kernelSetName(engine.backend),
+        ...(v.protocol.dropLast ? { dropLast: true } : {}),
       })
       : undefined;
     const logitsCache = cacheOf(teacherEntry);
@@ -282,6 +283,8 @@ export async function ensureTeacher(
     widthFactor: v.protocol.widthFactor, epochs: v.protocol.teacherEpochs, seed: req.teacherSeed ?? 0,
     split: splits.description, trainSize: splits.train.n,
   };
+  const recipe = trainingRecipe(v.protocol);
+  if (recipe) spec.recipe = recipe;
   let waiting = false;
   for (;;) {
     const found = store.find(spec);

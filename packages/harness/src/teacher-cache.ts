@@ -23,6 +23,8 @@ export interface TeacherStreamKey {
   batchSize: number;
   augment: boolean;
   backend: string;
+  /** Set (true) only when the stream drops each epoch's last incomplete batch. */
+  dropLast?: boolean;
 }
 
 interface CacheMeta extends TeacherStreamKey {
@@ -40,6 +42,12 @@ export class TeacherLogitsFiles implements TeacherLogitsCache {
     this.dir = join(teacherDir, 'logits', sha256Hex(JSON.stringify(key)).slice(0, 16));
   }
 
+  /** Rows of one epoch of the stream. */
+  rows(): number {
+    const { trainSize, batchSize, dropLast } = this.key;
+    return dropLast ? Math.floor(trainSize / batchSize) * batchSize : trainSize;
+  }
+
   file(seed: number, epoch: number): string {
     return join(this.dir, `s${seed}-e${epoch}.kdbt`);
   }
@@ -55,7 +63,7 @@ export class TeacherLogitsFiles implements TeacherLogitsCache {
       const logits = f.tensors.get('logits');
       const m = f.meta;
       const same = m.seed === seed && m.epoch === epoch && (Object.keys(this.key) as (keyof TeacherStreamKey)[]).every((k) => m[k] === this.key[k]);
-      if (!logits || !same || logits.shape[0] !== this.key.trainSize) throw new TensorFileError(`${file}: does not match its key`);
+      if (!logits || !same || logits.shape[0] !== this.rows()) throw new TensorFileError(`${file}: does not match its key`);
       this.hits++;
       return { values: logits.values, classes: logits.shape[1]! };
     } catch {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@kdbench/core';
 import { validateRequest, type RunRequest } from '../src/run.js';
-import { parseProtocolOverrides } from '../src/cli/run-command.js';
+import { parseProtocolOverrides } from '@kdbench/core';
 import { main } from '../src/cli/main.js';
 
 const base: RunRequest = {

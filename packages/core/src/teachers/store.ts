@@ -25,6 +25,8 @@ export interface TeacherSpec {
   /** The run's split description (RunSplits.description) and train subset. */
   split: string;
   trainSize: number;
+  /** The training recipe when it departs from the protocol's (`trainingRecipe`); absent otherwise. */
+  recipe?: string;
 }
 
 export interface TeacherEntry {

@@ -10,7 +10,7 @@ import { batchCount, batches, rowsBatch, subsetSplit, type Batch, type DatasetId
 import type { ForwardResult, Model } from '@kdbench/models';
 import type { LossTerms, MethodInstance, OptimizerSpec, Player, StageTools, StepIO, TrainingStage } from '../method.js';
 import type { Protocol } from '../protocols.js';
-import { learningRate } from '../optim/schedule.js';
+import { changesWithinEpoch, scheduledRate } from '../optim/schedule.js';
 import { Sgd } from '../optim/sgd.js';
 import { Adam } from '../optim/adam.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -125,7 +125,8 @@ export function train(spec: TrainSpec): TrainResult {
     'momentum/': sgd,
     ...Object.fromEntries(players.map((p, i) => [`opt/${p.name}/`, playerOptimizers[i]!])),
   });
-  const stepsFor = (n: number) => batchCount(n, { batchSize: protocol.batchSize, dropLast: false });
+  const dropLast = protocol.dropLast ?? false;
+  const stepsFor = (n: number) => batchCount(n, { batchSize: protocol.batchSize, dropLast });
   const fullSteps = stepsFor(splits.train.n);
   const totalSteps = stages.reduce((n, s) => n + s.epochs * fullSteps, 0); // an estimate when stages train on subsets
 
@@ -156,11 +157,13 @@ export function train(spec: TrainSpec): TrainResult {
     const steps = stepsFor(stageSplit.n);
     for (let epoch = si === state.stage ? state.epoch : 0; epoch < stage.epochs; epoch++) {
       const epochStart = Date.now();
-      const lr = !stage.schedule
+      // the stage's rate at a step: constant, the method's own schedule (per epoch), or the protocol's recipe
+      const lrAt = (step: number): number => !stage.schedule
         ? spec.lr
         : isMain && method.learningRate
           ? method.learningRate(spec.lr, epoch, stage.epochs)
-          : learningRate(spec.lr, protocol.schedule, epoch, stage.epochs);
+          : scheduledRate(spec.lr, protocol, epoch, step, steps, stage.epochs);
+      const lr = lrAt(0);
       method.onEpochStart?.(epoch);
       const sums: Record<string, number> = {};
       let count = 0;
@@ -171,17 +174,19 @@ export function train(spec: TrainSpec): TrainResult {
       const extraLogits = (spec.teachers ?? []).map((_, i) => new EpochLogits(cacheable ? spec.teachersLogits?.[i] : undefined, epochSeed, epoch));
       const companionRng = new Rng(epochSeed).fork(`epoch${epoch}`).fork('companions');
       const source = data === 'none'
-        ? syntheticBatches(method, stageSplit.n, protocol.batchSize, epoch)
-        : batches(stageSplit, spec.dataset, { batchSize: protocol.batchSize, seed: epochSeed, epoch, shuffle: true, augment: protocol.augment });
+        ? syntheticBatches(method, stageSplit.n, protocol.batchSize, epoch, steps)
+        : batches(stageSplit, spec.dataset, { batchSize: protocol.batchSize, seed: epochSeed, epoch, shuffle: true, augment: protocol.augment, dropLast });
       for (const batch of source) {
         const t0 = Date.now();
         const size = batch.ids.length;
         const companion = method.companions && data !== 'none'
           ? companionBatch(method, batch, splits.train, spec.dataset, epoch, protocol.augment, companionRng)
           : undefined;
+        const perStep = changesWithinEpoch(protocol);
         const terms = step({
-          spec, stage, student, data, vars, sgd, lr, batch, epoch, progress: (batch.step + 1) / steps, mainLogits, extraLogits,
-          companion, players: isMain ? players : [], playerOptimizers, playerLr: (p) => playerLearningRate(p, protocol, epoch, stage.epochs),
+          spec, stage, student, data, vars, sgd, lr: perStep ? lrAt(batch.step) : lr, batch, epoch, progress: (batch.step + 1) / steps,
+          mainLogits, extraLogits, companion, players: isMain ? players : [], playerOptimizers,
+          playerLr: (p) => playerLearningRate(p, protocol, epoch, perStep ? batch.step : 0, steps, stage.epochs),
         });
         trainMs += Date.now() - t0;
         imagesTrained += size;
@@ -245,13 +250,12 @@ export function train(spec: TrainSpec): TrainResult {
   };
 }
 
-function playerLearningRate(p: Player, protocol: Protocol, epoch: number, epochs: number): number {
-  return p.optimizer.schedule ? learningRate(p.optimizer.lr, protocol.schedule, epoch, epochs) : p.optimizer.lr;
+function playerLearningRate(p: Player, protocol: Protocol, epoch: number, step: number, steps: number, epochs: number): number {
+  return p.optimizer.schedule ? scheduledRate(p.optimizer.lr, protocol, epoch, step, steps, epochs) : p.optimizer.lr;
 }
 
 /** The synthetic batches of a data-free method: as many steps and rows as a real epoch would have. */
-function* syntheticBatches(method: MethodInstance, n: number, batchSize: number, epoch: number): Generator<Batch> {
-  const steps = Math.ceil(n / batchSize);
+function* syntheticBatches(method: MethodInstance, n: number, batchSize: number, epoch: number, steps: number): Generator<Batch> {
   for (let s = 0; s < steps; s++) {
     const size = Math.min(batchSize, n - s * batchSize);
     const x = tf.tidy(() => method.syntheticBatch!(size, epoch, s));

@@ -1,9 +1,8 @@
 /** `kdbench methods`, `kdbench models`, `kdbench teachers`: what kdbench can run and has stored. */
 import { join } from 'node:path';
-import { ConfigError, TeacherStore } from '@kdbench/core';
+import { ConfigError, TeacherStore, parseProtocolOverrides } from '@kdbench/core';
 import { RunProgress } from '../progress.js';
 import { trainTeacherOnly } from '../run.js';
-import { parseProtocolOverrides } from './run-command.js';
 import { initEngine } from '@kdbench/engine';
 import { createModel, listModels } from '@kdbench/models';
 import { registry } from '../registry.js';

@@ -1,5 +1,5 @@
 /** `kdbench run`: one training run (teacher trained on demand), appended to the results file. */
-import { ConfigError, getProtocol, parseHyperList, type Protocol } from '@kdbench/core';
+import { ConfigError, parseHyperList, parseProtocolOverrides } from '@kdbench/core';
 import { RunProgress } from '../progress.js';
 import { runOne, resultsFile } from '../run.js';
 import { COMMON_HELP, COMMON_OPTIONS, dataDir, int, parse, resultsDir } from './args.js';
@@ -20,7 +20,9 @@ Options:
   --seed N          student seed (default 1)
   --teacher-seed N  teacher seed (default 0: one teacher shared by all student seeds)
   --hp k=v,...      method hyperparameters (e.g. T=4,alpha=0.9)
-  --set k=v,...     protocol overrides (e.g. epochs=2,trainPerClass=50); recorded in the result
+  --set k=v,...     protocol overrides (e.g. epochs=2,trainPerClass=50, or a training recipe:
+                    schedule=cosine,scheduleUnit=iteration,warmupEpochs=5,dropLast=true);
+                    recorded in the label and the result
   --teacher-cache on|off  serve teacher logits from the teacher-output cache for logits-only
                     methods such as kd, dkd (default on, or $KDBENCH_TEACHER_CACHE)
 ${COMMON_HELP}`;
@@ -69,10 +71,6 @@ export async function runCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** Protocol settings that --set and suite files may override. */
-export const PROTOCOL_SETTINGS = ['epochs', 'teacherEpochs', 'batchSize', 'lr', 'lrLightStudents', 'momentum', 'weightDecay',
-  'trainPerClass', 'evalPerClass', 'holdoutPerClass', 'widthFactor', 'augment'];
-
 /** Parses --teacher-cache on|off (undefined: the default, on unless $KDBENCH_TEACHER_CACHE=off). */
 export function parseTeacherCache(text: string | undefined): boolean | undefined {
   if (text === undefined) return undefined;
@@ -81,21 +79,3 @@ export function parseTeacherCache(text: string | undefined): boolean | undefined
   throw new ConfigError(`--teacher-cache must be on or off, got '${text}'`);
 }
 
-/** Parses --set into protocol overrides, checking names and numeric values. */
-export function parseProtocolOverrides(protocolId: string, text: string | undefined): Partial<Protocol> {
-  getProtocol(protocolId); // validates the id
-  const out: Record<string, number | boolean> = {};
-  const allowed = PROTOCOL_SETTINGS;
-  for (const [k, raw] of Object.entries(parseHyperList(text))) {
-    if (!allowed.includes(k)) throw new ConfigError(`--set: unknown protocol setting '${k}' (settings: ${allowed.join(', ')})`);
-    if (k === 'augment') {
-      if (raw !== 'true' && raw !== 'false') throw new ConfigError(`--set: augment must be true or false, got '${raw}'`);
-      out[k] = raw === 'true';
-      continue;
-    }
-    const v = Number(raw);
-    if (!Number.isFinite(v) || v <= 0) throw new ConfigError(`--set: ${k} must be a positive number, got '${raw}'`);
-    out[k] = v;
-  }
-  return out as Partial<Protocol>;
-}

@@ -1,12 +1,12 @@
 /** `kdbench suite run FILE`: a benchmark suite in worker processes, teachers first, resumable. */
 import { availableParallelism } from 'node:os';
-import { ConfigError } from '@kdbench/core';
+import { ConfigError, parseProtocolOverrides } from '@kdbench/core';
 import { readResults } from '../results/arrow-store.js';
 import { resultsFile } from '../run.js';
 import { pendingRuns, runSuite } from '../suite/runner.js';
 import { expandSuite, loadSuite, parseShard, seedRange } from '../suite/suite.js';
 import { COMMON_HELP, COMMON_OPTIONS, dataDir, int, parse, resultsDir } from './args.js';
-import { parseProtocolOverrides, parseTeacherCache } from './run-command.js';
+import { parseTeacherCache } from './run-command.js';
 import { formatTable } from './table.js';
 
 export const SUITE_HELP = `Usage: kdbench suite run FILE [--protocol P] [--seeds N] [--workers N] [--shard i/n] [--dry-run]

@@ -24,11 +24,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, parseDocument, type Document } from 'yaml';
-import { ConfigError, PROTOCOL_IDS, getProtocol, type Protocol } from '@kdbench/core';
+import { ConfigError, PROTOCOL_IDS, PROTOCOL_SETTINGS, getProtocol, parseProtocolOverrides, type Protocol } from '@kdbench/core';
 import { listModels } from '@kdbench/models';
 import { registry } from '../registry.js';
 import { DATASETS, extraTeachersOf, runId, validateRequest, type RunRequest, type TeacherRequest } from '../run.js';
-import { PROTOCOL_SETTINGS, parseProtocolOverrides } from '../cli/run-command.js';
 
 export class SuiteError extends ConfigError {}
 
