@@ -24,7 +24,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, parseDocument, type Document } from 'yaml';
-import { ConfigError, PROTOCOL_IDS, PROTOCOL_SETTINGS, getProtocol, parseProtocolOverrides, type Protocol } from '@kdbench/core';
+import { ConfigError, PROTOCOL_IDS, PROTOCOL_SETTINGS, getProtocol, parseProtocolOverrides, trainingRecipe, type Protocol } from '@kdbench/core';
 import { listModels } from '@kdbench/models';
 import { registry } from '../registry.js';
 import { DATASETS, extraTeachersOf, runId, validateRequest, type RunRequest, type TeacherRequest } from '../run.js';
@@ -328,7 +328,7 @@ export function expandSuite(suite: Suite, opts: ExpandOptions = {}): SuitePlan {
             const p = v.protocol;
             const key = JSON.stringify([dataset, arch, teacherSeed, p.id, p.widthFactor, p.teacherEpochs,
               p.trainPerClass ?? null, p.evalPerClass ?? null, p.holdoutPerClass, p.batchSize, p.lr, p.lrLightStudents,
-              p.momentum, p.weightDecay, p.augment]);
+              p.momentum, p.weightDecay, p.augment, trainingRecipe(p) ?? null]);
             if (!teachers.has(key)) {
               teachers.set(key, {
                 key, label: `teacher ${arch} ${dataset} s${teacherSeed}`,
