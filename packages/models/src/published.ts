@@ -57,7 +57,7 @@ export const PUBLISHED: Record<string, Published> = {
     params: {
       count: 25_028_904,
       classes: 1000,
-      source: 'torchvision resnext50_32x4d (ImageNet, 1000 classes, 7x7 stem; the CIFAR 3x3 stem has 7,680 fewer)',
+      source: 'torchvision resnext50_32x4d num_params, pytorch.org/vision models docs (ImageNet, 1000 classes, 7x7 stem; the CIFAR 3x3 stem has 7,680 fewer)',
     },
   },
   resnext29_8x64d: { params: c100(34.53e6, 'Yuan et al., CVPR 2020 (Tf-KD), yuanli2333/Teacher-free-Knowledge-Distillation README.md') },

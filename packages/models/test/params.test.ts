@@ -147,7 +147,7 @@ describe('parameter counts', () => {
   });
 
   it('the four-stage ResNets and ResNeXt-50 equal torchvision\'s exact counts with the CIFAR stem and head', () => {
-    // torchvision model builders' documented parameter counts (ImageNet, 1000 classes)
+    // torchvision model builders' documented parameter counts (num_params, ImageNet, 1000 classes)
     const torchvision: [string, number, number][] = [
       ['resnet18', 11_689_512, 512], ['resnet34', 21_797_672, 512], ['resnet50', 25_557_032, 2048],
       ['resnet152', 60_192_808, 2048], ['resnext50_32x4d', 25_028_904, 2048],
