@@ -12,7 +12,7 @@ import {
 } from '@kdbench/core';
 import { loadCifar, makeRunSplits, type CifarData, type DatasetId, type RunSplits } from '@kdbench/data';
 import { Rng, initEngine, kernelSetName, lockHolder, lockHolderIsDead, releaseLock, sha256Hex, tryCreateLock, writeFileAtomic, type EngineInfo } from '@kdbench/engine';
-import { createModel, listModels, type Model } from '@kdbench/models';
+import { createModel, modelIdProblem, type Model } from '@kdbench/models';
 import { registry } from './registry.js';
 import { appendResults, readResults } from './results/arrow-store.js';
 import type { ResultRow } from './results/schema.js';
@@ -59,9 +59,10 @@ interface Validated {
   protocol: Protocol;
 }
 
+/** A zoo id, optionally with a width multiplier (`resnet20@0.5`: the id, and so the run id, records it). */
 function checkModel(role: string, id: string | undefined): void {
-  const models = listModels().map((m) => m.id);
-  if (id !== undefined && !models.includes(id)) throw new ConfigError(`unknown ${role} model '${id}'. Known models: ${models.join(', ')}`);
+  const problem = id === undefined ? null : modelIdProblem(id, role);
+  if (problem) throw new ConfigError(problem);
 }
 
 /** Dataset and protocol of a request (with overrides), checked; throws ConfigError with the problem. */

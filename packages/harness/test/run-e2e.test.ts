@@ -3,6 +3,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kernelSetName } from '@kdbench/engine';
+import { createModel } from '@kdbench/models';
 import { readResults } from '../src/results/arrow-store.js';
 import { RunBusyError, runOne, resultsFile, type RunRequest } from '../src/run.js';
 import { dataDir } from './paths.js';
@@ -48,6 +49,17 @@ describe('kdbench run, end to end on real CIFAR-10 (smoke protocol, wasm)', () =
     expect(rerun.row.run_id).toBe(other.row.run_id);
     expect(readResults(resultsFile(dir))).toHaveLength(2);
     expect(existsSync(join(dir, 'runs', row.run_id, 'run.lock'))).toBe(false);
+  });
+
+  it('a model id with a width multiplier trains that net as teacher and student and is recorded as written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kdb-width-'));
+    const { row } = await runOne(request(dir, { teacher: 'resnet8@0.5', student: 'resnet8@0.5', protocolOverrides: { epochs: 1 } }));
+    expect(row).toMatchObject({ teacher: 'resnet8@0.5', student: 'resnet8@0.5' });
+    // smoke builds at widthFactor 0.25; the multiplier halves it again
+    const narrow = createModel('resnet8', { numClasses: 10, seed: 0, widthFactor: 0.125 });
+    expect(row.student_params).toBe(narrow.paramCount());
+    narrow.dispose();
+    expect(readdirSync(join(dir, 'teachers')).filter((d) => d.startsWith('resnet8@0.5-cifar10-smoke'))).toHaveLength(1);
   });
 
   it('refuses a run another live process is training, and takes over the lock of a dead one', async () => {

@@ -27,6 +27,8 @@ describe('suite files: validation with file and line', () => {
   it('names the file and line of an unknown method, model, dataset, protocol or field', () => {
     expect(error(base.replace('[vanilla, kd]', '[vanilla, kdd]'))).toMatch(/^suite\.yaml:3: unknown method 'kdd'\. Known methods: .*kd/);
     expect(error(base.replace('student: resnet8', 'student: resnet9'))).toMatch(/^suite\.yaml:6: unknown model 'resnet9' \(student\)/);
+    expect(error(base.replace('student: resnet8', 'student: resnet8@0.50'))).toMatch(/^suite\.yaml:6: model 'resnet8@0\.50' \(student\): the width multiplier/);
+    expect(parseSuite(base.replace('student: resnet8', 'student: resnet20@0.5'), 'suite.yaml').pairs[0]).toMatchObject({ student: 'resnet20@0.5' });
     expect(error(base.replace('[cifar10]', '[cifar10, svhn]'))).toMatch(/^suite\.yaml:2: unknown dataset 'svhn'/);
     expect(error(`${base}protocol: fast\n`)).toMatch(/^suite\.yaml:7: unknown protocol 'fast'\. Known protocols: smoke, quick, paper/);
     expect(error(`${base}    studnet: resnet8\n`)).toMatch(/^suite\.yaml:7: unknown field 'studnet' in pair 1/);

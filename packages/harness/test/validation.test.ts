@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@kdbench/core';
-import { validateRequest, type RunRequest } from '../src/run.js';
+import { sha256Hex } from '@kdbench/engine';
+import { runId, validateRequest, type RunRequest } from '../src/run.js';
 import { parseProtocolOverrides } from '@kdbench/core';
 import { main } from '../src/cli/main.js';
 
@@ -16,8 +17,13 @@ describe('run request validation', () => {
 
   it.each([
     [{ method: 'fitnet2' }, /unknown method 'fitnet2'/],
-    [{ student: 'resnet9' }, /unknown student model 'resnet9'.*resnet8/],
-    [{ teacher: 'bigmodel' }, /unknown teacher model 'bigmodel'/],
+    [{ student: 'resnet9' }, /unknown model 'resnet9' \(student\)\. Known models: .*resnet8/],
+    [{ teacher: 'bigmodel' }, /unknown model 'bigmodel' \(teacher\)/],
+    [{ student: 'resnet9@0.5' }, /unknown model 'resnet9@0.5' \(student\)/],
+    [{ student: 'resnet20@0.50' }, /model 'resnet20@0.50' \(student\): the width multiplier after '@' must be a number in \(0, 4\] written in its shortest form/],
+    [{ student: 'resnet20@5' }, /model 'resnet20@5' \(student\): the width multiplier/],
+    [{ teacher: 'resnet20@' }, /model 'resnet20@' \(teacher\): the width multiplier/],
+    [{ teacher: 'resnet20@1' }, /model 'resnet20@1' \(teacher\): a width multiplier of 1 is the model itself; write 'resnet20'/],
     [{ dataset: 'mnist' }, /unknown dataset 'mnist'.*cifar10, cifar100/],
     [{ protocol: 'fast' }, /unknown protocol 'fast'/],
     [{ seed: -1 }, /seed must be a non-negative integer/],
@@ -25,6 +31,17 @@ describe('run request validation', () => {
     [{ hp: { T: 'warm' } }, /'T' must be a number/],
   ])('rejects %o', (patch, message) => {
     expect(() => validateRequest({ ...base, ...patch } as RunRequest)).toThrow(message);
+  });
+
+  it('run ids hash the student id as written: unchanged for plain ids, distinct for a width multiplier', () => {
+    const plain = { ...base, student: 'resnet20' };
+    const v = validateRequest(plain);
+    // the key structure every recorded run id was made with
+    const key = { method: 'kd', hp: v.hp, dataset: 'cifar10', student: 'resnet20', teacher: 'resnet20', teacherSeed: 0, protocol: v.protocol, seed: 1 };
+    expect(runId(plain, v)).toBe(sha256Hex(JSON.stringify(key)).slice(0, 16));
+    const half = { ...base, student: 'resnet20@0.5' };
+    expect(runId(half, validateRequest(half))).toBe(sha256Hex(JSON.stringify({ ...key, student: 'resnet20@0.5' })).slice(0, 16));
+    expect(runId(half, validateRequest(half))).not.toBe(runId(plain, v));
   });
 
   it('checks protocol overrides', () => {

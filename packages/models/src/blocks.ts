@@ -5,21 +5,26 @@
  * - BasicBlock: the zoo ResNets' own basic block (He et al., CVPR 2016: conv3x3-BN-ReLU-conv3x3-BN,
  *   1x1-conv + BN projection shortcut when the shape changes, ReLU after the sum), so a method can
  *   add a copy of a ResNet stage.
- * - resnetBlocksPerStage: blocks per stage of a zoo ResNet id (resnet8 -> 1, resnet32 -> 5).
+ * - resnetBlocksPerStage: blocks per stage of a three-stage CIFAR ResNet id (resnet8 -> 1, resnet32 -> 5).
  * - viewModel: a Model whose forward is a function of another network's forward (an ensemble of
  *   branches, an auxiliary classifier); it owns no variables and is used for evaluation.
  */
 import { tf } from '@kdbench/engine';
 import type { FeatureShape, ForwardOptions, ForwardResult, Model, ModelOptions, NamedVariable } from './types.js';
 
+import { resnetBuilders } from './models/resnet.js';
+
 export { BasicBlock } from './models/resnet.js';
 
-/** Basic blocks per stage of a zoo ResNet (`resnet<6n+2>` or `resnet<6n+2>x4`), or null for other ids. */
+/**
+ * Basic blocks per stage of a three-stage CIFAR ResNet (`resnet<6n+2>` or `resnet<6n+2>x4`, with or
+ * without a width multiplier), or null for other ids (including the four-stage resnet50, resnet152).
+ */
 export function resnetBlocksPerStage(id: string): number | null {
-  const m = /^resnet(\d+)(x4)?$/.exec(id);
-  if (!m) return null;
-  const depth = Number(m[1]);
-  return (depth - 2) % 6 === 0 ? (depth - 2) / 6 : null;
+  const base = id.split('@')[0]!;
+  const m = /^resnet(\d+)(x4)?$/.exec(base);
+  if (!m || !(base in resnetBuilders)) return null;
+  return (Number(m[1]) - 2) / 6;
 }
 
 /**

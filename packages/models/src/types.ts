@@ -43,11 +43,15 @@ export interface ModelOptions {
   numClasses: number;
   /** Seeds the weight initialisation. */
   seed: number;
-  /** Multiplies every channel count (quick protocols use narrower nets); 1 is the published net. */
+  /**
+   * Multiplies every channel count (quick protocols use narrower nets); 1 is the published net.
+   * A model id's own multiplier (`resnet20@0.5`) applies on top of it.
+   */
   widthFactor?: number;
 }
 
 export interface Model {
+  /** The id given to createModel, with its `@multiplier` if any. */
   readonly id: string;
   readonly options: Readonly<Required<ModelOptions>>;
   /** training=true uses batch statistics and updates batch-norm running statistics. */
@@ -66,10 +70,21 @@ export interface Model {
   dispose(): void;
 }
 
+/** A count printed in a paper or a reference repository, for a head with `classes` outputs. */
+export interface PublishedCount {
+  readonly count: number;
+  readonly classes: number;
+  readonly source: string;
+}
+
 export interface ModelSpec {
   readonly id: string;
-  readonly family: 'resnet' | 'wrn' | 'vgg' | 'mobilenetv2' | 'shufflenetv1' | 'shufflenetv2';
+  readonly family:
+    | 'resnet' | 'imagenet-resnet' | 'plaincnn' | 'resnext' | 'wrn' | 'densenet' | 'vgg' | 'alexnet'
+    | 'mobilenetv1' | 'mobilenetv2' | 'shufflenetv1' | 'shufflenetv2';
   readonly description: string;
-  /** Published parameter count for CIFAR-100 (100 classes), where a source gives one. */
-  readonly publishedParams?: { count: number; source: string };
+  /** Published trainable-parameter count, where a source gives one. */
+  readonly publishedParams?: PublishedCount;
+  /** Published multiply-accumulates per 32x32 image, where a source gives them. */
+  readonly publishedMacs?: PublishedCount;
 }

@@ -1,13 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@kdbench/engine';
-import { createModel, layers, listModels } from '../src/index.js';
+import { createModel, layers, listModels, modelCounts } from '../src/index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
 /** Narrow enough that every net runs a batch-2 forward in well under a second on cpu. */
-const NARROW: Record<string, number> = { resnet110: 0.25, resnet32x4: 0.125, wrn_40_2: 0.25, vgg11: 0.125, vgg13: 0.125, vgg8: 0.125 };
+const NARROW: Record<string, number> = {
+  resnet110: 0.25, resnet32x4: 0.125, wrn_40_2: 0.25, vgg11: 0.125, vgg13: 0.125, vgg8: 0.125, vgg16: 0.125,
+  resnet18: 0.125, resnet34: 0.125, resnet50: 0.0625, resnet152: 0.0625, resnext50_32x4d: 0.0625, resnext29_8x64d: 0.0625,
+  plaincnn18: 0.125, plaincnn34: 0.125, wrn_16_8: 0.125, wrn_28_4: 0.125, wrn_28_10: 0.05, wrn_40_4: 0.125, mobilenetv1: 0.125,
+};
 
 describe('forward shapes (batch 2)', () => {
   for (const spec of listModels()) {
@@ -79,15 +83,42 @@ describe('forward shapes (batch 2)', () => {
     expect(layout('shufflenetv2')).toBe('24@32 116@16 232@8 464@4 1024@1');
   });
 
+  it('published feature layouts of the survey tables\' nets (full width, measured without weights)', () => {
+    const layout = (id: string) => modelCounts(id, { numClasses: 100, seed: 0 }).featureShapes.map((s) => `${s.channels}@${s.height}`).join(' ');
+    expect(layout('resnet18')).toBe('64@32 64@32 128@16 256@8 512@4 512@1');
+    expect(layout('plaincnn34')).toBe('64@32 64@32 128@16 256@8 512@4 512@1');
+    expect(layout('resnet50')).toBe('64@32 256@32 512@16 1024@8 2048@4 2048@1');
+    expect(layout('resnet152')).toBe('64@32 256@32 512@16 1024@8 2048@4 2048@1');
+    expect(layout('resnext50_32x4d')).toBe('64@32 256@32 512@16 1024@8 2048@4 2048@1');
+    expect(layout('resnext29_8x64d')).toBe('64@32 256@32 512@16 1024@8 1024@1');
+    expect(layout('wrn_28_10')).toBe('16@32 160@32 320@16 640@8 640@1');
+    expect(layout('wrn_16_8')).toBe('16@32 128@32 256@16 512@8 512@1');
+    expect(layout('densenet40_12')).toBe('16@32 160@32 304@16 448@8 448@1');
+    expect(layout('mobilenetv1')).toBe('32@32 256@32 512@16 1024@8 1024@1');
+    expect(layout('vgg16')).toBe('64@32 128@16 256@8 512@4 512@4 512@1');
+    expect(layout('alexnet')).toBe('64@8 192@4 384@2 256@2 256@2 256@1');
+  });
+
   it('pre/post relations follow RepDistiller per family', () => {
     const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
     const diff = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!;
     const check = (id: string, fn: (r: ReturnType<ReturnType<typeof createModel>['forward']>) => void) => {
-      const m = createModel(id, { numClasses: 10, seed: 1, widthFactor: 0.25 });
+      const m = createModel(id, { numClasses: 10, seed: 1, widthFactor: NARROW[id] ?? 0.25 });
       tf.tidy(() => fn(m.forward(x, { training: false })));
       m.dispose();
     };
     check('vgg8', (r) => r.features.forEach((f) => expect(diff(tf.relu(f.pre), f.post)).toBe(0)));
+    for (const id of ['resnet18', 'resnet50', 'resnext29_8x64d', 'plaincnn18', 'mobilenetv1', 'alexnet']) {
+      check(id, (r) => r.features.forEach((f) => expect(diff(tf.relu(f.pre), f.post), `${id} ${f.name}`).toBe(0)));
+    }
+    // DenseNet, like the WRNs: post is the dense block's output, pre the next BN of it
+    check('densenet40_12', (r) => {
+      expect(r.features[0]!.pre).toBe(r.features[0]!.post);
+      for (const f of r.features.slice(1)) {
+        expect(diff(f.pre, f.post)).toBeGreaterThan(0);
+        expect(tf.min(f.pre).dataSync()[0]).toBeLessThan(0);
+      }
+    });
     check('shufflenetv1', (r) => r.features.forEach((f) => expect(diff(tf.relu(f.pre), f.post)).toBe(0)));
     check('mobilenetv2', (r) => r.features.slice(1).forEach((f) => expect(f.pre).toBe(f.post)));
     // ShuffleNetV2: post = shuffle(relu(pre)) (RepDistiller's preact is taken before the shuffle)

@@ -102,7 +102,86 @@ describe('gradients', () => {
   }
 });
 
+/** The survey tables' nets, each at a width that keeps a step cheap on cpu. */
+const SURVEY_NETS: [string, number][] = [
+  ['resnet18', 0.125], ['resnet34', 0.125], ['resnet50', 0.0625], ['resnet152', 0.0625], ['resnext50_32x4d', 0.0625],
+  ['resnext29_8x64d', 0.0625], ['plaincnn18', 0.125], ['plaincnn34', 0.125], ['wrn_16_4', 0.125], ['wrn_16_8', 0.0625],
+  ['wrn_28_2', 0.125], ['wrn_28_4', 0.0625], ['wrn_28_10', 0.05], ['wrn_40_4', 0.0625], ['densenet40_12', 0.25],
+  ['vgg16', 0.125], ['alexnet', 0.25], ['mobilenetv1', 0.125],
+];
+
+/**
+ * One SGD step of a fresh model on a batch of 2 (16x16 images: every net pools globally; AlexNet's
+ * fixed 1x1 head needs 32x32). Returns the loss, whether every trainable variable got a finite
+ * gradient, and the weights' hash before and after.
+ */
+function sgdStep(id: string, widthFactor: number, seed: number) {
+  const model = createModel(id, { numClasses: 5, seed, widthFactor });
+  const size = id === 'alexnet' ? 32 : 16;
+  const x = tf.randomNormal([2, size, size, 3], 0, 1, 'float32', 21) as tf.Tensor4D;
+  const y = tf.oneHot(tf.tensor1d([1, 3], 'int32'), 5) as tf.Tensor2D;
+  const before = weightsHash(model);
+  const { value, grads } = tf.variableGrads(() => ceLoss(model, x, y), model.trainableVariables());
+  const covered = Object.keys(grads).length === model.trainableVariables().length;
+  const finite = Object.values(grads).every((g) => g.dataSync().every(Number.isFinite));
+  tf.train.sgd(0.1).applyGradients(grads);
+  const out = { loss: value.dataSync()[0]!, covered, finite, before, after: weightsHash(model) };
+  tf.dispose([value, x, y, ...Object.values(grads)]);
+  model.dispose();
+  return out;
+}
+
+describe('the survey tables\' nets: initialisation fixed by the seed, one training step each (narrow, batch 2)', () => {
+  it('same seed gives identical weights, another seed other weights', () => {
+    for (const [id, width] of SURVEY_NETS) {
+      const hash = (seed: number) => {
+        const m = createModel(id, { numClasses: 5, seed, widthFactor: width });
+        const h = weightsHash(m);
+        m.dispose();
+        return h;
+      };
+      expect(hash(4), id).toBe(hash(4));
+      expect(hash(5), id).not.toBe(hash(4));
+    }
+  });
+
+  for (const [id, width] of SURVEY_NETS) {
+    it(`${id}: gradients reach every trainable variable and the step moves the weights`, () => {
+      const r = sgdStep(id, width, 4);
+      expect(Number.isFinite(r.loss)).toBe(true);
+      expect(r.covered && r.finite).toBe(true);
+      expect(r.after).not.toBe(r.before);
+    });
+  }
+
+  it('a step is deterministic under a seed (concatenating, grouped and bias-only nets)', () => {
+    for (const id of ['densenet40_12', 'resnext50_32x4d', 'alexnet']) {
+      const width = SURVEY_NETS.find(([n]) => n === id)![1];
+      expect(sgdStep(id, width, 7), id).toEqual(sgdStep(id, width, 7));
+    }
+  });
+});
+
 describe('memory', () => {
+  it('repeated training steps of the new block types leak no tensors', () => {
+    const models = [createModel('densenet40_12', { numClasses: 10, seed: 3, widthFactor: 0.25 }), createModel('resnext50_32x4d', { numClasses: 10, seed: 3, widthFactor: 0.0625 })];
+    const x = tf.randomNormal([2, 16, 16, 3], 0, 1, 'float32', 13) as tf.Tensor4D;
+    const y = tf.oneHot(tf.tensor1d([1, 3], 'int32'), 10) as tf.Tensor2D;
+    const opt = tf.train.sgd(0.01);
+    const stepAll = () => models.forEach((m) => {
+      const { value, grads } = tf.variableGrads(() => ceLoss(m, x, y), m.trainableVariables());
+      opt.applyGradients(grads);
+      tf.dispose([value, ...Object.values(grads)]);
+      tf.tidy(() => { m.forward(x, { training: false }); });
+    });
+    stepAll();
+    const base = tf.memory().numTensors;
+    stepAll();
+    expect(tf.memory().numTensors).toBe(base);
+    tf.dispose([x, y]);
+    models.forEach((m) => m.dispose());
+  });
+
   it('repeated training forwards + grads leak no tensors', () => {
     const model = createModel('shufflenetv2', { numClasses: 10, seed: 3, widthFactor: 0.1 });
     const wrn = createModel('wrn_16_1', { numClasses: 10, seed: 3, widthFactor: 0.25 });

@@ -4,7 +4,7 @@ import { ConfigError, TeacherStore, parseProtocolOverrides } from '@kdbench/core
 import { RunProgress } from '../progress.js';
 import { trainTeacherOnly } from '../run.js';
 import { initEngine } from '@kdbench/engine';
-import { createModel, listModels } from '@kdbench/models';
+import { listModels, modelCounts, type PublishedCount } from '@kdbench/models';
 import { registry } from '../registry.js';
 import { COMMON_HELP, COMMON_OPTIONS, dataDir, int, parse, resultsDir } from './args.js';
 import { formatTable } from './table.js';
@@ -33,22 +33,24 @@ export function methodsCommand(argv: string[]): number {
 export const MODELS_HELP = `Usage: kdbench models [--classes N] [--width F]
 
 Lists the model zoo with trainable parameters and multiply-accumulates per 32x32 image
-(for N classes, default 100, at width factor F, default 1), beside the published counts.`;
+(for N classes, default 100, at width factor F, default 1), beside the published counts
+(marked with their class count when it differs from N). A model id may end in @<multiplier>
+to scale its widths in a run or suite (resnet20@0.5).`;
 
 export async function modelsCommand(argv: string[]): Promise<number> {
   const { values: o } = parse(argv, { help: { type: 'boolean', short: 'h' }, classes: { type: 'string' }, width: { type: 'string' } }, MODELS_HELP);
   if (o.help) return (console.log(MODELS_HELP), 0);
-  await initEngine({ backend: 'cpu' }); // counting needs variables, not speed
+  await initEngine({ backend: 'cpu' });
   const numClasses = Number(o.classes ?? 100);
   const widthFactor = Number(o.width ?? 1);
+  const published = (p: PublishedCount | undefined, unit: number, digits: number) =>
+    p ? `${(p.count / unit).toFixed(digits)}${p.classes === numClasses ? '' : ` (${p.classes} cl.)`}` : '-';
   const rows = listModels().map((spec) => {
-    const m = createModel(spec.id, { numClasses, seed: 0, widthFactor });
-    const row = [spec.id, spec.family, Number((m.paramCount() / 1e6).toFixed(3)), Number((m.flops() / 1e6).toFixed(1)),
-      spec.publishedParams ? Number((spec.publishedParams.count / 1e6).toFixed(2)) : '-', spec.description];
-    m.dispose();
-    return row;
+    const c = modelCounts(spec.id, { numClasses, seed: 0, widthFactor });
+    return [spec.id, spec.family, Number((c.params / 1e6).toFixed(3)), Number((c.macs / 1e6).toFixed(1)),
+      published(spec.publishedParams, 1e6, 2), published(spec.publishedMacs, 1e6, 0), spec.description];
   });
-  console.log(formatTable(['id', 'family', 'params (M)', 'MMACs/img', 'published (M)', 'description'], rows));
+  console.log(formatTable(['id', 'family', 'params (M)', 'MMACs/img', 'published (M)', 'published MMACs', 'description'], rows));
   return 0;
 }
 

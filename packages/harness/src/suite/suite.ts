@@ -25,7 +25,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, parseDocument, type Document } from 'yaml';
 import { ConfigError, PROTOCOL_IDS, PROTOCOL_SETTINGS, getProtocol, parseProtocolOverrides, trainingRecipe, type Protocol } from '@kdbench/core';
-import { listModels } from '@kdbench/models';
+import { modelIdProblem } from '@kdbench/models';
 import { registry } from '../registry.js';
 import { DATASETS, extraTeachersOf, runId, validateRequest, type RunRequest, type TeacherRequest } from '../run.js';
 
@@ -143,9 +143,9 @@ class Validator {
 
   model(path: (string | number)[], role: string): string {
     const value = this.get(path);
-    const models = listModels().map((m) => m.id);
     if (typeof value !== 'string') this.fail(path, `${role} must be a model id`);
-    if (!models.includes(value)) this.fail(path, `unknown model '${value}' (${role}). Known models: ${models.join(', ')}`);
+    const problem = modelIdProblem(value, role);
+    if (problem) this.fail(path, problem);
     return value;
   }
 

@@ -1,8 +1,9 @@
 /**
  * Parameter-free building blocks shared by the architectures: ReLU, global average pooling,
- * 2x2 max pooling (VGG, Simonyan & Zisserman, ICLR 2015), PyTorch-style 3x3/2 average pooling
- * with zero padding counted in the mean (ShuffleNet's shortcut, Zhang et al., CVPR 2018), and
- * channel shuffle/split (ShuffleNet V1/V2, Ma et al., ECCV 2018).
+ * 2x2 max pooling (VGG, Simonyan & Zisserman, ICLR 2015; AlexNet), 2x2 average pooling
+ * (DenseNet), PyTorch-style 3x3/2 average pooling with zero padding counted in the mean
+ * (ShuffleNet's shortcut, Zhang et al., CVPR 2018), and channel shuffle/split (ShuffleNet V1/V2,
+ * Ma et al., ECCV 2018).
  */
 import { tf } from '@kdbench/engine';
 import type { Size2d } from './store.js';
@@ -20,6 +21,12 @@ export function maxPool2(x: tf.Tensor4D): tf.Tensor4D {
   return tf.maxPool(x, 2, 2, 'valid');
 }
 
+/** 2x2 average pooling with stride 2 (DenseNet's transition layers, Huang et al., CVPR 2017). */
+export function avgPool2(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.avgPool(x, 2, 2, 'valid');
+}
+
+/** Output size of the 2x2 stride-2 poolings. */
 export function maxPool2Size(s: Size2d): Size2d {
   return { h: Math.floor(s.h / 2), w: Math.floor(s.w / 2) };
 }

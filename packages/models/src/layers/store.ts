@@ -18,8 +18,16 @@ export class ParamStore {
   private readonly root: Rng;
   /** Multiply-accumulates of one forward pass of one 32x32 image, summed over layers. */
   macs = 0;
+  /** Trainable parameters registered so far. */
+  trainableParams = 0;
+  private placeholder: tf.Variable | null = null;
 
-  constructor(seed: number) {
+  /**
+   * `measureOnly`: the store counts parameters and MACs without drawing or allocating any values
+   * (what `modelCounts` builds a net with); its variables are one shared placeholder scalar, so a
+   * net built on it must never run.
+   */
+  constructor(seed: number, readonly measureOnly = false) {
     this.root = new Rng(seed);
   }
 
@@ -29,20 +37,37 @@ export class ParamStore {
   }
 
   add(name: string, shape: number[], values: Float32Array, trainable: boolean): tf.Variable {
-    if (this.names.has(name)) throw new Error(`ParamStore: duplicate variable name '${name}'`);
-    const size = shape.reduce((a, b) => a * b, 1);
+    if (this.measureOnly) throw new Error(`ParamStore: '${name}' added with values to a measuring store`);
+    const size = this.register(name, shape, trainable);
     if (values.length !== size) {
       throw new Error(`ParamStore: '${name}' has ${values.length} values for shape [${shape}]`);
     }
     // No tf name: tfjs variable names are global, and two models share our stable names.
     const variable = tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), trainable));
-    this.names.add(name);
     this.entries.push({ name, variable, trainable });
     return variable;
   }
 
+  /** In a measuring store: counts the variable and returns the shared placeholder. */
+  measure(name: string, shape: number[], trainable: boolean): tf.Variable {
+    if (!this.measureOnly) throw new Error(`ParamStore: '${name}' measured in a store that holds values`);
+    this.register(name, shape, trainable);
+    this.placeholder ??= tf.tidy(() => tf.variable(tf.scalar(0), false));
+    return this.placeholder;
+  }
+
+  private register(name: string, shape: number[], trainable: boolean): number {
+    if (this.names.has(name)) throw new Error(`ParamStore: duplicate variable name '${name}'`);
+    const size = shape.reduce((a, b) => a * b, 1);
+    this.names.add(name);
+    if (trainable) this.trainableParams += size;
+    return size;
+  }
+
   dispose(): void {
     for (const e of this.entries) e.variable.dispose();
+    this.placeholder?.dispose();
+    this.placeholder = null;
     this.entries.length = 0;
     this.names.clear();
   }
@@ -70,6 +95,7 @@ export class Scope {
     trainable = true,
   ): tf.Variable {
     const full = this.qualify(name);
+    if (this.store.measureOnly) return this.store.measure(full, shape, trainable);
     const size = shape.reduce((a, b) => a * b, 1);
     return this.store.add(full, shape, init(this.store.rngFor(full), size), trainable);
   }

@@ -68,6 +68,9 @@ export function featureShape(name: string, channels: number, size: Size2d): Feat
   return { name, channels, height: size.h, width: size.w };
 }
 
+/** The most a width factor (or a model id's multiplier, or their product) may be. */
+export const MAX_WIDTH = 4;
+
 export function validateOptions(id: string, opts: ModelOptions): Required<ModelOptions> {
   if (opts == null || typeof opts !== 'object') throw new Error(`createModel('${id}'): options are required`);
   const { numClasses, seed } = opts;
@@ -78,8 +81,8 @@ export function validateOptions(id: string, opts: ModelOptions): Required<ModelO
   if (typeof seed !== 'number' || !Number.isFinite(seed)) {
     throw new Error(`createModel('${id}'): seed must be a finite number, got ${seed}`);
   }
-  if (typeof widthFactor !== 'number' || !Number.isFinite(widthFactor) || widthFactor <= 0 || widthFactor > 4) {
-    throw new Error(`createModel('${id}'): widthFactor must be a number in (0, 4], got ${widthFactor}`);
+  if (typeof widthFactor !== 'number' || !Number.isFinite(widthFactor) || widthFactor <= 0 || widthFactor > MAX_WIDTH) {
+    throw new Error(`createModel('${id}'): widthFactor must be a number in (0, ${MAX_WIDTH}], got ${widthFactor}`);
   }
   return { numClasses, seed, widthFactor };
 }
@@ -89,17 +92,19 @@ export class ZooModel implements Model {
   private readonly store: ParamStore;
   private disposed = false;
 
+  /** `buildWidth`: the width the net is built at, options.widthFactor times the id's multiplier. */
   constructor(
     readonly id: string,
     readonly options: Readonly<Required<ModelOptions>>,
     builder: NetBuilder,
+    buildWidth: number = options.widthFactor,
   ) {
     this.store = new ParamStore(options.seed);
     try {
       this.net = builder({
         scope: new Scope(this.store),
         numClasses: options.numClasses,
-        widthFactor: options.widthFactor,
+        widthFactor: buildWidth,
       });
     } catch (e) {
       this.store.dispose();
@@ -131,7 +136,7 @@ export class ZooModel implements Model {
   }
 
   paramCount(): number {
-    return this.store.entries.filter((e) => e.trainable).reduce((n, e) => n + e.variable.size, 0);
+    return this.store.trainableParams;
   }
 
   flops(): number {
@@ -139,11 +144,36 @@ export class ZooModel implements Model {
   }
 
   featureShapes(): FeatureShape[] {
-    return [...this.net.featureShapes, { name: 'embedding', channels: this.net.embeddingDim, height: 1, width: 1 }];
+    return withEmbedding(this.net);
   }
 
   dispose(): void {
     this.store.dispose();
     this.disposed = true;
+  }
+}
+
+function withEmbedding(net: BuiltNet): FeatureShape[] {
+  return [...net.featureShapes, { name: 'embedding', channels: net.embeddingDim, height: 1, width: 1 }];
+}
+
+/** What a net costs, computed without its weights. */
+export interface ModelCounts {
+  /** Trainable parameters (Model.paramCount). */
+  readonly params: number;
+  /** Multiply-accumulates per 32x32 image (Model.flops). */
+  readonly macs: number;
+  /** Model.featureShapes. */
+  readonly featureShapes: FeatureShape[];
+}
+
+/** Builds a net on a measuring store (no values drawn or allocated) and returns its counts. */
+export function measureNet(options: Readonly<Required<ModelOptions>>, builder: NetBuilder, buildWidth: number): ModelCounts {
+  const store = new ParamStore(options.seed, true);
+  try {
+    const net = builder({ scope: new Scope(store), numClasses: options.numClasses, widthFactor: buildWidth });
+    return { params: store.trainableParams, macs: store.macs, featureShapes: withEmbedding(net) };
+  } finally {
+    store.dispose();
   }
 }

@@ -21,13 +21,14 @@ export class BasicBlock {
   private readonly downsample: { conv: Conv2d; bn: BatchNorm } | null;
   readonly outSize: Size2d;
 
-  constructor(scope: Scope, inPlanes: number, planes: number, stride: number, inSize: Size2d) {
+  /** `residual: false` drops the shortcut (the plain CNN of Li et al., NeurIPS 2020): out = ReLU(bn2(conv2(...))). */
+  constructor(scope: Scope, inPlanes: number, planes: number, stride: number, inSize: Size2d, private readonly residual = true) {
     this.conv1 = new Conv2d(scope.child('conv1'), { inChannels: inPlanes, outChannels: planes, kernelSize: 3, stride, padding: 1 }, inSize);
     this.bn1 = new BatchNorm(scope.child('bn1'), planes);
     this.conv2 = new Conv2d(scope.child('conv2'), { inChannels: planes, outChannels: planes, kernelSize: 3, padding: 1 }, this.conv1.outSize);
     this.bn2 = new BatchNorm(scope.child('bn2'), planes);
     this.outSize = this.conv2.outSize;
-    if (stride !== 1 || inPlanes !== planes) {
+    if (residual && (stride !== 1 || inPlanes !== planes)) {
       const ds = scope.child('downsample');
       this.downsample = {
         conv: new Conv2d(ds.child(0), { inChannels: inPlanes, outChannels: planes, kernelSize: 1, stride }, inSize),
@@ -38,12 +39,13 @@ export class BasicBlock {
     }
   }
 
-  /** Returns the block output and its pre-ReLU residual sum. */
+  /** Returns the block output and its pre-ReLU residual sum (bn2's output without a shortcut). */
   apply(x: tf.Tensor4D, training: boolean): { out: tf.Tensor4D; preact: tf.Tensor4D } {
     let out = relu(this.bn1.apply(this.conv1.apply(x), training));
     out = this.bn2.apply(this.conv2.apply(out), training);
-    const residual = this.downsample ? this.downsample.bn.apply(this.downsample.conv.apply(x), training) : x;
-    const preact = tf.add(out, residual) as tf.Tensor4D;
+    if (!this.residual) return { out: relu(out), preact: out };
+    const shortcut = this.downsample ? this.downsample.bn.apply(this.downsample.conv.apply(x), training) : x;
+    const preact = tf.add(out, shortcut) as tf.Tensor4D;
     return { out: relu(preact), preact };
   }
 }

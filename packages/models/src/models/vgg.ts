@@ -4,7 +4,10 @@
  * RepDistiller models/vgg.py, `vgg*_bn`): five blocks of 3x3 conv(+bias)-BN-ReLU separated by
  * 2x2 max pools after blocks 0-2 (no pool after block 3 at 32x32), global average pooling and
  * one linear layer on 512 channels. Configs: vgg8 [64][128][256][512][512], vgg11
- * [64][128][256,256][512,512][512,512], vgg13 [64,64][128,128][256,256][512,512][512,512].
+ * [64][128][256,256][512,512][512,512], vgg13 [64,64][128,128][256,256][512,512][512,512],
+ * vgg16 [64,64][128,128][256,256,256][512,512,512][512,512,512]. kuangliu/pytorch-cifar's VGGs
+ * have the same layers and one more 2x2 pool (block 4 runs at 2x2 instead of 4x4): same
+ * parameters, fewer MACs.
  * Convs: N(0, 2/(k*k*out)) with zero bias; Linear: N(0, 0.01), zero bias.
  *
  * Features: stem = block0, stage1..4 = block1..4; pre = the block's last BN output, post = after
@@ -86,4 +89,5 @@ export const vggBuilders: Record<string, NetBuilder> = {
   vgg8: buildVgg([[64], [128], [256], [512], [512]]),
   vgg11: buildVgg([[64], [128], [256, 256], [512, 512], [512, 512]]),
   vgg13: buildVgg([[64, 64], [128, 128], [256, 256], [512, 512], [512, 512]]),
+  vgg16: buildVgg([[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]]),
 };

@@ -5,6 +5,8 @@
  * widths 16k/32k/64k, a 1x1 conv shortcut (applied to the activated input) when the width
  * changes, a final BN-ReLU, global average pooling and a linear head. Dropout is 0.
  * Convs: N(0, 2/(k*k*out)); Linear: PyTorch default weight, zero bias.
+ * The same definition (xternalz/WideResNet-pytorch) is the WRN of OFD and MGD (WRN-28-4, WRN-28-2,
+ * WRN-16-4), of DML and DCM (WRN-28-10) and of the Zagoruyko & Komodakis tables (WRN-40-4, WRN-16-8).
  *
  * Features follow RepDistiller: stem = conv output (pre = post); stage i post = the raw block
  * output (its `is_feat` f_i), pre = that output after the next BN (the BN before the next ReLU,
@@ -104,4 +106,10 @@ export const wrnBuilders: Record<string, NetBuilder> = {
   wrn_16_2: buildWrn(16, 2),
   wrn_40_1: buildWrn(40, 1),
   wrn_40_2: buildWrn(40, 2),
+  wrn_16_4: buildWrn(16, 4),
+  wrn_16_8: buildWrn(16, 8),
+  wrn_28_2: buildWrn(28, 2),
+  wrn_28_4: buildWrn(28, 4),
+  wrn_28_10: buildWrn(28, 10),
+  wrn_40_4: buildWrn(40, 4),
 };
