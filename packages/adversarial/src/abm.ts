@@ -19,7 +19,7 @@
  * check, seed 1: 27.0 -> 28.7 top-1). Defaults: ZSKT's generator (latent 100, Adam lr 1e-3) and the CRD
  * benchmark's KD weights on real images.
  */
-import { Generator, crossEntropy, defineMethod, moduleSeed, softTargetKL } from '@kdbench/core';
+import { Generator, crossEntropy, defineMethod, moduleSeed, owning, softTargetKL } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 
 const KEEP_STATS = { keepRunningStats: true } as const;
@@ -58,27 +58,24 @@ export const abm = defineMethod({
   create: ({ hp, rng, teacher, student, batchSize }) => {
     const g = new Generator(moduleSeed(rng, 'generator'), { latent: hp.latent, width: hp.width, tanh: false, bnEps: 1e-5 });
     const n = Math.max(2, Math.round(hp.genRatio * batchSize));
-    let key = '';
-    let k = 0;
     const disagreement = (images: tf.Tensor4D) =>
-      softTargetKL(student.forward(images, { training: true, hooks: KEEP_STATS }).logits, teacher!.forward(images, { training: false }).logits, 1);
+      softTargetKL(student.forward(images, { training: true, hooks: KEEP_STATS }).logits, teacher.forward(images, { training: false }).logits, 1);
     return {
-      players: [{
-        name: 'generator',
-        optimizer: { kind: 'adam', lr: hp.lrG, beta1: 0.9, beta2: 0.999, schedule: true },
-        variables: () => g.trainableVariables(),
-        losses: (io) => {
-          k = key === `${io.epoch}:${io.step}` ? k + 1 : 0;
-          key = `${io.epoch}:${io.step}`;
-          return { disagreement: tf.neg(disagreement(g.sample(rng.fork(io.epoch).fork(`generator:${io.step}:${k}`), n))) as tf.Scalar };
-        },
-      }],
+      parts: { generator: owning(g) },
+      procedure: {
+        players: [{
+          name: 'generator',
+          optimizer: { kind: 'adam', lr: hp.lrG, beta1: 0.9, beta2: 0.999, schedule: true },
+          variables: () => g.trainableVariables(),
+          // ':0': the code stream of the player's (only) step of the batch
+          losses: (io) => ({ disagreement: tf.neg(disagreement(g.sample(rng.fork(io.epoch).fork(`generator:${io.step}:0`), n))) as tf.Scalar }),
+        }],
+      },
       losses: (io) => ({
         ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma),
-        kd: tf.mul(softTargetKL(io.student.logits, io.teacher!.logits, hp.T), hp.alpha),
+        kd: tf.mul(softTargetKL(io.student.logits, io.teacher.logits, hp.T), hp.alpha),
         generated: tf.mul(disagreement(g.sample(rng.fork(io.epoch).fork(`student:${io.step}`), n)), hp.lambda),
       }),
-      dispose: () => g.dispose(),
     };
   },
 });

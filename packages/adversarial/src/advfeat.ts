@@ -12,7 +12,7 @@
  *   L_S = gamma * CE + alpha * T^2 * KL(t/T || s/T) + beta * BCE(D(f_s), 1).
  * When the embeddings differ in size, a linear connector (trained with the student) maps f_s to f_t's size.
  */
-import { crossEntropy, defineMethod, Embed, moduleSeed, softTargetKL } from '@kdbench/core';
+import { crossEntropy, defineMethod, Embed, moduleSeed, owning, softTargetKL } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 import { bceWithLogits, featureDiscriminatorOptimizer, MlpDiscriminator } from './shared/gan.js';
 
@@ -54,25 +54,23 @@ export const advfeat = defineMethod({
     const d = new MlpDiscriminator(moduleSeed(rng, 'discriminator'), [dt, hp.hidden, hp.hidden, 1]);
     const studentFeature = (f: tf.Tensor2D) => (connector ? connector.apply(f) : f);
     return {
-      modules: connector ? { connector } : undefined,
-      players: [{
-        name: 'discriminator',
-        optimizer: featureDiscriminatorOptimizer(hp.lrD),
-        variables: () => d.trainableVariables(),
-        losses: (io) => ({
-          real: bceWithLogits(d.apply(io.teacher!.embedding), 1),
-          fake: bceWithLogits(d.apply(studentFeature(io.student.embedding)), 0),
-        }),
-      }],
+      parts: { ...(connector ? { connector } : {}), discriminator: owning(d) },
+      procedure: {
+        players: [{
+          name: 'discriminator',
+          optimizer: featureDiscriminatorOptimizer(hp.lrD),
+          variables: () => d.trainableVariables(),
+          losses: (io) => ({
+            real: bceWithLogits(d.apply(io.teacher.embedding), 1),
+            fake: bceWithLogits(d.apply(studentFeature(io.student.embedding)), 0),
+          }),
+        }],
+      },
       losses: (io) => ({
         ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma),
-        kd: tf.mul(softTargetKL(io.student.logits, io.teacher!.logits, hp.T), hp.alpha),
+        kd: tf.mul(softTargetKL(io.student.logits, io.teacher.logits, hp.T), hp.alpha),
         adversarial: tf.mul(bceWithLogits(d.apply(studentFeature(io.student.embedding)), 1), hp.beta),
       }),
-      dispose: () => {
-        d.dispose();
-        connector?.dispose();
-      },
     };
   },
 });

@@ -20,7 +20,7 @@
  * 1.79 with beta 0).
  * Discriminators: two stride-2 3x3 convs with LeakyReLU(0.2), pooled, linear score.
  */
-import { ConvStack, crossEntropy, defineMethod, moduleSeed, softTargetKL, stopGradient } from '@kdbench/core';
+import { ConvStack, crossEntropy, defineMethod, moduleSeed, owning, softTargetKL, stopGradient } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 import type { Model } from '@kdbench/models';
 import { ConvDiscriminator, leastSquares } from './shared/gan.js';
@@ -77,9 +77,10 @@ export const afd = defineMethod({
       return m.trainableVariables().filter((v) => !head.has(v));
     };
     return {
-      networks: { peer: { model: peer, trainInMain: true } },
-      modules: transfer ? { transfer } : undefined,
-      players: [{
+      parts: { ...(transfer ? { transfer } : {}), discriminators: owning(d1, d2), peer: { metrics: (evaluate) => ({ peer: evaluate(peer).top1 }) } },
+      procedure: {
+        networks: { peer: { model: peer, trainInMain: true } },
+        players: [{
         name: 'discriminators',
         optimizer: { kind: 'adam', lr: hp.lrD, beta1: 0.5, beta2: 0.999 },
         variables: () => [...d1.trainableVariables(), ...d2.trainableVariables()],
@@ -101,7 +102,8 @@ export const afd = defineMethod({
             adversarial_peer: tf.mul(leastSquares(d2.apply(b), 1), hp.beta),
           };
         },
-      }],
+        }],
+      },
       losses: (io) => {
         const z1 = io.student.logits;
         const z2 = peer.forward(io.x, { training: true }).logits;
@@ -111,13 +113,6 @@ export const afd = defineMethod({
           kl: softTargetKL(z1, stopGradient(z2), hp.T),
           kl_peer: softTargetKL(z2, stopGradient(z1), hp.T),
         };
-      },
-      extraAccuracies: (evaluate) => ({ peer: evaluate(peer).top1 }),
-      dispose: () => {
-        d1.dispose();
-        d2.dispose();
-        transfer?.dispose();
-        peer.dispose();
       },
     };
   },

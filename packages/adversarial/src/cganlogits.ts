@@ -11,7 +11,7 @@
  * i.e. the survey's discriminator-guided form (section 5.1: CE + KL + GAN). D is an MLP with two
  * hidden layers and LeakyReLU(0.2). Defaults: the CRD benchmark's KD weights with beta = 1.
  */
-import { crossEntropy, defineMethod, moduleSeed, softTargetKL } from '@kdbench/core';
+import { crossEntropy, defineMethod, moduleSeed, owning, softTargetKL } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 import { bceWithLogits, MlpDiscriminator } from './shared/gan.js';
 
@@ -52,21 +52,23 @@ export const cganlogits = defineMethod({
   create: ({ hp, numClasses, rng }) => {
     const d = new MlpDiscriminator(moduleSeed(rng, 'discriminator'), [2 * numClasses, hp.hidden, hp.hidden, 1]);
     return {
-      players: [{
-        name: 'discriminator',
-        optimizer: { kind: 'adam', lr: hp.lrD, beta1: 0.5, beta2: 0.999 },
-        variables: () => d.trainableVariables(),
-        losses: (io) => ({
-          real: bceWithLogits(d.apply(conditionOnLabel(io.teacher!.logits, io.labels)), 1),
-          fake: bceWithLogits(d.apply(conditionOnLabel(io.student.logits, io.labels)), 0),
-        }),
-      }],
+      parts: { discriminator: owning(d) },
+      procedure: {
+        players: [{
+          name: 'discriminator',
+          optimizer: { kind: 'adam', lr: hp.lrD, beta1: 0.5, beta2: 0.999 },
+          variables: () => d.trainableVariables(),
+          losses: (io) => ({
+            real: bceWithLogits(d.apply(conditionOnLabel(io.teacher.logits, io.labels)), 1),
+            fake: bceWithLogits(d.apply(conditionOnLabel(io.student.logits, io.labels)), 0),
+          }),
+        }],
+      },
       losses: (io) => ({
         ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma),
-        kd: tf.mul(softTargetKL(io.student.logits, io.teacher!.logits, hp.T), hp.alpha),
+        kd: tf.mul(softTargetKL(io.student.logits, io.teacher.logits, hp.T), hp.alpha),
         adversarial: tf.mul(bceWithLogits(d.apply(conditionOnLabel(io.student.logits, io.labels)), 1), hp.beta),
       }),
-      dispose: () => d.dispose(),
     };
   },
 });

@@ -15,7 +15,7 @@
  * 1e-3, the networks' schedule); a linear connector (trained with the student) maps a student block
  * to the teacher's width where they differ.
  */
-import { crossEntropy, defineMethod, Embed, moduleSeed, ModuleGroup, softTargetKL, stagePairs, stageShapes } from '@kdbench/core';
+import { crossEntropy, defineMethod, Embed, moduleSeed, ModuleGroup, owning, softTargetKL, stagePairs, stageShapes } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 import type { ForwardResult } from '@kdbench/models';
 import { bceWithLogits, featureDiscriminatorOptimizer, MlpDiscriminator } from './shared/gan.js';
@@ -58,32 +58,30 @@ export const meal = defineMethod({
       blockOutputs(out, pairs.length).map((b, k) => (connectors[k] ? connectors[k]!.apply(b) : b));
     const teacherBlocks = (out: ForwardResult) => blockOutputs(out, pairs.length);
     return {
-      modules: present.length ? { connectors: new ModuleGroup(present) } : undefined,
-      players: [{
-        name: 'discriminators',
-        optimizer: featureDiscriminatorOptimizer(hp.lrD),
-        variables: () => discriminators.flatMap((d) => d.trainableVariables()),
-        losses: (io) => {
-          const s = studentBlocks(io.student);
-          const t = teacherBlocks(io.teacher!);
-          return Object.fromEntries(discriminators.flatMap((d, k) => [
-            [`real${k}`, bceWithLogits(d.apply(t[k]!), 1)],
-            [`fake${k}`, bceWithLogits(d.apply(s[k]!), 0)],
-          ]));
-        },
-      }],
+      parts: { ...(present.length ? { connectors: new ModuleGroup(present) } : {}), discriminators: owning(...discriminators) },
+      procedure: {
+        players: [{
+          name: 'discriminators',
+          optimizer: featureDiscriminatorOptimizer(hp.lrD),
+          variables: () => discriminators.flatMap((d) => d.trainableVariables()),
+          losses: (io) => {
+            const s = studentBlocks(io.student);
+            const t = teacherBlocks(io.teacher);
+            return Object.fromEntries(discriminators.flatMap((d, k) => [
+              [`real${k}`, bceWithLogits(d.apply(t[k]!), 1)],
+              [`fake${k}`, bceWithLogits(d.apply(s[k]!), 0)],
+            ]));
+          },
+        }],
+      },
       losses: (io) => {
         const s = studentBlocks(io.student);
         const terms: Record<string, tf.Scalar> = {
-          similarity: softTargetKL(io.student.logits, io.teacher!.logits, 1),
+          similarity: softTargetKL(io.student.logits, io.teacher.logits, 1),
           adversarial: tf.mul(tf.addN(discriminators.map((d, k) => bceWithLogits(d.apply(s[k]!), 1))), hp.beta),
         };
         if (hp.gamma > 0) terms.ce = tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma);
         return terms;
-      },
-      dispose: () => {
-        discriminators.forEach((d) => d.dispose());
-        present.forEach((c) => c.dispose());
       },
     };
   },

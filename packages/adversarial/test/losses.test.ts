@@ -4,7 +4,7 @@
  * 0; the CE and KD terms are checked against a plain loop (numbers in the comments).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fwd, leakOf, rand } from '@kdbench/core/testing';
+import { fwd, leakOf, rand, disposeInstance } from '@kdbench/core/testing';
 import { tf } from '@kdbench/engine';
 import { advfeat, cganlogits, meal } from '../src/index.js';
 import { handContext, handIO, values, zeroPlayers } from './helpers.js';
@@ -45,13 +45,13 @@ describe('cganlogits (Xu et al. 2018)', () => {
     expect(l.ce).toBeCloseTo(0.1 * CE, 5);
     expect(l.kd).toBeCloseTo(0.9 * KD_T4, 5);
     expect(l.adversarial).toBeCloseTo(LN2, 5);
-    expect(values(inst.players![0]!.losses(io))).toEqual({ real: expect.closeTo(LN2, 5), fake: expect.closeTo(LN2, 5) });
+    expect(values(inst.procedure!.players![0]!.losses(io))).toEqual({ real: expect.closeTo(LN2, 5), fake: expect.closeTo(LN2, 5) });
     // with a non-zero discriminator the adversarial term reaches the student's logits
-    inst.players![0]!.variables().forEach((v, i) => v.assign(tf.mul(rand(v.shape, i), 0.5)));
+    inst.procedure!.players![0]!.variables().forEach((v, i) => v.assign(tf.mul(rand(v.shape, i), 0.5)));
     expect(gradientOf(() => ({ a: inst.losses(io).adversarial! }), logitsS)).toBeGreaterThan(0);
     expect(leakOf(() => inst.losses(io))).toBe(0);
-    expect(leakOf(() => inst.players![0]!.losses(io))).toBe(0);
-    inst.dispose?.();
+    expect(leakOf(() => inst.procedure!.players![0]!.losses(io))).toBe(0);
+    disposeInstance(inst);
   });
 });
 
@@ -59,20 +59,20 @@ describe('advfeat (Wang et al. 2018)', () => {
   it('CE + KD + adversarial term on the embeddings; a connector when the sizes differ', () => {
     const { s, t } = pair();
     const inst = advfeat.create(handContext(advfeat, s, t));
-    expect(inst.modules).toBeUndefined();
+    expect(Object.keys(inst.parts!)).toEqual(['discriminator']); // no connector at equal widths
     zeroPlayers(inst);
     const io = handIO(s, t, [1, 2]);
     expect(values(inst.losses(io))).toEqual({ ce: expect.closeTo(0.1 * CE, 5), kd: expect.closeTo(0.9 * KD_T4, 5), adversarial: expect.closeTo(LN2, 5) });
-    expect(values(inst.players![0]!.losses(io))).toEqual({ real: expect.closeTo(LN2, 5), fake: expect.closeTo(LN2, 5) });
-    inst.dispose?.();
+    expect(values(inst.procedure!.players![0]!.losses(io))).toEqual({ real: expect.closeTo(LN2, 5), fake: expect.closeTo(LN2, 5) });
+    disposeInstance(inst);
 
     const wide = pair(2, 5);
     const inst2 = advfeat.create(handContext(advfeat, wide.s, wide.t));
-    expect(Object.keys(inst2.modules ?? {})).toEqual(['connector']);
+    expect(Object.keys(inst2.parts!)).toEqual(['connector', 'discriminator']);
     const io2 = handIO(wide.s, wide.t, [1, 2]);
-    expect(Number.isFinite(values(inst2.players![0]!.losses(io2)).fake!)).toBe(true);
+    expect(Number.isFinite(values(inst2.procedure!.players![0]!.losses(io2)).fake!)).toBe(true);
     expect(leakOf(() => inst2.losses(io2))).toBe(0);
-    inst2.dispose?.();
+    disposeInstance(inst2);
   });
 });
 
@@ -84,10 +84,10 @@ describe('meal (Shen et al. 2019)', () => {
     const io = handIO(s, t, [1, 2]);
     // blocks: stage 1 (pooled) and the logits -> 2 discriminators
     expect(values(inst.losses(io))).toEqual({ similarity: expect.closeTo(KL_T1, 5), adversarial: expect.closeTo(2 * LN2, 5) });
-    expect(Object.keys(inst.players![0]!.losses(io)).sort()).toEqual(['fake0', 'fake1', 'real0', 'real1']);
+    expect(Object.keys(inst.procedure!.players![0]!.losses(io)).sort()).toEqual(['fake0', 'fake1', 'real0', 'real1']);
     expect(Object.keys(values(meal.create(handContext(meal, s, t, { gamma: 1 })).losses(io)))).toContain('ce');
     expect(gradientOf(() => inst.losses(io), logitsS)).toBeGreaterThan(0);
     expect(leakOf(() => inst.losses(io))).toBe(0);
-    inst.dispose?.();
+    disposeInstance(inst);
   });
 });

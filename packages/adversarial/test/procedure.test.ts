@@ -4,12 +4,12 @@
  * losses are finite, no tensor leaks across steps, the same numbers twice under a seed.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { methodContext, type MethodDefinition } from '@kdbench/core';
-import { fakeSplit } from '@kdbench/core/testing';
+import { PartSet, methodContext, type MethodDefinition } from '@kdbench/core';
+import { batchStepper, disposeInstance, fakeSplit, metricsOf } from '@kdbench/core/testing';
 import { initEngine, Rng, tf } from '@kdbench/engine';
 import { createModel } from '@kdbench/models';
 import { abm, adversarialMethods, afd } from '../src/index.js';
-import { mainVariables, moved, snapshot, stepper, values } from './helpers.js';
+import { moved, snapshot, values } from './helpers.js';
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm' });
@@ -24,7 +24,7 @@ function setup(def: MethodDefinition<any>) {
   return {
     student, teacher, inst,
     dispose() {
-      inst.dispose?.();
+      disposeInstance(inst);
       student.dispose();
       teacher?.dispose();
     },
@@ -33,16 +33,16 @@ function setup(def: MethodDefinition<any>) {
 
 function run(def: MethodDefinition<any>, steps: number) {
   const s = setup(def);
-  const players = (s.inst.players ?? []).flatMap((p) => p.variables());
-  const main = mainVariables(s.inst, s.student);
+  const players = (s.inst.procedure!.players ?? []).flatMap((p) => p.variables());
+  const main = new PartSet(s.inst, s.student).mainVariables();
   const before = { players: snapshot(players), main: snapshot(main) };
-  const loop = stepper(s.inst, s.student, s.teacher);
+  const loop = batchStepper(s.inst, s.student, s.teacher);
   const losses: Record<string, number>[] = [];
   const counts: number[] = [];
   for (let i = 0; i < steps; i++) {
     const x = tf.randomNormal([4, 32, 32, 3], 0, 1, 'float32', i + 1) as tf.Tensor4D;
     const y = tf.tensor1d([i % 10, (i + 3) % 10, (i + 5) % 10, (i + 7) % 10], 'int32');
-    losses.push(loop.step(x, y, 0, i));
+    losses.push(loop.step({ x, labels: y }, 0, i));
     tf.dispose([x, y]);
     counts.push(tf.memory().numTensors);
   }
@@ -67,11 +67,11 @@ describe.each(adversarialMethods.map((d) => [d.id, d] as const))('adversarial me
 describe('afd (Chung et al. 2020) on real peers', () => {
   it('three steps: discriminators, feature extractors (adversarial only), then the logit loss on whole networks', () => {
     const s = setup(afd);
-    expect(Object.keys(s.inst.networks ?? {})).toEqual(['peer']);
-    expect(s.inst.networks!.peer!.trainInMain).toBe(true);
-    const [discriminators, extractors] = s.inst.players!;
+    expect(Object.keys(s.inst.procedure!.networks ?? {})).toEqual(['peer']);
+    expect(s.inst.procedure!.networks!.peer!.trainInMain).toBe(true);
+    const [discriminators, extractors] = s.inst.procedure!.players!;
     expect([discriminators!.name, extractors!.name]).toEqual(['discriminators', 'feature-extractors']);
-    const peer = s.inst.networks!.peer!.model;
+    const peer = s.inst.procedure!.networks!.peer!.model;
     const heads = [...s.student.classifierVariables(), ...peer.classifierVariables()];
     const bodies = [s.student, peer].flatMap((m) => m.trainableVariables()).filter((v) => !heads.includes(v));
     expect(new Set(extractors!.variables())).toEqual(new Set(bodies)); // every feature-extractor weight, no classifier
@@ -79,14 +79,14 @@ describe('afd (Chung et al. 2020) on real peers', () => {
     const x = tf.randomNormal([4, 32, 32, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
     const io = {
       x, labels: tf.tensor1d([0, 1, 2, 3], 'int32'), ids: new Int32Array(4), epoch: 0, progress: 0, step: 0, stage: 'main',
-      student: s.student.forward(x, { training: true }),
+      student: s.student.forward(x, { training: true }), teacher: undefined,
     };
     expect(values(discriminators!.losses(io))).toEqual({ real1: 1, fake1: 0, real2: 1, fake2: 0 });
     expect(values(extractors!.losses(io))).toEqual({ adversarial: 1, adversarial_peer: 1 });
     const l = values(s.inst.losses(io));
     expect(Object.keys(l)).toEqual(['ce', 'ce_peer', 'kl', 'kl_peer']);
     expect(l.kl).toBeGreaterThan(0);
-    expect(Object.keys(s.inst.extraAccuracies!(() => ({ top1: 0.25, top5: 1 })))).toEqual(['peer']);
+    expect(Object.keys(metricsOf(s.inst, () => ({ top1: 0.25, top5: 1 })))).toEqual(['peer']);
     s.dispose();
   });
 });
@@ -102,7 +102,7 @@ describe('abm (generator-augmented) on real networks', () => {
         x, labels: tf.tensor1d([0, 1, 2, 3], 'int32'), ids: new Int32Array(4), epoch: 0, progress: 0, step: 0, stage: 'main',
         student: s.student.forward(x, { training: false }), teacher: s.teacher!.forward(x, { training: false }),
       };
-      const generator = values(s.inst.players![0]!.losses(io));
+      const generator = values(s.inst.procedure!.players![0]!.losses(io));
       const main = values(s.inst.losses(io));
       expect(generator.disagreement).toBeLessThan(0);
       expect(main.generated).toBeGreaterThan(0);

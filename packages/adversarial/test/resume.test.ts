@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { methodContext, train, type MethodDefinition, type TrainResult } from '@kdbench/core';
-import { CONFORMANCE_PROTOCOL, loadConformanceSplits } from '@kdbench/core/testing';
+import { CONFORMANCE_PROTOCOL, loadConformanceSplits, disposeInstance } from '@kdbench/core/testing';
 import type { RunSplits } from '@kdbench/data';
 import { initEngine, Rng } from '@kdbench/engine';
 import { createModel } from '@kdbench/models';
@@ -38,7 +38,7 @@ function run(def: MethodDefinition<any>, file: string, stopAfterEpoch?: number):
     if ((e as Error).message !== 'interrupted') throw e;
     return undefined;
   } finally {
-    method.dispose?.();
+    disposeInstance(method);
     student.dispose();
     teacher?.dispose();
   }

@@ -52,7 +52,7 @@ export const at = defineMethod({
   create: ({ hp }) => ({
     losses: (io) => ({
       ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma),
-      at: tf.mul(atLoss(io.student.features.map((f) => f.post), io.teacher!.features.map((f) => f.post), hp.p), hp.beta),
+      at: tf.mul(atLoss(io.student.features.map((f) => f.post), io.teacher.features.map((f) => f.post), hp.p), hp.beta),
     }),
   }),
 });

@@ -97,18 +97,17 @@ export const semckd = defineMethod({
     };
 
     return {
-      modules: { semckd: group },
+      parts: { semckd: group },
       losses: (io) => {
         const fs = io.student.features.slice(1).map((f) => f.post);
-        const ft = io.teacher!.features.slice(1).map((f) => f.post);
+        const ft = io.teacher.features.slice(1).map((f) => f.post);
         if (fs.length !== ss.length || ft.length !== ts.length) throw new Error('semckd: feature lists differ from the shapes given at create()');
         return {
           ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma),
-          kd: tf.mul(softTargetKL(io.student.logits, io.teacher!.logits, hp.T), hp.alpha),
+          kd: tf.mul(softTargetKL(io.student.logits, io.teacher.logits, hp.T), hp.alpha),
           semckd: tf.mul(tf.tidy(() => semckdLoss(fs, ft)), hp.beta),
         };
       },
-      dispose: () => group.dispose(),
     };
   },
 });

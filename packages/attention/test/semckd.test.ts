@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@kdbench/engine';
 import type { ConvStack, MLPEmbed, ModuleGroup } from '@kdbench/core';
 import { semckd } from '../src/semckd.js';
-import { ctxFor, fwd, leakOf, rand, runOnRealModels, stepIO, value } from '@kdbench/core/testing';
+import { ctxFor, fwd, leakOf, rand, runOnRealModels, stepIO, value, varsOf, disposeInstance } from '@kdbench/core/testing';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -20,7 +20,7 @@ describe('semckd (Chen 2021)', () => {
   it('combines per-pair MSEs with the softmax attention of query/key embeddings, as a plain loop does', () => {
     const { s, t } = feats();
     const inst = semckd.create(ctxFor(semckd, s, t, HP, 240, BATCH));
-    const group = inst.modules!.semckd as ModuleGroup;
+    const group = inst.parts!.semckd as ModuleGroup;
     const [q0, q1, k0, k1, ...proj] = group.members as [MLPEmbed, MLPEmbed, MLPEmbed, MLPEmbed, ...ConvStack[]];
     const fs = [s[1]!, s[2]!];
     const ft = [t[1]!, t[2]!];
@@ -48,13 +48,13 @@ describe('semckd (Chen 2021)', () => {
     }
     // BN in training mode uses batch statistics, so the loop's projections match the method's
     expect(value(inst.losses(stepIO(fwd(s), fwd(t))).semckd!)).toBeCloseTo(total / (2 * 2), 4);
-    inst.dispose?.();
+    disposeInstance(inst);
   });
 
   it('sends gradients to queries, keys, projections and the student features; leaks nothing; rejects oversize batches', () => {
     const { s, t } = feats();
     const inst = semckd.create(ctxFor(semckd, s, t, HP, 240, BATCH));
-    const vars = inst.modules!.semckd!.trainableVariables();
+    const vars = varsOf(inst, 'semckd');
     const { grads } = tf.variableGrads(() => inst.losses(stepIO(fwd(s), fwd(t))).semckd!, vars);
     expect(Object.keys(grads).length).toBe(vars.length);
     tf.dispose(Object.values(grads));
@@ -64,20 +64,20 @@ describe('semckd (Chen 2021)', () => {
     expect(leakOf(() => inst.losses(stepIO(fwd(s), fwd(t))))).toBe(0);
     const small = semckd.create(ctxFor(semckd, s, t, {}, 240, 1));
     expect(() => small.losses(stepIO(fwd(s), fwd(t)))).toThrow(/batch of 2 exceeds the training batch size \(1\)/);
-    inst.dispose?.();
-    small.dispose?.();
+    disposeInstance(inst);
+    disposeInstance(small);
   });
 
   it('sizes the query/key embeddings from ctx.batchSize (input width B, output B / factor); a full batch is not padded', () => {
     const { s, t } = feats();
     for (const [batch, factor] of [[2, 1], [8, 4]] as const) {
       const inst = semckd.create(ctxFor(semckd, s, t, { factor }, 240, batch));
-      const [query] = (inst.modules!.semckd as ModuleGroup).members as MLPEmbed[];
+      const [query] = (inst.parts!.semckd as ModuleGroup).members as MLPEmbed[];
       const shapes = query!.trainableVariables().map((v) => v.shape);
       expect(shapes).toContainEqual([batch, 2 * (batch / factor)]);
       expect(shapes).toContainEqual([2 * (batch / factor), batch / factor]);
       expect(Number.isFinite(value(inst.losses(stepIO(fwd(s), fwd(t))).semckd!))).toBe(true);
-      inst.dispose?.();
+      disposeInstance(inst);
     }
   });
 

@@ -1,32 +1,38 @@
 /**
  * The method contract. A distillation method is one small module: metadata that the harness and
- * the report read, default hyperparameters, and `create`, which builds what the method adds to a
- * run (extra trainable parts, loss terms, optional extra training stages).
+ * the report read, default hyperparameters, and `create`, which returns what the method adds to a
+ * run: its loss terms, the named parts it owns, and, for methods beyond one student and one
+ * teacher, a procedure. A plain method such as KD writes `losses` only.
  *
- * The trainer provides the procedure once for all methods: the method only says what it
- * transfers. Extension points (each optional, so a plain method such as KD writes none):
- * - `modules`: extra trainable parts (regressors, embeddings, memory banks) optimised with the student;
- * - `stages`: training stages that run before the main one (AB/FSP initialisation, FT's paraphraser);
- * - `onEpochStart` / `afterStep`: per-epoch and per-step state updates outside the gradient tape
- *   (memory banks, momentum encoders);
- * - `extraAccuracies`: accuracies a method reports besides its student's (peers, heads, generations).
- * Procedures beyond one student and one teacher use the same hooks (see docs/contract in each):
- * - `student`: the network trained and evaluated as "the student" when it is not `ctx.student`
- *   (a quantised wrapper, a searched architecture, a multi-branch network);
- * - `networks`: whole extra networks (peers, generations, snapshots, assistants), checkpointed with
- *   their batch-norm statistics; `ctx.createNetwork` builds them;
- * - `players`: other optimisation players (generator, discriminator) stepped before the student on
- *   every batch, each with its own optimiser and schedule;
- * - `definition.data`: 'unlabeled' hides labels, 'none' hides the training images entirely (the
- *   method supplies `syntheticBatch`);
- * - `companions`: extra records the sampler adds to each batch (CS-KD's same-class partners);
- * - stage options: `schedule`, `rows` (a subset of the training split, e.g. one incremental task),
- *   `evaluate` (a network scored after each epoch of the stage), `onEnd` (per-stage bookkeeping);
- * - `learningRate`: a method-specific schedule of the main stage (snapshot distillation's cycles);
- * - `definition.extraTeachers`: more teachers from the teacher store (multi-teacher methods).
+ *   create(ctx) => ({ losses(io), parts?: { name: Part }, procedure?: Procedure })
  *
- * Randomness inside a method must come from `ctx.rng` forked per epoch (`rng.fork(epoch)`), so that a
- * resumed run repeats an uninterrupted one.
+ * Every hook, when the trainer calls it, and a method that uses it:
+ *
+ * | hook | when the trainer calls it | example |
+ * |---|---|---|
+ * | `losses(io)` | every main-stage step, inside the gradient tape; the sum is minimised | `kd` |
+ * | part `trainableVariables()` | once: optimised with the student in the main stage, checkpointed | `fitnet` (regressor) |
+ * | part `buffers()` | once: non-trainable state, checkpointed and restored on resume | `crd` (memory banks) |
+ * | part `onEpochStart(epoch)` | before each epoch of every stage | `crd` (negative sampler) |
+ * | part `afterStep()` | after each optimiser step, outside the tape | `crd` (bank update) |
+ * | part `metrics(evaluate)` | once after training: numbers besides the student's accuracy | `dml` (peer accuracies) |
+ * | part `artifacts(dir)` | once after training: files kept with the run | `dafl` (image grid) |
+ * | part `dispose()` | once, when the run ends or fails | `ft` (frozen paraphraser) |
+ * | procedure `stages` | before the main stage, in order, each with its variables and losses | `ab`, `ft`, `takd` |
+ * | procedure `networks` | once: whole extra networks, checkpointed with their statistics, disposed by the trainer | `dml`, `ban` |
+ * | procedure `players` | every main-stage batch, before the student's step, each with its own optimiser | `dfad`, `afd` |
+ * | procedure `student` | once: the network trained and evaluated as the student (disposed by the trainer) | `qat`, `nasevo` |
+ * | procedure `syntheticBatch(size, epoch, step)` | every step of a `data: 'none'` method: its inputs | `dafl`, `deepinv` |
+ * | procedure `companions(ids, labels, epoch)` | every batch: one partner record per row, served as `io.companion` | `cskd` |
+ * | procedure `main` | the main stage's options: training rows, end hook, schedule | `icarl`, `snapshot` |
+ *
+ * Stage options (`schedule`, `rows`, `evaluate`, `onEnd`; the main stage takes them through
+ * `procedure.main`) and the player option `every` are documented on their types. The definition adds `teacherOutputs`, `data`,
+ * `smallHyper` and `extraTeachers`; the context gives `createNetwork` and `probe`.
+ *
+ * A part is anything with state the trainer must look after; a trainable module (a regressor, an
+ * embedding head) is already one. Randomness inside a method comes from `ctx.rng` forked per
+ * epoch (`rng.fork(epoch)`), so that a resumed run repeats an uninterrupted one.
  */
 import type { Rng, tf } from '@kdbench/engine';
 import type { FeatureShape, ForwardResult, Model } from '@kdbench/models';
@@ -54,10 +60,16 @@ export const FAMILIES: readonly Family[] = [
   'multi-teacher', 'cross-modal', 'data-free', 'quantized', 'lifelong', 'nas',
 ];
 
+/** The label-only baseline every gain is measured against, and the reference distillation method. */
+export const BASELINE_METHOD = 'vanilla';
+export const REFERENCE_METHOD = 'kd';
+
 /** The survey's three kinds of knowledge (section 2); `none` for the label-only baseline. */
 export type KnowledgeType = 'response' | 'feature' | 'relation' | 'none';
 /** The survey's distillation schemes (section 3). */
 export type Scheme = 'offline' | 'online' | 'self';
+/** Whether a method is given a teacher: its context, losses and stages then see it as present. */
+export type TeacherNeed = 'required' | 'none';
 
 export interface PaperRef {
   readonly authors: string;
@@ -73,14 +85,11 @@ export type Hyper = Record<string, HyperValue>;
 /** Named, already weighted loss terms; the trainer minimises their sum and logs each one. */
 export type LossTerms = Record<string, tf.Scalar>;
 
-/** Anything with trainable variables that a method adds to a run. */
-export interface TrainableModule {
-  trainableVariables(): tf.Variable[];
-  dispose(): void;
-}
+/** The teacher's forward pass as a method sees it: present for methods declaring teacher 'required'. */
+type TeacherOf<T extends TeacherNeed, X> = T extends 'required' ? X : X | undefined;
 
 /** What a method's loss sees for one batch. All tensors belong to the trainer's tidy scope. */
-export interface StepIO {
+export interface StepIO<T extends TeacherNeed = TeacherNeed> {
   /** The batch images (augmented, normalised). Reading it in a method with `data: 'none'` throws. */
   readonly x: tf.Tensor4D;
   /** Labels of the batch. Reading them in a method with `data: 'unlabeled'` or `'none'` throws. */
@@ -89,8 +98,8 @@ export interface StepIO {
   readonly ids: Int32Array;
   /** The student's forward pass in training mode on `x`, computed on first read inside the tape. */
   readonly student: ForwardResult;
-  /** The teacher's forward pass in eval mode, outside the gradient tape; absent without a teacher. */
-  readonly teacher?: ForwardResult;
+  /** The teacher's forward pass in eval mode, outside the gradient tape. */
+  readonly teacher: TeacherOf<T, ForwardResult>;
   /** Extra teachers' forward passes in eval mode (same order as `ctx.teachers`), computed on first read. */
   readonly teachers?: readonly ForwardResult[];
   /** The batch partners returned by `companions` (one per batch row), augmented like the batch. */
@@ -103,6 +112,11 @@ export interface StepIO {
   readonly stage: string;
 }
 
+export interface Accuracy {
+  top1: number;
+  top5: number;
+}
+
 /** Scores a network on the evaluation split (optionally on some classes only, or through another classifier). */
 export interface EvaluateOptions {
   /** Keep only evaluation records of these classes. */
@@ -111,22 +125,47 @@ export interface EvaluateOptions {
   readonly classify?: (x: tf.Tensor4D) => tf.Tensor2D;
 }
 
+export type Evaluate = (model: Model, opts?: EvaluateOptions) => Accuracy;
+
+/** What a stage's `onEnd` may use: evaluation and training-split embeddings of any network. */
 export interface StageTools {
-  evaluate(model: Model, opts?: EvaluateOptions): { top1: number; top5: number };
+  evaluate: Evaluate;
   /** Embeddings ([n, D], eval mode, no augmentation) of training-split rows. */
   embed(model: Model, rows: Int32Array): Float32Array;
-  /** Records extra accuracies under a name in the run's details (shown by the report). */
-  record(name: string, value: number): void;
 }
 
-export interface TrainingStage {
+/**
+ * Something with state the trainer looks after. Every member is optional: a trainable module
+ * (regressor, embedding head) is a part through its `trainableVariables` and `dispose`.
+ */
+export interface Part {
+  /** Optimised with the student in the main stage; checkpointed as `module/<part>/<i>`. */
+  trainableVariables?(): tf.Variable[];
+  /** Non-trainable state (memory banks, counters), checkpointed as `buffer/<name>`, never optimised. */
+  buffers?(): Record<string, tf.Variable>;
+  /** Before each epoch of every stage. */
+  onEpochStart?(epoch: number): void;
+  /** After each optimiser step, outside the tape (memory-bank updates kept by `losses`). */
+  afterStep?(): void;
+  /** Numbers reported besides the student's accuracy (peers, generations, model size), after training. */
+  metrics?(evaluate: Evaluate): Record<string, number>;
+  /** Files the run keeps besides its row, written into `dir` after training; their names relative to `dir`. */
+  artifacts?(dir: string): string[];
+  /** Frees what the part holds; called once when the run ends, also when it fails. */
+  dispose?(): void;
+}
+
+export interface TrainingStage<T extends TeacherNeed = TeacherNeed> {
   readonly name: string;
   readonly epochs: number;
   /** Variables this stage optimises (e.g. only the paraphraser, or student + connectors). */
   variables(): tf.Variable[];
-  losses(io: StepIO): LossTerms;
-  /** Follow the protocol's learning-rate schedule over this stage's epochs (default: constant base lr). */
-  readonly schedule?: boolean;
+  losses(io: StepIO<T>): LossTerms;
+  /**
+   * The stage's learning rate: `true` follows the protocol's schedule over the stage's epochs, a
+   * function gives the rate at a 0-based epoch (snapshot distillation's cycles); default constant.
+   */
+  readonly schedule?: boolean | ((base: number, epoch: number, epochs: number) => number);
   /** Train on these rows of the training split only (read when the stage starts). */
   rows?(): Int32Array;
   /** A network to evaluate after each epoch of this stage (its accuracy goes into the history). */
@@ -141,19 +180,18 @@ export type OptimizerSpec =
   | { kind: 'adam'; lr: number; beta1: number; beta2: number; weightDecay?: number; schedule?: boolean };
 
 /**
- * An optimisation player besides the student: before each student step, each player takes
- * `stepsPerBatch` steps (default 1) minimising its own losses over its own variables with its own
- * optimiser; with `every` = k it plays only on every k-th batch of an epoch (k student steps per
- * player step, e.g. DFAD's 5). Its loss terms are logged as `<name>/<term>`.
+ * An optimisation player besides the student: before each student step, each player takes one
+ * step minimising its own losses over its own variables with its own optimiser; with `every` = k
+ * it plays only on every k-th batch of an epoch (k student steps per player step, e.g. DFAD's 5).
+ * Its loss terms are logged as `<name>/<term>`.
  */
-export interface Player {
+export interface Player<T extends TeacherNeed = TeacherNeed> {
   readonly name: string;
   readonly optimizer: OptimizerSpec;
-  readonly stepsPerBatch?: number;
   /** Play on batches whose index in the epoch is a multiple of this (default 1: every batch). */
   readonly every?: number;
   variables(): tf.Variable[];
-  losses(io: StepIO): LossTerms;
+  losses(io: StepIO<T>): LossTerms;
 }
 
 export interface NetworkSlot {
@@ -162,50 +200,41 @@ export interface NetworkSlot {
   readonly trainInMain: boolean;
 }
 
-export interface MethodInstance {
-  readonly modules?: Record<string, TrainableModule>;
-  readonly stages?: TrainingStage[];
-  /** The network trained in the main stage and evaluated as the student (default `ctx.student`). */
-  readonly student?: Model;
-  /** Whole extra networks by stable name: checkpointed with all their variables. */
+/** The main stage's own options (the last task of an incremental sequence, a cyclic schedule). */
+export type MainStage = Pick<TrainingStage, 'rows' | 'onEnd' | 'schedule'>;
+
+/** How a method trains when it is more than losses on one student: stages, networks, players, ... */
+export interface Procedure<T extends TeacherNeed = TeacherNeed> {
+  /** Stages run before the main stage, in order. */
+  readonly stages?: TrainingStage<T>[];
+  /** Whole extra networks by stable name: checkpointed with all their variables, disposed by the trainer. */
   readonly networks?: Record<string, NetworkSlot>;
-  readonly players?: Player[];
+  readonly players?: Player<T>[];
+  /** The network trained in the main stage and evaluated as the student (default `ctx.student`); disposed by the trainer. */
+  readonly student?: Model;
   /** For `data: 'none'`: the input batch of a step, generated outside the gradient tape. */
   syntheticBatch?(size: number, epoch: number, step: number): tf.Tensor4D;
   /** Split rows (indices into ctx.trainIds) of one partner per batch row; served as `io.companion`. */
   companions?(ids: Int32Array, labels: Int32Array, epoch: number): Int32Array;
-  /** Options of the main stage (the last task of an incremental sequence): its training rows and end hook. */
-  readonly main?: Pick<TrainingStage, 'rows' | 'onEnd'>;
-  /** Learning rate of the main stage at `epoch` (0-based), replacing the protocol's schedule. */
-  learningRate?(base: number, epoch: number, epochs: number): number;
-  losses(io: StepIO): LossTerms;
-  onEpochStart?(epoch: number): void;
-  /** Extra accuracies, computed after training with the trainer's evaluation function. */
-  extraAccuracies?(evaluate: (model: Model) => { top1: number; top5: number }): Record<string, number>;
-  /**
-   * Files the run keeps besides its result row (a grid of synthesized images, a search log),
-   * written into `dir` after training; returns their names relative to `dir` (stored in the row's details).
-   */
-  artifacts?(dir: string): string[];
-  /** Called after each optimiser step, outside the tape (e.g. memory-bank updates kept by `losses`). */
-  afterStep?(): void;
-  /**
-   * Non-trainable state (memory banks, normalisation constants) by stable name: saved in every
-   * checkpoint and restored on resume, never touched by the optimiser.
-   */
-  buffers?(): Record<string, tf.Variable>;
-  dispose?(): void;
+  readonly main?: MainStage;
 }
 
-export interface MethodContext<H extends Hyper = Hyper> {
+export interface MethodInstance<T extends TeacherNeed = TeacherNeed> {
+  losses(io: StepIO<T>): LossTerms;
+  /** The method's parts by stable name (checkpoint names derive from it). */
+  readonly parts?: Record<string, Part>;
+  readonly procedure?: Procedure<T>;
+}
+
+export interface MethodContext<H extends Hyper = Hyper, T extends TeacherNeed = TeacherNeed> {
   readonly hp: H;
   /** The run's dataset (normalisation constants, class structure). */
   readonly dataset: DatasetId;
   readonly numClasses: number;
   readonly student: Model;
-  readonly teacher?: Model;
+  readonly teacher: TeacherOf<T, Model>;
   readonly studentShapes: FeatureShape[];
-  readonly teacherShapes?: FeatureShape[];
+  readonly teacherShapes: TeacherOf<T, FeatureShape[]>;
   /** Number of training records (memory-bank sizes) and epochs of the main stage (schedules). */
   readonly trainSize: number;
   readonly epochs: number;
@@ -219,7 +248,8 @@ export interface MethodContext<H extends Hyper = Hyper> {
   readonly teachers: readonly Model[];
   /**
    * A fresh zoo network (default: the student's architecture, width and classes), seeded from the
-   * run's seed and `name`, so a resumed run rebuilds the same network. The method owns and disposes it.
+   * run's seed and `name`, so a resumed run rebuilds the same network. Declare it in the
+   * procedure's `networks` (or as its `student`): the trainer disposes it.
    */
   createNetwork(name: string, opts?: { model?: string; widthFactor?: number; numClasses?: number }): Model;
   /**
@@ -246,7 +276,7 @@ export interface ExtraTeacher {
   readonly seed: number;
 }
 
-export interface MethodDefinition<H extends Hyper = Hyper> {
+export interface MethodDefinition<H extends Hyper = Hyper, T extends TeacherNeed = TeacherNeed> {
   /** Short lowercase paper name: `kd`, `dkd`, `fitnet`, ... */
   readonly id: string;
   readonly title: string;
@@ -254,7 +284,7 @@ export interface MethodDefinition<H extends Hyper = Hyper> {
   readonly family: Family;
   readonly knowledge: KnowledgeType;
   readonly scheme: Scheme;
-  readonly teacher: 'required' | 'none';
+  readonly teacher: T;
   readonly defaults: H;
   /** One line per hyperparameter: what it does (shown by `kdbench methods` and the report). */
   readonly hyperDocs: Record<keyof H & string, string>;
@@ -279,10 +309,16 @@ export interface MethodDefinition<H extends Hyper = Hyper> {
   readonly smallHyper?: Partial<H>;
   /** More teachers from the teacher store (multi-teacher methods), given the run's teacher id. */
   extraTeachers?(hp: H, teacher: string): ExtraTeacher[];
-  create(ctx: MethodContext<H>): MethodInstance;
+  create(ctx: MethodContext<H, T>): MethodInstance<T>;
 }
 
-/** Identity helper that keeps the literal hyperparameter type of a definition. */
-export function defineMethod<H extends Hyper>(def: MethodDefinition<H>): MethodDefinition<H> {
+/** Identity helper that keeps the literal hyperparameter and teacher types of a definition. */
+export function defineMethod<H extends Hyper, T extends TeacherNeed>(def: MethodDefinition<H, T>): MethodDefinition<H, T> {
   return def;
+}
+
+/** A trainable module (regressor, embedding head): a part with trainable variables it frees itself. */
+export interface TrainableModule extends Part {
+  trainableVariables(): tf.Variable[];
+  dispose(): void;
 }

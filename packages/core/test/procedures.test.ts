@@ -48,13 +48,12 @@ describe('players', () => {
     const player: Player = {
       name: 'critic',
       optimizer: { kind: 'adam', lr: 0.01, beta1: 0.5, beta2: 0.999 },
-      stepsPerBatch: 2,
       variables: () => [probe.w],
       losses: (io) => ({ fit: crossEntropy(tf.matMul(io.student.embedding, probe.w) as tf.Tensor2D, io.labels) }),
     };
     const before = snapshot([probe.w, ...student.trainableVariables()]);
     const counts: number[] = [];
-    const r = train(spec(student, { modules: { probe }, players: [player], losses: ce }, {
+    const r = train(spec(student, { parts: { probe }, procedure: { players: [player] }, losses: ce }, {
       onEvent: (e) => { if (e.type === 'epoch') counts.push(tf.memory().numTensors); },
     }));
     const after = snapshot([probe.w, ...student.trainableVariables()]);
@@ -79,12 +78,12 @@ describe('player schedule', () => {
     const steps: number[] = [];
     // batches of 4 over 40 rows: 10 steps per epoch
     const small = withOverrides(protocol, { batchSize: 4 });
-    train(spec(student, { players: [player], losses: ce }, { protocol: small, onEvent: (e) => { if (e.type === 'step' && e.epoch === 0) steps.push(e.step); } }));
+    train(spec(student, { procedure: { players: [player] }, losses: ce }, { protocol: small, onEvent: (e) => { if (e.type === 'step' && e.epoch === 0) steps.push(e.step); } }));
     const perEpoch = steps.length;
     expect(perEpoch).toBeGreaterThan(3);
     const expected = Array.from({ length: perEpoch }, (_, i) => i).filter((i) => i % 3 === 0);
     expect(played).toEqual([...expected, ...expected]); // both epochs
-    expect(() => train(spec(student, { players: [{ ...player, every: 0 }], losses: ce }))).toThrow(/every must be a positive integer/);
+    expect(() => train(spec(student, { procedure: { players: [{ ...player, every: 0 }] }, losses: ce }))).toThrow(/every must be a positive integer/);
     w.dispose();
     student.dispose();
   });
@@ -94,13 +93,14 @@ describe('data access rules', () => {
   it("data 'none': batches come from syntheticBatch, and reading labels throws a DataAccessError", () => {
     const student = net(1);
     const seen: number[] = [];
-    const method: MethodInstance = {
-      syntheticBatch: (size, epoch, step) => { seen.push(size); return tf.randomNormal([size, 32, 32, 3], 0, 1, 'float32', epoch * 100 + step) as tf.Tensor4D; },
-      losses: (io) => ({ l2: tf.mean(tf.square(io.student.logits)) as tf.Scalar }),
+    const syntheticBatch = (size: number, epoch: number, step: number) => {
+      seen.push(size);
+      return tf.randomNormal([size, 32, 32, 3], 0, 1, 'float32', epoch * 100 + step) as tf.Tensor4D;
     };
+    const method: MethodInstance = { procedure: { syntheticBatch }, losses: (io) => ({ l2: tf.mean(tf.square(io.student.logits)) as tf.Scalar }) };
     train(spec(student, method, { data: 'none' }));
     expect(seen).toEqual([20, 20, 20, 20]); // 40 records' worth of steps per epoch, 2 epochs
-    expect(() => train(spec(student, { syntheticBatch: method.syntheticBatch, losses: ce }, { data: 'none' }))).toThrow(DataAccessError);
+    expect(() => train(spec(student, { procedure: { syntheticBatch }, losses: ce }, { data: 'none' }))).toThrow(DataAccessError);
     expect(() => train(spec(student, { losses: ce }, { data: 'none' }))).toThrow(/syntheticBatch/);
     student.dispose();
   });
@@ -125,7 +125,7 @@ describe('companions', () => {
     const idToRow = new Map(Array.from(splits.train.ids, (id, row) => [id, row]));
     let checked = 0;
     const method: MethodInstance = {
-      companions: (ids, labels) => Int32Array.from(ids, (id, i) => byClass.get(labels[i]!)!.find((r) => r !== idToRow.get(id))!),
+      procedure: { companions: (ids, labels) => Int32Array.from(ids, (id, i) => byClass.get(labels[i]!)!.find((r) => r !== idToRow.get(id))!) },
       losses: (io) => {
         const c = io.companion!;
         expect(Array.from(c.labels.dataSync())).toEqual(Array.from(io.labels.dataSync()));
@@ -141,29 +141,29 @@ describe('companions', () => {
 });
 
 describe('stages', () => {
-  it('trains a stage on its rows with the schedule, evaluates its network, and records numbers at its end', () => {
+  it('trains a stage on its rows with the schedule, evaluates its network, and gives its end hook evaluation and embeddings', () => {
     const student = net(1);
     const rows = Int32Array.from({ length: 40 }, (_, i) => i).filter((r) => splits.train.labels[r]! < 2);
     const seenIds = new Set<number>();
     const records: number[] = [];
     const method: MethodInstance = {
-      stages: [{
+      procedure: { stages: [{
         name: 'task1', epochs: 2, schedule: true, rows: () => rows, evaluate: student,
         variables: () => student.trainableVariables(),
         losses: (io) => { io.ids.forEach((id) => seenIds.add(id)); return ce(io); },
         onEnd: (tools) => {
           const acc = tools.evaluate(student, { classes: [0, 1] });
           records.push(acc.top1);
-          tools.record('acc_task1', acc.top1);
           expect(tools.embed(student, rows.slice(0, 3)).length).toBe(3 * student.featureShapes().at(-1)!.channels);
         },
-      }],
+      }] },
       losses: ce,
     };
     const r = train(spec(student, method, { protocol: { ...protocol, schedule: { kind: 'cosine' } as never } }));
     expect([...seenIds].sort()).toEqual(Array.from(rows, (row) => splits.train.ids[row]!).sort());
     expect(r.history.filter((h) => h.stage === 'task1').every((h) => h.eval !== undefined)).toBe(true);
-    expect(r.records).toEqual({ acc_task1: records[0] });
+    expect(records).toHaveLength(1);
+    expect(records[0]).toBeGreaterThanOrEqual(0);
     student.dispose();
   });
 
@@ -172,19 +172,18 @@ describe('stages', () => {
     const rows = Int32Array.from({ length: 40 }, (_, i) => i).filter((r) => splits.train.labels[r]! >= 8);
     const seen = new Set<number>();
     let ended = 0;
-    const r = train(spec(student, {
-      main: { rows: () => rows, onEnd: (tools) => { ended++; tools.record('last', 1); } },
+    train(spec(student, {
+      procedure: { main: { rows: () => rows, onEnd: () => { ended++; } } },
       losses: (io) => { io.ids.forEach((id) => seen.add(id)); return ce(io); },
     }));
     expect([...seen].sort()).toEqual(Array.from(rows, (row) => splits.train.ids[row]!).sort());
     expect(ended).toBe(1);
-    expect(r.records).toEqual({ last: 1 });
     student.dispose();
   });
 
   it("uses the method's learning-rate schedule in the main stage", () => {
     const student = net(1);
-    const r = train(spec(student, { learningRate: (base, epoch) => base * (epoch + 1) * 0.5, losses: ce }));
+    const r = train(spec(student, { procedure: { main: { schedule: (base, epoch) => base * (epoch + 1) * 0.5 } }, losses: ce }));
     expect(r.history.map((h) => h.lr)).toEqual([0.025, 0.05]);
     student.dispose();
   });
@@ -197,13 +196,14 @@ describe('networks and resume', () => {
     const peer = net(seed + 50);
     const probe = linearModule(student.featureShapes().at(-1)!.channels, 2);
     const method: MethodInstance = {
-      networks: { peer: { model: peer, trainInMain: true } },
-      modules: { probe },
-      players: [{
-        name: 'critic', optimizer: { kind: 'adam', lr: 0.01, beta1: 0.9, beta2: 0.999 }, variables: () => [probe.w],
-        losses: (io) => ({ fit: crossEntropy(tf.matMul(io.student.embedding, probe.w) as tf.Tensor2D, io.labels) }),
-      }],
-      onEpochStart: (e) => { if (e === failAt) throw new Error('killed'); },
+      parts: { probe, killer: { onEpochStart: (e) => { if (e === failAt) throw new Error('killed'); } } },
+      procedure: {
+        networks: { peer: { model: peer, trainInMain: true } },
+        players: [{
+          name: 'critic', optimizer: { kind: 'adam', lr: 0.01, beta1: 0.9, beta2: 0.999 }, variables: () => [probe.w],
+          losses: (io) => ({ fit: crossEntropy(tf.matMul(io.student.embedding, probe.w) as tf.Tensor2D, io.labels) }),
+        }],
+      },
       losses: (io) => ({ ce: crossEntropy(io.student.logits, io.labels), peer: crossEntropy(peer.forward(io.x, { training: true }).logits, io.labels) }),
     };
     const before = snapshot(peer.trainableVariables());
@@ -234,7 +234,7 @@ describe('resume at a stage boundary', () => {
     const student = net(6);
     let killed = !killInMain;
     const method: MethodInstance = {
-      stages: [{ name: 'warm', epochs: 1, variables: () => student.trainableVariables(), losses: ce }],
+      procedure: { stages: [{ name: 'warm', epochs: 1, variables: () => student.trainableVariables(), losses: ce }] },
       losses: (io) => {
         if (!killed) { killed = true; throw new Error('killed'); }
         return ce(io);

@@ -77,7 +77,7 @@ describe('trainer', () => {
   function rateProbe(): { method: MethodInstance; w: tf.Variable } {
     const w = tf.variable(tf.scalar(0));
     const method: MethodInstance = {
-      modules: { probe: { trainableVariables: () => [w], dispose: () => w.dispose() } },
+      parts: { probe: { trainableVariables: () => [w] } },
       losses: (io) => ({ lin: tf.add(w, tf.mul(tf.mean(io.student.logits), 0)) as tf.Scalar }),
     };
     return { method, w };

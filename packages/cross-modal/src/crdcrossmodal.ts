@@ -13,53 +13,28 @@
  * Defaults: CRD's (K = 16384 capped at N - 1, tau = 0.07, momentum 0.5, dim 128, beta 0.8) and
  * CRD+KD's KD term (alpha 1, T = 4).
  */
-import { CrdObjective, defineMethod, softTargetKL, type MethodContext, type MethodInstance, type StepIO } from '@kdbench/core';
+import { CrdObjective, defineMethod, softTargetKL, type MethodContext, type MethodInstance } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
-import { MODALITY_DOC, modalityStudent, type ModalityModel } from './shared/modality.js';
+import { MODALITY_DOC, modalityStudent } from './shared/modality.js';
 
 type Hyper = { modality: string; alpha: number; T: number; beta: number; featDim: number; nceK: number; nceT: number; nceM: number };
 
-class CrdCrossModal implements MethodInstance {
-  readonly student: ModalityModel;
-  readonly objective: CrdObjective;
-  readonly modules: CrdObjective['modules'];
-
-  constructor(private readonly ctx: MethodContext<Hyper>) {
-    this.student = modalityStudent('crdcrossmodal', ctx);
-    const trainIds = ctx.trainIds;
-    // label-free: every record is its own class, so a record's negatives are all the other records
-    this.objective = new CrdObjective({
-      studentShapes: ctx.studentShapes, teacherShapes: ctx.teacherShapes!, trainIds,
-      negativeClasses: Int32Array.from(trainIds, (_, i) => i), settings: ctx.hp, rng: ctx.rng,
-    });
-    this.modules = this.objective.modules;
-  }
-
-  get criterion() { return this.objective.criterion; }
-
-  buffers(): Record<string, tf.Variable> {
-    return this.objective.buffers();
-  }
-
-  onEpochStart(epoch: number): void {
-    this.objective.onEpochStart(epoch);
-  }
-
-  losses(io: StepIO): Record<string, tf.Scalar> {
-    const { hp } = this.ctx;
-    return {
-      crd: tf.mul(this.objective.loss(io.student, io.teacher!, io.ids), hp.beta),
-      kd: tf.mul(softTargetKL(io.student.logits, io.teacher!.logits, hp.T), hp.alpha),
-    };
-  }
-
-  afterStep(): void {
-    this.objective.afterStep();
-  }
-
-  dispose(): void {
-    this.objective.dispose();
-  }
+function createCrdCrossModal(ctx: MethodContext<Hyper, 'required'>): MethodInstance<'required'> {
+  const { hp } = ctx;
+  const trainIds = ctx.trainIds;
+  // label-free: every record is its own class, so a record's negatives are all the other records
+  const objective = new CrdObjective({
+    studentShapes: ctx.studentShapes, teacherShapes: ctx.teacherShapes, trainIds,
+    negativeClasses: Int32Array.from(trainIds, (_, i) => i), settings: hp, rng: ctx.rng,
+  });
+  return {
+    procedure: { student: modalityStudent('crdcrossmodal', ctx) },
+    parts: objective.parts,
+    losses: (io) => ({
+      crd: tf.mul(objective.loss(io.student, io.teacher, io.ids), hp.beta),
+      kd: tf.mul(softTargetKL(io.student.logits, io.teacher.logits, hp.T), hp.alpha),
+    }),
+  };
 }
 
 export const crdcrossmodal = defineMethod({
@@ -92,5 +67,5 @@ export const crdcrossmodal = defineMethod({
     'CRD\'s cross-modal experiment evaluates the transferred representation with a linear probe trained on labels; ' +
     'here no label is read, so the teacher\'s soft targets train the student\'s classifier (CRD+KD\'s KD term). ' +
     'The modalities are derived from the CIFAR image rather than taken from the paper\'s paired-image datasets.',
-  create: (ctx) => new CrdCrossModal(ctx),
+  create: createCrdCrossModal,
 });

@@ -38,10 +38,10 @@ export const modalitykd = defineMethod({
     const { hp } = ctx;
     const student = modalityStudent('modalitykd', ctx);
     return {
-      student,
+      procedure: { student },
       losses: (io) => ({
         ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma),
-        kd: tf.mul(softTargetKL(io.student.logits, io.teacher!.logits, hp.T), hp.alpha),
+        kd: tf.mul(softTargetKL(io.student.logits, io.teacher.logits, hp.T), hp.alpha),
       }),
     };
   },

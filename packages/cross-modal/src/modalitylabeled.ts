@@ -24,7 +24,7 @@ export const modalitylabeled = defineMethod({
   create: (ctx) => {
     const student = modalityStudent('modalitylabeled', ctx);
     return {
-      student,
+      procedure: { student },
       losses: (io) => ({ ce: crossEntropy(io.student.logits, io.labels) }),
     };
   },

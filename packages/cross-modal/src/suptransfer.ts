@@ -14,7 +14,7 @@
  * Defaults: beta = 100 (the CRD benchmark's FitNet weight for an MSE of feature maps), alpha = 1,
  * T = 4 (the CRD benchmark's KD temperature).
  */
-import { ConvReg, defineMethod, meanSquaredError, moduleSeed, softTargetKL, stageShapes, type TrainableModule } from '@kdbench/core';
+import { ConvReg, defineMethod, meanSquaredError, moduleSeed, softTargetKL, stageShapes, type Part } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 import { MODALITY_DOC, modalityStudent } from './shared/modality.js';
 
@@ -51,21 +51,20 @@ export const suptransfer = defineMethod({
     const { hp } = ctx;
     const student = modalityStudent('suptransfer', ctx);
     const s = stageShapes(ctx.studentShapes).at(-1)!;
-    const t = stageShapes(ctx.teacherShapes!).at(-1)!;
+    const t = stageShapes(ctx.teacherShapes).at(-1)!;
     const same = s.channels === t.channels && s.height === t.height && s.width === t.width;
     const regressor = same ? null : new ConvReg(s, t, moduleSeed(ctx.rng, 'suptransfer-regressor'));
-    const modules: Record<string, TrainableModule> = regressor ? { regressor } : {};
+    const parts: Record<string, Part> = regressor ? { regressor } : {};
     return {
-      student,
-      modules,
+      procedure: { student },
+      parts,
       losses: (io) => {
         const fs = io.student.features.at(-1)!.post;
         return {
-          features: tf.mul(meanSquaredError(regressor ? regressor.apply(fs) : fs, io.teacher!.features.at(-1)!.post), hp.beta),
-          kd: tf.mul(softTargetKL(io.student.logits, io.teacher!.logits, hp.T), hp.alpha),
+          features: tf.mul(meanSquaredError(regressor ? regressor.apply(fs) : fs, io.teacher.features.at(-1)!.post), hp.beta),
+          kd: tf.mul(softTargetKL(io.student.logits, io.teacher.logits, hp.T), hp.alpha),
         };
       },
-      dispose: () => regressor?.dispose(),
     };
   },
 });

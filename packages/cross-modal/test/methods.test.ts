@@ -1,7 +1,7 @@
 /** The cross-modal methods: the modality student, hand-computed terms, label-free access, leaks. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, methodContext, type Hyper, type MethodDefinition, type StepIO } from '@kdbench/core';
-import { fakeSplit, leakOf } from '@kdbench/core/testing';
+import { ConfigError, methodContext, type ContrastiveCriterion, type Hyper, type MethodDefinition, type StepIO } from '@kdbench/core';
+import { afterStepOf, buffersOf, disposeInstance, fakeSplit, leakOf, varsOf } from '@kdbench/core/testing';
 import { applyModality, CIFAR100_NORMALIZATION, CIFAR10_NORMALIZATION } from '@kdbench/data';
 import { Rng, tf } from '@kdbench/engine';
 import { createModel, type ForwardResult, type Model } from '@kdbench/models';
@@ -46,7 +46,7 @@ beforeAll(() => {
 describe('the student on a modality', () => {
   it('is the run\'s student seeing its input through the modality (training and evaluation alike)', () => {
     const inst = modalitylabeled.create(context(modalitylabeled, student, undefined, { modality: 'edge' }));
-    const wrapped = inst.student as ModalityModel;
+    const wrapped = inst.procedure!.student as ModalityModel;
     expect(wrapped).toBeInstanceOf(ModalityModel);
     expect(wrapped.modality).toBe('edge');
     expect(wrapped.trainableVariables()).toEqual(student.trainableVariables());
@@ -91,7 +91,7 @@ describe('modalitylabeled and modalitykd', () => {
 
   it('modalitykd: CE + T^2 KL to the RGB teacher, by hand', () => {
     const inst = modalitykd.create(context(modalitykd, student, teacher, { T: 2 }));
-    expect(inst.student).toBeInstanceOf(ModalityModel);
+    expect(inst.procedure!.student).toBeInstanceOf(ModalityModel);
     // s = (1, 2, 0), t = (2, 0, 1), label 1, T = 2: CE = 0.407606, T^2 KL = 0.882056 (CONTRIBUTING.md's kd example)
     const s = { logits: tf.tensor2d([[1, 2, 0]]), features: [], embedding: tf.tensor2d([[0]]) };
     const t = { logits: tf.tensor2d([[2, 0, 1]]), features: [], embedding: tf.tensor2d([[0]]) };
@@ -106,7 +106,7 @@ describe('suptransfer (Gupta et al. 2016): label-free', () => {
   it('declares data: unlabeled, never reads labels, and matches features and soft targets, by hand', () => {
     expect(suptransfer.data).toBe('unlabeled');
     const inst = suptransfer.create(context(suptransfer, student, teacher, { T: 1 }));
-    expect(Object.keys(inst.modules ?? {})).toEqual([]); // equal last-stage shapes: no regressor
+    expect(Object.keys(inst.parts ?? {})).toEqual([]); // equal last-stage shapes: no regressor
     const f = (v: number[]) => tf.tensor4d(v, [1, 1, 2, 1]);
     // features (1, 3) vs (0, 1): MSE = (1 + 4) / 2 = 2.5; logits s = (0, 0), t = (ln 3, 0), T = 1:
     // KL = 3/4 ln(3/2) + 1/4 ln(1/2) = 0.130812
@@ -123,10 +123,10 @@ describe('suptransfer (Gupta et al. 2016): label-free', () => {
   it('with a wider teacher a regressor maps the student\'s map; gradients reach it and the student; no leak', () => {
     const wide = createModel('resnet8x4', { numClasses: 10, seed: 2, widthFactor: 0.25 });
     const inst = suptransfer.create(context(suptransfer, student, wide));
-    const reg = inst.modules!.regressor!.trainableVariables();
+    const reg = varsOf(inst, 'regressor');
     expect(reg.length).toBeGreaterThan(0);
     const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
-    const io = () => unlabeledStep(inst.student!.forward(x, { training: true }), wide.forward(x, { training: false }), [0, 1]);
+    const io = () => unlabeledStep(inst.procedure!.student!.forward(x, { training: true }), wide.forward(x, { training: false }), [0, 1]);
     tf.tidy(() => {
       const vars = [...student.trainableVariables(), ...reg];
       const { grads } = tf.variableGrads(() => tf.addN(Object.values(inst.losses(io()))) as tf.Scalar, vars);
@@ -134,7 +134,7 @@ describe('suptransfer (Gupta et al. 2016): label-free', () => {
       expect(student.trainableVariables().some((v) => tf.max(tf.abs(grads[v.name]!)).dataSync()[0]! > 0)).toBe(true);
     });
     expect(leakOf(() => inst.losses(io()))).toBe(0);
-    inst.dispose!();
+    disposeInstance(inst);
     wide.dispose();
     x.dispose();
   });
@@ -144,41 +144,39 @@ describe('crdcrossmodal (CRD across modalities): label-free', () => {
   it('never reads labels; negatives are any other record; banks move; gradients reach the heads; no leak', () => {
     expect(crdcrossmodal.data).toBe('unlabeled');
     const n = 12;
-    const inst = crdcrossmodal.create(context(crdcrossmodal, student, teacher, {}, n)) as unknown as {
-      criterion: { k: number; lastSample: Int32Array | null; memory: { student: tf.Variable } };
-      modules: Record<string, { trainableVariables(): tf.Variable[] }>;
-    } & ReturnType<typeof crdcrossmodal.create>;
-    expect(inst.criterion.k).toBe(n - 1); // K = 16384 capped at N - 1: every other record
+    const inst = crdcrossmodal.create(context(crdcrossmodal, student, teacher, {}, n));
+    const criterion = inst.parts!.crdMemory as ContrastiveCriterion;
+    expect(criterion.k).toBe(n - 1); // K = 16384 capped at N - 1: every other record
     const x = tf.randomNormal([3, 32, 32, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
-    const io = (ids: number[]) => unlabeledStep(inst.student!.forward(x, { training: true }), teacher.forward(x, { training: false }), ids);
+    const io = (ids: number[]) => unlabeledStep(inst.procedure!.student!.forward(x, { training: true }), teacher.forward(x, { training: false }), ids);
     const terms = tf.tidy(() => Object.fromEntries(Object.entries(inst.losses(io([4, 0, 9]))).map(([k, v]) => [k, value(v)])));
     expect(Object.keys(terms)).toEqual(['crd', 'kd']);
     for (const v of Object.values(terms)) expect(Number.isFinite(v)).toBe(true);
-    const sample = inst.criterion.lastSample!;
+    const sample = criterion.lastSample!;
     [4, 0, 9].forEach((row, b) => {
       const negs = Array.from(sample.slice(b * n + 1, (b + 1) * n));
       expect(sample[b * n]).toBe(row);
       expect(negs.sort((p, q) => p - q)).toEqual(Array.from({ length: n }, (_, i) => i).filter((i) => i !== row));
     });
-    const bank = inst.criterion.memory.student.arraySync() as number[][];
-    inst.afterStep!();
-    const moved = (inst.criterion.memory.student.arraySync() as number[][]).map((r, i) => r.some((v, j) => v !== bank[i]![j]));
+    const bank = criterion.memory.student.arraySync() as number[][];
+    afterStepOf(inst);
+    const moved = (criterion.memory.student.arraySync() as number[][]).map((r, i) => r.some((v, j) => v !== bank[i]![j]));
     expect(moved.map((m, i) => (m ? i : -1)).filter((i) => i >= 0)).toEqual([0, 4, 9]);
     tf.tidy(() => {
-      const heads = Object.values(inst.modules).flatMap((m) => m.trainableVariables());
+      const heads = Object.values(inst.parts!).flatMap((m) => m.trainableVariables?.() ?? []);
       const { grads } = tf.variableGrads(() => inst.losses(io([1, 2, 3])).crd!, heads);
       for (const v of heads) expect(tf.max(tf.abs(grads[v.name]!)).dataSync()[0]).toBeGreaterThan(0);
     });
-    inst.afterStep!();
+    afterStepOf(inst);
     const counts: number[] = [];
     for (let i = 0; i < 3; i++) {
       tf.tidy(() => { tf.addN(Object.values(inst.losses(io([5, 6, 7])))).dataSync(); });
-      inst.afterStep!();
+      afterStepOf(inst);
       counts.push(tf.memory().numTensors);
     }
     expect(new Set(counts).size).toBe(1);
-    expect(Object.keys(inst.buffers!())).toEqual(['memoryStudent', 'memoryTeacher', 'z']);
-    inst.dispose!();
+    expect(Object.keys(buffersOf(inst))).toEqual(['memoryStudent', 'memoryTeacher', 'z']);
+    disposeInstance(inst);
     x.dispose();
   });
 });

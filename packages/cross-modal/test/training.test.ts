@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CONFORMANCE_PROTOCOL, loadConformanceSplits } from '@kdbench/core/testing';
+import { CONFORMANCE_PROTOCOL, loadConformanceSplits, disposeInstance } from '@kdbench/core/testing';
 import { evaluate, methodContext, train, type MethodDefinition } from '@kdbench/core';
 import type { RunSplits } from '@kdbench/data';
 import { initEngine, Rng, tf } from '@kdbench/engine';
@@ -30,7 +30,7 @@ function run(def: MethodDefinition<any>, hp: Record<string, unknown>, withTeache
     hp: { ...def.defaults, ...hp }, numClasses: 10, student, teacher, train: splits.train, epochs: 1, batchSize: protocol.batchSize,
     rng: new Rng(1), data: def.data,
   }));
-  const wrapped = method.student!;
+  const wrapped = method.procedure!.student!;
   const calls = { train: 0, eval: 0 };
   const forward = wrapped.forward.bind(wrapped);
   wrapped.forward = (x, opts) => {
@@ -47,7 +47,7 @@ describe('cross-modal methods in the trainer', () => {
     expect(calls.train).toBe(2); // 40 images in batches of 20
     expect(calls.eval).toBeGreaterThan(0); // the evaluation split went through the wrapper
     expect(result.last.top1).toBe(evaluate(wrapped, splits.evaluation, 'cifar10').top1);
-    method.dispose?.();
+    disposeInstance(method);
     student.dispose();
   });
 
@@ -57,7 +57,7 @@ describe('cross-modal methods in the trainer', () => {
     const losses = result.history.at(-1)!.losses;
     expect(Object.keys(losses).sort()).toEqual(['features', 'kd', 'total']);
     for (const v of Object.values(losses)) expect(Number.isFinite(v)).toBe(true);
-    method.dispose?.();
+    disposeInstance(method);
     student.dispose();
     teacher!.dispose();
   });

@@ -12,9 +12,8 @@
  * used: `data: 'none'`.
  * Defaults are the authors' CIFAR-10 command: oh 0.05, ie 5, a 0.01, latent 1000, Adam lr 0.02.
  */
-import { crossEntropy, defineMethod, moduleSeed, softTargetKL } from '@kdbench/core';
+import { crossEntropy, defineMethod, softTargetKL } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
-import { Generator } from '@kdbench/core';
 import { generatorGame } from './shared/generator-game.js';
 
 /** DAFL's generator terms from the teacher's logits and pooled features on generated images. */
@@ -60,18 +59,14 @@ export const dafl = defineMethod({
     'epochs of 120 generated batches); the synthesis budget is the main stage epochs x steps of a real epoch.',
   create: (ctx) => {
     const { hp } = ctx;
-    const teacher = ctx.teacher!;
-    return generatorGame({
-      ctx,
-      generator: new Generator(moduleSeed(ctx.rng, 'generator'), { latent: hp.latent, width: hp.width }),
-      optimizer: { kind: 'adam', lr: hp.lrG, beta1: 0.9, beta2: 0.999 },
+    return generatorGame(ctx, {
       sameCodes: true,
       generatorLosses: (images) => {
-        const t = teacher.forward(images, { training: false });
+        const t = ctx.teacher.forward(images, { training: false });
         const l = daflLosses(t.logits, t.embedding);
         return { onehot: tf.mul(l.onehot, hp.oh), activation: tf.mul(l.activation, hp.a), entropy: tf.mul(l.entropy, hp.ie) };
       },
-      studentLosses: (io) => ({ kd: softTargetKL(io.student.logits, io.teacher!.logits, 1) }),
+      studentLosses: (io) => ({ kd: softTargetKL(io.student.logits, io.teacher.logits, 1) }),
     });
   },
 });

@@ -22,8 +22,7 @@
 import { crossEntropy, defineMethod, softTargetKL } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 import type { Model } from '@kdbench/models';
-import { SynthesisMeter, type DataFreeInstance } from './shared/synthesis.js';
-import { synthesisArtifact } from './png.js';
+import { Synthesis } from './shared/synthesis.js';
 
 /** torch.roll of NHWC images by (dy, dx) pixels: out[i] = x[i - shift], wrapping around. */
 export function roll2d(x: tf.Tensor4D, dy: number, dx: number): tf.Tensor4D {
@@ -126,9 +125,9 @@ export const deepinv = defineMethod({
     'student learns from the finished batches so far (the paper synthesises the whole set first); the last iterate is kept ' +
     '(the reference keeps the lowest-loss iterate); the student sees no augmentation of the synthesised images; ' +
     'synthesis batches have the protocol batch size (the paper: 256).',
-  create: (ctx): DataFreeInstance => {
+  create: (ctx) => {
     const { hp } = ctx;
-    const teacher = ctx.teacher!;
+    const teacher = ctx.teacher;
     if (!(hp.iterations >= 1 && hp.inversionSteps >= 1 && hp.bank >= 1)) throw new Error('deepinv: iterations, inversionSteps and bank must be >= 1');
     const stats = runningStatistics(teacher);
     if (stats.size === 0) throw new Error(`deepinv: teacher ${teacher.id} has no batch-norm layers to invert`);
@@ -145,7 +144,15 @@ export const deepinv = defineMethod({
     /** [iterations done on the batch in progress, batches started, images in the bank]. */
     const state = tf.variable(tf.zeros([3]), false);
     const targets = tf.tensor1d(Array.from({ length: b }, (_, i) => i % ctx.numClasses), 'int32');
-    const meter = new SynthesisMeter();
+    const synthesis = new Synthesis({
+      samples: (n) => tf.tidy(() => {
+        const available = Math.min(state.dataSync()[2]!, hp.bank);
+        const source = available > 0 ? tf.slice(bank, [0, 0, 0, 0], [available, -1, -1, -1]) : pixels;
+        return tf.slice(source, [0, 0, 0, 0], [Math.min(n, source.shape[0]!), -1, -1, -1]) as tf.Tensor4D;
+      }),
+      dataset: ctx.dataset,
+    });
+    const meter = synthesis.meter;
 
     const invert = (epoch: number, step: number, k: number, t: number) => tf.tidy(() => {
       const r = ctx.rng.fork(epoch).fork(`jitter:${step}:${k}`);
@@ -177,59 +184,55 @@ export const deepinv = defineMethod({
     });
 
     return {
-      syntheticBatch: (size, epoch, step) => {
-        meter.close();
-        return meter.time(0, () => {
-          let [done, started, filled] = Array.from(state.dataSync()) as [number, number, number];
-          for (let k = 0; k < hp.inversionSteps; k++) {
-            if (done === 0) {
-              started += 1;
-              meter.count(b);
+      parts: {
+        synthesis,
+        inversion: {
+          buffers: () => ({ pixels, adam_m: m, adam_v: v, bank, state }),
+          metrics: () => ({ images_banked: Math.min(state.dataSync()[2]!, hp.bank) }),
+          dispose: () => tf.dispose([pixels, m, v, bank, state, targets]),
+        },
+      },
+      procedure: {
+        syntheticBatch: (size, epoch, step) => {
+          meter.close();
+          return meter.time(0, () => {
+            let [done, started, filled] = Array.from(state.dataSync()) as [number, number, number];
+            for (let k = 0; k < hp.inversionSteps; k++) {
+              if (done === 0) {
+                started += 1;
+                meter.count(b);
+              }
+              done += 1;
+              invert(epoch, step, k, done);
+              if (done >= hp.iterations) {
+                // the batch is finished: into the bank (a ring), and a fresh batch from noise
+                tf.tidy(() => {
+                  const at = (filled % hp.bank);
+                  const rows = Math.min(b, hp.bank - at);
+                  const head = tf.slice(bank, [0, 0, 0, 0], [at, -1, -1, -1]);
+                  const tail = tf.slice(bank, [at + rows, 0, 0, 0], [hp.bank - at - rows, -1, -1, -1]);
+                  bank.assign(tf.concat([head, tf.slice(pixels, [0, 0, 0, 0], [rows, -1, -1, -1]), tail], 0));
+                  pixels.assign(tf.tensor4d(noise(started), shape));
+                  m.assign(tf.zerosLike(m));
+                  v.assign(tf.zerosLike(v));
+                });
+                filled += Math.min(b, hp.bank - (filled % hp.bank));
+                done = 0;
+              }
             }
-            done += 1;
-            invert(epoch, step, k, done);
-            if (done >= hp.iterations) {
-              // the batch is finished: into the bank (a ring), and a fresh batch from noise
-              tf.tidy(() => {
-                const at = (filled % hp.bank);
-                const rows = Math.min(b, hp.bank - at);
-                const head = tf.slice(bank, [0, 0, 0, 0], [at, -1, -1, -1]);
-                const tail = tf.slice(bank, [at + rows, 0, 0, 0], [hp.bank - at - rows, -1, -1, -1]);
-                bank.assign(tf.concat([head, tf.slice(pixels, [0, 0, 0, 0], [rows, -1, -1, -1]), tail], 0));
-                pixels.assign(tf.tensor4d(noise(started), shape));
-                m.assign(tf.zerosLike(m));
-                v.assign(tf.zerosLike(v));
-              });
-              filled += Math.min(b, hp.bank - (filled % hp.bank));
-              done = 0;
-            }
-          }
-          tf.tidy(() => state.assign(tf.tensor1d([done, started, filled])));
-          return tf.tidy(() => {
-            const available = Math.min(filled, hp.bank);
-            if (available === 0) return tf.slice(pixels, [0, 0, 0, 0], [size, -1, -1, -1]) as tf.Tensor4D;
-            const r = ctx.rng.fork(epoch).fork(`rows:${step}`);
-            return tf.gather(bank, tf.tensor1d(Array.from({ length: size }, () => r.int(available)), 'int32')) as tf.Tensor4D;
+            tf.tidy(() => state.assign(tf.tensor1d([done, started, filled])));
+            return tf.tidy(() => {
+              const available = Math.min(filled, hp.bank);
+              if (available === 0) return tf.slice(pixels, [0, 0, 0, 0], [size, -1, -1, -1]) as tf.Tensor4D;
+              const r = ctx.rng.fork(epoch).fork(`rows:${step}`);
+              return tf.gather(bank, tf.tensor1d(Array.from({ length: size }, () => r.int(available)), 'int32')) as tf.Tensor4D;
+            });
           });
-        });
+        },
       },
       losses: (io) => {
         meter.close();
-        return { kd: softTargetKL(io.student.logits, io.teacher!.logits, hp.T) };
-      },
-      synthesisSamples: (n) => tf.tidy(() => {
-        const available = Math.min(state.dataSync()[2]!, hp.bank);
-        const source = available > 0 ? tf.slice(bank, [0, 0, 0, 0], [available, -1, -1, -1]) : pixels;
-        return tf.slice(source, [0, 0, 0, 0], [Math.min(n, source.shape[0]!), -1, -1, -1]) as tf.Tensor4D;
-      }),
-      artifacts(dir) {
-        return [synthesisArtifact(this, dir, ctx.dataset)];
-      },
-      buffers: () => ({ pixels, adam_m: m, adam_v: v, bank, state, synthesis: meter.counts }),
-      extraAccuracies: () => ({ ...meter.report(), images_banked: Math.min(state.dataSync()[2]!, hp.bank) }),
-      dispose: () => {
-        tf.dispose([pixels, m, v, bank, state, targets]);
-        meter.dispose();
+        return { kd: softTargetKL(io.student.logits, io.teacher.logits, hp.T) };
       },
     };
   },

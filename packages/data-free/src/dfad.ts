@@ -11,9 +11,8 @@
  * No training image is used: `data: 'none'`. Defaults: the authors' CIFAR generator (latent 256,
  * width 64) with Adam lr 1e-3, decayed with the student's schedule.
  */
-import { defineMethod, moduleSeed } from '@kdbench/core';
+import { defineMethod } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
-import { Generator } from '@kdbench/core';
 import { generatorGame } from './shared/generator-game.js';
 
 /** Mean absolute difference of two logit matrices (F.l1_loss, mean over all entries). */
@@ -47,20 +46,14 @@ export const dfad = defineMethod({
   deviations:
     'The student takes its 5 steps per generator step as in the authors\' code, each on a fresh generated batch of the protocol\'s ' +
     'batch size (the authors: batch 256, 50 iterations x 500 epochs); the student uses the protocol SGD.',
-  create: (ctx) => {
-    const { hp } = ctx;
-    const teacher = ctx.teacher!;
-    return generatorGame({
-      ctx,
-      generator: new Generator(moduleSeed(ctx.rng, 'generator'), { latent: hp.latent, width: hp.width }),
-      optimizer: { kind: 'adam', lr: hp.lrG, beta1: 0.9, beta2: 0.999, schedule: true },
-      studentStepsPerGeneratorStep: hp.studentSteps,
-      generatorLosses: (images) => {
-        const t = teacher.forward(images, { training: false }).logits;
-        const s = ctx.student.forward(images, { training: true }).logits;
-        return { discrepancy: tf.neg(logitMAE(s, t)) as tf.Scalar };
-      },
-      studentLosses: (io) => ({ discrepancy: logitMAE(io.student.logits, io.teacher!.logits) }),
-    });
-  },
+  create: (ctx) => generatorGame(ctx, {
+    schedule: true,
+    studentStepsPerGeneratorStep: ctx.hp.studentSteps,
+    generatorLosses: (images) => {
+      const t = ctx.teacher.forward(images, { training: false }).logits;
+      const s = ctx.student.forward(images, { training: true }).logits;
+      return { discrepancy: tf.neg(logitMAE(s, t)) as tf.Scalar };
+    },
+    studentLosses: (io) => ({ discrepancy: logitMAE(io.student.logits, io.teacher.logits) }),
+  }),
 });

@@ -10,8 +10,6 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { NORMALIZATION, type DatasetId, type Normalization } from '@kdbench/data';
 import { tf } from '@kdbench/engine';
-import type { MethodInstance } from '@kdbench/core';
-import type { DataFreeInstance } from './shared/synthesis.js';
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -88,20 +86,20 @@ export function imageGrid(images: tf.Tensor4D, norm: Normalization, cols = 8, ga
   return { rgb, width, height };
 }
 
-function isDataFree(x: MethodInstance): x is DataFreeInstance {
-  return typeof (x as Partial<DataFreeInstance>).synthesisSamples === 'function';
+/** Whatever can draw synthesised images: n images in the normalised input space (the caller disposes them). */
+export interface ImageSource {
+  samples(n: number): tf.Tensor4D;
 }
 
 /**
- * Writes a PNG grid of `count` images synthesised by a data-free method instance (after training,
- * for the report). The dataset fixes the normalisation the images are mapped back with.
+ * Writes a PNG grid of `count` images drawn from a data-free method's image source (after
+ * training, for the report). The dataset fixes the normalisation the images are mapped back with.
  */
 export function saveSynthesisGrid(
-  instance: MethodInstance, file: string, opts: { dataset?: DatasetId; count?: number; cols?: number } = {},
+  source: ImageSource, file: string, opts: { dataset?: DatasetId; count?: number; cols?: number } = {},
 ): { width: number; height: number; images: number } {
-  if (!isDataFree(instance)) throw new Error('saveSynthesisGrid: this method instance synthesises no images (no synthesisSamples)');
   const count = opts.count ?? 64;
-  const images = instance.synthesisSamples(count);
+  const images = source.samples(count);
   try {
     const grid = imageGrid(images, NORMALIZATION[opts.dataset ?? 'cifar10'], opts.cols ?? 8);
     writeFileSync(file, encodePng(grid.rgb, grid.width, grid.height));
@@ -111,9 +109,9 @@ export function saveSynthesisGrid(
   }
 }
 
-/** The `artifacts` hook of a data-free instance: the grid as `synthesis.png` in the run's folder. */
-export function synthesisArtifact(instance: MethodInstance, dir: string, dataset: DatasetId): string {
+/** The run artifact: `synthesis.png` in the run folder; returns its name. */
+export function synthesisArtifact(source: ImageSource, dir: string, dataset: DatasetId): string {
   const name = 'synthesis.png';
-  saveSynthesisGrid(instance, join(dir, name), { dataset });
+  saveSynthesisGrid(source, join(dir, name), { dataset });
   return name;
 }

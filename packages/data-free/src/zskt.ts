@@ -12,10 +12,9 @@
  * No training image is used: `data: 'none'`. Defaults: the authors' CIFAR-10 script (z 100,
  * beta 250, generator Adam lr 1e-3 with the learning rate annealed like the student's).
  */
-import { attentionMap, defineMethod, matchSpatial, moduleSeed, softTargetKL, stagePairs } from '@kdbench/core';
+import { attentionMap, defineMethod, matchSpatial, softTargetKL, stagePairs } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 import type { ForwardResult } from '@kdbench/models';
-import { Generator } from '@kdbench/core';
 import { generatorGame } from './shared/generator-game.js';
 
 /** ZSKT's divergence: KL(teacher || student) at T = 1, mean over batch and classes. */
@@ -65,20 +64,18 @@ export const zskt = defineMethod({
     'the generator starts from 8x8 maps upsampled x2 twice instead of 10x10 maps upsampled x1.6 then x2 (same 32x32 output).',
   create: (ctx) => {
     const { hp } = ctx;
-    const teacher = ctx.teacher!;
-    return generatorGame({
-      ctx,
-      generator: new Generator(moduleSeed(ctx.rng, 'generator'), { latent: hp.latent, width: hp.width, tanh: false, bnEps: 1e-5 }),
-      optimizer: { kind: 'adam', lr: hp.lrG, beta1: 0.9, beta2: 0.999, schedule: true },
+    return generatorGame(ctx, {
+      generator: { tanh: false, bnEps: 1e-5 },
+      schedule: true,
       studentStepsPerGeneratorStep: hp.studentSteps,
       generatorLosses: (images) => {
-        const t = teacher.forward(images, { training: false }).logits;
+        const t = ctx.teacher.forward(images, { training: false }).logits;
         const s = ctx.student.forward(images, { training: true }).logits;
         return { divergence: tf.neg(beliefDivergence(s, t)) as tf.Scalar };
       },
       studentLosses: (io) => ({
-        divergence: beliefDivergence(io.student.logits, io.teacher!.logits),
-        attention: tf.mul(attentionTerm(io.student, io.teacher!), hp.beta),
+        divergence: beliefDivergence(io.student.logits, io.teacher.logits),
+        attention: tf.mul(attentionTerm(io.student, io.teacher), hp.beta),
       }),
     });
   },

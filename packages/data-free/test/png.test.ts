@@ -6,7 +6,7 @@ import { inflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CIFAR10_NORMALIZATION } from '@kdbench/data';
 import { tf } from '@kdbench/engine';
-import { crc32, encodePng, imageGrid, saveSynthesisGrid } from '../src/index.js';
+import { crc32, encodePng, imageGrid, saveSynthesisGrid, synthesisOf } from '../src/index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -46,11 +46,11 @@ describe('PNG encoder', () => {
     expect(Array.from(g.rgb.subarray(9, 12))).toEqual([0, 1, 2].map((c) => Math.min(255, Math.round((mean[c]! + std[c]!) * 255))));
   });
 
-  it('saveSynthesisGrid writes a PNG of the instance samples and refuses a non-synthesising instance', () => {
+  it('saveSynthesisGrid writes a PNG of the samples of an image source; synthesisOf refuses an instance without one', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'kdbench-png-')), 'grid.png');
-    const inst = { losses: () => ({}), synthesisSamples: (n: number) => tf.zeros([n, 32, 32, 3]) as tf.Tensor4D };
-    expect(saveSynthesisGrid(inst, file, { count: 10, cols: 5 })).toEqual({ width: 5 * 32 + 4 * 2, height: 2 * 32 + 2, images: 10 });
+    const source = { samples: (n: number) => tf.zeros([n, 32, 32, 3]) as tf.Tensor4D };
+    expect(saveSynthesisGrid(source, file, { count: 10, cols: 5 })).toEqual({ width: 5 * 32 + 4 * 2, height: 2 * 32 + 2, images: 10 });
     expect(readFileSync(file).subarray(1, 4).toString('ascii')).toBe('PNG');
-    expect(() => saveSynthesisGrid({ losses: () => ({}) }, file)).toThrow(/synthesises no images/);
+    expect(() => synthesisOf({ losses: () => ({}) })).toThrow(/synthesises no images/);
   });
 });

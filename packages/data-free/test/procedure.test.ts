@@ -11,8 +11,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '@kdbench/engine';
 import { createModel } from '@kdbench/models';
 import type { MethodDefinition } from '@kdbench/core';
-import { dataFreeMethods, saveSynthesisGrid, type DataFreeInstance } from '../src/index.js';
-import { guardedContext, moved, snapshot, stepper } from './helpers.js';
+import { dataFreeMethods, saveSynthesisGrid, synthesisOf } from '../src/index.js';
+import { guardedContext, moved, snapshot } from './helpers.js';
+import { artifactsOf, batchStepper, buffersOf, disposeInstance, metricsOf } from '@kdbench/core/testing';
 
 const B = 4;
 
@@ -23,19 +24,19 @@ beforeAll(async () => {
 function run(def: MethodDefinition<any>, steps: number) {
   const student = createModel('resnet8', { numClasses: 10, seed: 0, widthFactor: 0.25 });
   const teacher = createModel('resnet8', { numClasses: 10, seed: 1, widthFactor: 0.25 });
-  const inst = def.create(guardedContext(def, student, teacher, B)) as DataFreeInstance;
-  const own = [...(inst.players ?? []).flatMap((p) => p.variables()), ...Object.entries(inst.buffers?.() ?? {}).filter(([k]) => k === 'pixels').map(([, v]) => v)];
+  const inst = def.create(guardedContext(def, student, teacher, B));
+  const own = [...(inst.procedure!.players ?? []).flatMap((p) => p.variables()), ...Object.entries(buffersOf(inst)).filter(([k]) => k === 'pixels').map(([, v]) => v)];
   const beforeOwn = snapshot(own);
   const beforeStudent = snapshot(student.trainableVariables());
-  const loop = stepper(inst, student, teacher, B);
+  const loop = batchStepper(inst, student, teacher);
   const losses: Record<string, number>[] = [];
   const counts: number[] = [];
   for (let s = 0; s < steps; s++) {
-    losses.push(loop.step(0, s));
+    losses.push(loop.syntheticStep(B, 0, s));
     counts.push(tf.memory().numTensors);
   }
   const result = {
-    losses, counts, extra: inst.extraAccuracies!(() => ({ top1: 0, top5: 0 })),
+    losses, counts, extra: metricsOf(inst, () => ({ top1: 0, top5: 0 })),
     ownMoved: moved(own, beforeOwn), ownTotal: own.length,
     studentMoved: moved(student.trainableVariables(), beforeStudent), studentTotal: student.trainableVariables().length,
     inst, student, teacher, loop,
@@ -45,7 +46,7 @@ function run(def: MethodDefinition<any>, steps: number) {
 
 function disposeRun(r: ReturnType<typeof run>) {
   r.loop.dispose();
-  r.inst.dispose?.();
+  disposeInstance(r.inst);
   r.student.dispose();
   r.teacher.dispose();
 }
@@ -63,8 +64,8 @@ describe.each(dataFreeMethods.map((d) => [d.id, d] as const))('data-free method 
       expect(a.extra.images_generated).toBeGreaterThan(0);
       expect(a.extra.synthesis_seconds).toBeGreaterThan(0);
       const dir = mkdtempSync(join(tmpdir(), 'kdbench-grid-'));
-      expect(saveSynthesisGrid(a.inst, join(dir, 'grid.png'), { count: 4 }).images).toBe(4);
-      expect(a.inst.artifacts!(dir)).toEqual(['synthesis.png']); // the run's artifact hook
+      expect(saveSynthesisGrid(synthesisOf(a.inst), join(dir, 'grid.png'), { count: 4 }).images).toBe(4);
+      expect(artifactsOf(a.inst, dir)).toEqual(['synthesis.png']); // the run's artifact hook
       expect(readFileSync(join(dir, 'synthesis.png')).subarray(1, 4).toString('ascii')).toBe('PNG');
       const b = run(def, 4);
       expect(b.losses).toEqual(a.losses);

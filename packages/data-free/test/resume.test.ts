@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { methodContext, train, type MethodDefinition, type TrainResult } from '@kdbench/core';
-import { CONFORMANCE_PROTOCOL, loadConformanceSplits } from '@kdbench/core/testing';
+import { CONFORMANCE_PROTOCOL, loadConformanceSplits, metricsOf, disposeInstance } from '@kdbench/core/testing';
 import type { RunSplits } from '@kdbench/data';
 import { initEngine, Rng } from '@kdbench/engine';
 import { createModel } from '@kdbench/models';
@@ -34,12 +34,12 @@ function run(def: MethodDefinition<any>, file: string, stopAfterEpoch?: number):
         if (stopAfterEpoch !== undefined && e.type === 'epoch' && e.record.epoch === stopAfterEpoch) throw new Error('interrupted');
       },
     });
-    return { result, extra: method.extraAccuracies!((m) => ({ top1: 0, top5: 0 })) };
+    return { result, extra: metricsOf(method, (m) => ({ top1: 0, top5: 0 })) };
   } catch (e) {
     if ((e as Error).message !== 'interrupted') throw e;
     return { extra: {} };
   } finally {
-    method.dispose?.();
+    disposeInstance(method);
     student.dispose();
     teacher.dispose();
   }

@@ -67,7 +67,6 @@ export const ab = defineMethod({
   deviations:
     'Follows the CRD benchmark: the paper transfers at the end of each stage with its own connector weights and trains with KD afterwards; here the main stage is CE only. The initialisation stage also lists the student classifier among its variables; it receives no gradient from the AB loss, so it is not updated, as in the reference.',
   create: ({ hp, studentShapes, teacherShapes, rng, epochs, student }) => {
-    if (!teacherShapes) throw new Error('ab needs a teacher');
     const ss = stageShapes(studentShapes);
     const ts = stageShapes(teacherShapes);
     if (ss.length !== ts.length) {
@@ -80,21 +79,20 @@ export const ab = defineMethod({
     );
     const group = new ModuleGroup(connectors.filter((c): c is ConvReg => c !== null));
     return {
-      modules: { connectors: group },
-      stages: [
-        {
+      parts: { connectors: group },
+      procedure: {
+        stages: [{
           name: 'ab-init',
           epochs: scaleEpochs(hp.initEpochs, epochs),
           variables: () => [...student.trainableVariables(), ...group.trainableVariables()],
           losses: (io) => {
-            const pairs = stagePairs(io.student.features, io.teacher!.features)
+            const pairs = stagePairs(io.student.features, io.teacher.features)
               .map(([s, t], i): [tf.Tensor, tf.Tensor] => [connectors[i] ? connectors[i].apply(s.pre) : s.pre, t.pre]);
             return { ab: tf.addN(abLayerLosses(pairs, hp.margin)) as tf.Scalar };
           },
-        },
-      ],
+        }],
+      },
       losses: (io) => ({ ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma) }),
-      dispose: () => group.dispose(),
     };
   },
 });

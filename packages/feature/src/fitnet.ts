@@ -34,19 +34,17 @@ export const fitnet = defineMethod({
   deviations:
     'The paper trains in two stages (hint pre-training of the lower student layers, then KD); this follows the CRD benchmark, which trains one stage with CE + beta * hint and no KD term.',
   create: ({ hp, studentShapes, teacherShapes, rng }) => {
-    if (!teacherShapes) throw new Error('fitnet needs a teacher');
     const i = hp.hintLayer;
     const s = stageShapes(studentShapes)[i];
     const t = stageShapes(teacherShapes)[i];
     if (!s || !t) throw new Error(`fitnet: hintLayer ${i} is outside the student's or teacher's feature list`);
     const regressor = new ConvReg(s, t, moduleSeed(rng, 'fitnet.regressor'), true);
     return {
-      modules: { regressor },
+      parts: { regressor },
       losses: (io) => ({
         ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma),
-        hint: tf.mul(meanSquaredError(regressor.apply(io.student.features[i]!.post), io.teacher!.features[i]!.post), hp.beta),
+        hint: tf.mul(meanSquaredError(regressor.apply(io.student.features[i]!.post), io.teacher.features[i]!.post), hp.beta),
       }),
-      dispose: () => regressor.dispose(),
     };
   },
 });

@@ -67,7 +67,6 @@ export const ft = defineMethod({
     "keeps its scale. The paraphraser's decoder uses 3x3 convolutions, equivalent in function class to the reference's " +
     'stride-1 3x3 transposed convolutions.',
   create: ({ hp, studentShapes, teacherShapes, rng, epochs }) => {
-    if (!teacherShapes) throw new Error('ft needs a teacher');
     if (!(FT_FORMS as readonly string[]).includes(hp.form)) throw new Error(`ft: form must be one of ${FT_FORMS.join(', ')}, got '${hp.form}'`);
     const form = hp.form as FtForm;
     const sShapes = stageShapes(studentShapes);
@@ -87,30 +86,26 @@ export const ft = defineMethod({
     // no gradient (and no weight decay) reaches it although it is declared as a module.
     let frozen: FrozenStack | null = null;
     return {
-      modules: { translator, encoder, decoder },
-      stages: [
-        {
+      parts: { translator, encoder, decoder, frozenEncoder: { dispose: () => frozen?.dispose() } },
+      procedure: {
+        stages: [{
           name: 'ft-paraphraser',
           epochs: scaleEpochs(hp.initEpochs, epochs),
           variables: () => [...encoder.trainableVariables(), ...decoder.trainableVariables()],
           losses: (io) => {
-            const ft = io.teacher!.features.at(-1)!.post;
+            const ft = io.teacher.features.at(-1)!.post;
             return { reconstruction: meanSquaredError(decoder.apply(encoder.apply(ft)), ft) };
           },
-        },
-      ],
+        }],
+      },
       losses: (io) => {
         frozen ??= encoder.snapshot();
         const fs = io.student.features.at(-1)!.post;
-        const ft = io.teacher!.features.at(-1)!.post;
+        const ft = io.teacher.features.at(-1)!.post;
         return {
           ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma),
           ft: tf.mul(factorLoss(translator.apply(fs), frozen.apply(ft), form), hp.beta),
         };
-      },
-      dispose: () => {
-        frozen?.dispose();
-        for (const m of [encoder, decoder, translator]) m.dispose();
       },
     };
   },

@@ -54,7 +54,7 @@ export const nst = defineMethod({
     losses: (io) => ({
       ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma),
       nst: tf.mul(
-        nstLoss(io.student.features.map((f) => f.post), io.teacher!.features.map((f) => f.post)),
+        nstLoss(io.student.features.map((f) => f.post), io.teacher.features.map((f) => f.post)),
         hp.beta,
       ),
     }),

@@ -42,7 +42,6 @@ export const vid = defineMethod({
   },
   deviations: 'Follows the CRD benchmark in tapping every stage output (the paper chooses layers per experiment).',
   create: ({ hp, studentShapes, teacherShapes, rng }) => {
-    if (!teacherShapes) throw new Error('vid needs a teacher');
     // softplus^-1(initVariance - eps), so that the initial variance is initVariance
     const alpha0 = Math.log(Math.exp(hp.initVariance - hp.eps) - 1);
     const heads = stagePairs(stageShapes(studentShapes), stageShapes(teacherShapes)).map(([s, t], i) => {
@@ -56,9 +55,9 @@ export const vid = defineMethod({
     });
     const group = new ModuleGroup(heads.flatMap((h) => [h.mu, h.logScale]));
     return {
-      modules: { regressors: group },
+      parts: { regressors: group },
       losses: (io) => {
-        const pairs = stagePairs(io.student.features, io.teacher!.features);
+        const pairs = stagePairs(io.student.features, io.teacher.features);
         const layers = pairs.map(([s, t], i) => {
           const [fs, ft] = matchSpatial(s.post, t.post);
           const variance = tf.add(tf.softplus(heads[i]!.logScale.value), hp.eps) as tf.Tensor1D;
@@ -69,7 +68,6 @@ export const vid = defineMethod({
           vid: tf.mul(tf.addN(layers), hp.beta),
         };
       },
-      dispose: () => group.dispose(),
     };
   },
 });

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@kdbench/engine';
 import { ab } from '../src/ab.js';
-import { ctxFor, fwd, leakOf, rand, runOnRealModels, stepIO, value } from '@kdbench/core/testing';
+import { ctxFor, fwd, leakOf, rand, runOnRealModels, stepIO, value, varsOf, stagesOf, disposeInstance } from '@kdbench/core/testing';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -27,9 +27,9 @@ describe('ab (Heo 2019)', () => {
   it('init-stage loss equals the per-layer loop, weighted 2^(i-n+1) * 3 / (1000 B), on pre-activations', () => {
     const { s, t } = same();
     const inst = ab.create(ctxFor(ab, s, t));
-    expect(inst.modules!.connectors!.trainableVariables()).toHaveLength(0); // identities
+    expect(varsOf(inst, 'connectors')).toHaveLength(0); // identities
     const post = s.map((f) => tf.relu(f) as tf.Tensor4D);
-    const terms = inst.stages![0]!.losses(stepIO(fwd(post, undefined, s), fwd(t.map((f) => tf.relu(f) as tf.Tensor4D), undefined, t)));
+    const terms = stagesOf(inst)[0]!.losses(stepIO(fwd(post, undefined, s), fwd(t.map((f) => tf.relu(f) as tf.Tensor4D), undefined, t)));
     const expected =
       (0.5 * abByLoop(Array.from(s[1]!.dataSync()), Array.from(t[1]!.dataSync()), 1) +
         1 * abByLoop(Array.from(s[2]!.dataSync()), Array.from(t[2]!.dataSync()), 1)) * (3 / 2000);
@@ -40,7 +40,7 @@ describe('ab (Heo 2019)', () => {
     const { t } = same();
     const inst = ab.create(ctxFor(ab, t, t));
     const s = t.map((f) => tf.where(tf.greater(f, 0), tf.add(tf.abs(f), 1), tf.sub(-1, tf.abs(f))) as tf.Tensor4D);
-    expect(value(inst.stages![0]!.losses(stepIO(fwd(s), fwd(t))).ab!)).toBe(0);
+    expect(value(stagesOf(inst)[0]!.losses(stepIO(fwd(s), fwd(t))).ab!)).toBe(0);
   });
 
   it('has an init stage of 30/240 of the run over student + connectors; main stage is CE only; gradients flow; no leaks', () => {
@@ -49,10 +49,10 @@ describe('ab (Heo 2019)', () => {
     const studentVar = tf.variable(tf.zeros([1]));
     const ctx = { ...ctxFor(ab, s, t, {}, 24), student: { trainableVariables: () => [studentVar] } as never };
     const inst = ab.create(ctx);
-    const stage = inst.stages![0]!;
+    const stage = stagesOf(inst)[0]!;
     expect(stage.name).toBe('ab-init');
     expect(stage.epochs).toBe(3);
-    const conn = inst.modules!.connectors!.trainableVariables();
+    const conn = varsOf(inst, 'connectors');
     expect(conn.length).toBe(8); // two conv+BN connectors (weight, bias, gamma, beta)
     expect(stage.variables()).toEqual([studentVar, ...conn]);
     const { grads } = tf.variableGrads(() => stage.losses(stepIO(fwd(s), fwd(t))).ab!, conn);
@@ -64,7 +64,7 @@ describe('ab (Heo 2019)', () => {
     expect(Object.keys(inst.losses(stepIO(fwd(s), fwd(t))))).toEqual(['ce']);
     expect(leakOf(() => stage.losses(stepIO(fwd(s), fwd(t))))).toBe(0);
     expect(() => ab.create(ctxFor(ab, s, [...t, t[2]!]))).toThrow(/numbers of stages/);
-    inst.dispose?.();
+    disposeInstance(inst);
     studentVar.dispose();
   });
 

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@kdbench/engine';
 import { ConvReg } from '@kdbench/core';
 import { fitnet } from '../src/fitnet.js';
-import { ctxFor, fwd, leakOf, rand, runOnRealModels, stepIO, value } from '@kdbench/core/testing';
+import { ctxFor, disposeInstance, fwd, leakOf, rand, runOnRealModels, stepIO, value, varsOf } from '@kdbench/core/testing';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -18,8 +18,7 @@ describe('fitnet (Romero 2015)', () => {
   it('equals a loop over 1x1 conv + batch-norm (batch statistics) + ReLU + MSE', () => {
     const { s, t } = mk(2, 2, 3);
     const inst = fitnet.create(ctxFor(fitnet, s, t, { beta: 1 }));
-    const reg = inst.modules!.regressor!;
-    const [w, bias, gamma, beta] = reg.trainableVariables().map((v) => Array.from(v.dataSync()));
+    const [w, bias, gamma, beta] = varsOf(inst, 'regressor').map((v) => Array.from(v.dataSync()));
     const fs = s[2]!.arraySync() as number[][][][];
     const ft = t[2]!.arraySync() as number[][][][];
     // conv: w is [1, 1, in=2, out=3]
@@ -40,21 +39,20 @@ describe('fitnet (Romero 2015)', () => {
     }
     const terms = inst.losses(stepIO(fwd(s), fwd(t)));
     expect(value(terms.hint!)).toBeCloseTo(sq / 24, 5);
-    inst.dispose?.();
+    disposeInstance(inst);
   });
 
   it('sends gradients to the student hint feature and to every regressor variable, leaking nothing', () => {
     const { s, t } = mk(2, 2, 3);
     const inst = fitnet.create(ctxFor(fitnet, s, t));
-    const reg = inst.modules!.regressor!;
-    const { grads } = tf.variableGrads(() => inst.losses(stepIO(fwd(s), fwd(t))).hint!, reg.trainableVariables());
+    const { grads } = tf.variableGrads(() => inst.losses(stepIO(fwd(s), fwd(t))).hint!, varsOf(inst, 'regressor'));
     expect(Object.keys(grads)).toHaveLength(4);
     for (const g of Object.values(grads)) expect(Array.from(g.dataSync()).some((v) => v !== 0)).toBe(true);
     const gs = tf.grad((f: tf.Tensor) => inst.losses(stepIO(fwd([s[0]!, s[1]!, f as tf.Tensor4D]), fwd(t))).hint!)(s[2]!);
     expect(Array.from(gs.dataSync()).some((v) => v !== 0)).toBe(true);
     tf.dispose([...Object.values(grads), gs]);
     expect(leakOf(() => inst.losses(stepIO(fwd(s), fwd(t))))).toBe(0);
-    inst.dispose?.();
+    disposeInstance(inst);
   });
 
   it('builds the CRD regressor for each size pair and rejects the others', () => {

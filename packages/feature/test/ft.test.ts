@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@kdbench/engine';
 import { ft, factorLoss } from '../src/ft.js';
-import { ctxFor, fwd, leakOf, rand, runOnRealModels, stepIO, value } from '@kdbench/core/testing';
+import { ctxFor, fwd, leakOf, rand, runOnRealModels, stepIO, value, varsOf, stagesOf, disposeInstance } from '@kdbench/core/testing';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -52,37 +52,37 @@ describe('ft (Kim 2018)', () => {
   it('has a paraphraser stage of 30/240 of the run that optimises only the paraphraser', () => {
     const { s, t } = feats();
     const inst = ft.create(ctxFor(ft, s, t, {}, 24));
-    expect(inst.stages).toHaveLength(1);
-    const stage = inst.stages![0]!;
+    expect(stagesOf(inst)).toHaveLength(1);
+    const stage = stagesOf(inst)[0]!;
     expect(stage.epochs).toBe(3);
-    const para = [...inst.modules!.encoder!.trainableVariables(), ...inst.modules!.decoder!.trainableVariables()];
+    const para = [...varsOf(inst, 'encoder'), ...varsOf(inst, 'decoder')];
     expect(stage.variables()).toEqual(para);
     const terms = stage.losses(stepIO(fwd(s), fwd(t)));
     expect(Object.keys(terms)).toEqual(['reconstruction']);
     const { grads } = tf.variableGrads(() => stage.losses(stepIO(fwd(s), fwd(t))).reconstruction!, para);
     expect(Object.keys(grads)).toHaveLength(para.length);
     tf.dispose(Object.values(grads));
-    expect(ft.create(ctxFor(ft, s, t, {}, 2)).stages![0]!.epochs).toBe(1);
-    inst.dispose?.();
+    expect(stagesOf(ft.create(ctxFor(ft, s, t, {}, 2)))[0]!.epochs).toBe(1);
+    disposeInstance(inst);
   });
 
   it('main stage: gradients reach the translator and the student feature, never the paraphraser; no leaks', () => {
     const { s, t } = feats();
     const inst = ft.create(ctxFor(ft, s, t));
-    const { translator, encoder } = inst.modules!;
-    const vars = [...translator!.trainableVariables(), ...encoder!.trainableVariables()];
-    const before = Array.from(encoder!.trainableVariables()[0]!.dataSync());
+    const [translator, encoder] = [varsOf(inst, 'translator'), varsOf(inst, 'encoder')];
+    const vars = [...translator, ...encoder];
+    const before = Array.from(encoder[0]!.dataSync());
     const { grads } = tf.variableGrads(() => inst.losses(stepIO(fwd(s), fwd(t))).ft!, vars);
     const names = new Set(Object.keys(grads));
-    expect(translator!.trainableVariables().every((v) => names.has(v.name))).toBe(true);
-    expect(encoder!.trainableVariables().some((v) => names.has(v.name))).toBe(false);
+    expect(translator.every((v) => names.has(v.name))).toBe(true);
+    expect(encoder.some((v) => names.has(v.name))).toBe(false);
     tf.dispose(Object.values(grads));
     const gs = tf.grad((f: tf.Tensor) => inst.losses(stepIO(fwd([s[0]!, s[1]!, f as tf.Tensor4D]), fwd(t))).ft!)(s[2]!);
     expect(Array.from(gs.dataSync()).some((v) => v !== 0)).toBe(true);
     gs.dispose();
-    expect(Array.from(encoder!.trainableVariables()[0]!.dataSync())).toEqual(before);
+    expect(Array.from(encoder[0]!.dataSync())).toEqual(before);
     expect(leakOf(() => inst.losses(stepIO(fwd(s), fwd(t))))).toBe(0);
-    inst.dispose?.();
+    disposeInstance(inst);
   });
 
   it('has the CRD defaults and complete metadata', () => {

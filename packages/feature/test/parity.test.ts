@@ -6,9 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { meanSquaredError } from '@kdbench/core';
-import {
-  ctxFor, fixtureInput, fwd, gradFindings, lossFindings, readParityFixture, stepIO, termsAndGrads, type ParityFixture,
-} from '@kdbench/core/testing';
+import { ctxFor, fixtureInput, fwd, gradFindings, lossFindings, readParityFixture, stepIO, termsAndGrads, type ParityFixture, varsOf, disposeInstance } from '@kdbench/core/testing';
 import { tf } from '@kdbench/engine';
 import { abLayerLosses } from '../src/ab.js';
 import { factorLoss } from '../src/ft.js';
@@ -38,7 +36,7 @@ describe('loss parity with the authors\' code', () => {
     const input = tf.variable(input4(fx, 'input'));
     const target = input4(fx, 'target');
     const inst = vid.create(ctxFor(vid, withStem([input]), withStem([target]), { beta: 1, eps: fx.params.eps as number }));
-    const weights = inst.modules!.regressors!.trainableVariables();
+    const weights = varsOf(inst, 'regressors');
     const names = ['regressor.0.weight', 'regressor.2.weight', 'regressor.4.weight', 'log_scale'];
     expect(weights.map((w) => w.shape)).toEqual(names.map((n) => {
       const s = fx.inputs[n]!.shape;
@@ -49,7 +47,7 @@ describe('loss parity with the authors\' code', () => {
     expect(lossFindings(fx, values[0]!)).toEqual([]);
     expect(gradFindings(fx, 'input', grads.get(input)!)).toEqual([]);
     names.forEach((n, i) => expect(gradFindings(fx, n, grads.get(weights[i]!)!, n === 'log_scale' ? 'as-is' : 'conv-hwio')).toEqual([]));
-    inst.dispose?.();
+    disposeInstance(inst);
   });
 
   it('nst: per-pair polynomial-kernel MMD = RepDistiller NSTLoss', () => {

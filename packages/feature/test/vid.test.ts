@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@kdbench/engine';
 import { vid } from '../src/vid.js';
-import { ctxFor, fwd, leakOf, rand, runOnRealModels, stepIO, value } from '@kdbench/core/testing';
+import { ctxFor, fwd, leakOf, rand, runOnRealModels, stepIO, value, varsOf, disposeInstance } from '@kdbench/core/testing';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -16,7 +16,7 @@ describe('vid (Ahn 2019)', () => {
   it('equals a loop over 1x1-conv regressor, softplus variance and Gaussian NLL; initial variance 5', () => {
     const { s, t } = feats();
     const inst = vid.create(ctxFor(vid, s, t));
-    const [w1, w2, w3, alpha] = inst.modules!.regressors!.trainableVariables().map((v) => Array.from(v.dataSync()));
+    const [w1, w2, w3, alpha] = varsOf(inst, 'regressors').map((v) => Array.from(v.dataSync()));
     const variance = alpha!.map((a) => Math.log(1 + Math.exp(a)) + 1e-5);
     variance.forEach((v) => expect(v).toBeCloseTo(5, 4));
     const mat = (x: number[], w: number[], cin: number, cout: number) =>
@@ -36,7 +36,7 @@ describe('vid (Ahn 2019)', () => {
   it('sends gradients to the regressor, the variances and the student feature; leaks nothing', () => {
     const { s, t } = feats();
     const inst = vid.create(ctxFor(vid, s, t));
-    const vars = inst.modules!.regressors!.trainableVariables();
+    const vars = varsOf(inst, 'regressors');
     const { grads } = tf.variableGrads(() => inst.losses(stepIO(fwd(s), fwd(t))).vid!, vars);
     expect(Object.keys(grads)).toHaveLength(4);
     tf.dispose(Object.values(grads));
@@ -44,7 +44,7 @@ describe('vid (Ahn 2019)', () => {
     expect(Array.from(g.dataSync()).some((v) => v !== 0)).toBe(true);
     g.dispose();
     expect(leakOf(() => inst.losses(stepIO(fwd(s), fwd(t))))).toBe(0);
-    inst.dispose?.();
+    disposeInstance(inst);
   });
 
   it('has the CRD defaults and complete metadata', () => {

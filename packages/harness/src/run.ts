@@ -7,8 +7,8 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ConfigError, TeacherStore, evaluate, methodContext, getProtocol, protocolForDataset, resolveHyper, studentLearningRate, train, trainingRecipe,
-  vanilla, withOverrides, type ExtraTeacher, type MethodDefinition, type Protocol, type TeacherEntry, type TeacherSpec, type TrainEvent,
+  ConfigError, TeacherStore, disposeInstance, methodContext, getProtocol, protocolForDataset, resolveHyper, studentLearningRate, train, trainingRecipe,
+  vanilla, withOverrides, type ExtraTeacher, type MethodDefinition, type MethodInstance, type Protocol, type TeacherEntry, type TeacherSpec, type TrainEvent,
 } from '@kdbench/core';
 import { loadCifar, makeRunSplits, type CifarData, type DatasetId, type RunSplits } from '@kdbench/data';
 import { Rng, initEngine, kernelSetName, lockHolder, lockHolderIsDead, releaseLock, sha256Hex, tryCreateLock, writeFileAtomic, type EngineInfo } from '@kdbench/engine';
@@ -154,70 +154,97 @@ export async function runOne(req: RunRequest): Promise<RunOutcome> {
   const teachers = await Promise.all(extraEntries.map((e) => store.load(e)));
 
   const student = createModel(req.student, { numClasses: data.numClasses, seed: req.seed, widthFactor: v.protocol.widthFactor });
-  const lr = studentLearningRate(v.protocol, req.student);
-  const instance = v.def.create(methodContext({
-    hp: v.hp, dataset: v.dataset, numClasses: data.numClasses, student, teacher, teachers, train: splits.train, epochs: v.protocol.epochs,
-    batchSize: v.protocol.batchSize, rng: new Rng(req.seed).fork(`method:${v.def.id}`), data: v.def.data,
-    probe: { dataset: v.dataset, protocol: v.protocol, seed: req.seed, lr },
-  }));
-  const trained = instance.student ?? student;
-  const runDir = join(req.resultsDir, 'runs', id);
-  mkdirSync(runDir, { recursive: true });
-  const lock = claimRun(runDir, id);
-  let row: ResultRow;
+  let instance: MethodInstance | undefined;
   try {
-    const scope = `${v.def.id} ${req.teacher ? `${req.teacher}->` : ''}${req.student} s${req.seed}`;
-    // the teacher-output cache, per teacher (the run's and each extra one), for logits-only methods
-    const cacheOf = (entry: TeacherEntry | undefined) => entry && v.def.teacherOutputs === 'logits' && teacherCacheEnabled(req.teacherCache)
-      ? new TeacherLogitsFiles(join(store.dir, entry.name), {
-        teacherHash: entry.sha256, dataset: v.dataset, split: splits.description, trainSize: splits.train.n,
-        batchSize: v.protocol.batchSize, augment: v.protocol.augment, backend: kernelSetName(engine.backend),
-        ...(v.protocol.dropLast ? { dropLast: true } : {}),
-      })
-      : undefined;
-    const logitsCache = cacheOf(teacherEntry);
-    const extraCaches = extraEntries.map(cacheOf);
-    const result = train({
-      dataset: v.dataset, splits, protocol: v.protocol, lr, seed: req.seed, student, teacher, teachers, method: instance,
-      data: v.def.data, checkpointFile: join(runDir, 'checkpoint.kdbt'), teacherLogits: logitsCache, teachersLogits: extraCaches,
-      onEvent: (e) => req.onEvent?.(scope, e),
-    });
-    const extra = { ...result.records, ...(instance.extraAccuracies?.((m) => evaluate(m, splits.evaluation, v.dataset)) ?? {}) };
-    const artifacts = instance.artifacts?.(runDir) ?? [];
-
-    row = {
-      run_id: id, method: v.def.id, family: v.def.family, knowledge: v.def.knowledge, scheme: v.def.scheme,
-      dataset: v.dataset, split: splits.evalSplit, split_description: splits.description,
-      teacher: req.teacher && teacher ? req.teacher : '', student: req.student, protocol: v.protocol.id,
-      protocol_label: v.protocol.label, seed: req.seed, epochs: v.protocol.epochs,
-      best_top1: result.best.top1, best_top5: result.best.top5, best_epoch: result.best.epoch,
-      last_top1: result.last.top1, last_top5: result.last.top5,
-      wall_seconds: result.wallSeconds, train_seconds: result.trainSeconds, images_per_second: result.imagesPerSecond,
-      backend: kernelSetName(engine.backend), backend_reason: engine.reason,
-      teacher_hash: teacherEntry?.sha256 ?? '', teacher_top1: teacherEntry?.last.top1 ?? null,
-      student_params: trained.paramCount(), student_flops: trained.flops(),
-      git_commit: gitCommit(), date: new Date().toISOString(),
-      hyperparameters: JSON.stringify(v.hp),
-      details: JSON.stringify({ protocol: v.protocol, teacherSeed: teacher ? (req.teacherSeed ?? 0) : null, history: result.history, extra,
-        teacherLogitsCache: logitsCache ? { hits: logitsCache.hits, misses: logitsCache.misses } : null, resumedFromEpoch: result.resumedFromEpoch ?? null, dataFiles: data.files,
-        extraTeachers: extraEntries.map((e, i) => ({
-          model: e.spec.arch, seed: e.spec.seed, sha256: e.sha256, top1: e.last.top1,
-          logitsCache: extraCaches[i] ? { hits: extraCaches[i]!.hits, misses: extraCaches[i]!.misses } : null,
-        })),
-        trainedStudent: trained === student ? null : { id: trained.id, params: trained.paramCount(), flops: trained.flops() },
-        artifacts }),
-    };
-    writeFileAtomic(join(runDir, 'run.json'), JSON.stringify(row, null, 2));
-    appendResults(file, [row]);
-    rmSync(join(runDir, 'checkpoint.kdbt'), { force: true });
+    const lr = studentLearningRate(v.protocol, req.student);
+    instance = v.def.create(methodContext({
+      hp: v.hp, dataset: v.dataset, numClasses: data.numClasses, student, teacher, teachers, train: splits.train, epochs: v.protocol.epochs,
+      batchSize: v.protocol.batchSize, rng: new Rng(req.seed).fork(`method:${v.def.id}`), data: v.def.data,
+      probe: { dataset: v.dataset, protocol: v.protocol, seed: req.seed, lr },
+    }));
+    const runDir = join(req.resultsDir, 'runs', id);
+    mkdirSync(runDir, { recursive: true });
+    const lock = claimRun(runDir, id);
+    try {
+      const row = trainAndRecord({ req, v, id, runDir, file, engine, data, splits, store, lr, student, teacher, teachers, teacherEntry, extraEntries, instance });
+      return { row, skipped: false };
+    } finally {
+      releaseRun(lock);
+    }
   } finally {
-    releaseRun(lock);
+    // a failed run in a suite worker must not keep its models while the worker takes the next job
+    if (instance) disposeInstance(instance, student, [teacher, ...teachers]);
+    student.dispose();
+    teacher?.dispose();
+    teachers.forEach((t) => t.dispose());
   }
-  instance.dispose?.();
-  student.dispose();
-  teacher?.dispose();
-  teachers.forEach((t) => t.dispose());
-  return { row, skipped: false };
+}
+
+interface RecordInput {
+  req: RunRequest;
+  v: Validated;
+  id: string;
+  runDir: string;
+  file: string;
+  engine: EngineInfo;
+  data: CifarData;
+  splits: RunSplits;
+  store: TeacherStore;
+  lr: number;
+  student: Model;
+  teacher?: Model;
+  teachers: Model[];
+  teacherEntry?: TeacherEntry;
+  extraEntries: TeacherEntry[];
+  instance: MethodInstance;
+}
+
+/** Trains the run (resuming its checkpoint) and appends its row to the results file. */
+function trainAndRecord(a: RecordInput): ResultRow {
+  const { req, v, id, runDir, engine, data, splits, store, student, teacher, teachers, teacherEntry, extraEntries, instance } = a;
+  const trained = instance.procedure?.student ?? student;
+  const scope = `${v.def.id} ${req.teacher ? `${req.teacher}->` : ''}${req.student} s${req.seed}`;
+  // the teacher-output cache, per teacher (the run's and each extra one), for logits-only methods
+  const cacheOf = (entry: TeacherEntry | undefined) => entry && v.def.teacherOutputs === 'logits' && teacherCacheEnabled(req.teacherCache)
+    ? new TeacherLogitsFiles(join(store.dir, entry.name), {
+      teacherHash: entry.sha256, dataset: v.dataset, split: splits.description, trainSize: splits.train.n,
+      batchSize: v.protocol.batchSize, augment: v.protocol.augment, backend: kernelSetName(engine.backend),
+      ...(v.protocol.dropLast ? { dropLast: true } : {}),
+    })
+    : undefined;
+  const logitsCache = cacheOf(teacherEntry);
+  const extraCaches = extraEntries.map(cacheOf);
+  const result = train({
+    dataset: v.dataset, splits, protocol: v.protocol, lr: a.lr, seed: req.seed, student, teacher, teachers, method: instance,
+    data: v.def.data, checkpointFile: join(runDir, 'checkpoint.kdbt'), artifactsDir: runDir, teacherLogits: logitsCache, teachersLogits: extraCaches,
+    onEvent: (e) => req.onEvent?.(scope, e),
+  });
+  const row: ResultRow = {
+    run_id: id, method: v.def.id, family: v.def.family, knowledge: v.def.knowledge, scheme: v.def.scheme,
+    dataset: v.dataset, split: splits.evalSplit, split_description: splits.description,
+    teacher: req.teacher && teacher ? req.teacher : '', student: req.student, protocol: v.protocol.id,
+    protocol_label: v.protocol.label, seed: req.seed, epochs: v.protocol.epochs,
+    best_top1: result.best.top1, best_top5: result.best.top5, best_epoch: result.best.epoch,
+    last_top1: result.last.top1, last_top5: result.last.top5,
+    wall_seconds: result.wallSeconds, train_seconds: result.trainSeconds, images_per_second: result.imagesPerSecond,
+    backend: kernelSetName(engine.backend), backend_reason: engine.reason,
+    teacher_hash: teacherEntry?.sha256 ?? '', teacher_top1: teacherEntry?.last.top1 ?? null,
+    student_params: trained.paramCount(), student_flops: trained.flops(),
+    git_commit: gitCommit(), date: new Date().toISOString(),
+    hyperparameters: JSON.stringify(v.hp),
+    details: JSON.stringify({ protocol: v.protocol, teacherSeed: teacher ? (req.teacherSeed ?? 0) : null, history: result.history, extra: result.metrics,
+      teacherLogitsCache: logitsCache ? { hits: logitsCache.hits, misses: logitsCache.misses } : null, resumedFromEpoch: result.resumedFromEpoch ?? null, dataFiles: data.files,
+      extraTeachers: extraEntries.map((e, i) => ({
+        model: e.spec.arch, seed: e.spec.seed, sha256: e.sha256, top1: e.last.top1,
+        logitsCache: extraCaches[i] ? { hits: extraCaches[i]!.hits, misses: extraCaches[i]!.misses } : null,
+      })),
+      trainedStudent: trained === student ? null : { id: trained.id, params: trained.paramCount(), flops: trained.flops() },
+      artifacts: result.artifacts }),
+  };
+  writeFileAtomic(join(runDir, 'run.json'), JSON.stringify(row, null, 2));
+  appendResults(a.file, [row]);
+  rmSync(join(runDir, 'checkpoint.kdbt'), { force: true });
+  return row;
 }
 
 /**

@@ -123,11 +123,7 @@ export const icarl = defineMethod({
       },
       beforeNextTask: () => copyWeights(student, previous),
       networks: { previous: { model: previous, trainInMain: false } },
-      buffers: () => ({ exemplars: stored }),
-      dispose: () => {
-        previous.dispose();
-        stored.dispose();
-      },
+      parts: { exemplars: { buffers: () => ({ exemplars: stored }), dispose: () => stored.dispose() } },
     });
   },
 });

@@ -3,13 +3,13 @@
  * in a seeded order, are cut into tasks (CIFAR-10: 5 of 2 classes, CIFAR-100: 10 of 10); the
  * student learns the tasks one after the other, each as a training stage of `ctx.epochs` epochs with
  * the protocol's schedule on the rows the method chooses (the task's rows, plus exemplars or old
- * data for some methods). Tasks 1..T-1 are `stages`; the last task is the main stage (`main`:
- * its rows and end-of-task hook), so the run's final accuracy is the network's accuracy after the
+ * data for some methods). Tasks 1..T-1 are the procedure's `stages`; the last task is the main
+ * stage (`main`: its rows and end-of-task hook), so the run's final accuracy is the network's accuracy after the
  * last task (its per-epoch evaluation covers all classes, all seen by then).
  *
  * After each task the student is evaluated on the evaluation records of every class seen so far,
  * with a classifier over the seen classes only (the network's seen-class logits, or the method's
- * own classifier such as iCaRL's nearest mean of exemplars), overall and per task, and recorded:
+ * own classifier such as iCaRL's nearest mean of exemplars), overall and per task, and reported as metrics:
  *   acc_after_task_<k>, acc_task_<j>_after_task_<k>, and after the last task
  *   average_incremental_accuracy, last_accuracy, forgetting (metrics.ts).
  * The per-task table lives in a buffer (checkpointed), so a resumed run reports the same metrics.
@@ -22,7 +22,7 @@
  */
 import { tf } from '@kdbench/engine';
 import type { Model } from '@kdbench/models';
-import type { LossTerms, MethodContext, MethodInstance, StageTools, StepIO, TrainingStage } from '@kdbench/core';
+import type { LossTerms, MethodContext, MethodInstance, NetworkSlot, Part, StageTools, StepIO, TrainingStage } from '@kdbench/core';
 import { classOrder, defaultTasks, rowsOfClasses, taskClasses } from './tasks.js';
 import { incrementalSummary } from './metrics.js';
 
@@ -61,12 +61,11 @@ export interface Strategy {
   beforeNextTask?(k: number): void;
   /** The classifier of the evaluation after task k (default: the student's logits over the seen classes). */
   classify?(k: number): (x: tf.Tensor4D) => tf.Tensor2D;
-  networks?: MethodInstance['networks'];
-  buffers?(): Record<string, tf.Variable>;
-  dispose?(): void;
+  /** Networks the strategy keeps (the previous model), checkpointed and disposed by the trainer. */
+  networks?: Record<string, NetworkSlot>;
+  /** The strategy's own state (the exemplar memory). */
+  parts?: Record<string, Part>;
 }
-
-export type IncrementalInstance = MethodInstance & { main: NonNullable<MethodInstance['main']> };
 
 /** Logits with the columns of unseen classes pushed to -1e9 (a head that has only the seen classes). */
 export function seenLogits(logits: tf.Tensor2D, seen: readonly number[], numClasses: number): tf.Tensor2D {
@@ -90,34 +89,41 @@ export function copyWeights(from: Model, to: Model): void {
   }
 }
 
-export function classIncremental(ctx: MethodContext<IncrementalHyper>, plan: TaskPlan, strategy: Strategy): IncrementalInstance {
+export function classIncremental(ctx: MethodContext<IncrementalHyper>, plan: TaskPlan, strategy: Strategy): MethodInstance {
   const T = plan.classes.length;
   const student = ctx.student;
   // row k: seen accuracy after task k, then its per-task accuracies; the last value is 1 once the last task has ended
   const table = tf.tidy(() => tf.variable(tf.zeros([T * (T + 1) + 1]), false));
   const rowsOf = (k: number) => strategy.rows?.(k) ?? plan.rows[k]!;
 
+  const cell = (k: number, j: number) => k * (T + 1) + 1 + j; // accuracy on task j after task k
   const endTask = (k: number, tools: StageTools) => {
     strategy.afterTask?.(k, tools);
     const seen = plan.seen(k);
     const classify = strategy.classify?.(k) ?? ((x: tf.Tensor4D) => seenLogits(student.forward(x, { training: false }).logits, seen, ctx.numClasses));
     const values = table.dataSync().slice();
     values[k * (T + 1)] = tools.evaluate(student, { classes: seen, classify }).top1;
-    for (let j = 0; j <= k; j++) values[k * (T + 1) + 1 + j] = tools.evaluate(student, { classes: plan.classes[j]!, classify }).top1;
+    for (let j = 0; j <= k; j++) values[cell(k, j)] = tools.evaluate(student, { classes: plan.classes[j]!, classify }).top1;
     if (k === T - 1) values[T * (T + 1)] = 1;
     tf.tidy(() => table.assign(tf.tensor1d(values)));
-    tools.record(`acc_after_task_${k + 1}`, values[k * (T + 1)]!);
-    for (let j = 0; j <= k; j++) tools.record(`acc_task_${j + 1}_after_task_${k + 1}`, values[k * (T + 1) + 1 + j]!);
-    if (k === T - 1) {
-      const seenAcc = Array.from({ length: T }, (_, i) => values[i * (T + 1)]!);
-      const perTask = Array.from({ length: T }, (_, i) => Array.from({ length: i + 1 }, (_, j) => values[i * (T + 1) + 1 + j]!));
-      const s = incrementalSummary(seenAcc, perTask);
-      tools.record('average_incremental_accuracy', s.averageIncremental);
-      tools.record('last_accuracy', s.last);
-      tools.record('forgetting', s.forgetting);
-    } else {
-      strategy.beforeNextTask?.(k);
+    if (k < T - 1) strategy.beforeNextTask?.(k);
+  };
+
+  /** Every task's accuracies and the summary, read from the table (kept in the checkpoint). */
+  const metrics = (): Record<string, number> => {
+    const values = table.dataSync();
+    // a trainer whose main stage ignores `main` would train the last task on every class: fail loudly
+    if (values[T * (T + 1)] !== 1) throw new Error("class-incremental run ended without the last task's evaluation: the trainer must honour the procedure's `main` rows and onEnd");
+    const out: Record<string, number> = {};
+    for (let k = 0; k < T; k++) {
+      out[`acc_after_task_${k + 1}`] = values[k * (T + 1)]!;
+      for (let j = 0; j <= k; j++) out[`acc_task_${j + 1}_after_task_${k + 1}`] = values[cell(k, j)]!;
     }
+    const s = incrementalSummary(
+      Array.from({ length: T }, (_, k) => values[k * (T + 1)]!),
+      Array.from({ length: T }, (_, k) => Array.from({ length: k + 1 }, (_, j) => values[cell(k, j)]!)),
+    );
+    return { ...out, average_incremental_accuracy: s.averageIncremental, last_accuracy: s.last, forgetting: s.forgetting };
   };
 
   const stages: TrainingStage[] = Array.from({ length: T - 1 }, (_, k) => ({
@@ -131,19 +137,12 @@ export function classIncremental(ctx: MethodContext<IncrementalHyper>, plan: Tas
   }));
 
   return {
-    stages,
-    main: { rows: () => rowsOf(T - 1), onEnd: (tools) => endTask(T - 1, tools) },
+    procedure: {
+      stages,
+      main: { rows: () => rowsOf(T - 1), onEnd: (tools) => endTask(T - 1, tools) },
+      ...(strategy.networks ? { networks: strategy.networks } : {}),
+    },
+    parts: { ...(strategy.parts ?? {}), accuracies: { buffers: () => ({ accuracies: table }), metrics, dispose: () => table.dispose() } },
     losses: (io) => strategy.losses(io, T - 1),
-    networks: strategy.networks,
-    buffers: () => ({ ...(strategy.buffers?.() ?? {}), accuracies: table }),
-    // a trainer whose main stage ignores `main` would train the last task on every class: fail loudly
-    extraAccuracies: () => {
-      if (table.dataSync()[T * (T + 1)] !== 1) throw new Error("class-incremental run ended without the last task's evaluation: the trainer must honour the instance's `main` rows and onEnd");
-      return {};
-    },
-    dispose: () => {
-      table.dispose();
-      strategy.dispose?.();
-    },
   };
 }

@@ -65,7 +65,6 @@ export const lwf = defineMethod({
       losses: (io, k) => lwfLoss(io.student.logits, k > 0 ? previous.forward(io.x, { training: false }).logits : null, io.labels, plan.classes, k, T, lambda),
       beforeNextTask: () => copyWeights(ctx.student, previous),
       networks: { previous: { model: previous, trainInMain: false } },
-      dispose: () => previous.dispose(),
     });
   },
 });

@@ -62,9 +62,10 @@ export const aekd = defineMethod({
   create: (ctx) => {
     const { hp } = ctx;
     checkRange('aekd', 'C', hp.C, 0, 1);
-    const { models, extra } = ensembleOf(ctx, 'aekd');
+    const { models, extra } = ensembleOf(ctx);
     checkEnsembleSize('aekd', models.length, 2);
     return {
+      parts: { teachers: { metrics: (evaluate) => teacherAccuracies(models, evaluate) } },
       losses: (io) => {
         const teachers = ensembleOutputs(io, extra, 'aekd').map((o) => o.logits);
         const weights = minNormWeights(gramOf(logitGradients(io.student.logits, teachers, hp.T)), hp.C);
@@ -74,7 +75,6 @@ export const aekd = defineMethod({
           kd: tf.mul(kd, hp.alpha) as tf.Scalar,
         };
       },
-      extraAccuracies: (evaluate) => teacherAccuracies(models, evaluate),
     };
   },
 });

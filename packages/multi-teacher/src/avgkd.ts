@@ -43,9 +43,10 @@ export const avgkd = defineMethod({
   extraTeachers: (hp, teacher) => parseTeachers('avgkd', hp.teachers, teacher),
   create: (ctx) => {
     const { hp } = ctx;
-    const { models, extra } = ensembleOf(ctx, 'avgkd');
+    const { models, extra } = ensembleOf(ctx);
     checkEnsembleSize('avgkd', models.length, 2);
     return {
+      parts: { teachers: { metrics: (evaluate) => teacherAccuracies(models, evaluate) } },
       losses: (io) => {
         const teachers = ensembleOutputs(io, extra, 'avgkd').map((o) => o.logits);
         return {
@@ -53,7 +54,6 @@ export const avgkd = defineMethod({
           kd: tf.mul(averagedSoftTargetKL(io.student.logits, teachers, hp.T), hp.alpha),
         };
       },
-      extraAccuracies: (evaluate) => teacherAccuracies(models, evaluate),
     };
   },
 });

@@ -16,7 +16,7 @@
  * As in the reference code, v is not detached (its gradient reaches the projections); w depends only
  * on the teachers. Defaults: the reference's CIFAR-100 script (gamma 1, alpha 1, beta 50, T = 4).
  */
-import { ConfigError, ConvStack, crossEntropy, defineMethod, moduleSeed, ModuleGroup, stageShapes, avgPoolTo, type TrainableModule } from '@kdbench/core';
+import { ConfigError, ConvStack, crossEntropy, defineMethod, moduleSeed, ModuleGroup, stageShapes, avgPoolTo } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 import type { Model } from '@kdbench/models';
 import { ensembleOf, ensembleOutputs, parseTeachers, rowCrossEntropy, rowKL, teacherAccuracies } from './shared/ensemble.js';
@@ -71,7 +71,7 @@ export const camkd = defineMethod({
   create: (ctx) => {
     const { hp, rng } = ctx;
     if (!(hp.T > 0)) throw new ConfigError(`method 'camkd': T must be > 0, got ${hp.T}`);
-    const { models, extra } = ensembleOf(ctx, 'camkd');
+    const { models, extra } = ensembleOf(ctx);
     checkEnsembleSize('camkd', models.length, 2);
     const s = stageShapes(ctx.studentShapes).at(-1)!;
     const targets = models.map((m: Model) => stageShapes(m.featureShapes()).at(-1)!);
@@ -79,9 +79,8 @@ export const camkd = defineMethod({
       s.channels, { h: t.height, w: t.width }, [{ out: t.channels, kernel: 1, bn: true, act: 'relu' }], moduleSeed(rng, `camkd-embed-${k}`),
     ));
     const heads = models.map((m) => { const [weight, bias] = m.classifierVariables(); return { weight: weight!, bias: bias! }; });
-    const modules: Record<string, TrainableModule> = { projections: new ModuleGroup(projections) };
     return {
-      modules,
+      parts: { projections: new ModuleGroup(projections), teachers: { metrics: (evaluate) => teacherAccuracies(models, evaluate) } },
       losses: (io) => {
         const outs = ensembleOutputs(io, extra, 'camkd');
         const labels = io.labels;
@@ -107,8 +106,6 @@ export const camkd = defineMethod({
           inter: tf.mul(weightedMean(interWeights, tf.stack(mse) as tf.Tensor2D), hp.beta),
         };
       },
-      extraAccuracies: (evaluate) => teacherAccuracies(models, evaluate),
-      dispose: () => { for (const p of projections) p.dispose(); },
     };
   },
 });

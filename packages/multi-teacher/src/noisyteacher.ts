@@ -61,14 +61,13 @@ export const noisyteacher = defineMethod({
     checkRange('noisyteacher', 'alpha', hp.alpha, 0, 1);
     let rng: Rng = ctx.rng.fork(0);
     return {
-      onEpochStart: (epoch: number) => { rng = ctx.rng.fork(epoch); },
+      parts: { teachers: { onEpochStart: (epoch) => { rng = ctx.rng.fork(epoch); }, metrics: (evaluate) => teacherAccuracies([ctx.teacher], evaluate) } },
       losses: (io) => {
-        const target = perturbLogits(io.teacher!.logits, hp.sigma, hp.alpha, rng);
+        const target = perturbLogits(io.teacher.logits, hp.sigma, hp.alpha, rng);
         const terms: Record<string, tf.Scalar> = { logits: tf.mul(logitRegression(io.student.logits, target), hp.beta) };
         if (hp.gamma > 0) terms.ce = tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma);
         return terms;
       },
-      extraAccuracies: (evaluate) => teacherAccuracies([ctx.teacher!], evaluate),
     };
   },
 });

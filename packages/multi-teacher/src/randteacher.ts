@@ -44,21 +44,20 @@ export const randteacher = defineMethod({
   extraTeachers: (hp, teacher) => parseTeachers('randteacher', hp.teachers, teacher),
   create: (ctx) => {
     const { hp } = ctx;
-    const { models, extra } = ensembleOf(ctx, 'randteacher');
+    const { models, extra } = ensembleOf(ctx);
     checkEnsembleSize('randteacher', models.length, 2);
     let rng: Rng = ctx.rng.fork(0);
     return {
-      onEpochStart: (epoch: number) => { rng = ctx.rng.fork(epoch); },
+      parts: { teachers: { onEpochStart: (epoch) => { rng = ctx.rng.fork(epoch); }, metrics: (evaluate) => teacherAccuracies(models, evaluate) } },
       losses: (io) => {
         const r = rng.int(models.length);
         // only the drawn teacher's output is read (io.teachers is still computed as a whole by the trainer)
-        const teacher = r === 0 ? io.teacher! : ensembleOutputs(io, extra, 'randteacher')[r]!;
+        const teacher = r === 0 ? io.teacher : ensembleOutputs(io, extra, 'randteacher')[r]!;
         return {
           ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma),
           kd: tf.mul(softTargetKL(io.student.logits, teacher.logits, hp.T), hp.alpha),
         };
       },
-      extraAccuracies: (evaluate) => teacherAccuracies(models, evaluate),
     };
   },
 });

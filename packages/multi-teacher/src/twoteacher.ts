@@ -50,7 +50,7 @@ export const twoteacher = defineMethod({
   },
   create: (ctx) => {
     const { hp } = ctx;
-    const { models, extra } = ensembleOf(ctx, 'twoteacher');
+    const { models, extra } = ensembleOf(ctx);
     if (models.length !== 2) throw new ConfigError("method 'twoteacher': the feature teacher must be a network other than the run's teacher");
     const s = stageShapes(ctx.studentShapes)[hp.layer];
     const t = stageShapes(models[1]!.featureShapes())[hp.layer];
@@ -59,7 +59,7 @@ export const twoteacher = defineMethod({
     }
     const regressor = new ConvReg(s, t, moduleSeed(ctx.rng, 'twoteacher-hint'));
     return {
-      modules: { regressor },
+      parts: { regressor, teachers: { metrics: (evaluate) => teacherAccuracies(models, evaluate) } },
       losses: (io) => {
         const [response, feature] = ensembleOutputs(io, extra, 'twoteacher');
         const hint = meanSquaredError(regressor.apply(io.student.features[hp.layer]!.post), feature!.features[hp.layer]!.post);
@@ -69,8 +69,6 @@ export const twoteacher = defineMethod({
           hint: tf.mul(hint, hp.beta),
         };
       },
-      extraAccuracies: (evaluate) => teacherAccuracies(models, evaluate),
-      dispose: () => regressor.dispose(),
     };
   },
 });

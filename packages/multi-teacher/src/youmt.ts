@@ -88,9 +88,10 @@ export const youmt = defineMethod({
   create: (ctx) => {
     const { hp } = ctx;
     if (!Number.isInteger(hp.layer) || hp.layer < 0) throw new ConfigError(`method 'youmt': layer must be a feature index >= 0, got ${hp.layer}`);
-    const { models, extra } = ensembleOf(ctx, 'youmt');
+    const { models, extra } = ensembleOf(ctx);
     checkEnsembleSize('youmt', models.length, 2);
     return {
+      parts: { teachers: { metrics: (evaluate) => teacherAccuracies(models, evaluate) } },
       losses: (io) => {
         const outs = ensembleOutputs(io, extra, 'youmt');
         const ds = relativeDistances(tapped(io.student, hp.layer, 'student'));
@@ -101,7 +102,6 @@ export const youmt = defineMethod({
           dissimilarity: tf.mul(votedTripletLoss(ds, dt, hp.margin), hp.beta),
         };
       },
-      extraAccuracies: (evaluate) => teacherAccuracies(models, evaluate),
     };
   },
 });

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { leakOf } from '@kdbench/core/testing';
+import { leakOf, metricsOf } from '@kdbench/core/testing';
 import { tf } from '@kdbench/engine';
 import { avgkd } from '../src/avgkd.js';
 import { out, step, stub, stubContext, value } from './helpers.js';
@@ -30,7 +30,7 @@ describe('avgkd (averaged soft targets, Hinton et al. 2015)', () => {
     expect(avgkd.teacherOutputs).toBe('logits');
     expect(avgkd.family).toBe('multi-teacher');
     expect(Object.keys(avgkd.hyperDocs).sort()).toEqual(Object.keys(avgkd.defaults).sort());
-    const acc = inst.extraAccuracies!((m) => ({ top1: m.id.startsWith('ensemble') ? 83 : 80 + m.options.seed, top5: 0 }));
+    const acc = metricsOf(inst, (m) => ({ top1: m.id.startsWith('ensemble') ? 83 : 80 + m.options.seed, top5: 0 }));
     expect(acc).toEqual({ 'teacher:resnet20:s0': 80, 'teacher:resnet20:s1': 81, ensemble: 83 });
   });
 });

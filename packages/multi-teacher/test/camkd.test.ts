@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { leakOf } from '@kdbench/core/testing';
+import { leakOf, varsOf, disposeInstance } from '@kdbench/core/testing';
 import { tf } from '@kdbench/engine';
 import { camkd, confidenceWeights, weightedMean } from '../src/camkd.js';
 import { realContext, realNetworks, realStep, value } from './helpers.js';
@@ -35,7 +35,7 @@ describe('camkd (Zhang et al. 2022): confidence-aware weights', () => {
       return value(inst.losses({ ...io, student, teacher: t1, teachers: [t2] }).kd!);
     });
     expect(kd).toBeCloseTo(0.6 * 0.130812 / 2, 4);
-    inst.dispose!();
+    disposeInstance(inst);
     x.dispose();
     for (const m of [nets.student, nets.teacher, ...nets.extra]) m.dispose();
   });
@@ -44,7 +44,7 @@ describe('camkd (Zhang et al. 2022): confidence-aware weights', () => {
     const nets = realNetworks(3);
     const inst = camkd.create(realContext(camkd, nets));
     const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
-    const proj = inst.modules!.projections!.trainableVariables();
+    const proj = varsOf(inst, 'projections');
     expect(proj.length).toBe(3 * 4); // conv weight, bias, BN gamma, beta per teacher
     tf.tidy(() => {
       const terms = inst.losses(realStep(nets, x, [3, 7]));
@@ -56,7 +56,7 @@ describe('camkd (Zhang et al. 2022): confidence-aware weights', () => {
       for (const v of weights) expect(tf.max(tf.abs(grads[v.name]!)).dataSync()[0], v.name).toBeGreaterThan(0);
     });
     expect(leakOf(() => inst.losses(realStep(nets, x, [3, 7])))).toBe(0);
-    inst.dispose!();
+    disposeInstance(inst);
     x.dispose();
     for (const m of [nets.student, nets.teacher, ...nets.extra]) m.dispose();
   });

@@ -32,7 +32,7 @@ export function stubContext<H extends Hyper>(def: MethodDefinition<H>, over: Par
 }
 
 /** A step of hand-made outputs. */
-export function step(student: ForwardResult, teacher: ForwardResult, teachers: ForwardResult[], labels: number[], epoch = 0): StepIO {
+export function step(student: ForwardResult, teacher: ForwardResult, teachers: ForwardResult[], labels: number[], epoch = 0): StepIO<'required'> {
   return {
     x: tf.zeros([labels.length, 32, 32, 3]) as tf.Tensor4D, labels: tf.tensor1d(labels, 'int32'), ids: new Int32Array(labels.length),
     student, teacher, teachers, epoch, progress: 0, step: 0, stage: 'main',

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { leakOf } from '@kdbench/core/testing';
+import { leakOf, epochStartOf } from '@kdbench/core/testing';
 import { Rng, tf } from '@kdbench/engine';
 import { logitRegression, noisyteacher, perturbLogits } from '../src/noisyteacher.js';
 import { out, step, stub, stubContext, value } from './helpers.js';
@@ -30,8 +30,8 @@ describe('noisyteacher (Sau & Balasubramanian 2016)', () => {
     const ctx = () => stubContext(noisyteacher, { alpha: 1, sigma: 0.3 }, stub('resnet20', 0), [], 4);
     const a = noisyteacher.create(ctx()), b = noisyteacher.create(ctx());
     const io = () => step(out([[0.1, 0.2, 0.3]]), out([[2, -1, 0.5]]), [], [0]);
-    a.onEpochStart!(2);
-    b.onEpochStart!(2);
+    epochStartOf(a, 2);
+    epochStartOf(b, 2);
     const va = value(a.losses(io()).logits!);
     expect(value(b.losses(io()).logits!)).toBe(va);
     const r = new Rng(4).fork(2);

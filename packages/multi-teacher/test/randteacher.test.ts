@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { softTargetKL } from '@kdbench/core';
-import { leakOf } from '@kdbench/core/testing';
+import { leakOf, epochStartOf } from '@kdbench/core/testing';
 import { Rng, tf } from '@kdbench/engine';
 import { randteacher } from '../src/randteacher.js';
 import { out, step, stub, stubContext, value } from './helpers.js';
@@ -23,7 +23,7 @@ describe('randteacher (Fukuda et al. 2017): one random teacher per mini-batch', 
     const inst = randteacher.create(stubContext(randteacher, {}, stub('resnet20', 0), [stub('resnet20', 1), stub('resnet20', 2)], seed));
     const seen = new Set<number>();
     for (const epoch of [0, 1]) {
-      inst.onEpochStart!(epoch);
+      epochStartOf(inst, epoch);
       const replica = new Rng(seed).fork(epoch); // the draws an independent replica predicts
       for (let b = 0; b < 6; b++) {
         const k = replica.int(3);

@@ -34,7 +34,7 @@ describe('the teachers hyperparameter', () => {
   it('the ensemble is the run\'s teacher then the extra teachers, skipping copies of the run\'s teacher', () => {
     const t = stub('resnet20', 0);
     const extra = [stub('resnet20', 0), stub('resnet32', 1), stub('resnet20', 2), stub('resnet32', 1)];
-    const { models, extra: kept } = ensembleOf(stubContext(avgkd, {}, t, extra), 'avgkd');
+    const { models, extra: kept } = ensembleOf(stubContext(avgkd, {}, t, extra));
     expect(models.map((m) => `${m.id}:${m.options.seed}`)).toEqual(['resnet20:0', 'resnet32:1', 'resnet20:2']);
     expect(kept).toEqual([1, 2]);
     expect(() => avgkd.create(stubContext(avgkd, {}, t, [stub('resnet20', 0)]))).toThrow(/needs at least 2 distinct teachers, got 1/);

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, meanSquaredError, softTargetKL } from '@kdbench/core';
-import { leakOf } from '@kdbench/core/testing';
+import { leakOf, disposeInstance } from '@kdbench/core/testing';
 import { tf } from '@kdbench/engine';
 import { createModel } from '@kdbench/models';
 import { twoteacher } from '../src/twoteacher.js';
@@ -14,7 +14,7 @@ describe('twoteacher (Chen et al. 2019): a response teacher and a feature teache
   it('KD from the run\'s teacher, the hint from the feature teacher', () => {
     const nets = realNetworks(2);
     const inst = twoteacher.create(realContext(twoteacher, nets));
-    const regressor = inst.modules!.regressor as unknown as { apply(x: tf.Tensor4D): tf.Tensor4D; trainableVariables(): tf.Variable[] };
+    const regressor = inst.parts!.regressor as unknown as { apply(x: tf.Tensor4D): tf.Tensor4D; trainableVariables(): tf.Variable[] };
     const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 6) as tf.Tensor4D;
     tf.tidy(() => {
       const io = realStep(nets, x, [1, 2]);
@@ -31,7 +31,7 @@ describe('twoteacher (Chen et al. 2019): a response teacher and a feature teache
       }
     });
     expect(leakOf(() => inst.losses(realStep(nets, x, [1, 2])))).toBe(0);
-    inst.dispose!();
+    disposeInstance(inst);
     x.dispose();
     for (const m of [nets.student, nets.teacher, ...nets.extra]) m.dispose();
   });

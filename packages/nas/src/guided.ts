@@ -16,7 +16,7 @@
  *
  * The search runs inside `create`, so a resumed run repeats it (deterministically under the seed).
  * Reported: search seconds, number of candidates, the budget, the searched network's MACs and
- * parameters, and per candidate its probe top-1, score, MACs and parameters (extraAccuracies keys
+ * parameters, and per candidate its probe top-1, score, MACs and parameters (metric keys
  * `candidate_<i>_*`, and the full list with genomes in the artifact `nas-search.json`).
  */
 import { writeFileSync } from 'node:fs';
@@ -78,10 +78,11 @@ export function stageSimilarity(student: ForwardResult, teacher: ForwardResult):
 }
 
 /** Runs the search with `strategy` and returns the method instance that distils into the searched network. */
-export function searchAndDistil(ctx: MethodContext<SearchHyper>, strategy: (opts: SearchOptions) => SearchResult, methodId: string): MethodInstance {
+export function searchAndDistil(
+  ctx: MethodContext<SearchHyper, 'required'>, strategy: (opts: SearchOptions) => SearchResult, methodId: string,
+): MethodInstance<'required'> {
   const { hp } = ctx;
   const teacher = ctx.teacher;
-  if (!teacher) throw new Error(`${methodId}: needs a teacher`);
   if (hp.score !== 'kd' && hp.score !== 'tgsa') throw new Error(`${methodId}: score must be 'kd' or 'tgsa', got '${hp.score}'`);
   if (!(Number.isInteger(hp.probeEpochs) && hp.probeEpochs >= 1)) throw new Error(`${methodId}: probeEpochs must be a positive integer, got ${hp.probeEpochs}`);
   const budget: Budget = {
@@ -119,18 +120,21 @@ export function searchAndDistil(ctx: MethodContext<SearchHyper>, strategy: (opts
   const student = createSearchableModel(best.genome, { numClasses: ctx.numClasses, widthFactor, seed: seedOf(ctx, 'searched') });
 
   return {
-    student,
-    losses: (io) => kdTerms(ctx, io.student, io.labels, io.teacher!.logits),
-    extraAccuracies: () => searchSummary(result.history, best, budget, searchSeconds),
-    artifacts(dir) {
-      const file = 'nas-search.json';
-      writeFileSync(join(dir, file), JSON.stringify({
-        method: methodId, score: hp.score, budget: { maxMacs: budget.maxMacs, maxParams: Number.isFinite(budget.maxParams) ? budget.maxParams : null },
-        searchSeconds, best: best.key, candidates: result.history,
-      }, null, 2));
-      return [file];
+    procedure: { student },
+    parts: {
+      search: {
+        metrics: () => searchSummary(result.history, best, budget, searchSeconds),
+        artifacts: (dir) => {
+          const file = 'nas-search.json';
+          writeFileSync(join(dir, file), JSON.stringify({
+            method: methodId, score: hp.score, budget: { maxMacs: budget.maxMacs, maxParams: Number.isFinite(budget.maxParams) ? budget.maxParams : null },
+            searchSeconds, best: best.key, candidates: result.history,
+          }, null, 2));
+          return [file];
+        },
+      },
     },
-    dispose: () => student.dispose(),
+    losses: (io) => kdTerms(ctx, io.student, io.labels, io.teacher.logits),
   };
 }
 

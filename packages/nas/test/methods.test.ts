@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { methodContext, type MethodDefinition } from '@kdbench/core';
-import { CONFORMANCE_PROTOCOL, loadConformanceSplits } from '@kdbench/core/testing';
+import { CONFORMANCE_PROTOCOL, loadConformanceSplits, metricsOf, disposeInstance, artifactsOf } from '@kdbench/core/testing';
 import { describeConformance } from '@kdbench/core/testing/vitest';
 import type { RunSplits } from '@kdbench/data';
 import { Rng, initEngine, tf } from '@kdbench/engine';
@@ -50,26 +50,26 @@ describe('teacher-guided search on real images', () => {
       hp: { ...def.defaults, ...def.smallHyper, ...hp }, numClasses: 10, student, teacher, train: splits.train,
       epochs: 1, batchSize: 20, rng: new Rng(seed), probe: { dataset: 'cifar10', protocol: CONFORMANCE_PROTOCOL, seed, lr: 0.05 },
     }));
-    return { inst, student, teacher, dispose: () => { inst.dispose?.(); student.dispose(); teacher.dispose(); } };
+    return { inst, student, teacher, dispose: () => { disposeInstance(inst); student.dispose(); teacher.dispose(); } };
   }
 
   it('returns a searched student within the budget and reports the search', () => {
     const before = tf.memory().numTensors;
     const run = create(nasevo, {});
     const budget = run.student.flops();
-    expect(run.inst.student).toBeDefined();
-    expect(run.inst.student!.flops()).toBeLessThanOrEqual(budget);
-    expect(run.inst.student!.id).toMatch(/^searchable:/);
-    const extra = run.inst.extraAccuracies!(() => ({ top1: 0, top5: 0 }));
+    expect(run.inst.procedure!.student).toBeDefined();
+    expect(run.inst.procedure!.student!.flops()).toBeLessThanOrEqual(budget);
+    expect(run.inst.procedure!.student!.id).toMatch(/^searchable:/);
+    const extra = metricsOf(run.inst, () => ({ top1: 0, top5: 0 }));
     expect(extra.candidates).toBe(3);
     expect(extra.budget_macs).toBe(budget);
-    expect(extra.searched_macs).toBe(run.inst.student!.flops());
-    expect(extra.searched_params).toBe(run.inst.student!.paramCount());
+    expect(extra.searched_macs).toBe(run.inst.procedure!.student!.flops());
+    expect(extra.searched_params).toBe(run.inst.procedure!.student!.paramCount());
     expect(extra.search_seconds).toBeGreaterThan(0);
     for (let i = 0; i < 3; i++) for (const k of ['top1', 'score', 'macs', 'params']) expect(Number.isFinite(extra[`candidate_${i}_${k}`])).toBe(true);
     expect(extra[`candidate_${extra.searched_candidate}_top1`]).toBe(extra.searched_probe_top1);
     const dir = mkdtempSync(join(tmpdir(), 'nas-'));
-    expect(run.inst.artifacts!(dir)).toEqual(['nas-search.json']);
+    expect(artifactsOf(run.inst, dir)).toEqual(['nas-search.json']);
     const log = JSON.parse(readFileSync(join(dir, 'nas-search.json'), 'utf8'));
     expect(log.candidates).toHaveLength(3);
     expect(log.candidates[0].genome.stages).toHaveLength(3);
@@ -81,12 +81,12 @@ describe('teacher-guided search on real images', () => {
   it('repeats itself under a seed, and the KD loss trains the searched student', () => {
     const a = create(nasrandom, {});
     const b = create(nasrandom, {});
-    expect(a.inst.student!.id).toBe(b.inst.student!.id);
-    expect(a.inst.extraAccuracies!(() => ({ top1: 0, top5: 0 })).candidate_1_top1).toBe(b.inst.extraAccuracies!(() => ({ top1: 0, top5: 0 })).candidate_1_top1);
+    expect(a.inst.procedure!.student!.id).toBe(b.inst.procedure!.student!.id);
+    expect(metricsOf(a.inst, () => ({ top1: 0, top5: 0 })).candidate_1_top1).toBe(metricsOf(b.inst, () => ({ top1: 0, top5: 0 })).candidate_1_top1);
     b.dispose();
     const x = tf.randomNormal([4, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
     const labels = tf.tensor1d([0, 1, 2, 3], 'int32');
-    const net = a.inst.student!;
+    const net = a.inst.procedure!.student!;
     tf.tidy(() => {
       const { grads } = tf.variableGrads(() => {
         const terms = a.inst.losses({
@@ -104,7 +104,7 @@ describe('teacher-guided search on real images', () => {
 
   it("scores with TG-SAGE's representational similarity", () => {
     const run = create(nasrandom, { score: 'tgsa', tgsaWeight: 1 });
-    const extra = run.inst.extraAccuracies!(() => ({ top1: 0, top5: 0 }));
+    const extra = metricsOf(run.inst, () => ({ top1: 0, top5: 0 }));
     // with weight 1 the score is the mean RDM correlation alone
     for (let i = 0; i < 2; i++) {
       expect(Math.abs(extra[`candidate_${i}_score`]!)).toBeLessThanOrEqual(1);

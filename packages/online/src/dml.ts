@@ -49,7 +49,8 @@ export const dml = defineMethod({
     const { hp } = ctx;
     const peers = makePeers(ctx, hp.peers, hp.peer, 'dml');
     return {
-      networks: peerSlots(peers),
+      procedure: { networks: peerSlots(peers) },
+      parts: { peers: { metrics: (evaluate) => peerAccuracies(peers, evaluate) } },
       losses: (io) => {
         const outs = forwardPeers(peers, io.student, io.x);
         const logits = outs.map((o) => o.logits);
@@ -60,8 +61,6 @@ export const dml = defineMethod({
         });
         return terms;
       },
-      extraAccuracies: (evaluate) => peerAccuracies(peers, evaluate),
-      dispose: () => peers.slice(1).forEach((p) => p.dispose()),
     };
   },
 });

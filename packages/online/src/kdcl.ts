@@ -63,7 +63,10 @@ export const kdcl = defineMethod({
     if (hp.ensemble !== 'minlogit' && hp.ensemble !== 'naive') throw new Error(`kdcl: ensemble must be 'minlogit' or 'naive', got '${hp.ensemble}'`);
     const peers = makePeers(ctx, hp.peers, hp.peer, 'kdcl');
     return {
-      networks: peerSlots(peers),
+      procedure: { networks: peerSlots(peers) },
+      parts: {
+        peers: { metrics: (evaluate) => ({ ...peerAccuracies(peers, evaluate), ensemble: evaluate(meanLogitsView('kdcl-ensemble', peers)).top1 }) },
+      },
       losses: (io) => {
         const logits = forwardPeers(peers, io.student, io.x).map((o) => o.logits);
         const teacher = stopGradient(hp.ensemble === 'minlogit' ? minLogitEnsemble(logits, io.labels) : naiveEnsemble(logits));
@@ -74,8 +77,6 @@ export const kdcl = defineMethod({
         });
         return terms;
       },
-      extraAccuracies: (evaluate) => ({ ...peerAccuracies(peers, evaluate), ensemble: evaluate(meanLogitsView('kdcl-ensemble', peers)).top1 }),
-      dispose: () => peers.slice(1).forEach((p) => p.dispose()),
     };
   },
 });

@@ -65,7 +65,8 @@ export class OneBranches extends ParamModule {
   }
 
   /** Batch-norm running statistics (checkpointed as buffers). */
-  statistics(): Record<string, tf.Variable> {
+  /** The batch-norm statistics of the branches and the gate: checkpointed, never optimised. */
+  buffers(): Record<string, tf.Variable> {
     return Object.fromEntries(this.store.entries.filter((e) => !e.trainable).map((e) => [`one/${e.name}`, e.variable]));
   }
 }
@@ -120,8 +121,15 @@ export const one = defineMethod({
         return { ...out, logits: pick(heads(out, opts.training)) };
       });
     return {
-      modules: { one: module },
-      buffers: () => module.statistics(),
+      parts: {
+        one: module,
+        views: {
+          metrics: (evaluate) => ({
+            ensemble: evaluate(view('one-ensemble', (h) => h.ensemble)).top1,
+            ...Object.fromEntries(Array.from({ length: hp.branches - 1 }, (_, i) => [`branch${i + 1}`, evaluate(view(`one-branch${i + 1}`, (h) => h.all[i + 1]!)).top1])),
+          }),
+        },
+      },
       losses: (io) => {
         const { all, ensemble } = heads(io.student, true);
         const teacher = stopGradient(ensemble);
@@ -132,11 +140,6 @@ export const one = defineMethod({
         terms.kl = tf.mul(kl, sigmoidRampup(io.epoch, rampEpochs)) as tf.Scalar;
         return terms;
       },
-      extraAccuracies: (evaluate) => ({
-        ensemble: evaluate(view('one-ensemble', (h) => h.ensemble)).top1,
-        ...Object.fromEntries(Array.from({ length: hp.branches - 1 }, (_, i) => [`branch${i + 1}`, evaluate(view(`one-branch${i + 1}`, (h) => h.all[i + 1]!)).top1])),
-      }),
-      dispose: () => module.dispose(),
     };
   },
 });

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@kdbench/engine';
 import { dml, mutualKL } from '../src/dml.js';
 import { batch, expectGradients, leakOf, realContext, ref, stepIO, termValues, value } from './helpers.js';
+import { metricsOf, disposeInstance } from '@kdbench/core/testing';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -26,7 +27,7 @@ describe('dml (Zhang et al. 2018)', () => {
   it('gives each peer CE + KL to the others on real networks, with gradients into both peers, and no leak', () => {
     const { ctx, student } = realContext(dml);
     const inst = dml.create(ctx);
-    const peer = inst.networks!.peer1!;
+    const peer = inst.procedure!.networks!.peer1!;
     expect(peer.trainInMain).toBe(true);
     expect(peer.model.id).toBe('resnet8');
     const b = batch();
@@ -42,9 +43,9 @@ describe('dml (Zhang et al. 2018)', () => {
     expect(t['peer1/kl']).toBeCloseTo(mean((i) => ref.kl(ref.softmax(s![i]!), ref.softmax(p![i]!))), 4);
     expectGradients(() => inst.losses(stepIO(student, b)), [...student.trainableVariables(), ...peer.model.trainableVariables()], 'dml');
     expect(leakOf(inst, () => inst.losses(stepIO(student, b)))).toBe(0);
-    const acc = inst.extraAccuracies!((m) => ({ top1: m === student ? 10 : 20, top5: 0 }));
+    const acc = metricsOf(inst, (m) => ({ top1: m === student ? 10 : 20, top5: 0 }));
     expect(acc).toEqual({ peer0: 10, peer1: 20 });
-    inst.dispose!();
+    disposeInstance(inst);
     student.dispose();
     tf.dispose([b.x, b.labels]);
   });
@@ -53,11 +54,11 @@ describe('dml (Zhang et al. 2018)', () => {
     const run = () => {
       const { ctx, student } = realContext(dml, { peers: 3, peer: 'resnet14' });
       const inst = dml.create(ctx);
-      expect(Object.keys(inst.networks!)).toEqual(['peer1', 'peer2']);
-      expect(inst.networks!.peer2!.model.id).toBe('resnet14');
+      expect(Object.keys(inst.procedure!.networks!)).toEqual(['peer1', 'peer2']);
+      expect(inst.procedure!.networks!.peer2!.model.id).toBe('resnet14');
       const b = batch(3);
       const t = termValues(() => inst.losses(stepIO(student, b)));
-      inst.dispose!();
+      disposeInstance(inst);
       student.dispose();
       tf.dispose([b.x, b.labels]);
       return t;

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@kdbench/engine';
 import { kdcl, minLogitEnsemble, naiveEnsemble } from '../src/kdcl.js';
 import { batch, expectGradients, leakOf, realContext, ref, stepIO, termValues } from './helpers.js';
+import { metricsOf, disposeInstance } from '@kdbench/core/testing';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -22,7 +23,7 @@ describe('kdcl (Guo et al. 2020)', () => {
   it('distils every peer from the fixed ensemble teacher with CE + T^2 KL, as a loop does', () => {
     const { ctx, student } = realContext(kdcl, { peer: 'resnet14' });
     const inst = kdcl.create(ctx);
-    const peer = inst.networks!.peer1!.model;
+    const peer = inst.procedure!.networks!.peer1!.model;
     expect(peer.id).toBe('resnet14');
     const b = batch();
     const t = termValues(() => inst.losses(stepIO(student, b)));
@@ -37,9 +38,9 @@ describe('kdcl (Guo et al. 2020)', () => {
     expect(t.ce).toBeCloseTo(ref.mean(y.map((c, i) => ref.ce(s![i]!, c))), 4);
     expectGradients(() => inst.losses(stepIO(student, b)), [...student.trainableVariables(), ...peer.trainableVariables()], 'kdcl');
     expect(leakOf(inst, () => inst.losses(stepIO(student, b)))).toBe(0);
-    const acc = inst.extraAccuracies!((m) => ({ top1: m === student ? 1 : m === peer ? 2 : 3, top5: 0 }));
+    const acc = metricsOf(inst, (m) => ({ top1: m === student ? 1 : m === peer ? 2 : 3, top5: 0 }));
     expect(acc).toEqual({ peer0: 1, peer1: 2, ensemble: 3 });
-    inst.dispose!();
+    disposeInstance(inst);
     student.dispose();
     tf.dispose([b.x, b.labels]);
   });
@@ -47,7 +48,7 @@ describe('kdcl (Guo et al. 2020)', () => {
   it('holds the ensemble teacher fixed: the student\'s KL term sends no gradient into the other peer', () => {
     const { ctx, student } = realContext(kdcl, { ensemble: 'naive' });
     const inst = kdcl.create(ctx);
-    const peerVars = inst.networks!.peer1!.model.trainableVariables();
+    const peerVars = inst.procedure!.networks!.peer1!.model.trainableVariables();
     const b = batch(4);
     tf.tidy(() => {
       const { grads } = tf.variableGrads(() => inst.losses(stepIO(student, b)).kl!, [...peerVars, ...student.trainableVariables()]);
@@ -55,7 +56,7 @@ describe('kdcl (Guo et al. 2020)', () => {
       expect(into(peerVars)).toBe(0);
       expect(into(student.trainableVariables())).toBeGreaterThan(0);
     });
-    inst.dispose!();
+    disposeInstance(inst);
     student.dispose();
     tf.dispose([b.x, b.labels]);
   });

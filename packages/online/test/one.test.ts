@@ -3,6 +3,7 @@ import { tf } from '@kdbench/engine';
 import { BasicBlock, createModel, layers, resnetBlocksPerStage, type Model } from '@kdbench/models';
 import { gatedEnsemble, one, sigmoidRampup, type OneBranches } from '../src/one.js';
 import { batch, expectGradients, leakOf, realContext, ref, stepIO, termValues } from './helpers.js';
+import { metricsOf, buffersOf, disposeInstance } from '@kdbench/core/testing';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -42,7 +43,7 @@ describe('one (Lan, Zhu & Gong 2018)', () => {
   it('computes branch CEs, the ensemble CE and the ramped KL to the gated ensemble, as a loop does', () => {
     const { ctx, student } = realContext(one, {}, { epochs: 300 });
     const inst = one.create(ctx);
-    const module = inst.modules!.one as OneBranches;
+    const module = inst.parts!.one as OneBranches;
     const b = batch();
     const early = termValues(() => inst.losses(stepIO(student, b, { epoch: 0 })));
     const late = termValues(() => inst.losses(stepIO(student, b, { epoch: 100 })));
@@ -65,7 +66,7 @@ describe('one (Lan, Zhu & Gong 2018)', () => {
     // 80/300 of 300 epochs = 80 ramp-up epochs: epoch 0 weighs the KL by exp(-5)
     expect(early.kl).toBeCloseTo(kl * Math.exp(-5), 5);
     expect(gate!.every((row) => Math.abs(row.reduce((a, v) => a + v, 0) - 1) < 1e-5)).toBe(true);
-    inst.dispose!();
+    disposeInstance(inst);
     student.dispose();
     tf.dispose([b.x, b.labels]);
   });
@@ -73,19 +74,19 @@ describe('one (Lan, Zhu & Gong 2018)', () => {
   it('sends gradients into the shared trunk, every branch and the gate; checkpoints branch BN statistics; no leak', () => {
     const { ctx, student } = realContext(one);
     const inst = one.create(ctx);
-    const module = inst.modules!.one!;
+    const module = inst.parts!.one!;
     const b = batch(1);
     const f = () => inst.losses(stepIO(student, b, { epoch: 5 }));
     // the gate's linear bias sits right before a batch norm, which cancels it: no gradient can reach it
     // (module variables end with gate.fc.weight, gate.fc.bias, gate.bn.weight, gate.bn.bias)
-    const vars = module.trainableVariables();
+    const vars = module.trainableVariables!();
     const gateFcBias = vars[vars.length - 3]!;
     expect(gateFcBias.shape).toEqual([3]);
     expectGradients(f, [...student.trainableVariables(), ...vars.filter((v) => v !== gateFcBias)], 'one');
-    expect(Object.keys(inst.buffers!()).some((k) => k.includes('gate.bn.running_mean'))).toBe(true);
-    expect(Object.keys(inst.buffers!()).some((k) => k.includes('branch1.layer.0.bn1.running_var'))).toBe(true);
+    expect(Object.keys(buffersOf(inst)).some((k) => k.includes('gate.bn.running_mean'))).toBe(true);
+    expect(Object.keys(buffersOf(inst)).some((k) => k.includes('branch1.layer.0.bn1.running_var'))).toBe(true);
     expect(leakOf(inst, f)).toBe(0);
-    inst.dispose!();
+    disposeInstance(inst);
     student.dispose();
     tf.dispose([b.x, b.labels]);
   });
@@ -95,7 +96,7 @@ describe('one (Lan, Zhu & Gong 2018)', () => {
     const inst = one.create(ctx);
     const b = batch(2);
     const seen: string[] = [];
-    const acc = inst.extraAccuracies!((m: Model) => {
+    const acc = metricsOf(inst, (m: Model) => {
       seen.push(m.id);
       const logits = tf.tidy(() => m.forward(b.x, { training: false }).logits);
       expect(logits.shape).toEqual([4, 10]);
@@ -105,7 +106,7 @@ describe('one (Lan, Zhu & Gong 2018)', () => {
     });
     expect(seen).toEqual(['one-ensemble', 'one-branch1', 'one-branch2']);
     expect(Object.keys(acc)).toEqual(['ensemble', 'branch1', 'branch2']);
-    inst.dispose!();
+    disposeInstance(inst);
     student.dispose();
     tf.dispose([b.x, b.labels]);
   });

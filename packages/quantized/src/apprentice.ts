@@ -57,13 +57,12 @@ export const apprentice = defineMethod({
     const { hp } = ctx;
     const student = quantizedStudent(ctx);
     return {
-      student,
+      procedure: { student },
+      parts: { size: { metrics: () => sizeRecord(student) } },
       losses: (io) => ({
         ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.beta),
-        soft: tf.mul(softCrossEntropy(io.student.logits, io.teacher!.logits, hp.T), hp.gamma),
+        soft: tf.mul(softCrossEntropy(io.student.logits, io.teacher.logits, hp.T), hp.gamma),
       }),
-      extraAccuracies: () => sizeRecord(student),
-      dispose: () => student.dispose(),
     };
   },
 });

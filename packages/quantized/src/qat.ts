@@ -36,10 +36,9 @@ export const qat = defineMethod({
   create: (ctx) => {
     const student = quantizedStudent(ctx);
     return {
-      student,
+      procedure: { student },
+      parts: { size: { metrics: () => sizeRecord(student) } },
       losses: (io) => ({ ce: crossEntropy(io.student.logits, io.labels) }),
-      extraAccuracies: () => sizeRecord(student),
-      dispose: () => student.dispose(),
     };
   },
 });

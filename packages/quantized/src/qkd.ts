@@ -49,7 +49,6 @@ export const qkd = defineMethod({
     + 'protocol epochs, the teacher shares the student optimiser and learning rate while co-studying, and T = 2 is our choice.',
   create: (ctx) => {
     const { hp } = ctx;
-    if (!ctx.teacher) throw new Error('qkd: needs a teacher');
     for (const k of ['selfStudy', 'coStudy'] as const) {
       if (!(hp[k] >= 0)) throw new Error(`qkd: ${k} must be a fraction >= 0 of the protocol's epochs, got ${hp[k]}`);
     }
@@ -85,12 +84,9 @@ export const qkd = defineMethod({
     ];
     const stages = phases.filter((st) => st.epochs > 0);
     return {
-      student,
-      stages,
-      networks: { teacher: { model: teacher, trainInMain: false } },
-      losses: (io) => tutoring(io.student.logits, io.teacher!.logits, io.labels),
-      extraAccuracies: (evaluate) => ({ ...sizeRecord(student), costudied_teacher: evaluate(teacher).top1 }),
-      dispose: () => student.dispose(),
+      procedure: { student, stages, networks: { teacher: { model: teacher, trainInMain: false } } },
+      parts: { size: { metrics: (evaluate) => ({ ...sizeRecord(student), costudied_teacher: evaluate(teacher).top1 }) } },
+      losses: (io) => tutoring(io.student.logits, io.teacher.logits, io.labels),
     };
   },
 });

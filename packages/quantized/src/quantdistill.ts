@@ -44,13 +44,12 @@ export const quantdistill = defineMethod({
     if (!(hp.alpha >= 0 && hp.alpha <= 1)) throw new Error(`quantdistill: alpha must lie in [0, 1], got ${hp.alpha}`);
     const student = quantizedStudent(ctx);
     return {
-      student,
+      procedure: { student },
+      parts: { size: { metrics: () => sizeRecord(student) } },
       losses: (io) => ({
         ce: tf.mul(crossEntropy(io.student.logits, io.labels), 1 - hp.alpha),
-        kd: tf.mul(softTargetKL(io.student.logits, io.teacher!.logits, hp.T), hp.alpha),
+        kd: tf.mul(softTargetKL(io.student.logits, io.teacher.logits, hp.T), hp.alpha),
       }),
-      extraAccuracies: () => sizeRecord(student),
-      dispose: () => student.dispose(),
     };
   },
 });

@@ -1,7 +1,7 @@
 /** The four methods: loss terms on hand-made logits, the quantised student hook, QKD's phases, size records, leaks. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { methodContext, type Hyper, type MethodContext, type MethodDefinition, type StepIO } from '@kdbench/core';
-import { fakeSplit, leakOf } from '@kdbench/core/testing';
+import { fakeSplit, leakOf, stagesOf, metricsOf, disposeInstance } from '@kdbench/core/testing';
 import { initEngine, Rng, tf } from '@kdbench/engine';
 import { createModel, type ForwardResult, type Model } from '@kdbench/models';
 import { apprentice, qat, qkd, quantdistill, quantizedMethods, type QuantizedModel } from '../src/index.js';
@@ -49,7 +49,7 @@ describe('loss terms on hand-made logits', () => {
     const got = tf.tidy(() => values(inst.losses(handIO())));
     expect(Object.keys(got)).toEqual(['ce']);
     expect(got.ce).toBeCloseTo(CE, 5);
-    inst.dispose?.();
+    disposeInstance(inst, student, [teacher]);
   });
 
   it('quantdistill: 0.3 CE + 0.7 T^2 KL at T = 2 (Polino et al.)', () => {
@@ -57,7 +57,7 @@ describe('loss terms on hand-made logits', () => {
     const got = tf.tidy(() => values(inst.losses(handIO())));
     expect(got.ce).toBeCloseTo(0.3 * CE, 5); // 0.122282
     expect(got.kd).toBeCloseTo(0.7 * KL_T2, 5); // 0.617440
-    inst.dispose?.();
+    disposeInstance(inst, student, [teacher]);
   });
 
   it('apprentice: 0.5 CE + 0.5 H(teacher soft targets, student) at T = 1 (scheme B)', () => {
@@ -65,7 +65,7 @@ describe('loss terms on hand-made logits', () => {
     const got = tf.tidy(() => values(inst.losses(handIO())));
     expect(got.ce).toBeCloseTo(0.5 * CE, 5); // 0.203803
     expect(got.soft).toBeCloseTo(0.5 * H_T1, 5); // 0.781152
-    inst.dispose?.();
+    disposeInstance(inst, student, [teacher]);
   });
 
   it('qkd tutoring: CE + T^2 KL at T = 2 against the (co-studied) teacher', () => {
@@ -73,22 +73,22 @@ describe('loss terms on hand-made logits', () => {
     const got = tf.tidy(() => values(inst.losses(handIO())));
     expect(got.ce).toBeCloseTo(CE, 5);
     expect(got.kd).toBeCloseTo(KL_T2, 5);
-    inst.dispose?.();
+    disposeInstance(inst, student, [teacher]);
   });
 });
 
 describe('the quantised student hook', () => {
   it.each(quantizedMethods.map((d) => [d.id, d] as const))('%s trains and evaluates a wrapper of ctx.student at the run bits and reports its size', (_id, def) => {
     const inst = def.create(ctx(def, { wbits: 2 }));
-    const q = inst.student as QuantizedModel;
+    const q = inst.procedure!.student as QuantizedModel;
     expect(q.inner).toBe(student);
     expect(q.bits).toEqual({ weightBits: 2, activationBits: 8, edgeBits: 8 });
-    const extra = inst.extraAccuracies!(() => ({ top1: 55, top5: 90 }));
+    const extra = metricsOf(inst, () => ({ top1: 55, top5: 90 }));
     expect(extra).toMatchObject({ model_bytes: q.modelBytes(), wbits: 2, abits: 8 });
     expect(extra.model_bytes).toBeLessThan(student.paramCount()); // ternary body, 8-bit edges: under 1 byte per parameter
     if (def.id === 'qkd') expect(extra.costudied_teacher).toBe(55);
     expect(q.trainableVariables().length).toBe(student.trainableVariables().length + q.layers.length);
-    inst.dispose?.(); // frees the clips only: the run's student stays usable
+    disposeInstance(inst, student, [teacher]); // frees the clips only: the run's student stays usable
     expect(q.trainableVariables().length).toBe(student.trainableVariables().length);
     expect(student.trainableVariables().every((v) => !v.isDisposed)).toBe(true);
   });
@@ -96,36 +96,36 @@ describe('the quantised student hook', () => {
   it('W8A8 and W4A4 follow wbits; abits overrides; bad bits are refused', () => {
     const a = qat.create(ctx(qat, { wbits: 8 }));
     const b = qat.create(ctx(qat, { wbits: 4, abits: 8 }));
-    expect((a.student as QuantizedModel).label).toBe('W8A8');
-    expect((b.student as QuantizedModel).label).toBe('W4A8');
+    expect((a.procedure!.student as QuantizedModel).label).toBe('W8A8');
+    expect((b.procedure!.student as QuantizedModel).label).toBe('W4A8');
     expect(() => qat.create(ctx(qat, { wbits: 1 }))).toThrow(/weightBits/);
     expect(() => quantdistill.create(ctx(quantdistill, { alpha: 1.5 }))).toThrow(/alpha/);
     expect(() => qkd.create(ctx(qkd, { coStudy: -1 }))).toThrow(/coStudy/);
-    a.dispose?.();
-    b.dispose?.();
+    disposeInstance(a, student, [teacher]);
+    disposeInstance(b, student, [teacher]);
   });
 });
 
 describe('qkd phases', () => {
   it('runs self-studying and co-studying as stages sized by fractions of the epochs, and checkpoints the teacher', () => {
     const inst = qkd.create(ctx(qkd, {}, 12));
-    expect(inst.stages!.map((s) => [s.name, s.epochs])).toEqual([['selfstudy', 3], ['costudy', 6]]);
-    expect(inst.networks!.teacher!.model).toBe(teacher);
-    expect(inst.networks!.teacher!.trainInMain).toBe(false);
-    const q = inst.student as QuantizedModel;
-    expect(inst.stages![0]!.variables()).toEqual(q.trainableVariables());
-    expect(inst.stages![1]!.variables()).toEqual([...q.trainableVariables(), ...teacher.trainableVariables()]);
-    expect(inst.stages![1]!.evaluate).toBe(teacher);
-    inst.dispose?.();
+    expect(stagesOf(inst).map((s) => [s.name, s.epochs])).toEqual([['selfstudy', 3], ['costudy', 6]]);
+    expect(inst.procedure!.networks!.teacher!.model).toBe(teacher);
+    expect(inst.procedure!.networks!.teacher!.trainInMain).toBe(false);
+    const q = inst.procedure!.student as QuantizedModel;
+    expect(stagesOf(inst)[0]!.variables()).toEqual(q.trainableVariables());
+    expect(stagesOf(inst)[1]!.variables()).toEqual([...q.trainableVariables(), ...teacher.trainableVariables()]);
+    expect(stagesOf(inst)[1]!.evaluate).toBe(teacher);
+    disposeInstance(inst, student, [teacher]);
     const skip = qkd.create(ctx(qkd, { selfStudy: 0 }, 12));
-    expect(skip.stages!.map((s) => s.name)).toEqual(['costudy']);
-    skip.dispose?.();
+    expect(stagesOf(skip).map((s) => s.name)).toEqual(['costudy']);
+    disposeInstance(skip, student, [teacher]);
   });
 
   it('co-studying: each network learns from the other, the other held constant', () => {
     const inst = qkd.create(ctx(qkd));
-    const q = inst.student as QuantizedModel;
-    const costudy = inst.stages!.find((s) => s.name === 'costudy')!;
+    const q = inst.procedure!.student as QuantizedModel;
+    const costudy = stagesOf(inst).find((s) => s.name === 'costudy')!;
     const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
     const labels = tf.tensor1d([0, 2], 'int32');
     const sW = student.namedVariables().find((n) => n.name === 'fc.weight')!.variable;
@@ -134,7 +134,7 @@ describe('qkd phases', () => {
     const grads = (names: string[]) => tf.tidy(() => {
       const { grads: g } = tf.variableGrads(() => {
         const io: StepIO = {
-          x, labels, ids: new Int32Array(2), student: q.forward(x, { training: true }), epoch: 0, progress: 0, step: 0, stage: 'costudy',
+          x, labels, ids: new Int32Array(2), student: q.forward(x, { training: true }), teacher: undefined, epoch: 0, progress: 0, step: 0, stage: 'costudy',
         };
         const terms = costudy.losses(io);
         expect(Object.keys(terms).sort()).toEqual(['ce', 'kd', 'teacher_ce', 'teacher_kd']);
@@ -150,7 +150,7 @@ describe('qkd phases', () => {
     expect(tFromTeacherKd).toBeGreaterThan(0);
     expect(sFromTeacherKd).toBe(0);
     tf.dispose([x, labels]);
-    inst.dispose?.();
+    disposeInstance(inst, student, [teacher]);
   });
 });
 
@@ -158,6 +158,6 @@ describe('no leaks', () => {
   it.each(quantizedMethods.map((d) => [d.id, d] as const))('%s: losses leave no tensors behind', (_id, def) => {
     const inst = def.create(ctx(def));
     expect(leakOf(() => { const io = handIO(); inst.losses(io); })).toBe(0);
-    inst.dispose?.();
+    disposeInstance(inst, student, [teacher]);
   });
 });

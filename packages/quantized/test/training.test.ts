@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getProtocol, methodContext, train, withOverrides, type MethodInstance } from '@kdbench/core';
-import { loadConformanceSplits } from '@kdbench/core/testing';
+import { loadConformanceSplits, metricsOf, disposeInstance } from '@kdbench/core/testing';
 import { describeConformance } from '@kdbench/core/testing/vitest';
 import type { RunSplits } from '@kdbench/data';
 import { initEngine, Rng, tf } from '@kdbench/engine';
@@ -37,16 +37,16 @@ function run(file?: string, failAt?: number, momentum = protocol.momentum) {
     epochs: protocol.epochs, batchSize: protocol.batchSize, rng: new Rng(1),
   }));
   let starts = 0;
-  const method: MethodInstance = { ...inst, onEpochStart: () => { if (++starts === failAt) throw new Error('killed'); } };
-  const q = inst.student as QuantizedModel;
+  const method: MethodInstance = { ...inst, parts: { ...inst.parts, killer: { onEpochStart: () => { if (++starts === failAt) throw new Error('killed'); } } } };
+  const q = inst.procedure!.student as QuantizedModel;
   try {
     const r = train({ dataset: 'cifar10', splits, protocol: { ...protocol, momentum }, lr: 0.05, seed: 1, student, teacher, method, checkpointFile: file });
     return {
       r, weights: snapshot([...q.namedVariables().map((n) => n.variable), ...teacher.namedVariables().map((n) => n.variable)]),
-      extra: inst.extraAccuracies!(() => ({ top1: 0, top5: 0 })),
+      extra: metricsOf(inst, () => ({ top1: 0, top5: 0 })),
     };
   } finally {
-    inst.dispose?.();
+    disposeInstance(inst);
     student.dispose();
     teacher.dispose();
   }

@@ -92,17 +92,13 @@ export const cc = defineMethod({
       ? correlationCongruenceLoss(es, et, hp.rbfGamma, hp.order)
       : consecutiveRowCorrelationLoss(es, et);
     const embedS = new Embed(embeddingDim(studentShapes), hp.featDim, moduleSeed(rng, 'cc-embed-s'), false);
-    const embedT = new Embed(embeddingDim(teacherShapes!), hp.featDim, moduleSeed(rng, 'cc-embed-t'), false);
+    const embedT = new Embed(embeddingDim(teacherShapes), hp.featDim, moduleSeed(rng, 'cc-embed-t'), false);
     return {
-      modules: { embedS, embedT },
+      parts: { embedS, embedT },
       losses: (io) => ({
         ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma),
-        cc: tf.mul(relation(embedS.apply(io.student.embedding), embedT.apply(io.teacher!.embedding)), hp.beta),
+        cc: tf.mul(relation(embedS.apply(io.student.embedding), embedT.apply(io.teacher.embedding)), hp.beta),
       }),
-      dispose: () => {
-        embedS.dispose();
-        embedT.dispose();
-      },
     };
   },
 });

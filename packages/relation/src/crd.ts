@@ -20,7 +20,7 @@
  * Defaults (CRD benchmark): K = 16384 (capped at the smallest number of other-class records),
  * tau = 0.07, momentum 0.5, dim 128, loss = CE + 0.8 * L_CRD; CRD+KD adds 1 * T^2 * KL with T = 4.
  */
-import { CrdObjective, crossEntropy, defineMethod, type MethodContext, type MethodInstance, type StepIO, softTargetKL } from '@kdbench/core';
+import { ContrastiveCriterion, CrdObjective, crossEntropy, defineMethod, type MethodContext, type MethodInstance, softTargetKL } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 
 // the memory banks, negative sampling and NCE loss live in core (shared with the cross-modal variant)
@@ -30,56 +30,32 @@ type CrdHyper = {
   gamma: number; alpha: number; T: number; beta: number; featDim: number; nceK: number; nceT: number; nceM: number;
 };
 
-export class CrdInstance implements MethodInstance {
-  readonly objective: CrdObjective;
-  readonly modules: CrdObjective['modules'];
-
-  constructor(private readonly ctx: MethodContext<CrdHyper>) {
-    const { hp, rng, trainIds, trainLabels } = ctx;
-    if (trainIds.length !== trainLabels.length || trainIds.length !== ctx.trainSize) {
-      throw new Error(`crd: trainIds (${trainIds.length}), trainLabels (${trainLabels.length}) and trainSize (${ctx.trainSize}) disagree`);
-    }
-    this.objective = new CrdObjective({
-      studentShapes: ctx.studentShapes, teacherShapes: ctx.teacherShapes!, trainIds, negativeClasses: trainLabels, settings: hp, rng,
-    });
-    this.modules = this.objective.modules;
+function createCrd(ctx: MethodContext<CrdHyper, 'required'>): MethodInstance<'required'> {
+  const { hp, rng, trainIds, trainLabels } = ctx;
+  if (trainIds.length !== trainLabels.length || trainIds.length !== ctx.trainSize) {
+    throw new Error(`crd: trainIds (${trainIds.length}), trainLabels (${trainLabels.length}) and trainSize (${ctx.trainSize}) disagree`);
   }
+  const objective = new CrdObjective({
+    studentShapes: ctx.studentShapes, teacherShapes: ctx.teacherShapes, trainIds, negativeClasses: trainLabels, settings: hp, rng,
+  });
+  return {
+    parts: objective.parts,
+    losses: (io) => {
+      const terms: Record<string, tf.Scalar> = {
+        ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma),
+        crd: tf.mul(objective.loss(io.student, io.teacher, io.ids), hp.beta),
+      };
+      if (hp.alpha > 0) terms.kd = tf.mul(softTargetKL(io.student.logits, io.teacher.logits, hp.T), hp.alpha);
+      return terms;
+    },
+  };
+}
 
-  get embedS() { return this.objective.embedS; }
-  get embedT() { return this.objective.embedT; }
-  get criterion() { return this.objective.criterion; }
-  get memory() { return this.criterion.memory; }
-  get negatives() { return this.criterion.negatives; }
-  get k(): number { return this.criterion.k; }
-  /** Indices sampled by the last losses() call (for inspection). */
-  get lastSample(): Int32Array | null { return this.criterion.lastSample; }
-
-  /** Memory banks and Z: checkpointed, and restored in place before training resumes. */
-  buffers(): Record<string, tf.Variable> {
-    return this.objective.buffers();
-  }
-
-  onEpochStart(epoch: number): void {
-    this.objective.onEpochStart(epoch);
-  }
-
-  losses(io: StepIO): Record<string, tf.Scalar> {
-    const { hp } = this.ctx;
-    const terms: Record<string, tf.Scalar> = {
-      ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma),
-      crd: tf.mul(this.objective.loss(io.student, io.teacher!, io.ids), hp.beta),
-    };
-    if (hp.alpha > 0) terms.kd = tf.mul(softTargetKL(io.student.logits, io.teacher!.logits, hp.T), hp.alpha);
-    return terms;
-  }
-
-  afterStep(): void {
-    this.objective.afterStep();
-  }
-
-  dispose(): void {
-    this.objective.dispose();
-  }
+/** The memory part (banks, Z, sampler) of a crd / crdkd instance, for inspection. */
+export function crdMemory(inst: MethodInstance): ContrastiveCriterion {
+  const part = inst.parts?.crdMemory;
+  if (!(part instanceof ContrastiveCriterion)) throw new Error('not a CRD instance: it has no crdMemory part');
+  return part;
 }
 
 const paper = {
@@ -121,7 +97,7 @@ export const crd = defineMethod({
   defaults: base,
   hyperDocs,
   deviations,
-  create: (ctx) => new CrdInstance(ctx),
+  create: createCrd,
 });
 
 export const crdkd = defineMethod({

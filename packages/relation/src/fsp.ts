@@ -79,18 +79,18 @@ export const fsp = defineMethod({
   },
   deviations: '',
   create: ({ hp, student, studentShapes, teacherShapes, epochs }) => {
-    checkWidths(studentShapes, teacherShapes!);
-    const fspTerm = (io: { student: ForwardResult; teacher?: ForwardResult }) => fspLoss(maps(io.student), maps(io.teacher!));
+    checkWidths(studentShapes, teacherShapes);
+    const fspTerm = (io: { student: ForwardResult; teacher: ForwardResult }) => fspLoss(maps(io.student), maps(io.teacher));
     return {
-      stages: [
-        {
+      procedure: {
+        stages: [{
           name: 'fsp-init',
           epochs: scaleEpochs(hp.initEpochs, epochs),
           // the classifier gets no gradient from FSP, so only the feature layers move (get_feat_modules)
           variables: () => student.trainableVariables(),
           losses: (io) => ({ fsp: tf.mul(fspTerm(io), hp.initWeight) }),
-        },
-      ],
+        }],
+      },
       losses: (io): LossTerms => {
         const ce = tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma) as tf.Scalar;
         return hp.mainFsp ? { ce, fsp: tf.mul(fspTerm(io), hp.beta) } : { ce };

@@ -91,7 +91,7 @@ export const graph = defineMethod({
     if (hp.normalized !== 0 && hp.normalized !== 1) throw new Error(`lp: normalized must be 0 or 1, got ${hp.normalized}`);
     return { losses: (io) => ({
       ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma),
-      lp: tf.mul(localityPreservingLoss(io.student.embedding, io.teacher!.embedding, hp.k, hp.sigma2, hp.normalized === 1), hp.beta),
+      lp: tf.mul(localityPreservingLoss(io.student.embedding, io.teacher.embedding, hp.k, hp.sigma2, hp.normalized === 1), hp.beta),
     }) };
   },
 });

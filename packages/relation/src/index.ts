@@ -15,7 +15,7 @@ export { cc, correlationCongruenceLoss, rbfTaylorCorrelation } from './cc.js';
 export { rkd, rkdLoss } from './rkd.js';
 export { pkt, pktLoss } from './pkt.js';
 export { irg, irgLosses, irgEdges, irgTransformation } from './irg.js';
-export { crd, crdkd, CrdInstance, ContrastMemory, nceLoss, sampleContrastIndices } from './crd.js';
+export { crd, crdkd, crdMemory, ContrastMemory, nceLoss, sampleContrastIndices } from './crd.js';
 export { graph, localityPreservingLoss, localityWeights } from './graph.js';
 export { embeddingDim } from '@kdbench/core';
 

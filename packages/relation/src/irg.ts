@@ -97,7 +97,7 @@ export const irg = defineMethod({
     'channels to the narrower width.',
   create: ({ hp }) => ({
     losses: (io) => {
-      const l = irgLosses(io.student, io.teacher!);
+      const l = irgLosses(io.student, io.teacher);
       return {
         ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma),
         irgVertex: tf.mul(l.vertex, hp.wVertex),

@@ -53,7 +53,7 @@ export const pkt = defineMethod({
   create: ({ hp }) => ({
     losses: (io) => ({
       ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma),
-      pkt: tf.mul(pktLoss(io.student.embedding, io.teacher!.embedding), hp.beta),
+      pkt: tf.mul(pktLoss(io.student.embedding, io.teacher.embedding), hp.beta),
     }),
   }),
 });

@@ -68,7 +68,7 @@ export const rkd = defineMethod({
   create: ({ hp }) => ({
     losses: (io) => ({
       ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma),
-      rkd: tf.mul(rkdLoss(io.student.embedding, io.teacher!.embedding, hp.wDistance, hp.wAngle), hp.beta),
+      rkd: tf.mul(rkdLoss(io.student.embedding, io.teacher.embedding, hp.wDistance, hp.wAngle), hp.beta),
     }),
   }),
 });

@@ -44,7 +44,7 @@ export const sp = defineMethod({
   create: ({ hp }) => ({
     losses: (io) => {
       const fs = io.student.features[io.student.features.length - 1]!.post;
-      const ft = io.teacher!.features[io.teacher!.features.length - 1]!.post;
+      const ft = io.teacher.features[io.teacher.features.length - 1]!.post;
       return {
         ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma),
         sp: tf.mul(similarityPreservingLoss(fs, ft), hp.beta),

@@ -3,6 +3,7 @@ import { tf } from '@kdbench/engine';
 import type { TrainableModule } from '@kdbench/core';
 import { cc, consecutiveRowCorrelationLoss, correlationCongruenceLoss } from '../src/cc.js';
 import { context, expectGradients, expectMetadata, expectNoLeak, forward, io, value, values } from './helpers.js';
+import { disposeInstance } from '@kdbench/core/testing';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -63,12 +64,12 @@ describe('cc (Peng et al. 2019)', () => {
     const t = forward({ logits: tf.tensor2d(values(B * 3, 2), [B, 3]), embedding: tf.tensor2d(tv, [B, D]) });
     const byForm = (form?: string) => {
       const inst = cc.create(context(cc, s, t, { hp: { ...cc.defaults, beta: 1, ...(form ? { form } : {}) } }));
-      const mods = Object.values(inst.modules!) as { apply(x: tf.Tensor): tf.Tensor2D }[];
+      const mods = Object.values(inst.parts!) as { apply(x: tf.Tensor): tf.Tensor2D }[];
       const [es, et] = [mods[0]!.apply(s.embedding), mods[1]!.apply(t.embedding)];
       const got = value(inst.losses(io(s, t)).cc!);
       const repdistiller = value(consecutiveRowCorrelationLoss(es, et));
       const paper = value(correlationCongruenceLoss(es, et, 0.4, 2));
-      inst.dispose?.();
+      disposeInstance(inst);
       return { got, repdistiller, paper };
     };
     const d = byForm();
@@ -84,13 +85,13 @@ describe('cc (Peng et al. 2019)', () => {
     const s = forward({ logits: tf.tensor2d(values(B * 3, 1), [B, 3]), embedding: emb as tf.Tensor2D });
     const t = forward({ logits: tf.tensor2d(values(B * 3, 2), [B, 3]), embedding: tf.tensor2d(values(B * 7, 3), [B, 7]) });
     const inst = cc.create(context(cc, s, t));
-    const mods = Object.values(inst.modules!) as TrainableModule[];
+    const mods = Object.values(inst.parts!) as TrainableModule[];
     expect(mods).toHaveLength(2);
     const modVars = mods.flatMap((m) => m.trainableVariables());
     expect(modVars.map((v) => v.shape)).toEqual([[5, 128], [128], [7, 128], [128]]);
     expectGradients(() => inst.losses(io(s, t)), [emb, ...modVars]);
     expectNoLeak(inst, () => io(s, t));
-    inst.dispose?.();
+    disposeInstance(inst);
   });
 
   it('has the CRD defaults and cites its paper', () => {

@@ -3,6 +3,7 @@ import { tf } from '@kdbench/engine';
 import type { Model } from '@kdbench/models';
 import { fsp, fspLoss } from '../src/fsp.js';
 import { context, expectGradients, expectMetadata, expectNoLeak, forward, io, value, values } from './helpers.js';
+import { stagesOf } from '@kdbench/core/testing';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -51,10 +52,10 @@ describe('fsp (Yim et al. 2017)', () => {
     const t = forward({ logits: tf.tensor2d(values(B * 3, 2), [B, 3]), features: tmaps() });
     const student = { trainableVariables: () => sv } as unknown as Model;
     const inst = fsp.create(context(fsp, s, t, { student, epochs: 16 }));
-    expect(inst.stages).toHaveLength(1);
-    const stage = inst.stages![0]!;
+    expect(stagesOf(inst)).toHaveLength(1);
+    const stage = stagesOf(inst)[0]!;
     expect(stage.epochs).toBe(2);
-    expect(fsp.create(context(fsp, s, t, { epochs: 3 })).stages![0]!.epochs).toBe(1);
+    expect(stagesOf(fsp.create(context(fsp, s, t, { epochs: 3 })))[0]!.epochs).toBe(1);
     expect(stage.variables()).toEqual(sv);
     expect(Object.keys(stage.losses(io(s, t)))).toEqual(['fsp']);
     expect(Object.keys(inst.losses(io(s, t)))).toEqual(['ce']);

@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import { methodContext, type Hyper, type LossTerms, type MethodContext, type MethodDefinition, type MethodInstance, type StepIO } from '@kdbench/core';
 import { Rng, tf } from '@kdbench/engine';
 import type { FeatureShape, ForwardResult, Model } from '@kdbench/models';
+import { afterStepOf } from '@kdbench/core/testing';
 
 export function forward(opts: { logits?: tf.Tensor2D; features?: tf.Tensor4D[]; embedding?: tf.Tensor2D }): ForwardResult {
   const features = (opts.features ?? []).map((f, i) => ({ name: i === 0 ? 'stem' : `stage${i}`, pre: f, post: f }));
@@ -23,11 +24,11 @@ export function shapesOf(out: ForwardResult): FeatureShape[] {
  * hand-made shapes for student and teacher; any other field of `extra` overrides the result.
  */
 export function context<H extends Hyper>(
-  def: MethodDefinition<H>,
+  def: MethodDefinition<H, 'required'>,
   s: ForwardResult,
   t: ForwardResult,
-  extra: Partial<MethodContext<H>> = {},
-): MethodContext<H> {
+  extra: Partial<MethodContext<H, 'required'>> = {},
+): MethodContext<H, 'required'> {
   const numClasses = extra.numClasses ?? s.logits.shape[1];
   const ids = extra.trainIds ?? Int32Array.from({ length: extra.trainSize ?? 16 }, (_, i) => i);
   const labels = extra.trainLabels ?? Int32Array.from(ids, (_, i) => i % numClasses);
@@ -36,10 +37,11 @@ export function context<H extends Hyper>(
     hp: def.defaults, numClasses, student, train: { images: new Uint8Array(0), ids, labels, n: ids.length },
     epochs: 240, batchSize: s.logits.shape[0], rng: new Rng(0),
   });
-  return { ...ctx, teacherShapes: shapesOf(t), ...extra };
+  const teacher = { trainableVariables: () => [], featureShapes: () => shapesOf(t) } as unknown as Model;
+  return { ...ctx, teacher, teacherShapes: shapesOf(t), ...extra };
 }
 
-export function io(s: ForwardResult, t: ForwardResult, ids?: number[]): StepIO {
+export function io(s: ForwardResult, t: ForwardResult, ids?: number[]): StepIO<'required'> {
   const b = s.logits.shape[0];
   return {
     x: tf.zeros([b, 1, 1, 1]) as tf.Tensor4D,
@@ -62,7 +64,7 @@ export function expectNoLeak(inst: MethodInstance, makeIo: () => StepIO, n = 3):
       const terms: LossTerms = inst.losses(makeIo());
       tf.addN(Object.values(terms)).dataSync();
     });
-    inst.afterStep?.();
+    afterStepOf(inst);
     counts.push(tf.memory().numTensors);
   }
   expect(new Set(counts).size).toBe(1);

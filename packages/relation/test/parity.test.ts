@@ -78,7 +78,7 @@ describe('loss parity with the authors\' code', () => {
     const [ws, bs] = objective.embedS.trainableVariables();
     const [wt, bt] = objective.embedT.trainableVariables();
     const heads: [tf.Variable, string][] = [[ws!, 'embed_s.linear.weight'], [bs!, 'embed_s.linear.bias'], [wt!, 'embed_t.linear.weight'], [bt!, 'embed_t.linear.bias']];
-    const layoutOf = (name: string) => (name.endsWith('weight') ? 'linear-in-out' : 'as-is') as const;
+    const layoutOf = (name: string): 'linear-in-out' | 'as-is' => (name.endsWith('weight') ? 'linear-in-out' : 'as-is');
     for (const [v, name] of heads) v.assign(fixtureInput(fx, name, layoutOf(name)));
     const { memory } = objective.criterion;
     memory.student.assign(fixtureInput(fx, 'contrast.memory_v1'));
@@ -99,7 +99,7 @@ describe('loss parity with the authors\' code', () => {
     const z = memory.z.dataSync();
     const zRef = [fx.intermediates!.Z_v1 as number, fx.intermediates!.Z_v2 as number];
     zRef.forEach((r, i) => expect(Math.abs(z[i]! - r)).toBeLessThanOrEqual(1e-4 * r));
-    objective.afterStep();
+    objective.criterion.afterStep();
     const idx = tf.tensor1d(rows, 'int32');
     const bankRows = (bank: tf.Variable, key: string) => {
       const ref = fx.intermediates![key] as { data: number[] };
@@ -108,6 +108,6 @@ describe('loss parity with the authors\' code', () => {
     };
     expect(bankRows(memory.student, 'memory_v1_after_rows_idx')).toBe(0);
     expect(bankRows(memory.teacher, 'memory_v2_after_rows_idx')).toBe(0);
-    objective.dispose();
+    for (const part of Object.values(objective.parts)) part.dispose();
   });
 });

@@ -4,6 +4,7 @@ import { createModel, type Model } from '@kdbench/models';
 import { methodContext, type Hyper, type MethodDefinition } from '@kdbench/core';
 import { relationMethods } from '../src/index.js';
 import { io } from './helpers.js';
+import { stagesOf, afterStepOf, disposeInstance } from '@kdbench/core/testing';
 
 let student: Model;
 let teacher: Model;
@@ -28,13 +29,13 @@ describe('relation methods on real resnet8 features (width 0.25, batch 4)', () =
         const s = student.forward(x, { training: true });
         const t = teacher.forward(x, { training: false });
         const batch = { ...io(s, t, [3, 17, 8, 11]), x, labels: tf.tensor1d([0, 1, 2, 3], 'int32') };
-        const stageTerms = (inst.stages ?? []).map((st) => st.losses(batch));
+        const stageTerms = (stagesOf(inst) ?? []).map((st) => st.losses(batch));
         for (const terms of [inst.losses(batch), ...stageTerms]) {
           for (const [k, v] of Object.entries(terms)) expect(Number.isFinite(v.dataSync()[0]!), `${def.id}.${k}`).toBe(true);
         }
       });
-      inst.afterStep?.();
-      inst.dispose?.();
+      afterStepOf(inst);
+      disposeInstance(inst);
     }
     x.dispose();
   });

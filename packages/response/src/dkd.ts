@@ -69,7 +69,7 @@ export const dkd = defineMethod({
     return {
       losses: (io) => {
         const w = warm > 0 ? Math.min((io.epoch + io.progress) / warm, 1) : 1;
-        const { tckd, nckd } = dkdTerms(io.student.logits, io.teacher!.logits, io.labels, hp.T);
+        const { tckd, nckd } = dkdTerms(io.student.logits, io.teacher.logits, io.labels, hp.T);
         return {
           ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.ce),
           tckd: tf.mul(tckd, hp.alpha * w),

@@ -34,7 +34,7 @@ export const kd = defineMethod({
   create: ({ hp }) => ({
     losses: (io) => ({
       ce: tf.mul(crossEntropy(io.student.logits, io.labels), hp.gamma),
-      kd: tf.mul(softTargetKL(io.student.logits, io.teacher!.logits, hp.T), hp.alpha),
+      kd: tf.mul(softTargetKL(io.student.logits, io.teacher.logits, hp.T), hp.alpha),
     }),
   }),
 });

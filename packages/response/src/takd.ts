@@ -46,21 +46,19 @@ export const takd = defineMethod({
       kd: tf.mul(softTargetKL(z, teacher, hp.T), hp.alpha) as tf.Scalar,
     });
     return {
-      networks: { assistant: { model: assistant, trainInMain: false } },
-      stages: [{
-        name: 'assistant',
-        epochs: ctx.epochs,
-        schedule: true,
-        evaluate: assistant,
-        variables: () => assistant.trainableVariables(),
-        losses: (io) => {
-          if (!io.teacher) throw new Error('takd: the assistant stage needs the teacher');
-          return kdTerms(assistant.forward(io.x, { training: true }).logits, io.teacher.logits, io.labels);
-        },
-      }],
+      procedure: {
+        networks: { assistant: { model: assistant, trainInMain: false } },
+        stages: [{
+          name: 'assistant',
+          epochs: ctx.epochs,
+          schedule: true,
+          evaluate: assistant,
+          variables: () => assistant.trainableVariables(),
+          losses: (io) => kdTerms(assistant.forward(io.x, { training: true }).logits, io.teacher.logits, io.labels),
+        }],
+      },
+      parts: { assistant: { metrics: (evaluate) => ({ assistant: evaluate(assistant).top1 }) } },
       losses: (io) => kdTerms(io.student.logits, stopGradient(assistant.forward(io.x, { training: false }).logits), io.labels),
-      extraAccuracies: (evaluate) => ({ assistant: evaluate(assistant).top1 }),
-      dispose: () => assistant.dispose(),
     };
   },
 });

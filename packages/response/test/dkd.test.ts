@@ -9,8 +9,8 @@ beforeAll(async () => {
 });
 
 const out = (logits: tf.Tensor2D) => ({ logits, features: [], embedding: logits }) as unknown as ForwardResult;
-const ctx = (hp: typeof dkd.defaults, epochs = 240): MethodContext<typeof dkd.defaults> => ({
-  hp, dataset: 'cifar10', numClasses: 4, student: {} as Model, studentShapes: [], trainSize: 1, trainIds: new Int32Array(1), trainLabels: new Int32Array(1),
+const ctx = (hp: typeof dkd.defaults, epochs = 240): MethodContext<typeof dkd.defaults, 'required'> => ({
+  hp, dataset: 'cifar10', numClasses: 4, student: {} as Model, teacher: {} as Model, studentShapes: [], teacherShapes: [], trainSize: 1, trainIds: new Int32Array(1), trainLabels: new Int32Array(1),
   epochs, batchSize: 1, rng: new Rng(0), teachers: [], createNetwork: () => { throw new Error('unused'); }, probe: () => { throw new Error('unused'); },
 });
 const io = (s: tf.Tensor2D, t: tf.Tensor2D, y: tf.Tensor1D, epoch = 100, progress = 0): StepIO => ({

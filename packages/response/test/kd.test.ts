@@ -12,7 +12,7 @@ const out = (logits: tf.Tensor2D) => ({ logits, features: [], embedding: logits 
 describe('kd (Hinton 2015)', () => {
   it('returns gamma*CE and alpha*T^2*KL with the hand-computed values', () => {
     const inst = kd.create({
-      hp: { T: 2, gamma: 0.1, alpha: 0.9 }, dataset: 'cifar10', numClasses: 3, student: {} as Model, studentShapes: [],
+      hp: { T: 2, gamma: 0.1, alpha: 0.9 }, dataset: 'cifar10', numClasses: 3, student: {} as Model, teacher: {} as Model, studentShapes: [], teacherShapes: [],
       trainSize: 1, trainIds: new Int32Array(1), trainLabels: new Int32Array(1), epochs: 1, batchSize: 1, rng: new Rng(0),
       teachers: [], createNetwork: () => { throw new Error('unused'); }, probe: () => { throw new Error('unused'); },
     });

@@ -72,14 +72,16 @@ export const ban = defineMethod({
     }));
     const last = gens.at(-1)!;
     return {
-      networks: Object.fromEntries(gens.map((net, k) => [`gen${k}`, { model: net, trainInMain: false }])),
-      stages,
+      procedure: { networks: Object.fromEntries(gens.map((net, k) => [`gen${k}`, { model: net, trainInMain: false }])), stages },
+      parts: {
+        generations: {
+          metrics: (evaluate) => ({
+            ...Object.fromEntries(gens.map((net, k) => [`gen${k}`, evaluate(net).top1])),
+            ensemble: evaluate(softmaxEnsembleView('ban-ensemble', [...gens, ctx.student])).top1,
+          }),
+        },
+      },
       losses: (io) => bornAgainLoss(io.student.logits, stopGradient(last.forward(io.x, { training: false }).logits), io.labels, hp.T, hp.gamma),
-      extraAccuracies: (evaluate) => ({
-        ...Object.fromEntries(gens.map((net, k) => [`gen${k}`, evaluate(net).top1])),
-        ensemble: evaluate(softmaxEnsembleView('ban-ensemble', [...gens, ctx.student])).top1,
-      }),
-      dispose: () => gens.forEach((g) => g.dispose()),
     };
   },
 });

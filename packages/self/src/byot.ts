@@ -56,7 +56,8 @@ export class SelfDistillationHeads extends ParamModule {
   }
 
   /** Batch-norm running statistics (checkpointed as buffers). */
-  statistics(): Record<string, tf.Variable> {
+  /** The heads' batch-norm statistics: checkpointed, never optimised. */
+  buffers(): Record<string, tf.Variable> {
     return Object.fromEntries(this.store.entries.filter((e) => !e.trainable).map((e) => [`byot/${e.name}`, e.variable]));
   }
 }
@@ -103,8 +104,15 @@ export const byot = defineMethod({
         return { ...out, logits: pick(out, heads(out, opts.training)) };
       });
     return {
-      modules: { byot: module },
-      buffers: () => module.statistics(),
+      parts: {
+        byot: module,
+        views: {
+          metrics: (evaluate) => ({
+            ...Object.fromEntries(shallow.map((_, i) => [`head${i + 1}`, evaluate(view(`byot-head${i + 1}`, (_o, h) => h.logits[i]!)).top1])),
+            ensemble: evaluate(view('byot-ensemble', (o, h) => tf.div(tf.addN([o.logits, ...h.logits]), h.logits.length + 1) as tf.Tensor2D)).top1,
+          }),
+        },
+      },
       losses: (io) => {
         const deepest = io.student;
         const { maps, logits } = heads(deepest, true);
@@ -118,11 +126,6 @@ export const byot = defineMethod({
         });
         return terms;
       },
-      extraAccuracies: (evaluate) => ({
-        ...Object.fromEntries(shallow.map((_, i) => [`head${i + 1}`, evaluate(view(`byot-head${i + 1}`, (_o, h) => h.logits[i]!)).top1])),
-        ensemble: evaluate(view('byot-ensemble', (o, h) => tf.div(tf.addN([o.logits, ...h.logits]), h.logits.length + 1) as tf.Tensor2D)).top1,
-      }),
-      dispose: () => module.dispose(),
     };
   },
 });

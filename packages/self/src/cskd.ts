@@ -68,12 +68,14 @@ export const cskd = defineMethod({
     let rng: Rng | undefined;
     let rngEpoch = -1;
     return {
-      companions: (ids, labels, epoch) => {
-        if (epoch !== rngEpoch) {
-          rng = ctx.rng.fork(`cskd:${epoch}`);
-          rngEpoch = epoch;
-        }
-        return partners.draw(ids, labels, rng!);
+      procedure: {
+        companions: (ids, labels, epoch) => {
+          if (epoch !== rngEpoch) {
+            rng = ctx.rng.fork(`cskd:${epoch}`);
+            rngEpoch = epoch;
+          }
+          return partners.draw(ids, labels, rng!);
+        },
       },
       losses: (io) => {
         if (!io.companion) throw new Error('cskd: the batch has no companions (the trainer must serve the companions hook)');

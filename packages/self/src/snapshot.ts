@@ -63,10 +63,17 @@ export const snapshot = defineMethod({
     const teacher = ctx.createNetwork('snapshot');
     const taught = (epoch: number) => starts.length > 1 && epoch >= starts[1]!;
     return {
-      networks: { snapshot: { model: teacher, trainInMain: false } },
-      learningRate: (base, epoch, epochs) => cyclicLearningRate(base, epoch, epochs, hp.cycles),
-      onEpochStart: (epoch) => {
-        if (epoch > 0 && starts.includes(epoch)) copyWeights(ctx.student, teacher);
+      procedure: {
+        networks: { snapshot: { model: teacher, trainInMain: false } },
+        main: { schedule: (base, epoch, epochs) => cyclicLearningRate(base, epoch, epochs, hp.cycles) },
+      },
+      parts: {
+        snapshot: {
+          onEpochStart: (epoch) => {
+            if (epoch > 0 && starts.includes(epoch)) copyWeights(ctx.student, teacher);
+          },
+          metrics: (evaluate): Record<string, number> => (starts.length > 1 ? { snapshot: evaluate(teacher).top1 } : {}),
+        },
       },
       losses: (io) => {
         const ce = crossEntropy(io.student.logits, io.labels);
@@ -79,8 +86,6 @@ export const snapshot = defineMethod({
         };
         return terms;
       },
-      extraAccuracies: (evaluate): Record<string, number> => (starts.length > 1 ? { snapshot: evaluate(teacher).top1 } : {}),
-      dispose: () => teacher.dispose(),
     };
   },
 });

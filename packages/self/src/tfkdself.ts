@@ -43,15 +43,18 @@ export const tfkdself = defineMethod({
     const teacher = ctx.createNetwork('selfteacher');
     const kdWeight = (hp.alpha * hp.multiplier) / 100;
     return {
-      networks: { selfteacher: { model: teacher, trainInMain: false } },
-      stages: [{
-        name: 'selfteacher',
-        epochs: ctx.epochs,
-        schedule: true,
-        evaluate: teacher,
-        variables: () => teacher.trainableVariables(),
-        losses: (io) => ({ ce: crossEntropy(teacher.forward(io.x, { training: true }).logits, io.labels) }),
-      }],
+      procedure: {
+        networks: { selfteacher: { model: teacher, trainInMain: false } },
+        stages: [{
+          name: 'selfteacher',
+          epochs: ctx.epochs,
+          schedule: true,
+          evaluate: teacher,
+          variables: () => teacher.trainableVariables(),
+          losses: (io) => ({ ce: crossEntropy(teacher.forward(io.x, { training: true }).logits, io.labels) }),
+        }],
+      },
+      parts: { selfteacher: { metrics: (evaluate) => ({ selfteacher: evaluate(teacher).top1 }) } },
       losses: (io) => {
         const t = stopGradient(teacher.forward(io.x, { training: false }).logits);
         return {
@@ -59,8 +62,6 @@ export const tfkdself = defineMethod({
           kd: tf.mul(softTargetKL(io.student.logits, t, hp.T), kdWeight),
         };
       },
-      extraAccuracies: (evaluate) => ({ selfteacher: evaluate(teacher).top1 }),
-      dispose: () => teacher.dispose(),
     };
   },
 });

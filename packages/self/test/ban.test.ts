@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@kdbench/engine';
 import { ban, bornAgainLoss, softmaxEnsembleView } from '../src/ban.js';
 import { batch, expectGradients, leakOf, realContext, ref, stepIO, termValues, value } from './helpers.js';
+import { stagesOf, metricsOf, disposeInstance } from '@kdbench/core/testing';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -24,14 +25,14 @@ describe('ban (Furlanello et al. 2018)', () => {
   it('trains generation 0 on labels and each later generation (the student last) from its predecessor', () => {
     const { ctx, student } = realContext(ban, { generations: 2 }, { epochs: 3 });
     const inst = ban.create(ctx);
-    expect(inst.stages!.map((s) => [s.name, s.epochs, s.schedule])).toEqual([['gen0', 3, true], ['gen1', 3, true]]);
-    expect(Object.entries(inst.networks!).map(([k, v]) => [k, v.trainInMain])).toEqual([['gen0', false], ['gen1', false]]);
-    const [g0, g1] = [inst.networks!.gen0!.model, inst.networks!.gen1!.model];
-    expect(inst.stages![1]!.evaluate).toBe(g1);
+    expect(stagesOf(inst).map((s) => [s.name, s.epochs, s.schedule])).toEqual([['gen0', 3, true], ['gen1', 3, true]]);
+    expect(Object.entries(inst.procedure!.networks!).map(([k, v]) => [k, v.trainInMain])).toEqual([['gen0', false], ['gen1', false]]);
+    const [g0, g1] = [inst.procedure!.networks!.gen0!.model, inst.procedure!.networks!.gen1!.model];
+    expect(stagesOf(inst)[1]!.evaluate).toBe(g1);
     const b = batch();
     const y = [1, 4, 1, 7];
-    const t0 = termValues(() => inst.stages![0]!.losses(stepIO(student, b)));
-    const t1 = termValues(() => inst.stages![1]!.losses(stepIO(student, b)));
+    const t0 = termValues(() => stagesOf(inst)[0]!.losses(stepIO(student, b)));
+    const t1 = termValues(() => stagesOf(inst)[1]!.losses(stepIO(student, b)));
     const tm = termValues(() => inst.losses(stepIO(student, b)));
     const [e0, e1, z0, z1, s] = tf.tidy(() => [
       g0.forward(b.x, { training: false }).logits, g1.forward(b.x, { training: false }).logits,
@@ -40,17 +41,17 @@ describe('ban (Furlanello et al. 2018)', () => {
     expect(t0.ce).toBeCloseTo(ref.mean(y.map((c, i) => ref.ce(z0![i]!, c))), 4);
     expect(t1.kd).toBeCloseTo(ref.mean(y.map((_, i) => ref.kl(ref.softmax(e0![i]!), ref.softmax(z1![i]!)))), 4);
     expect(tm.kd).toBeCloseTo(ref.mean(y.map((_, i) => ref.kl(ref.softmax(e1![i]!), ref.softmax(s![i]!)))), 4);
-    expectGradients(() => inst.stages![1]!.losses(stepIO(student, b)), inst.stages![1]!.variables(), 'gen1 stage');
+    expectGradients(() => stagesOf(inst)[1]!.losses(stepIO(student, b)), stagesOf(inst)[1]!.variables(), 'gen1 stage');
     expectGradients(() => inst.losses(stepIO(student, b)), student.trainableVariables(), 'main stage');
     // the previous generation is a fixed teacher
     tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => inst.stages![1]!.losses(stepIO(student, b)).kd!, g0.trainableVariables());
+      const { grads } = tf.variableGrads(() => stagesOf(inst)[1]!.losses(stepIO(student, b)).kd!, g0.trainableVariables());
       expect(Object.values(grads).every((g) => tf.max(tf.abs(g)).dataSync()[0] === 0)).toBe(true);
     });
-    expect(leakOf(inst, () => ({ ...inst.stages![1]!.losses(stepIO(student, b)), ...inst.losses(stepIO(student, b)) }))).toBe(0);
-    const acc = inst.extraAccuracies!((m) => ({ top1: m === g0 ? 1 : m === g1 ? 2 : 3, top5: 0 }));
+    expect(leakOf(inst, () => ({ ...stagesOf(inst)[1]!.losses(stepIO(student, b)), ...inst.losses(stepIO(student, b)) }))).toBe(0);
+    const acc = metricsOf(inst, (m) => ({ top1: m === g0 ? 1 : m === g1 ? 2 : 3, top5: 0 }));
     expect(acc).toEqual({ gen0: 1, gen1: 2, ensemble: 3 });
-    inst.dispose!();
+    disposeInstance(inst);
     student.dispose();
     tf.dispose([b.x, b.labels]);
   });
@@ -58,14 +59,14 @@ describe('ban (Furlanello et al. 2018)', () => {
   it('averages the generations\' softmax outputs in the ensemble view', () => {
     const { ctx, student } = realContext(ban, { generations: 1 });
     const inst = ban.create(ctx);
-    const g0 = inst.networks!.gen0!.model;
+    const g0 = inst.procedure!.networks!.gen0!.model;
     const b = batch(5);
     const [ens, a, c] = tf.tidy(() => [
       tf.exp(softmaxEnsembleView('e', [g0, student]).forward(b.x, { training: false }).logits),
       tf.softmax(g0.forward(b.x, { training: false }).logits), tf.softmax(student.forward(b.x, { training: false }).logits),
     ]).map(ref.rows);
     ens!.forEach((row, i) => row.forEach((p, j) => expect(p).toBeCloseTo((a![i]![j]! + c![i]![j]!) / 2, 5)));
-    inst.dispose!();
+    disposeInstance(inst);
     student.dispose();
     tf.dispose([b.x, b.labels]);
   });

@@ -3,6 +3,7 @@ import { tf } from '@kdbench/engine';
 import type { Model } from '@kdbench/models';
 import { byot, softKL, type SelfDistillationHeads } from '../src/byot.js';
 import { batch, expectGradients, leakOf, realContext, ref, stepIO, termValues, value } from './helpers.js';
+import { varsOf, metricsOf, buffersOf, disposeInstance } from '@kdbench/core/testing';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -20,7 +21,7 @@ describe('byot (Zhang et al. 2019)', () => {
   it('builds a bottleneck head on each shallow stage, reaching the deepest stage\'s map', () => {
     const { ctx, student } = realContext(byot);
     const inst = byot.create(ctx);
-    const heads = inst.modules!.byot as SelfDistillationHeads;
+    const heads = inst.parts!.byot as SelfDistillationHeads;
     const b = batch();
     const shapes = tf.tidy(() => {
       const out = student.forward(b.x, { training: true });
@@ -29,7 +30,7 @@ describe('byot (Zhang et al. 2019)', () => {
     });
     // resnet8 x0.25: stage3 is 8x8x16; both heads end there, then 10 logits
     expect(shapes).toEqual([[4, 8, 8, 16], [4, 8, 8, 16], [4, 10], [4, 10], [4, 8, 8, 16]]);
-    inst.dispose!();
+    disposeInstance(inst);
     student.dispose();
     tf.dispose([b.x, b.labels]);
   });
@@ -37,7 +38,7 @@ describe('byot (Zhang et al. 2019)', () => {
   it('weighs CE, KL to the deepest classifier and the feature hint per head, as a loop computes them', () => {
     const { ctx, student } = realContext(byot);
     const inst = byot.create(ctx);
-    const heads = inst.modules!.byot as SelfDistillationHeads;
+    const heads = inst.parts!.byot as SelfDistillationHeads;
     const b = batch(1);
     const t = termValues(() => inst.losses(stepIO(student, b)));
     expect(Object.keys(t).sort()).toEqual(['ce', 'head1/ce', 'head1/hint', 'head1/kl', 'head2/ce', 'head2/hint', 'head2/kl']);
@@ -53,7 +54,7 @@ describe('byot (Zhang et al. 2019)', () => {
     expect(t['head1/kl']).toBeCloseTo(0.3 * ref.mean(y.map((_, i) => ref.kl(ref.softmax(deep![i]!, T), ref.softmax(z1![i]!, T)))), 4);
     expect(t['head1/hint']).toBeCloseTo(5e-7 * hintSq![0]![0]!, 6);
     expect(t['head1/hint']).toBeGreaterThan(0);
-    inst.dispose!();
+    disposeInstance(inst);
     student.dispose();
     tf.dispose([b.x, b.labels]);
   });
@@ -63,7 +64,7 @@ describe('byot (Zhang et al. 2019)', () => {
     const inst = byot.create(ctx);
     const b = batch(2);
     const f = () => inst.losses(stepIO(student, b));
-    expectGradients(f, [...student.trainableVariables(), ...inst.modules!.byot!.trainableVariables()], 'byot');
+    expectGradients(f, [...student.trainableVariables(), ...varsOf(inst, 'byot')], 'byot');
     // the shallow heads' terms do not reach the deepest classifier (its logits and map are held fixed)
     const fc = student.namedVariables().filter((v) => v.name.startsWith('fc.')).map((v) => v.variable);
     tf.tidy(() => {
@@ -74,10 +75,10 @@ describe('byot (Zhang et al. 2019)', () => {
       for (const v of fc) expect(grads[v.name] ? tf.max(tf.abs(grads[v.name]!)).dataSync()[0] : 0).toBe(0);
       expect(tf.max(tf.abs(grads[student.trainableVariables()[0]!.name]!)).dataSync()[0]).toBeGreaterThan(0);
     });
-    expect(Object.keys(inst.buffers!()).filter((k) => k.endsWith('running_mean'))).toHaveLength(6);
+    expect(Object.keys(buffersOf(inst)).filter((k) => k.endsWith('running_mean'))).toHaveLength(6);
     expect(leakOf(inst, f)).toBe(0);
     const seen: string[] = [];
-    const acc = inst.extraAccuracies!((m: Model) => {
+    const acc = metricsOf(inst, (m: Model) => {
       seen.push(m.id);
       tf.tidy(() => {
         expect(m.forward(b.x, { training: false }).logits.shape).toEqual([4, 10]);
@@ -86,7 +87,7 @@ describe('byot (Zhang et al. 2019)', () => {
     });
     expect(seen).toEqual(['byot-head1', 'byot-head2', 'byot-ensemble']);
     expect(acc).toEqual({ head1: 1, head2: 1, ensemble: 1 });
-    inst.dispose!();
+    disposeInstance(inst);
     student.dispose();
     tf.dispose([b.x, b.labels]);
   });

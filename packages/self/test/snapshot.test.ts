@@ -3,6 +3,7 @@ import { tf } from '@kdbench/engine';
 import { copyWeights } from '../src/shared/copy.js';
 import { cycleStarts, cyclicLearningRate, snapshot } from '../src/snapshot.js';
 import { batch, expectGradients, leakOf, realContext, ref, stepIO, termValues } from './helpers.js';
+import { metricsOf, epochStartOf, disposeInstance } from '@kdbench/core/testing';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -22,18 +23,19 @@ describe('snapshot (Yang et al. 2019)', () => {
   it('copies the student into the snapshot at cycle starts only, weights and batch-norm statistics', () => {
     const { ctx, student } = realContext(snapshot, {}, { epochs: 12 });
     const inst = snapshot.create(ctx);
-    const teacher = inst.networks!.snapshot!.model;
-    expect(inst.networks!.snapshot!.trainInMain).toBe(false);
+    const teacher = inst.procedure!.networks!.snapshot!.model;
+    expect(inst.procedure!.networks!.snapshot!.trainInMain).toBe(false);
     const b = batch();
     const same = () => tf.tidy(() => tf.max(tf.abs(tf.sub(student.forward(b.x, { training: false }).logits, teacher.forward(b.x, { training: false }).logits))).dataSync()[0]!);
     tf.tidy(() => { student.forward(b.x, { training: true }); }); // move the running statistics away from their initial values
-    inst.onEpochStart!(0);
-    inst.onEpochStart!(2);
+    epochStartOf(inst, 0);
+    epochStartOf(inst, 2);
     expect(same()).toBeGreaterThan(0);
-    inst.onEpochStart!(3);
+    epochStartOf(inst, 3);
     expect(same()).toBe(0);
-    expect(inst.learningRate!(0.1, 4, 12)).toBeCloseTo(0.075, 10);
-    inst.dispose!();
+    const schedule = inst.procedure!.main!.schedule as (base: number, epoch: number, epochs: number) => number;
+    expect(schedule(0.1, 4, 12)).toBeCloseTo(0.075, 10);
+    disposeInstance(inst);
     student.dispose();
     tf.dispose([b.x, b.labels]);
   });
@@ -41,11 +43,11 @@ describe('snapshot (Yang et al. 2019)', () => {
   it('trains on labels in the first cycle, then adds the KL to the smoothed snapshot, as a loop computes it', () => {
     const { ctx, student } = realContext(snapshot, {}, { epochs: 12 });
     const inst = snapshot.create(ctx);
-    const teacher = inst.networks!.snapshot!.model;
+    const teacher = inst.procedure!.networks!.snapshot!.model;
     const b = batch(1);
     const y = [1, 4, 1, 7];
     expect(Object.keys(termValues(() => inst.losses(stepIO(student, b, { epoch: 2 }))))).toEqual(['ce']);
-    inst.onEpochStart!(3);
+    epochStartOf(inst, 3);
     const t = termValues(() => inst.losses(stepIO(student, b, { epoch: 3 })));
     const [tEval, s] = tf.tidy(() => [teacher.forward(b.x, { training: false }).logits, student.forward(b.x, { training: true }).logits]).map(ref.rows);
     // (1 + 1/3) CE + KL(softmax(t/3) || softmax(s))
@@ -58,8 +60,8 @@ describe('snapshot (Yang et al. 2019)', () => {
       expect(Object.values(grads).every((g) => tf.max(tf.abs(g)).dataSync()[0] === 0)).toBe(true);
     });
     expect(leakOf(inst, f)).toBe(0);
-    expect(inst.extraAccuracies!((m) => ({ top1: m === teacher ? 7 : 0, top5: 0 }))).toEqual({ snapshot: 7 });
-    inst.dispose!();
+    expect(metricsOf(inst, (m) => ({ top1: m === teacher ? 7 : 0, top5: 0 }))).toEqual({ snapshot: 7 });
+    disposeInstance(inst);
     student.dispose();
     tf.dispose([b.x, b.labels]);
   });

@@ -4,6 +4,7 @@ import type { ForwardResult } from '@kdbench/models';
 import { tfkdself } from '../src/tfkdself.js';
 import { tfkdvirtual, virtualTeacher } from '../src/tfkdvirtual.js';
 import { batch, expectGradients, leakOf, realContext, ref, stepIO, termValues } from './helpers.js';
+import { stagesOf, metricsOf, disposeInstance } from '@kdbench/core/testing';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -44,10 +45,10 @@ describe('tfkdself (Yuan et al. 2020, Tf-KD_self)', () => {
   it('first trains a self-teacher of the student\'s architecture with CE, then distils it into the student', () => {
     const { ctx, student } = realContext(tfkdself, {}, { epochs: 5 });
     const inst = tfkdself.create(ctx);
-    const teacher = inst.networks!.selfteacher!.model;
-    expect(inst.networks!.selfteacher!.trainInMain).toBe(false);
+    const teacher = inst.procedure!.networks!.selfteacher!.model;
+    expect(inst.procedure!.networks!.selfteacher!.trainInMain).toBe(false);
     expect(teacher.id).toBe(student.id);
-    const stage = inst.stages![0]!;
+    const stage = stagesOf(inst)[0]!;
     expect([stage.name, stage.epochs, stage.schedule, stage.evaluate]).toEqual(['selfteacher', 5, true, teacher]);
     const b = batch();
     const y = [1, 4, 1, 7];
@@ -68,8 +69,8 @@ describe('tfkdself (Yuan et al. 2020, Tf-KD_self)', () => {
       expect(Object.values(grads).every((g) => tf.max(tf.abs(g)).dataSync()[0] === 0)).toBe(true);
     });
     expect(leakOf(inst, () => ({ ...stage.losses(stepIO(student, b)), ...inst.losses(stepIO(student, b)) }))).toBe(0);
-    expect(inst.extraAccuracies!((m) => ({ top1: m === teacher ? 42 : 0, top5: 0 }))).toEqual({ selfteacher: 42 });
-    inst.dispose!();
+    expect(metricsOf(inst, (m) => ({ top1: m === teacher ? 42 : 0, top5: 0 }))).toEqual({ selfteacher: 42 });
+    disposeInstance(inst);
     student.dispose();
     tf.dispose([b.x, b.labels]);
   });

@@ -15,6 +15,7 @@
  *   to afterStep().
  */
 import { type Rng, tf } from '@kdbench/engine';
+import type { Part } from '../method.js';
 
 const EPS = 1e-7;
 
@@ -192,6 +193,8 @@ export interface ContrastiveOptions {
   readonly nceM: number;
   /** Initialises the banks. */
   readonly rng: Rng;
+  /** Draws the negatives: forked per epoch (`onEpochStart`), so a resumed run draws the same ones. */
+  readonly sampler: Rng;
 }
 
 /**
@@ -199,7 +202,7 @@ export interface ContrastiveOptions {
  * teacher embeddings vs, vt [B, dim]: NCE(student anchor vs teacher bank) + NCE(teacher anchor vs
  * student bank). The banks move to this batch's embeddings in afterStep(), after the optimiser step.
  */
-export class ContrastiveCriterion {
+export class ContrastiveCriterion implements Part {
   readonly memory: ContrastMemory;
   readonly negatives: ClassNegatives;
   readonly k: number;
@@ -208,6 +211,7 @@ export class ContrastiveCriterion {
   /** [Z_s, Z_t] as float32 values, read from (or estimated into) memory.z by the first loss(). */
   private zCache: [number, number] | null = null;
   private pending: { rows: Int32Array; vs: tf.Tensor2D; vt: tf.Tensor2D } | null = null;
+  private epochRng: Rng;
 
   constructor(private readonly opts: ContrastiveOptions) {
     if (opts.negativeClasses.length !== opts.trainIds.length) {
@@ -218,6 +222,11 @@ export class ContrastiveCriterion {
     if (!(pool >= 1)) throw new Error('crd: needs training records of at least two classes (negatives come from other classes)');
     this.k = Math.min(opts.nceK, pool);
     this.memory = new ContrastMemory(opts.trainIds, opts.dim, opts.rng);
+    this.epochRng = opts.sampler.fork(0);
+  }
+
+  onEpochStart(epoch: number): void {
+    this.epochRng = this.opts.sampler.fork(epoch);
   }
 
   /** Memory banks and Z: checkpointed, and restored in place before training resumes. */
@@ -225,10 +234,10 @@ export class ContrastiveCriterion {
     return { memoryStudent: this.memory.student, memoryTeacher: this.memory.teacher, z: this.memory.z };
   }
 
-  /** The contrastive loss of a batch (record ids `ids`); negatives drawn from `rng`. */
-  loss(vs: tf.Tensor2D, vt: tf.Tensor2D, ids: Int32Array, rng: Rng): tf.Scalar {
+  /** The contrastive loss of a batch (record ids `ids`), with negatives drawn from this epoch's sampler. */
+  loss(vs: tf.Tensor2D, vt: tf.Tensor2D, ids: Int32Array): tf.Scalar {
     const rows = this.memory.rowsOf(ids);
-    return this.lossAt(vs, vt, rows, sampleContrastIndices(rows, this.negatives, this.k, rng));
+    return this.lossAt(vs, vt, rows, sampleContrastIndices(rows, this.negatives, this.k, this.epochRng));
   }
 
   /**

@@ -3,11 +3,13 @@
  * ICLR 2020): linear heads from the student's and the teacher's pooled embeddings to unit vectors,
  * and the two-sided NCE loss over the memory banks (ContrastiveCriterion), with the negatives drawn
  * from the run's Rng forked per epoch. Used by CRD and CRD+KD (negatives from other classes) and by
- * the cross-modal variant (label-free: every record its own class). The owner exposes `modules`,
- * `buffers()`, `onEpochStart`, `afterStep` and `dispose` through its method instance.
+ * the cross-modal variant (label-free: every record its own class). A method declares
+ * `parts: objective.parts` (both heads, trained with the student, and the memory: banks, Z,
+ * sampler, bank updates) and adds `objective.loss(...)` to its terms.
  */
-import type { Rng, tf } from '@kdbench/engine';
+import type { Rng } from '@kdbench/engine';
 import type { FeatureShape, ForwardResult } from '@kdbench/models';
+import type { tf } from '@kdbench/engine';
 import { Embed, moduleSeed } from '../modules/connectors.js';
 import { ContrastiveCriterion } from './contrastive.js';
 
@@ -30,47 +32,25 @@ export class CrdObjective {
   readonly embedS: Embed;
   readonly embedT: Embed;
   readonly criterion: ContrastiveCriterion;
-  readonly modules: Record<string, Embed>;
-  private readonly rng: Rng;
-  private epochRng: Rng;
+  /** The parts a method declares: both heads (checkpointed as modules embedS, embedT) and the memory. */
+  readonly parts: { embedS: Embed; embedT: Embed; crdMemory: ContrastiveCriterion };
 
   constructor(o: {
     studentShapes: readonly FeatureShape[]; teacherShapes: readonly FeatureShape[]; trainIds: Int32Array;
     /** Class of each training record: negatives come from other classes (0..N-1 for label-free use). */
     negativeClasses: Int32Array; settings: CrdSettings; rng: Rng;
   }) {
-    this.rng = o.rng;
     const { featDim, nceK, nceT, nceM } = o.settings;
     this.criterion = new ContrastiveCriterion({
-      trainIds: o.trainIds, negativeClasses: o.negativeClasses, dim: featDim, nceK, nceT, nceM, rng: o.rng.fork('crd-memory'),
+      trainIds: o.trainIds, negativeClasses: o.negativeClasses, dim: featDim, nceK, nceT, nceM, rng: o.rng.fork('crd-memory'), sampler: o.rng,
     });
     this.embedS = new Embed(embeddingDim(o.studentShapes), featDim, moduleSeed(o.rng, 'crd-embed-s'), true);
     this.embedT = new Embed(embeddingDim(o.teacherShapes), featDim, moduleSeed(o.rng, 'crd-embed-t'), true);
-    this.modules = { embedS: this.embedS, embedT: this.embedT };
-    this.epochRng = o.rng.fork(0);
-  }
-
-  /** Memory banks and Z: checkpointed, and restored in place before training resumes. */
-  buffers(): Record<string, tf.Variable> {
-    return this.criterion.buffers();
-  }
-
-  onEpochStart(epoch: number): void {
-    this.epochRng = this.rng.fork(epoch);
+    this.parts = { embedS: this.embedS, embedT: this.embedT, crdMemory: this.criterion };
   }
 
   /** The unweighted contrastive loss of a batch (record ids `ids`). */
   loss(student: ForwardResult, teacher: ForwardResult, ids: Int32Array): tf.Scalar {
-    return this.criterion.loss(this.embedS.apply(student.embedding), this.embedT.apply(teacher.embedding), ids, this.epochRng);
-  }
-
-  afterStep(): void {
-    this.criterion.afterStep();
-  }
-
-  dispose(): void {
-    this.criterion.dispose();
-    this.embedS.dispose();
-    this.embedT.dispose();
+    return this.criterion.loss(this.embedS.apply(student.embedding), this.embedT.apply(teacher.embedding), ids);
   }
 }

@@ -18,9 +18,9 @@
  * Each finding is one readable line; no finding means the method conforms.
  */
 import { loadCifar, makeRunSplits, resolveDataDir, type RunSplits } from '@kdbench/data';
-import { initEngine, Rng, tf, type BackendRequest } from '@kdbench/engine';
+import { initEngine, Rng, sha256Hex, tf, type BackendRequest } from '@kdbench/engine';
 import { createModel } from '@kdbench/models';
-import { getProtocol, methodContext, train, withOverrides, type MethodDefinition, type TrainResult } from '../index.js';
+import { PartSet, getProtocol, methodContext, train, withOverrides, type MethodDefinition, type TrainResult } from '../index.js';
 
 /** 40 images in batches of 20: two steps per epoch, two epochs. */
 export const CONFORMANCE_PROTOCOL = withOverrides(getProtocol('smoke'), { epochs: 2, batchSize: 20, widthFactor: 0.25 });
@@ -50,6 +50,8 @@ export interface ConformanceRun {
   counts: number[];
   /** Logged loss terms per epoch. */
   losses: Record<string, number>[];
+  /** Per trainable part: sha256 of its variables' float32 values after training (a fingerprint of the run). */
+  weights: Record<string, string>;
 }
 
 /** One two-step-per-stage training of the method on the given splits (CIFAR-10, 10 classes). */
@@ -64,13 +66,14 @@ export function conformanceRun(def: MethodDefinition<any>, splits: RunSplits, se
     batchSize: protocol.batchSize, rng: new Rng(seed), data: def.data,
     probe: { dataset: 'cifar10', protocol, seed, lr: 0.05 },
   }));
+  const owned = new PartSet(method, student);
   try {
-    const trained = method.student ?? student;
+    const trained = owned.student;
     const parts: [string, tf.Variable[]][] = [
       ['student', trained.trainableVariables()],
-      ...Object.entries(method.modules ?? {}).map(([k, m]) => [`module ${k}`, m.trainableVariables()] as [string, tf.Variable[]]),
-      ...Object.entries(method.networks ?? {}).map(([k, n]) => [`network ${k}`, n.model.trainableVariables()] as [string, tf.Variable[]]),
-      ...(method.players ?? []).map((p) => [`player ${p.name}`, p.variables()] as [string, tf.Variable[]]),
+      ...owned.parts.filter(([, p]) => p.trainableVariables).map(([k, p]) => [`module ${k}`, p.trainableVariables!()] as [string, tf.Variable[]]),
+      ...owned.networks.map(([k, n]) => [`network ${k}`, n.model.trainableVariables()] as [string, tf.Variable[]]),
+      ...owned.players.map((p) => [`player ${p.name}`, p.variables()] as [string, tf.Variable[]]),
     ];
     const before = parts.map(([, vars]) => vars.map((v) => v.dataSync().slice()));
     const counts: number[] = [];
@@ -81,13 +84,28 @@ export function conformanceRun(def: MethodDefinition<any>, splits: RunSplits, se
     const moved = parts.map(([name, vars], i) => ({
       name, changed: vars.filter((v, j) => v.dataSync().some((x, k) => x !== before[i]![j]![k])).length, total: vars.length,
     }));
-    return { result, moved, counts, losses: result.history.map((h) => h.losses) };
+    // every variable, batch-norm statistics included, of the student and the networks; trained variables of the rest
+    const all = (m: { namedVariables(): { variable: tf.Variable }[] }) => m.namedVariables().map((nv) => nv.variable);
+    const weights = Object.fromEntries([
+      ['student', weightsHash(all(trained))],
+      ...owned.networks.map(([k, n]) => [`network ${k}`, weightsHash(all(n.model))]),
+      ...parts.filter(([name]) => !name.startsWith('network ') && name !== 'student').map(([name, vars]) => [name, weightsHash(vars)]),
+    ]);
+    return { result, moved, counts, losses: result.history.map((h) => h.losses), weights };
   } finally {
-    method.dispose?.();
+    owned.dispose();
     student.dispose();
     teacher?.dispose();
     teachers.forEach((t) => t.dispose());
   }
+}
+
+/** sha256 of the variables' float32 values, in order. */
+function weightsHash(vars: tf.Variable[]): string {
+  const parts = vars.map((v) => new Uint8Array((v.dataSync() as Float32Array).slice().buffer));
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((o, p) => (all.set(p, o), o + p.length), 0);
+  return sha256Hex(all);
 }
 
 /** Training problems of the method: finite losses, every part moves, no leaks, seeded (two runs). */

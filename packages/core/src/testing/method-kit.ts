@@ -5,7 +5,7 @@
  */
 import { Rng, tf } from '@kdbench/engine';
 import { createModel, type FeatureShape, type ForwardResult, type Model } from '@kdbench/models';
-import { methodContext, type Hyper, type MethodContext, type MethodDefinition, type MethodInstance, type StepIO } from '../index.js';
+import { PartSet, methodContext, type Hyper, type MethodContext, type MethodDefinition, type MethodInstance, type StepIO, type TeacherNeed } from '../index.js';
 
 /** A ForwardResult whose features are the given maps (pre = post unless given), stem first. */
 export function fwd(features: tf.Tensor4D[], logits?: tf.Tensor2D, pre?: tf.Tensor4D[]): ForwardResult {
@@ -28,12 +28,13 @@ export function fakeSplit(n: number, numClasses: number) {
 }
 
 /** A context for hand-made features (batch size: the features' batch unless `batchSize` is given). */
-export function ctxFor<H extends Hyper>(
-  def: MethodDefinition<H>, s: tf.Tensor4D[], t: tf.Tensor4D[], over: Partial<H> = {}, epochs = 240, batchSize = s[0]!.shape[0],
-): MethodContext<H> {
+export function ctxFor<H extends Hyper, T extends TeacherNeed>(
+  def: MethodDefinition<H, T>, s: tf.Tensor4D[], t: tf.Tensor4D[], over: Partial<H> = {}, epochs = 240, batchSize = s[0]!.shape[0],
+): MethodContext<H, T> {
   const train = fakeSplit(10, 3);
+  const fake = (shapes: FeatureShape[]) => ({ trainableVariables: () => [], featureShapes: () => shapes }) as unknown as Model;
   return {
-    hp: { ...def.defaults, ...over }, dataset: 'cifar10', numClasses: 3, student: { trainableVariables: () => [] } as unknown as Model,
+    hp: { ...def.defaults, ...over }, dataset: 'cifar10', numClasses: 3, student: fake(shapesOf(s)), teacher: fake(shapesOf(t)),
     studentShapes: [...shapesOf(s), { name: 'embedding', channels: 2, height: 1, width: 1 }], teacherShapes: shapesOf(t),
     trainSize: train.n, trainIds: train.ids, trainLabels: train.labels, epochs, batchSize, rng: new Rng(0), teachers: [],
     createNetwork: () => {
@@ -45,7 +46,7 @@ export function ctxFor<H extends Hyper>(
   };
 }
 
-export function stepIO(student: ForwardResult, teacher: ForwardResult, labels?: tf.Tensor1D): StepIO {
+export function stepIO(student: ForwardResult, teacher: ForwardResult, labels?: tf.Tensor1D): StepIO<'required'> {
   const b = student.logits.shape[0];
   return {
     x: tf.zeros([b, 32, 32, 3]) as tf.Tensor4D, labels: labels ?? (tf.zeros([b], 'int32') as tf.Tensor1D),
@@ -86,15 +87,15 @@ export function runOnRealModels<H extends Hyper>(def: MethodDefinition<H>, over:
   const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 0) as tf.Tensor4D;
   const labels = tf.tensor1d([1, 4], 'int32');
   tf.tidy(() => {
-    const io: StepIO = {
+    const io: StepIO<'required'> = {
       x, labels, ids: new Int32Array(2), student: student.forward(x, { training: true }),
       teacher: teacher.forward(x, { training: false }), epoch: 0, progress: 0.5, step: 0, stage: 'main',
     };
-    for (const st of inst.stages ?? []) for (const [k, v] of Object.entries(st.losses(io))) out[`${st.name}/${k}`] = value(v);
+    for (const st of inst.procedure?.stages ?? []) for (const [k, v] of Object.entries(st.losses(io))) out[`${st.name}/${k}`] = value(v);
     for (const [k, v] of Object.entries(inst.losses(io))) out[k] = value(v);
   });
   tf.dispose([x, labels]);
-  inst.dispose?.();
+  new PartSet(inst, student).dispose();
   student.dispose();
   teacher.dispose();
   return out;
@@ -102,3 +103,4 @@ export function runOnRealModels<H extends Hyper>(def: MethodDefinition<H>, over:
 
 export * from './conformance.js';
 export * from './parity.js';
+export * from './instance.js';

@@ -6,6 +6,9 @@
  */
 import { expect } from 'vitest';
 import { methodContext, type Hyper, type LossTerms, type MethodContext, type MethodDefinition, type MethodInstance, type StepIO } from '../index.js';
+import { afterStepOf } from './instance.js';
+
+export * from './instance.js';
 import { Rng, tf } from '@kdbench/engine';
 import { createModel, type Model } from '@kdbench/models';
 
@@ -60,7 +63,7 @@ export function leakOf(inst: MethodInstance, f: () => LossTerms, n = 3): number 
   const before = tf.memory().numTensors;
   for (let i = 0; i < n; i++) {
     tf.tidy(() => { tf.addN(Object.values(f())).dataSync(); });
-    inst.afterStep?.();
+    afterStepOf(inst);
   }
   return tf.memory().numTensors - before;
 }
@@ -88,3 +91,4 @@ export const ref = {
     return xs.reduce((a, b) => a + b, 0) / xs.length;
   },
 };
+

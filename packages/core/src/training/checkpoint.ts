@@ -1,10 +1,10 @@
 /**
  * Training checkpoints: every trained variable, the optimisers' slots and the loop's position,
- * history and recorded numbers, in one tensor file written atomically after each epoch.
+ * history, in one tensor file written atomically after each epoch.
  */
 import { existsSync } from 'node:fs';
 import { readTensorFile, tf, writeTensorFile, type TensorEntry } from '@kdbench/engine';
-import type { Accuracy } from './evaluate.js';
+import type { Accuracy } from '../method.js';
 import type { EpochRecord } from './trainer.js';
 import type { TrainingStage } from '../method.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -18,8 +18,6 @@ export interface CheckpointState {
   best: (Accuracy & { epoch: number }) | null;
   trainSeconds: number;
   wallSeconds: number;
-  /** Numbers a method recorded through StageTools.record (per-task accuracies, search costs). */
-  records: Record<string, number>;
 }
 
 /** Optimisers by checkpoint prefix: the student's SGD under 'momentum/', players under 'opt/<name>/'. */
@@ -58,7 +56,7 @@ export function loadCheckpoint(file: string, names: VariableNames, optimizers: O
   for (const [name, e] of ckpt.tensors) if (prefixes.some((p) => name.startsWith(p))) slots.set(name, tf.tensor(e.values, e.shape));
   for (const [prefix, opt] of Object.entries(optimizers)) opt.load(prefix, names.all.map((n) => n.variable), names.nameOf, slots);
   tf.dispose([...slots.values()]);
-  return { ...ckpt.meta.state, records: ckpt.meta.state.records ?? {} };
+  return ckpt.meta.state;
 }
 
 function entry(name: string, v: tf.Variable): TensorEntry {

@@ -1,26 +1,23 @@
 /**
  * Stable names for every variable a run trains or carries (student weights by their model names,
- * a method's modules by position, its buffers by key), so checkpoints written by one process load
- * in another.
+ * networks by theirs, a method's parts by position, players' variables by position, buffers by
+ * key), so checkpoints written by one process load in another.
  */
 import type { tf } from '@kdbench/engine';
-import type { Model } from '@kdbench/models';
-import type { MethodInstance } from '../method.js';
+import type { PartSet } from './parts.js';
 
 export class VariableNames {
   private readonly names = new Map<tf.Variable, string>();
   readonly all: { name: string; variable: tf.Variable }[] = [];
 
-  constructor(student: Model, method: MethodInstance) {
-    for (const nv of student.namedVariables()) this.add(`student/${nv.name}`, nv.variable);
-    for (const [key, slot] of Object.entries(method.networks ?? {})) {
+  constructor(parts: PartSet) {
+    for (const nv of parts.student.namedVariables()) this.add(`student/${nv.name}`, nv.variable);
+    for (const [key, slot] of parts.networks) {
       for (const nv of slot.model.namedVariables()) this.add(`network/${key}/${nv.name}`, nv.variable);
     }
-    for (const [key, mod] of Object.entries(method.modules ?? {})) {
-      mod.trainableVariables().forEach((v, i) => this.add(`module/${key}/${i}`, v));
-    }
-    for (const p of method.players ?? []) p.variables().forEach((v, i) => this.add(`player/${p.name}/${i}`, v));
-    for (const [key, v] of Object.entries(method.buffers?.() ?? {})) this.add(`buffer/${key}`, v);
+    for (const [key, part] of parts.parts) (part.trainableVariables?.() ?? []).forEach((v, i) => this.add(`module/${key}/${i}`, v));
+    for (const p of parts.players) p.variables().forEach((v, i) => this.add(`player/${p.name}/${i}`, v));
+    for (const [key, v] of Object.entries(parts.buffers())) this.add(`buffer/${key}`, v);
   }
 
   private add(name: string, v: tf.Variable): void {
@@ -31,7 +28,7 @@ export class VariableNames {
 
   nameOf = (v: tf.Variable): string => {
     const n = this.names.get(v);
-    if (!n) throw new Error(`variable ${v.name} is trained but not declared by the student, the method's networks or its modules`);
+    if (!n) throw new Error(`variable ${v.name} is trained but not declared by the student, the method's networks or its parts`);
     return n;
   };
 }

@@ -1,20 +1,54 @@
 /**
  * Bookkeeping every data-free method reports (survey 5.6: "report the synthesis time"): the seconds
  * spent synthesising inputs and the number of images synthesised, kept in a 2-element buffer so
- * that a resumed run continues the counts; and the `synthesisSamples` hook through which
- * `saveSynthesisGrid` draws images for the report.
+ * that a resumed run continues the counts; and the method's image source, from which the
+ * `synthesis` part writes `synthesis.png` (a grid of synthesised images) for the report.
  *
  * Synthesis time is the wall time from the start of a synthesis player's loss (its forward pass)
  * to the next call into the method (the student step's `syntheticBatch` or `losses`): that is the
  * player's forward, backward and optimiser update; plus the time of `syntheticBatch` itself.
  */
-import type { MethodInstance } from '@kdbench/core';
+import type { MethodInstance, Part } from '@kdbench/core';
+import type { DatasetId } from '@kdbench/data';
 import { tf } from '@kdbench/engine';
+import { synthesisArtifact, type ImageSource } from '../png.js';
 
-/** A data-free method instance: also draws images for the synthesis grid. */
-export interface DataFreeInstance extends MethodInstance {
+/**
+ * The part every data-free method declares as `synthesis`: the meter (checkpointed as the buffer
+ * `synthesis`), its metrics (`synthesis_seconds`, `images_generated`) and the `synthesis.png` artifact.
+ */
+export class Synthesis implements Part, ImageSource {
+  readonly meter = new SynthesisMeter();
+
+  constructor(private readonly opts: { samples(n: number): tf.Tensor4D; dataset: DatasetId }) {}
+
   /** n synthesised images in the normalised input space, [n, 32, 32, 3] (the caller disposes them). */
-  synthesisSamples(n: number): tf.Tensor4D;
+  samples(n: number): tf.Tensor4D {
+    return this.opts.samples(n);
+  }
+
+  buffers(): Record<string, tf.Variable> {
+    return { synthesis: this.meter.counts };
+  }
+
+  metrics(): Record<string, number> {
+    return this.meter.report();
+  }
+
+  artifacts(dir: string): string[] {
+    return [synthesisArtifact(this, dir, this.opts.dataset)];
+  }
+
+  dispose(): void {
+    this.meter.dispose();
+  }
+}
+
+/** The `synthesis` part of a data-free method instance. */
+export function synthesisOf(instance: MethodInstance): Synthesis {
+  const part = instance.parts?.synthesis;
+  if (!(part instanceof Synthesis)) throw new Error('this method instance synthesises no images (it has no synthesis part)');
+  return part;
 }
 
 export class SynthesisMeter {
@@ -71,7 +105,7 @@ export class SynthesisMeter {
     tf.tidy(() => this.counts.assign(tf.tensor1d([this.seconds, this.images])));
   }
 
-  /** What extraAccuracies reports: `synthesis_seconds`, `images_generated`. */
+  /** The metrics: `synthesis_seconds`, `images_generated`. */
   report(): Record<string, number> {
     this.close();
     this.load();

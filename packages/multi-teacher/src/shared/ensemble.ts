@@ -6,7 +6,7 @@
  * - `ensembleOf` / `ensembleOutputs`: the run's teacher followed by the extra teachers (an extra
  *   teacher identical to the run's teacher, same architecture, seed and width, is skipped);
  * - `teacherAccuracies`: each teacher's and the ensemble's (averaged probabilities) top-1, for
- *   extraAccuracies, under `teacher:<model>:s<seed>` and `ensemble`;
+ *   metrics, under `teacher:<model>:s<seed>` and `ensemble`;
  * - `rowKL`: T^2 * KL(softmax(t/T) || softmax(s/T)) per batch row;
  */
 import { ConfigError, softTargetKL, type ExtraTeacher, type MethodContext, type StepIO } from '@kdbench/core';
@@ -33,26 +33,24 @@ export function parseTeachers(method: string, text: string, runTeacher: string):
 }
 
 /** The run's teacher and the extra teachers, skipping an extra teacher identical to the run's. */
-export function ensembleOf(ctx: MethodContext<any>, method: string): { models: Model[]; extra: number[] } {
-  if (!ctx.teacher) throw new Error(`${method}: needs the run's teacher`);
+export function ensembleOf(ctx: MethodContext<any, 'required'>): { models: Model[]; extra: number[] } {
   const same = (a: Model, b: Model) => a.id === b.id && a.options.seed === b.options.seed && a.options.widthFactor === b.options.widthFactor;
   const extra: number[] = [];
   (ctx.teachers ?? []).forEach((t, i) => {
-    if (!same(t, ctx.teacher!) && !extra.some((j) => same(ctx.teachers[j]!, t))) extra.push(i);
+    if (!same(t, ctx.teacher) && !extra.some((j) => same(ctx.teachers[j]!, t))) extra.push(i);
   });
   return { models: [ctx.teacher, ...extra.map((i) => ctx.teachers[i]!)], extra };
 }
 
 /** Forward passes of the ensemble members for a batch: io.teacher, then the kept io.teachers. */
-export function ensembleOutputs(io: StepIO, extra: readonly number[], method: string): ForwardResult[] {
-  if (!io.teacher) throw new Error(`${method}: the step has no teacher output`);
+export function ensembleOutputs(io: StepIO<'required'>, extra: readonly number[], method: string): ForwardResult[] {
   if (extra.length === 0) return [io.teacher];
   const more = io.teachers;
   if (!more) throw new Error(`${method}: the step has no extra teacher outputs (io.teachers)`);
   return [io.teacher, ...extra.map((i) => more[i]!)];
 }
 
-/** Stable key of a teacher in extraAccuracies. */
+/** Stable key of a teacher in the metrics. */
 export function teacherKey(m: Model): string {
   return `teacher:${m.id}:s${m.options.seed}`;
 }

@@ -36,7 +36,7 @@ export function meanLogitsView(id: string, peers: readonly Model[]): Model {
   });
 }
 
-/** Top-1 of every peer (`peer0` is the student) for extraAccuracies. */
+/** Top-1 of every peer (`peer0` is the student), as metrics. */
 export function peerAccuracies(peers: readonly Model[], evaluate: (m: Model) => { top1: number }): Record<string, number> {
   return Object.fromEntries(peers.map((p, i) => [`peer${i}`, evaluate(p).top1]));
 }

@@ -1,6 +1,6 @@
 /**
  * What the four quantized methods share: the bit-width hyperparameters, the quantised student built
- * from them, and the size record they report (`model_bytes`, `wbits`, `abits` in extraAccuracies).
+ * from them, and the size record they report (`model_bytes`, `wbits`, `abits` in their metrics).
  */
 import type { MethodContext } from '@kdbench/core';
 import { quantize, type QuantizedModel } from '../quantize.js';
