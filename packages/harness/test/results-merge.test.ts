@@ -53,7 +53,7 @@ describe('kdbench results merge', () => {
     appendResults(a, [fakeRow('r1')]);
     const other = join(dir, 'other.arrow');
     writeFileSync(other, tableToIPC(new Table({ run_id: vectorFromArray(['x'], new Utf8()) }), 'file'));
-    expect(() => mergeResults([a, other], join(dir, 'c.arrow'))).toThrow(/schema mismatch between .*a\.arrow and .*other\.arrow:\n  column 'method' is in/);
+    expect(() => mergeResults([a, other], join(dir, 'c.arrow'))).toThrow(/schema mismatch between .*a\.arrow and .*other\.arrow: column 'method' is in .*; and \d+ more$/);
     expect(() => mergeResults([other], join(dir, 'c.arrow'))).toThrow(/not a kdbench results file of this version/);
   });
 });

@@ -50,7 +50,7 @@ describe('CLI', () => {
     }
     expect(errors[0]).toMatch(/unknown method 'nope'/);
     expect(errors[1]).toMatch(/--student is required/);
-    expect(errors[2]).toMatch(/Unknown option '--bogus'/);
+    expect(errors[2]).toBe("kdbench run: unknown option '--bogus' (kdbench run --help lists the options)");
     expect(errors[3]).toMatch(/unknown command 'frobnicate'/);
   });
 

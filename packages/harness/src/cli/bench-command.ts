@@ -26,7 +26,7 @@ Options:
 export async function benchCommand(argv: string[]): Promise<number> {
   const [what, ...rest] = argv;
   if (what === '--help' || what === '-h') return (console.log(BENCH_HELP), 0);
-  if (what !== 'engine') throw new ConfigError(`unknown bench '${what ?? ''}'. Available: engine\n\n${BENCH_HELP}`);
+  if (what !== 'engine') throw new ConfigError(`unknown bench '${what ?? ''}'. Available: engine (kdbench bench --help)`);
   const { values: o } = parse(rest, {
     models: { type: 'string', default: 'resnet8,resnet20,vgg8' }, backends: { type: 'string', default: 'auto' },
     width: { type: 'string', default: '1' }, batch: { type: 'string', default: '64' }, steps: { type: 'string', default: '20' },

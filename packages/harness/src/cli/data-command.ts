@@ -14,7 +14,7 @@ export async function dataCommand(argv: string[]): Promise<number> {
   const { values: o, positionals } = parse(argv, { help: { type: 'boolean', short: 'h' }, 'data-dir': { type: 'string' } }, DATA_HELP);
   if (o.help) return (console.log(DATA_HELP), 0);
   const [verb, id] = positionals;
-  if (verb !== 'fetch' || !id) throw new ConfigError(`expected 'kdbench data fetch <dataset>'\n\n${DATA_HELP}`);
+  if (verb !== 'fetch' || !id) throw new ConfigError(`expected 'kdbench data fetch <dataset>' (kdbench data --help)`);
   if (!DATASETS.includes(id as never)) throw new ConfigError(`unknown dataset '${id}'. Known datasets: ${DATASETS.join(', ')}`);
   const dir = dataDir(o);
   const tty = process.stderr.isTTY;

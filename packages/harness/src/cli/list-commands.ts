@@ -12,7 +12,8 @@ import { formatTable } from './table.js';
 
 export const METHODS_HELP = `Usage: kdbench methods [--json]
 
-Lists registered methods: id, family, knowledge type, scheme, paper, default hyperparameters.`;
+Lists registered methods: id, family, knowledge type, scheme, paper, default hyperparameters and
+the allowed values of the string hyperparameters that take one of a fixed set.`;
 
 export function methodsCommand(argv: string[]): number {
   const { values: o } = parse(argv, { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } }, METHODS_HELP);
@@ -23,12 +24,22 @@ export function methodsCommand(argv: string[]): number {
     return 0;
   }
   console.log(formatTable(
-    ['id', 'family', 'knowledge', 'scheme', 'teacher', 'paper', 'defaults'],
+    ['id', 'family', 'knowledge', 'scheme', 'teacher', 'paper', 'defaults', 'allowed values'],
     defs.map((d) => [d.id, d.family, d.knowledge, d.scheme, d.teacher,
       d.paper ? `${d.paper.authors.split(',')[0]} ${d.paper.year}` : '-',
-      Object.entries(d.defaults).map(([k, v]) => `${k}=${v}`).join(' ') || '-']),
+      Object.entries(d.defaults).map(([k, v]) => `${k}=${v}`).join(' ') || '-', choicesText(d.hyperChoices ?? {})]),
   ));
   return 0;
+}
+
+/** `ensemble: minlogit|naive; peer: '' or a model id` (a list of every zoo model is shown as "a model id"). */
+export function choicesText(choices: Readonly<Record<string, readonly string[] | undefined>>): string {
+  const models = listModels().map((m) => m.id);
+  return Object.entries(choices).map(([k, list = []]) => {
+    const isModels = models.every((m) => list.includes(m));
+    const rest = list.filter((c) => !(isModels && models.includes(c))).map((c) => (c === '' ? "''" : c));
+    return `${k}: ${[...rest, ...(isModels ? ['a model id'] : [])].join(isModels ? ' or ' : '|')}`;
+  }).join('; ');
 }
 
 export const MODELS_HELP = `Usage: kdbench models [--classes N] [--width F]
@@ -86,7 +97,7 @@ async function trainTeacherCommand(argv: string[]): Promise<number> {
   } as const;
   const { values: o } = parse(argv, options, TEACHERS_HELP);
   if (o.help) return (console.log(TEACHERS_HELP), 0);
-  if (!o.dataset || !o.arch) throw new ConfigError(`--dataset and --arch are required\n\n${TEACHERS_HELP}`);
+  if (!o.dataset || !o.arch) throw new ConfigError(`--dataset and --arch are required (kdbench teachers --help)`);
   const progress = new RunProgress(`teacher ${o.arch}`);
   const entry = await trainTeacherOnly({
     dataset: o.dataset, teacher: o.arch, protocol: o.protocol!, teacherSeed: int('teacher-seed', o['teacher-seed'], 0), protocolOverrides: parseProtocolOverrides(o.protocol!, o.set),

@@ -1,12 +1,9 @@
-/** kdbench's command-line entry: dispatches sub-commands and turns known errors into one clear line. */
-import { ConfigError, NonFiniteLossError, UnknownMethodError } from '@kdbench/core';
-import { dataCommand } from './data-command.js';
-import { methodsCommand, modelsCommand, teachersCommand } from './list-commands.js';
-import { runCommand } from './run-command.js';
-import { suiteCommand } from './suite-command.js';
-import { resultsCommand } from './results-command.js';
-import { reportCommand } from './report-command.js';
-import { benchCommand } from './bench-command.js';
+/**
+ * kdbench's command-line entry: dispatches sub-commands, loading each command's module only when it
+ * runs (so that `kdbench --help` loads nothing heavy), and turns every error into one line through
+ * the error boundary (./errors.ts).
+ */
+import { EXIT, debugEnabled, reportError } from './errors.js';
 
 export const MAIN_HELP = `kdbench: knowledge-distillation benchmark on CIFAR (TensorFlow.js)
 
@@ -19,51 +16,49 @@ Commands:
   teachers   list stored teachers
   data       fetch CIFAR-10/100 (kdbench data fetch cifar10)
   suite      run a benchmark suite file in worker processes (kdbench suite run benchmarks/smoke.yaml)
-  results    merge results files of several machines (kdbench results merge A.arrow B.arrow --out C.arrow)
+  results    merge results files (kdbench results merge A.arrow B.arrow --out C.arrow), or rebuild a damaged one (kdbench results repair)
   report     render the static HTML leaderboards (kdbench report --results results --out reports/site)
   bench      engine throughput per backend beside PyTorch (kdbench bench engine --profile)
+
+Global options:
+  --debug    print the stack of an error (also KDBENCH_DEBUG=1)
+
+Exit codes: 0 ok, 1 a suite had failed runs, 2 usage or configuration, 3 training diverged,
+4 data or results file, 5 file system (cannot create, read or write), 6 internal error.
 
 Example (quick CPU protocol on local data):
   npx kdbench run --dataset cifar10 --teacher resnet20 --student resnet8 --method kd --data-dir ../shared/datasets`;
 
-const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
-  run: runCommand,
-  methods: methodsCommand,
-  models: modelsCommand,
-  teachers: teachersCommand,
-  data: dataCommand,
-  suite: suiteCommand,
-  results: resultsCommand,
-  report: reportCommand,
-  bench: benchCommand,
+type Command = (argv: string[]) => number | Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./run-command.js')).runCommand,
+  methods: async () => (await import('./list-commands.js')).methodsCommand,
+  models: async () => (await import('./list-commands.js')).modelsCommand,
+  teachers: async () => (await import('./list-commands.js')).teachersCommand,
+  data: async () => (await import('./data-command.js')).dataCommand,
+  suite: async () => (await import('./suite-command.js')).suiteCommand,
+  results: async () => (await import('./results-command.js')).resultsCommand,
+  report: async () => (await import('./report-command.js')).reportCommand,
+  bench: async () => (await import('./bench-command.js')).benchCommand,
 };
 
-export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+/** Runs one command line; never throws: every error is printed as one line and mapped to an exit code (EXIT). */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const debug = argv.includes('--debug') || debugEnabled(env);
+  const [name, ...rest] = argv.filter((a) => a !== '--debug');
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(MAIN_HELP);
-    return name ? 0 : 1;
+    return name ? EXIT.ok : EXIT.usage;
   }
-  const command = COMMANDS[name];
-  if (!command) {
-    console.error(`kdbench: unknown command '${name}'. Commands: ${Object.keys(COMMANDS).join(', ')}`);
-    return 2;
+  const load = COMMANDS[name];
+  if (!load) {
+    console.error(`kdbench: unknown command '${name}'. Commands: ${Object.keys(COMMANDS).join(', ')} (kdbench --help)`);
+    return EXIT.usage;
   }
   try {
-    return await command(rest);
+    return await (await load())(rest);
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof UnknownMethodError || isDataError(e)) {
-      console.error(`kdbench ${name}: ${(e as Error).message}`);
-      return 2;
-    }
-    if (e instanceof NonFiniteLossError) {
-      console.error(`kdbench ${name}: training diverged: ${e.message}. The last epoch's checkpoint is kept; lower the learning rate (--set lr=...) or the method's loss weights (--hp ...) and run again.`);
-      return 3;
-    }
-    throw e;
+    return reportError(name, e, debug);
   }
-}
-
-function isDataError(e: unknown): boolean {
-  return e instanceof Error && (e.name === 'DataError' || e.constructor.name === 'DataError' || e.constructor.name === 'TensorFileError' || e.constructor.name === 'ResultsFileError');
 }

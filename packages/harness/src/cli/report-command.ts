@@ -10,6 +10,8 @@ import { buildSite, DEFAULT_PUBLISHED_DIR, loadPublished, type ReportRow } from 
 import { readResults } from '../results/arrow-store.js';
 import type { ResultRow } from '../results/schema.js';
 import { registry } from '../registry.js';
+import { checkWritableDir } from '../output-dirs.js';
+import { effectiveLabel } from '../protocol-label.js';
 import { parse, resultsDir } from './args.js';
 
 export const REPORT_HELP = `Usage: kdbench report [--results DIR|FILE] [--out DIR] [--metric last|best] [--published DIR] [--export-beside-results]
@@ -43,8 +45,10 @@ export async function reportCommand(argv: string[]): Promise<number> {
   const file = existsSync(res) && statSync(res).isFile() ? res : join(res, 'results.arrow');
   if (!existsSync(file)) throw new ConfigError(`no results file at ${file} (run 'kdbench run' first, or pass --results DIR)`);
   const out = resolve(o.out ?? join('reports', 'site'));
+  checkWritableDir(out, 'site folder (--out)');
   // ResultRow must stay assignable to the report's row type: a schema change that breaks the report fails here.
-  const rows: ReportRow[] = readResults(file) satisfies ResultRow[];
+  // labels state the effective values of overrides, also in rows recorded before they did
+  const rows: ReportRow[] = readResults(file).map((r) => ({ ...r, protocol_label: effectiveLabel(r.protocol_label) })) satisfies ResultRow[];
   const site = await buildSite({
     rows,
     methods: registry.list(),

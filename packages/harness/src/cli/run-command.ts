@@ -46,7 +46,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     return 0;
   }
   for (const k of ['dataset', 'method', 'student'] as const) {
-    if (!o[k]) throw new ConfigError(`--${k} is required\n\n${RUN_HELP}`);
+    if (!o[k]) throw new ConfigError(`--${k} is required (kdbench run --help)`);
   }
   const protocolOverrides = parseProtocolOverrides(o.protocol!, o.set);
   const progress = new Map<string, RunProgress>();
@@ -73,6 +73,9 @@ export async function runCommand(argv: string[]): Promise<number> {
 export const PROTOCOL_SETTINGS = ['epochs', 'teacherEpochs', 'batchSize', 'lr', 'lrLightStudents', 'momentum', 'weightDecay',
   'trainPerClass', 'evalPerClass', 'holdoutPerClass', 'widthFactor', 'augment'];
 
+/** Protocol settings that count something (epochs, images, a batch). */
+const INTEGER_SETTINGS = ['epochs', 'teacherEpochs', 'batchSize', 'trainPerClass', 'evalPerClass', 'holdoutPerClass'];
+
 /** Parses --teacher-cache on|off (undefined: the default, on unless $KDBENCH_TEACHER_CACHE=off). */
 export function parseTeacherCache(text: string | undefined): boolean | undefined {
   if (text === undefined) return undefined;
@@ -95,6 +98,7 @@ export function parseProtocolOverrides(protocolId: string, text: string | undefi
     }
     const v = Number(raw);
     if (!Number.isFinite(v) || v <= 0) throw new ConfigError(`--set: ${k} must be a positive number, got '${raw}'`);
+    if (INTEGER_SETTINGS.includes(k) && !Number.isInteger(v)) throw new ConfigError(`--set: ${k} must be a positive integer, got '${raw}'`);
     out[k] = v;
   }
   return out as Partial<Protocol>;
