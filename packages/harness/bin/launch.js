@@ -1,7 +1,7 @@
 // Starts a kdbench entry (the CLI or the suite worker): the built JavaScript in dist/ when
 // dist/build.json matches the sources it was built from, else the TypeScript sources through tsx
 // (development: an edited source is never shadowed by a stale build). KDBENCH_FROM_SOURCE=1 forces
-// the sources. The build is made at `npm ci` and by `npx nx run harness:build` (scripts/build.mjs).
+// the sources. The build is made at `npm ci` and by `npx nx run @kdbench/harness:build` (scripts/build.mjs).
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,7 +1,7 @@
 // Builds the kdbench CLI once into dist/ (JavaScript, so that a command starts without compiling
 // TypeScript): the CLI and the suite worker with every @kdbench package bundled in, third-party
 // packages left as imports. Runs at `npm ci` (the harness package's postinstall) and as
-// `npx nx run harness:build`. bin/kdbench.js runs dist/ while dist/build.json matches the sources,
+// `npx nx run @kdbench/harness:build`. bin/kdbench.js runs dist/ while dist/build.json matches the sources,
 // and the TypeScript sources otherwise, so development never runs a stale build.
 // At install this script never fails the install: the CLI then runs from source (slower start).
 import { createHash } from 'node:crypto';
@@ -19,7 +19,7 @@ function fail(reason) {
     console.error(`kdbench CLI build failed: ${reason}`);
     process.exit(1);
   }
-  console.log(`kdbench CLI: not built (${reason}); kdbench runs from the TypeScript sources (slower start). Retry: npx nx run harness:build`);
+  console.log(`kdbench CLI: not built (${reason}); kdbench runs from the TypeScript sources (slower start). Retry: npx nx run @kdbench/harness:build`);
   process.exit(0);
 }
 

@@ -90,5 +90,7 @@ describe('kdbench run, end to end on real CIFAR-10 (smoke protocol, wasm)', () =
     const h2 = JSON.parse(resumed.row.details).history;
     expect(h2.map((r: { losses: unknown; eval: unknown }) => [r.losses, r.eval])).toEqual(h1.map((r: { losses: unknown; eval: unknown }) => [r.losses, r.eval]));
     expect(resumed.row.last_top1).toBe(straight.row.last_top1);
+    // the label states the effective values
+    expect(straight.row.protocol_label).toMatch(/, 2 epochs \(teachers 1\) \[overrides: epochs=2\]$/);
   });
 });
