@@ -37,7 +37,7 @@ const COMMANDS = [
 
 const variants = checkouts.flatMap((dir) => [
   { label: `${dir}`, dir, env: {}, npx: false },
-  ...(values['from-source'] && dir === checkouts[0] ? [{ label: `${dir} (KDBENCH_FROM_SOURCE=1)`, dir, env: { KDBENCH_FROM_SOURCE: '1' }, npx: false }] : []),
+  ...(values['from-source'] && dir === here ? [{ label: `${dir} (KDBENCH_FROM_SOURCE=1)`, dir, env: { KDBENCH_FROM_SOURCE: '1' }, npx: false }] : []),
   { label: `${dir} via npx`, dir, env: {}, npx: true },
 ]);
 

@@ -16,12 +16,6 @@ export const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } satisfies Options;
 
-export const COMMON_HELP = `Common options:
-  --data-dir DIR   CIFAR data folder (default: $KDBENCH_DATA_DIR, else ~/.cache/kdbench/datasets)
-  --results DIR    results folder: results.arrow, runs/, teachers/ (default: $KDBENCH_RESULTS_DIR, else ./results)
-  --backend NAME   auto | tensorflow-gpu | tensorflow | wasm | cpu (default: auto, or $KDBENCH_BACKEND)
-  -h, --help       this help`;
-
 /**
  * Parses a command's arguments; any problem is one UsageError line that names the command's help.
  * A negative number after an option (`--workers -1`) is its value, not an option.

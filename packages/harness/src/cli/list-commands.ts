@@ -7,13 +7,9 @@ import { parseProtocolOverrides } from './run-command.js';
 import { initEngine } from '@kdbench/engine';
 import { createModel, listModels } from '@kdbench/models';
 import { registry } from '../registry.js';
-import { COMMON_HELP, COMMON_OPTIONS, dataDir, int, parse, resultsDir } from './args.js';
+import { COMMON_OPTIONS, dataDir, int, parse, resultsDir } from './args.js';
 import { formatTable } from './table.js';
-
-export const METHODS_HELP = `Usage: kdbench methods [--json]
-
-Lists registered methods: id, family, knowledge type, scheme, paper, default hyperparameters and
-the allowed values of the string hyperparameters that take one of a fixed set.`;
+import { METHODS_HELP, MODELS_HELP, TEACHERS_HELP } from './help.js';
 
 export function methodsCommand(argv: string[]): number {
   const { values: o } = parse(argv, { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } }, METHODS_HELP);
@@ -42,11 +38,6 @@ export function choicesText(choices: Readonly<Record<string, readonly string[] |
   }).join('; ');
 }
 
-export const MODELS_HELP = `Usage: kdbench models [--classes N] [--width F]
-
-Lists the model zoo with trainable parameters and multiply-accumulates per 32x32 image
-(for N classes, default 100, at width factor F, default 1), beside the published counts.`;
-
 export async function modelsCommand(argv: string[]): Promise<number> {
   const { values: o } = parse(argv, { help: { type: 'boolean', short: 'h' }, classes: { type: 'string' }, width: { type: 'string' } }, MODELS_HELP);
   if (o.help) return (console.log(MODELS_HELP), 0);
@@ -63,14 +54,6 @@ export async function modelsCommand(argv: string[]): Promise<number> {
   console.log(formatTable(['id', 'family', 'params (M)', 'MMACs/img', 'published (M)', 'description'], rows));
   return 0;
 }
-
-export const TEACHERS_HELP = `Usage: kdbench teachers [--results DIR]
-       kdbench teachers train --dataset ID --arch ID [--protocol ID] [--teacher-seed N] [--set k=v,...]
-
-Lists the teachers in the teacher store (<results>/teachers): architecture, dataset, protocol,
-seed, accuracy and content hash. 'train' trains one (vanilla) into the store if it is missing;
-kdbench run does the same on demand.
-${COMMON_HELP}`;
 
 export async function teachersCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'train') return trainTeacherCommand(argv.slice(1));

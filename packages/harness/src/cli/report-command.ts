@@ -13,21 +13,7 @@ import { registry } from '../registry.js';
 import { checkWritableDir } from '../output-dirs.js';
 import { effectiveLabel } from '../protocol-label.js';
 import { parse, resultsDir } from './args.js';
-
-export const REPORT_HELP = `Usage: kdbench report [--results DIR|FILE] [--out DIR] [--metric last|best] [--published DIR] [--export-beside-results]
-
-Renders a static HTML site (no server needed; open index.html): one leaderboard per dataset and
-protocol with mean ± std over seeds, 95% Student-t intervals, gain over the vanilla student, a
-paired t-test against KD; inline SVG charts; published numbers beside the measured ones with
-Kendall tau-b rank agreement. Writes results.csv and results.json of the rows next to the site.
-
-  --results DIR|FILE       results folder holding results.arrow, or an .arrow file
-                           (default: $KDBENCH_RESULTS_DIR, else ./results)
-  --out DIR                site folder (default: reports/site)
-  --metric last|best       accuracy to rank by: last epoch (default, CRD convention) or best epoch
-  --published DIR          published tables (default: benchmarks/published of this checkout)
-  --export-beside-results  also write results.csv / results.json next to the Arrow file
-  -h, --help               this help`;
+import { REPORT_HELP } from './help.js';
 
 export async function reportCommand(argv: string[]): Promise<number> {
   const { values: o } = parse(argv, {

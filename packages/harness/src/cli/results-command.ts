@@ -6,19 +6,7 @@ import { ConfigError } from '@kdbench/core';
 import { mergeResults } from '../results-merge.js';
 import { repairResults } from '../results/repair.js';
 import { parse, resultsDir } from './args.js';
-
-export const RESULTS_HELP = `Usage: kdbench results merge A.arrow B.arrow [...] --out C.arrow [--force]
-       kdbench results repair [--results DIR]
-
-merge: combines results files (e.g. one per shard of a suite run on several machines) into one:
-rows are deduplicated by run id (the first file's row wins); files whose Arrow schema differs
-from each other or from this kdbench's results schema are refused. An existing --out file is
-merged into when it is listed among the inputs, and refused otherwise (--force replaces it).
-
-repair: rebuilds <results>/results.arrow from the run records <results>/runs/<run id>/run.json
-(every finished run writes one). A damaged file is kept beside it as results.arrow.damaged-<time>;
-a readable one keeps all its rows and gains the recorded runs it lacks.
-(default results folder: $KDBENCH_RESULTS_DIR, else ./results)`;
+import { RESULTS_HELP } from './help.js';
 
 export async function resultsCommand(argv: string[]): Promise<number> {
   const { values: o, positionals } = parse(argv, {

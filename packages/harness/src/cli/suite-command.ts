@@ -8,30 +8,10 @@ import { protocolWarnings, resultsFile } from '../run.js';
 import { EXIT } from './errors.js';
 import { pendingRuns, runSuite } from '../suite/runner.js';
 import { expandSuite, loadSuite, parseShard, seedRange } from '../suite/suite.js';
-import { COMMON_HELP, COMMON_OPTIONS, dataDir, int, parse, resultsDir } from './args.js';
+import { COMMON_OPTIONS, dataDir, int, parse, resultsDir } from './args.js';
 import { parseProtocolOverrides, parseTeacherCache } from './run-command.js';
 import { formatTable } from './table.js';
-
-export const SUITE_HELP = `Usage: kdbench suite run FILE [--protocol P] [--seeds N] [--workers N] [--shard i/n] [--dry-run]
-
-Runs a suite file (benchmarks/*.yaml): every dataset x teacher/student pair x method x seed.
-Teachers are trained first (each once, into the teacher store), then the runs in N worker
-processes. Runs already in <results>/results.arrow are skipped, interrupted ones resume from their
-checkpoints, a failed run is reported and the suite goes on (exit code 1 if any failed).
-Each job logs to <results>/logs/<id>.log.
-
-Options:
-  --protocol ID     smoke | quick | paper (default: the suite's, else quick)
-  --seeds N         student seeds 1..N (default: the suite's)
-  --workers N       worker processes (default: number of CPU cores, ${availableParallelism()} here; 0 = in this process)
-  --shard i/n       only the runs whose run-id hash is i modulo n (0 <= i < n): split a suite across machines
-  --set k=v,...     protocol settings on top of the suite's (recorded in each result's label)
-  --teachers DIR    teacher store (default <results>/teachers): share one between results folders
-  --teacher-cache on|off  teacher-output cache for logits-only methods (default on)
-  --rerun M1,M2     train the runs of these methods again even if recorded (their rows are replaced),
-                    e.g. after a fix to a method
-  --dry-run         list the runs (and whether each is already recorded) without running anything
-${COMMON_HELP}`;
+import { SUITE_HELP } from './help.js';
 
 const OPTIONS = {
   ...COMMON_OPTIONS,
