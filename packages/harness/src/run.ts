@@ -175,8 +175,9 @@ export async function runOne(req: RunRequest): Promise<RunOutcome> {
 
   const student = createModel(req.student, { numClasses: data.numClasses, seed: req.seed, widthFactor: v.protocol.widthFactor });
   if (teacher && teacher.paramCount() < student.paramCount()) {
-    log(`warning: the teacher ${req.teacher} (${(teacher.paramCount() / 1e6).toFixed(2)} M parameters) is smaller than the student `
-      + `${req.student} (${(student.paramCount() / 1e6).toFixed(2)} M): distillation usually goes from a larger network to a smaller one`);
+    const count = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(1)} k`);
+    log(`warning: the teacher ${req.teacher} (${count(teacher.paramCount())} parameters) is smaller than the student `
+      + `${req.student} (${count(student.paramCount())}): distillation usually goes from a larger network to a smaller one`);
   }
   const lr = studentLearningRate(v.protocol, req.student);
   const instance = v.def.create(methodContext({
