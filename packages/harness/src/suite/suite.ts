@@ -135,6 +135,12 @@ class Validator {
     }
   }
 
+  /** Checks every item (recording each problem); the part fails if any item did. */
+  each<T>(items: readonly T[], fn: (item: T, i: number) => void): void {
+    const failed = items.filter((item, i) => this.check(() => (fn(item, i), true)) === undefined).length;
+    if (failed) throw new Invalid();
+  }
+
   /** `file:line: ...` messages in line order. */
   private byLine(messages: string[]): string[] {
     const line = (m: string) => Number(/^:(\d+)/.exec(m.slice(this.file.length))?.[1] ?? 0);
@@ -167,13 +173,11 @@ class Validator {
     const value = this.get(path);
     const list = typeof value === 'string' ? [value] : value;
     if (!Array.isArray(list) || list.length === 0) this.fail(path, `${what} must be a non-empty list`);
-    const bad = list.map((item, i) => this.check(() => {
+    this.each(list, (item, i) => {
       const p = typeof value === 'string' ? path : [...path, i];
       if (typeof item !== 'string') this.fail(p, `${what}: expected a ${kind} id, got ${JSON.stringify(item)}`);
       if (!known.includes(item)) this.fail(p, `unknown ${kind} '${item}'. Known ${kind}s: ${known.join(', ')}`);
-      return true;
-    })).some((ok) => !ok);
-    if (bad) throw new Invalid();
+    });
     return list as string[];
   }
 
@@ -189,39 +193,30 @@ class Validator {
     const value = this.get(path);
     if (value === undefined) return {};
     if (value === null || typeof value !== 'object' || Array.isArray(value)) this.fail(path, 'hp must map method ids to { name: value }');
-    const out: Record<string, Record<string, Scalar>> = {};
-    let ok = true;
-    for (const [method, hp] of Object.entries(value as Record<string, unknown>)) {
-      ok = this.check(() => {
-        if (!registry.has(method)) this.fail([...path, method], `hp: unknown method '${method}'. Known methods: ${registry.list().map((d) => d.id).join(', ')}`, true);
-        if (hp === null || typeof hp !== 'object' || Array.isArray(hp)) this.fail([...path, method], `hp.${method} must be a mapping of hyperparameters`);
-        const def = registry.get(method);
-        const valid = Object.entries(hp as Record<string, unknown>).map(([k, raw]) => this.check(() => {
-          if (!(k in def.defaults)) {
-            this.fail([...path, method, k], `method '${method}' has no hyperparameter '${k}' (it has: ${Object.keys(def.defaults).join(', ') || 'none'})`, true);
-          }
-          if (!['string', 'number', 'boolean'].includes(typeof raw)) this.fail([...path, method, k], `hp.${method}.${k} must be a number, string or boolean`);
-          try {
-            resolveHyper(def, { [k]: raw as Scalar });
-          } catch (e) {
-            this.fail([...path, method, k], (e as Error).message);
-          }
-          return true;
-        }));
-        if (valid.some((v) => !v)) throw new Invalid();
-        out[method] = hp as Record<string, Scalar>;
-        return true;
-      }) === true && ok;
-    }
-    if (!ok) throw new Invalid();
-    return out;
+    this.each(Object.entries(value as Record<string, unknown>), ([method, hp]) => {
+      if (!registry.has(method)) this.fail([...path, method], `hp: unknown method '${method}'. Known methods: ${registry.list().map((d) => d.id).join(', ')}`, true);
+      if (hp === null || typeof hp !== 'object' || Array.isArray(hp)) this.fail([...path, method], `hp.${method} must be a mapping of hyperparameters`);
+      const def = registry.get(method);
+      this.each(Object.entries(hp as Record<string, unknown>), ([k, raw]) => {
+        if (!(k in def.defaults)) {
+          this.fail([...path, method, k], `method '${method}' has no hyperparameter '${k}' (it has: ${Object.keys(def.defaults).join(', ') || 'none'})`, true);
+        }
+        if (!['string', 'number', 'boolean'].includes(typeof raw)) this.fail([...path, method, k], `hp.${method}.${k} must be a number, string or boolean`);
+        try {
+          resolveHyper(def, { [k]: raw as Scalar }); // type and allowed values
+        } catch (e) {
+          this.fail([...path, method, k], (e as Error).message);
+        }
+      });
+    });
+    return value as Record<string, Record<string, Scalar>>;
   }
 
   set(path: (string | number)[]): Record<string, Scalar> {
     const value = this.get(path);
     if (value === undefined) return {};
     if (value === null || typeof value !== 'object' || Array.isArray(value)) this.fail(path, 'set must be a mapping of protocol settings');
-    const valid = Object.entries(value as Record<string, unknown>).map(([k, raw]) => this.check(() => {
+    this.each(Object.entries(value as Record<string, unknown>), ([k, raw]) => {
       if (!PROTOCOL_SETTINGS.includes(k)) this.fail([...path, k], `unknown protocol setting '${k}' (settings: ${PROTOCOL_SETTINGS.join(', ')})`, true);
       try {
         parseProtocolOverrides('quick', `${k}=${String(raw)}`);
@@ -231,9 +226,7 @@ class Validator {
       if ((k === 'epochs' || k === 'teacherEpochs') && Number(raw) > MAX_SENSIBLE_EPOCHS) {
         this.warn([...path, k], `${k}: ${String(raw)} is more than ${MAX_SENSIBLE_EPOCHS} (the paper protocol trains 240): check the value`);
       }
-      return true;
-    }));
-    if (valid.some((v) => !v)) throw new Invalid();
+    });
     return value as Record<string, Scalar>;
   }
 
@@ -301,7 +294,7 @@ class Validator {
     if (!student || !teacherOk || !methods || !datasets || !pairHp || !pairSet) throw new Invalid();
     const hp: Record<string, Record<string, Scalar>> = {};
     for (const m of new Set([...Object.keys(top.hp), ...Object.keys(pairHp)])) hp[m] = { ...top.hp[m], ...pairHp[m] };
-    const ok = methods.map((m, j) => this.check(() => {
+    this.each(methods, (m, j) => {
       const def = registry.get(m);
       if (def.teacher === 'required' && !teacher) {
         this.fail(raw.methods === undefined ? path : [...path, 'methods', j], `method '${m}' needs a teacher but pair ${i + 1} has none`);
@@ -313,9 +306,7 @@ class Validator {
         const where = pairHp[m] ? [...path, 'hp', m] : top.hp[m] ? ['hp', m] : raw.teacher !== undefined ? [...path, 'teacher'] : path;
         this.fail(where, (e as Error).message);
       }
-      return true;
-    }));
-    if (ok.some((v) => !v)) throw new Invalid();
+    });
     return { teacher, student, methods, datasets, hp, set: { ...top.set, ...pairSet }, note: raw.note as string | undefined, where: this.at(path) };
   }
 
