@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../src/cli/errors.js';
-import { dataDir } from './paths.js';
+import { dataDir, repoRoot } from './paths.js';
 
 const cli = fileURLToPath(new URL('../bin/kdbench.js', import.meta.url));
 const crashFixture = fileURLToPath(new URL('./fixtures/crash-after-wasm.ts', import.meta.url));
@@ -108,7 +108,7 @@ describe('kdbench: one line per failure, an exit code per kind, no stack', () =>
   });
 
   it('--workers -1 is one line, not the argument parser\'s text and the whole help (usage)', async () => {
-    const r = await kdbench('suite', 'run', 'benchmarks/smoke.yaml', '--workers', '-1');
+    const r = await kdbench('suite', 'run', join(repoRoot, 'benchmarks/smoke.yaml'), '--workers', '-1');
     expectOneLine(r, EXIT.usage, /^kdbench suite: --workers must be >= 0, got -1$/);
     expect(r.stdout).toBe('');
   });

@@ -135,7 +135,7 @@ describe('the shipped suites', () => {
     const d = mkdtempSync(join(tmpdir(), 'kdb-suite-'));
     writeFileSync(join(d, 'x.yaml'), base);
     expect(loadSuite(join(d, 'x.yaml')).name).toBe('t');
-    expect(() => loadSuite(join(d, 'missing.yaml'))).toThrow(/missing\.yaml: cannot read \(ENOENT\)/);
+    expect(() => loadSuite(join(d, 'missing.yaml'))).toThrow(/missing\.yaml: cannot read: no such file \(ENOENT\)$/);
   });
 });
 

@@ -67,7 +67,9 @@ export function loadSuite(file: string): Suite {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new SuiteError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    const reason = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'it is a folder' }[code] ?? code;
+    throw new SuiteError(`${file}: cannot read: ${reason} (${code})`);
   }
   return parseSuite(text, file);
 }
