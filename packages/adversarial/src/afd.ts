@@ -22,7 +22,7 @@
  */
 import { ConvStack, crossEntropy, defineMethod, moduleSeed, owning, softTargetKL, stopGradient } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
-import type { Model } from '@kdbench/models';
+import { listModels, type Model } from '@kdbench/models';
 import { ConvDiscriminator, leastSquares } from './shared/gan.js';
 
 export const afd = defineMethod({
@@ -40,6 +40,7 @@ export const afd = defineMethod({
   scheme: 'online',
   teacher: 'none',
   defaults: { peer: '', T: 1, beta: 1, width: 64, lrD: 0.0002, lrG: 0.005 },
+  hyperChoices: { peer: ['', ...listModels().map((m) => m.id)] },
   hyperDocs: {
     peer: "architecture of the peer network (empty: the student's)",
     T: 'temperature of the mutual KL terms',

@@ -288,6 +288,11 @@ export interface MethodDefinition<H extends Hyper = Hyper, T extends TeacherNeed
   readonly defaults: H;
   /** One line per hyperparameter: what it does (shown by `kdbench methods` and the report). */
   readonly hyperDocs: Record<keyof H & string, string>;
+  /**
+   * The allowed values of string hyperparameters that take one of a fixed set (a mode, a model id):
+   * checked with the other hyperparameters before a run starts, and shown by `kdbench methods`.
+   */
+  readonly hyperChoices?: { readonly [K in keyof H]?: readonly string[] };
   /** Where the implementation departs from the paper, if anywhere ('' when faithful). */
   readonly deviations: string;
   /**

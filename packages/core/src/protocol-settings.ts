@@ -14,6 +14,8 @@ export const PROTOCOL_SETTINGS = ['epochs', 'teacherEpochs', 'batchSize', 'lr', 
   'schedule', 'milestones', 'lrDecay', 'scheduleUnit', 'warmupEpochs', 'dropLast'];
 
 const SCHEDULE_KINDS = ['multistep', 'cosine', 'constant'] as const;
+/** Settings that count something (epochs, images, a batch): whole numbers. */
+const INTEGER_SETTINGS = ['epochs', 'teacherEpochs', 'batchSize', 'trainPerClass', 'evalPerClass', 'holdoutPerClass', 'warmupEpochs'];
 const BOOLEAN_SETTINGS = ['augment', 'dropLast'];
 
 function fail(message: string): never {
@@ -63,7 +65,9 @@ export function parseProtocolOverrides(protocolId: string, text: string | undefi
       if (!(SCHEDULE_UNITS as readonly string[]).includes(v)) fail(`scheduleUnit must be one of ${SCHEDULE_UNITS.join(', ')}, got '${v}'`);
       out[k] = v;
     } else {
-      out[k] = positive(k, v, k === 'warmupEpochs');
+      const n = positive(k, v, k === 'warmupEpochs');
+      if (INTEGER_SETTINGS.includes(k) && !Number.isInteger(n)) fail(`${k} must be a ${k === 'warmupEpochs' ? 'non-negative' : 'positive'} integer, got '${v}'`);
+      out[k] = n;
     }
   }
   const schedule = scheduleOf(protocol.schedule, raw.schedule, raw.milestones, raw.lrDecay);

@@ -15,6 +15,10 @@ export class MethodRegistry {
     for (const k of Object.keys(def.defaults)) {
       if (!(k in def.hyperDocs)) throw new Error(`method '${def.id}': hyperparameter '${k}' has no description in hyperDocs`);
     }
+    for (const [k, choices] of Object.entries(def.hyperChoices ?? {}) as [string, readonly string[]][]) {
+      if (typeof def.defaults[k] !== 'string') throw new Error(`method '${def.id}': hyperChoices.${k} names no string hyperparameter`);
+      if (!choices.includes(def.defaults[k] as string)) throw new Error(`method '${def.id}': the default ${k}='${String(def.defaults[k])}' is not one of its hyperChoices`);
+    }
     this.byId.set(def.id, def as unknown as MethodDefinition<Hyper>);
     return this;
   }
@@ -37,8 +41,9 @@ export class MethodRegistry {
 }
 
 /**
- * Applies `key=value` overrides to a method's defaults, checking each key exists and each value
- * has the default's type. Throws ConfigError naming the method, key and value otherwise.
+ * Applies `key=value` overrides to a method's defaults, checking each key exists, each value has
+ * the default's type and, for string hyperparameters with `hyperChoices`, is one of them. Throws
+ * ConfigError naming the method, key and value otherwise.
  */
 export function resolveHyper(def: MethodDefinition<Hyper>, overrides: Record<string, string | HyperValue>): Hyper {
   const hp: Hyper = { ...def.defaults };
@@ -48,6 +53,11 @@ export function resolveHyper(def: MethodDefinition<Hyper>, overrides: Record<str
       throw new ConfigError(`method '${def.id}' has no hyperparameter '${key}'${known.length ? ` (it has: ${known.join(', ')})` : ''}`);
     }
     hp[key] = coerce(def.id, key, def.defaults[key]!, raw);
+    const choices = def.hyperChoices?.[key];
+    if (choices && !choices.includes(hp[key] as string)) {
+      const shown = choices.map((c) => `'${c}'`);
+      throw new ConfigError(`method '${def.id}': hyperparameter '${key}' must be ${shown.length > 1 ? `one of ${shown.join(', ')}` : shown[0]}, got '${String(raw)}'`);
+    }
   }
   return hp;
 }

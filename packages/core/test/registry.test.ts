@@ -45,6 +45,27 @@ describe('hyperparameters', () => {
   });
 });
 
+describe('allowed values of string hyperparameters (hyperChoices)', () => {
+  const mode = defineMethod({
+    id: 'mode', title: 'mode', paper: null, family: 'response', knowledge: 'response', scheme: 'offline', teacher: 'none', deviations: '',
+    defaults: { T: 4, mode: 'mean' }, hyperDocs: { T: 't', mode: 'm' }, hyperChoices: { mode: ['mean', 'min'] },
+    create: () => ({ losses: () => ({}) }),
+  });
+
+  it('accepts an allowed value and refuses any other, naming them all', () => {
+    expect(resolveHyper(mode, { mode: 'min' })).toEqual({ T: 4, mode: 'min' });
+    expect(() => resolveHyper(mode, { mode: 'median' })).toThrow(ConfigError);
+    expect(() => resolveHyper(mode, { mode: 'median' })).toThrow("method 'mode': hyperparameter 'mode' must be one of 'mean', 'min', got 'median'");
+    expect(() => resolveHyper(mode, { mode: '' })).toThrow(/got ''$/);
+  });
+
+  it('refuses choices that name no string hyperparameter or leave out the default', () => {
+    expect(() => new MethodRegistry().register({ ...mode, hyperChoices: { T: ['4'] } } as never)).toThrow(/hyperChoices\.T names no string hyperparameter/);
+    expect(() => new MethodRegistry().register({ ...mode, hyperChoices: { mode: ['min'] } })).toThrow(/default mode='mean' is not one of its hyperChoices/);
+    expect(new MethodRegistry().register(mode).get('mode').hyperChoices).toEqual({ mode: ['mean', 'min'] });
+  });
+});
+
 describe('protocols and schedules', () => {
   it('knows smoke, quick and paper; rejects others', () => {
     expect(getProtocol('paper').epochs).toBe(240);

@@ -15,7 +15,7 @@
  */
 import { CrdObjective, defineMethod, softTargetKL, type MethodContext, type MethodInstance } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
-import { MODALITY_DOC, modalityStudent } from './shared/modality.js';
+import { MODALITY_DOC, STUDENT_MODALITIES, modalityStudent } from './shared/modality.js';
 
 type Hyper = { modality: string; alpha: number; T: number; beta: number; featDim: number; nceK: number; nceT: number; nceM: number };
 
@@ -53,6 +53,7 @@ export const crdcrossmodal = defineMethod({
   teacher: 'required',
   data: 'unlabeled',
   defaults: { modality: 'gray', alpha: 1, T: 4, beta: 0.8, featDim: 128, nceK: 16384, nceT: 0.07, nceM: 0.5 } as Hyper,
+  hyperChoices: { modality: STUDENT_MODALITIES },
   hyperDocs: {
     modality: MODALITY_DOC,
     alpha: 'weight of the T^2-scaled KL to the RGB teacher\'s soft targets (trains the classifier without labels)',

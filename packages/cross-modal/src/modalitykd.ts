@@ -9,7 +9,7 @@
  */
 import { crossEntropy, defineMethod, softTargetKL } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
-import { MODALITY_DOC, modalityStudent } from './shared/modality.js';
+import { MODALITY_DOC, STUDENT_MODALITIES, modalityStudent } from './shared/modality.js';
 
 export const modalitykd = defineMethod({
   id: 'modalitykd',
@@ -27,6 +27,7 @@ export const modalitykd = defineMethod({
   teacher: 'required',
   teacherOutputs: 'logits',
   defaults: { modality: 'gray', T: 4, gamma: 0.1, alpha: 0.9 },
+  hyperChoices: { modality: STUDENT_MODALITIES },
   hyperDocs: {
     modality: MODALITY_DOC,
     T: 'softmax temperature of teacher and student',

@@ -7,7 +7,7 @@
  *   loss = CE(s, y).
  */
 import { crossEntropy, defineMethod } from '@kdbench/core';
-import { MODALITY_DOC, modalityStudent } from './shared/modality.js';
+import { MODALITY_DOC, STUDENT_MODALITIES, modalityStudent } from './shared/modality.js';
 import { paper } from './suptransfer.js';
 
 export const modalitylabeled = defineMethod({
@@ -19,6 +19,7 @@ export const modalitylabeled = defineMethod({
   scheme: 'offline',
   teacher: 'none',
   defaults: { modality: 'gray' },
+  hyperChoices: { modality: STUDENT_MODALITIES },
   hyperDocs: { modality: MODALITY_DOC },
   deviations: '',
   create: (ctx) => {

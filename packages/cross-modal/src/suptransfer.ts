@@ -16,7 +16,7 @@
  */
 import { ConvReg, defineMethod, meanSquaredError, moduleSeed, softTargetKL, stageShapes, type Part } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
-import { MODALITY_DOC, modalityStudent } from './shared/modality.js';
+import { MODALITY_DOC, STUDENT_MODALITIES, modalityStudent } from './shared/modality.js';
 
 export const paper = {
   authors: 'S. Gupta, J. Hoffman, J. Malik',
@@ -36,6 +36,7 @@ export const suptransfer = defineMethod({
   teacher: 'required',
   data: 'unlabeled',
   defaults: { modality: 'gray', beta: 100, alpha: 1, T: 4 },
+  hyperChoices: { modality: STUDENT_MODALITIES },
   hyperDocs: {
     modality: MODALITY_DOC,
     beta: 'weight of the MSE between the student\'s and the teacher\'s last-stage feature maps',

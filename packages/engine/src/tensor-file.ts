@@ -7,7 +7,7 @@
  * Files are written to a temporary name, fsynced and renamed, so a reader never sees half a file.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 const MAGIC = 'KDBTENS1';
@@ -107,10 +107,15 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    try {
+      writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true }); // a full disk or a folder at `file`: leave nothing behind
+    throw e;
   }
-  renameSync(tmp, file);
 }

@@ -53,6 +53,7 @@ export const ft = defineMethod({
   scheme: 'offline',
   teacher: 'required',
   defaults: { gamma: 1, beta: 200, k: 0.5, initEpochs: 30, form: 'repdistiller' as string },
+  hyperChoices: { form: ['repdistiller', 'paper'] },
   hyperDocs: {
     gamma: 'weight of the cross-entropy with labels',
     beta: 'weight of the factor-transfer (L1) loss',

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// A kdbench suite worker process: runs the TypeScript worker entry through tsx, like kdbench.js.
-import { register } from 'tsx/esm/api';
+// A kdbench suite worker process, started by the suite runner; built or from source like kdbench.js (see launch.js).
+import { launch } from './launch.js';
 
-register();
-await import('../src/suite/worker.ts');
+await launch('kdbench-worker');

@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-// kdbench command line: runs the TypeScript sources directly through tsx (no build step).
-import { register } from 'tsx/esm/api';
+// kdbench command line: the built CLI (dist/) when it matches the sources, else the TypeScript sources (see launch.js).
+import { launch } from './launch.js';
 
-register();
-const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+await launch('kdbench');

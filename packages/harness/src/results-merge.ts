@@ -1,12 +1,16 @@
 /**
  * Merging results files from several machines (shards): same schema required, rows deduplicated
- * by run id (the first file's row wins), written atomically.
+ * by run id (the first file's row wins), written atomically; an existing output file is never
+ * replaced unless it is one of the inputs or the caller forces it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError } from '@kdbench/core';
 import { tableFromIPC, type Schema } from 'apache-arrow';
 import { writeFileAtomic } from '@kdbench/engine';
-import { ResultsFileError, encodeResults, readResults } from './results/arrow-store.js';
+import { ResultsFileError, encodeResults, readResults, unreadableMessage, withLock } from './results/arrow-store.js';
 import { RESULT_COLUMNS, type ResultRow } from './results/schema.js';
+import { OutputError, checkWritableDir } from './output-dirs.js';
 
 const ARROW_TYPE = { utf8: 'Utf8', int32: 'Int32', float64: 'Float64' } as const;
 
@@ -16,8 +20,8 @@ export function schemaOf(file: string): Map<string, string> {
   let schema: Schema;
   try {
     schema = tableFromIPC(readFileSync(file)).schema;
-  } catch (e) {
-    throw new ResultsFileError(`${file}: not a readable Arrow file (${(e as Error).message})`);
+  } catch {
+    throw new ResultsFileError(unreadableMessage(file));
   }
   return new Map(schema.fields.map((f) => [f.name, String(f.type)]));
 }
@@ -39,32 +43,62 @@ export interface MergeOutcome {
   perFile: { file: string; rows: number; duplicates: number }[];
 }
 
-/** Merges results files into `out`; throws ResultsFileError when a schema differs from kdbench's. */
-export function mergeResults(files: string[], out: string): MergeOutcome {
+export interface MergeOptions {
+  /** Replace an existing `out` that is not one of the inputs. */
+  force?: boolean;
+}
+
+/**
+ * Merges results files into `out`; throws ResultsFileError when a schema differs from kdbench's.
+ * An existing `out` is merged into when it is one of the inputs, replaced only with `force`, and
+ * refused otherwise, so that no merge destroys rows.
+ */
+export function mergeResults(files: string[], out: string, opts: MergeOptions = {}): MergeOutcome {
   if (files.length === 0) throw new ResultsFileError('nothing to merge: give at least one results file');
+  checkMergeTarget(files, out, opts.force === true);
   const expected = new Map(Object.entries(RESULT_COLUMNS).map(([k, t]) => [k, ARROW_TYPE[t]]));
   const schemas = files.map((f) => schemaOf(f));
   schemas.forEach((s, i) => {
     const diff = schemaDiff(schemas[0]!, s, files[0]!, files[i]!);
-    if (diff.length) throw new ResultsFileError(`schema mismatch between ${files[0]} and ${files[i]}:\n  ${diff.join('\n  ')}`);
+    if (diff.length) throw new ResultsFileError(`schema mismatch between ${files[0]} and ${files[i]}: ${listed(diff)}`);
     const own = schemaDiff(expected, s, 'the kdbench results schema', files[i]!);
-    if (own.length) throw new ResultsFileError(`${files[i]}: not a kdbench results file of this version:\n  ${own.join('\n  ')}`);
+    if (own.length) throw new ResultsFileError(`${files[i]}: not a kdbench results file of this version: ${listed(own)}`);
   });
-  const seen = new Set<string>();
-  const rows: ResultRow[] = [];
-  const perFile = files.map((file) => {
-    let duplicates = 0;
-    const fileRows = readResults(file);
-    for (const r of fileRows) {
-      if (seen.has(r.run_id)) {
-        duplicates++;
-        continue;
+  // under the results lock of `out`, so that a suite appending to it meanwhile loses nothing
+  return withLock(`${out}.lock`, () => {
+    const seen = new Set<string>();
+    const rows: ResultRow[] = [];
+    const perFile = files.map((file) => {
+      let duplicates = 0;
+      const fileRows = readResults(file);
+      for (const r of fileRows) {
+        if (seen.has(r.run_id)) {
+          duplicates++;
+          continue;
+        }
+        seen.add(r.run_id);
+        rows.push(r);
       }
-      seen.add(r.run_id);
-      rows.push(r);
-    }
-    return { file, rows: fileRows.length, duplicates };
+      return { file, rows: fileRows.length, duplicates };
+    });
+    writeFileAtomic(out, encodeResults(rows));
+    return { rows, perFile };
   });
-  writeFileAtomic(out, encodeResults(rows));
-  return { rows, perFile };
+}
+
+/** The first differences, on one line. */
+function listed(diff: string[]): string {
+  return diff.length > 3 ? `${diff.slice(0, 3).join('; ')}; and ${diff.length - 3} more` : diff.join('; ');
+}
+
+function checkMergeTarget(files: string[], out: string, force: boolean): void {
+  if (!existsSync(out)) {
+    checkWritableDir(dirname(resolve(out)), 'folder of --out');
+    return;
+  }
+  if (statSync(out).isDirectory()) throw new OutputError(`--out ${out} is a folder; give a file name, e.g. ${join(out, 'results.arrow')}`);
+  const same = (a: string, b: string) => realpathSync(a) === realpathSync(b);
+  if (force || files.some((f) => existsSync(f) && same(f, out))) return;
+  throw new ConfigError(`--out ${out} already exists and is not one of the files to merge: list it among them to merge into it, `
+    + 'or add --force to replace it');
 }

@@ -18,6 +18,8 @@ import { appendResults, readResults } from './results/arrow-store.js';
 import type { ResultRow } from './results/schema.js';
 import { gitCommit } from './git.js';
 import { TeacherLogitsFiles, teacherCacheEnabled } from './teacher-cache.js';
+import { checkDataDir, checkRunOutputs } from './output-dirs.js';
+import { effectiveLabel } from './protocol-label.js';
 
 export const DATASETS: readonly DatasetId[] = ['cifar10', 'cifar100'];
 
@@ -57,6 +59,17 @@ interface Validated {
   hp: Record<string, string | number | boolean>;
   dataset: DatasetId;
   protocol: Protocol;
+  /** Things that run but are probably not what was meant (printed as `warning: ...`). */
+  warnings: string[];
+}
+
+/** Epoch counts beyond this are almost certainly a typo (the paper protocol trains 240). */
+export const MAX_SENSIBLE_EPOCHS = 2400;
+
+/** Warnings about settings that are allowed but almost certainly a mistake. */
+export function protocolWarnings(p: Pick<Protocol, 'epochs' | 'teacherEpochs'>): string[] {
+  return (['epochs', 'teacherEpochs'] as const).filter((k) => p[k] > MAX_SENSIBLE_EPOCHS)
+    .map((k) => `${k}=${p[k]} is more than ${MAX_SENSIBLE_EPOCHS} (the paper protocol trains 240): check the value`);
 }
 
 /** A zoo id, optionally with a width multiplier (`resnet20@0.5`: the id, and so the run id, records it). */
@@ -75,6 +88,7 @@ function validateSetting(req: Pick<RunRequest, 'dataset' | 'protocol' | 'protoco
   if (!(protocol.epochs >= 1) || !Number.isInteger(protocol.epochs)) throw new ConfigError(`epochs must be a positive integer, got ${protocol.epochs}`);
   if (!(protocol.widthFactor > 0)) throw new ConfigError(`widthFactor must be > 0, got ${protocol.widthFactor}`);
   if (!(protocol.batchSize >= 1)) throw new ConfigError(`batchSize must be >= 1, got ${protocol.batchSize}`);
+  if (!(protocol.teacherEpochs >= 1) || !Number.isInteger(protocol.teacherEpochs)) throw new ConfigError(`teacherEpochs must be a positive integer, got ${protocol.teacherEpochs}`);
   return { dataset, protocol };
 }
 
@@ -90,7 +104,9 @@ export function validateRequest(req: RunRequest): Validated {
   const small = protocol.id === 'smoke' ? Object.fromEntries(Object.entries(def.smallHyper ?? {}).map(([k, v]) => [k, String(v)])) : {};
   const hp = resolveHyper(def, { ...small, ...(req.hp ?? {}) });
   for (const t of extraTeachersOf({ def, hp }, req.teacher)) checkModel(`extra teacher (of '${def.id}')`, t.model);
-  return { def, hp, dataset, protocol };
+  const warnings = protocolWarnings(protocol);
+  if (def.teacher === 'none' && req.teacher) warnings.push(`method '${def.id}' trains without a teacher: --teacher ${req.teacher} is ignored`);
+  return { def, hp, dataset, protocol, warnings };
 }
 
 /** A teacher-only request (`kdbench teachers train`, a suite's teacher phase): dataset, protocol, teacher model and seed. */
@@ -103,7 +119,7 @@ export function validateTeacherRequest(req: TeacherRequest): Validated {
   checkModel('teacher', req.teacher);
   const seed = req.teacherSeed ?? 0;
   if (!Number.isInteger(seed) || seed < 0) throw new ConfigError(`teacher seed must be a non-negative integer, got ${seed}`);
-  return { def: vanilla, hp: {}, dataset, protocol };
+  return { def: vanilla, hp: {}, dataset, protocol, warnings: protocolWarnings(protocol) };
 }
 
 /** The extra teachers (model and seed) a method asks for, given the run's teacher. */
@@ -132,10 +148,15 @@ export async function runOne(req: RunRequest): Promise<RunOutcome> {
   const log = req.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const v = validateRequest(req);
   const id = runId(req, v);
+  const teacherId = v.def.teacher === 'required' ? req.teacher : undefined;
+  const pairText = `${teacherId ? `${teacherId}->` : ''}${req.student}`;
+  for (const w of v.warnings) log(`warning: ${w}`);
+  checkDataDir(req.dataDir);
+  checkRunOutputs(req.resultsDir, req.teachersDir);
   const file = resultsFile(req.resultsDir);
   const done = req.rerun ? undefined : readResults(file).find((r) => r.run_id === id);
   if (done) {
-    log(`run ${id} (${v.def.id} ${req.teacher ?? ''}->${req.student} seed ${req.seed}) is already in ${file}: skipped`);
+    log(`run ${id} (${v.def.id} ${pairText} seed ${req.seed}) is already in ${file}: skipped`);
     return { row: done, skipped: true };
   }
 
@@ -154,6 +175,11 @@ export async function runOne(req: RunRequest): Promise<RunOutcome> {
   const teachers = await Promise.all(extraEntries.map((e) => store.load(e)));
 
   const student = createModel(req.student, { numClasses: data.numClasses, seed: req.seed, widthFactor: v.protocol.widthFactor });
+  if (teacher && teacher.paramCount() < student.paramCount()) {
+    const count = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(1)} k`);
+    log(`warning: the teacher ${req.teacher} (${count(teacher.paramCount())} parameters) is smaller than the student `
+      + `${req.student} (${count(student.paramCount())}): distillation usually goes from a larger network to a smaller one`);
+  }
   let instance: MethodInstance | undefined;
   try {
     const lr = studentLearningRate(v.protocol, req.student);
@@ -166,7 +192,7 @@ export async function runOne(req: RunRequest): Promise<RunOutcome> {
     mkdirSync(runDir, { recursive: true });
     const lock = claimRun(runDir, id);
     try {
-      const row = trainAndRecord({ req, v, id, runDir, file, engine, data, splits, store, lr, student, teacher, teachers, teacherEntry, extraEntries, instance });
+      const row = trainAndRecord({ req, v, id, runDir, file, engine, data, splits, store, lr, student, teacher, teachers, teacherEntry, extraEntries, instance, pairText });
       return { row, skipped: false };
     } finally {
       releaseRun(lock);
@@ -197,13 +223,15 @@ interface RecordInput {
   teacherEntry?: TeacherEntry;
   extraEntries: TeacherEntry[];
   instance: MethodInstance;
+  /** `teacher->student` as progress lines show it. */
+  pairText: string;
 }
 
 /** Trains the run (resuming its checkpoint) and appends its row to the results file. */
 function trainAndRecord(a: RecordInput): ResultRow {
   const { req, v, id, runDir, engine, data, splits, store, student, teacher, teachers, teacherEntry, extraEntries, instance } = a;
   const trained = instance.procedure?.student ?? student;
-  const scope = `${v.def.id} ${req.teacher ? `${req.teacher}->` : ''}${req.student} s${req.seed}`;
+  const scope = `${v.def.id} ${a.pairText} s${req.seed}`;
   // the teacher-output cache, per teacher (the run's and each extra one), for logits-only methods
   const cacheOf = (entry: TeacherEntry | undefined) => entry && v.def.teacherOutputs === 'logits' && teacherCacheEnabled(req.teacherCache)
     ? new TeacherLogitsFiles(join(store.dir, entry.name), {
@@ -223,7 +251,7 @@ function trainAndRecord(a: RecordInput): ResultRow {
     run_id: id, method: v.def.id, family: v.def.family, knowledge: v.def.knowledge, scheme: v.def.scheme,
     dataset: v.dataset, split: splits.evalSplit, split_description: splits.description,
     teacher: req.teacher && teacher ? req.teacher : '', student: req.student, protocol: v.protocol.id,
-    protocol_label: v.protocol.label, seed: req.seed, epochs: v.protocol.epochs,
+    protocol_label: effectiveLabel(v.protocol.label), seed: req.seed, epochs: v.protocol.epochs,
     best_top1: result.best.top1, best_top5: result.best.top5, best_epoch: result.best.epoch,
     last_top1: result.last.top1, last_top5: result.last.top5,
     wall_seconds: result.wallSeconds, train_seconds: result.trainSeconds, images_per_second: result.imagesPerSecond,
@@ -285,7 +313,7 @@ async function prepareData(req: Pick<RunRequest, 'backend' | 'dataDir' | 'teache
     evalPerClass: v.protocol.evalPerClass,
     holdoutPerClass: v.protocol.holdoutPerClass,
   });
-  log(`data: ${v.dataset} train ${splits.train.n}, evaluation ${splits.description} | protocol ${v.protocol.label}`);
+  log(`data: ${v.dataset} train ${splits.train.n}, evaluation ${splits.description} | protocol ${effectiveLabel(v.protocol.label)}`);
   const store = new TeacherStore(req.teachersDir ?? join(req.resultsDir, 'teachers'));
   return { engine, data, splits, store };
 }
@@ -294,6 +322,9 @@ async function prepareData(req: Pick<RunRequest, 'backend' | 'dataDir' | 'teache
 export async function trainTeacherOnly(req: TeacherRequest): Promise<TeacherEntry> {
   const log = req.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const v = validateTeacherRequest(req);
+  for (const w of v.warnings) log(`warning: ${w}`);
+  checkDataDir(req.dataDir);
+  checkRunOutputs(req.resultsDir, req.teachersDir);
   const { engine, data, splits, store } = await prepareData(req, v, log);
   return ensureTeacher(store, req, v, data, splits, engine, log);
 }

@@ -36,6 +36,6 @@ describe('Arrow results file', () => {
     const file = join(dir, 'results.arrow');
     writeFileSync(file, 'not arrow at all');
     expect(() => readResults(file)).toThrow(ResultsFileError);
-    expect(() => appendResults(file, [fakeRow('a', 1)])).toThrow(/not a readable Arrow results file/);
+    expect(() => appendResults(file, [fakeRow('a', 1)])).toThrow(/results\.arrow is truncated or damaged \(not a readable Arrow file\)$/);
   });
 });

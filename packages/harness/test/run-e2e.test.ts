@@ -49,6 +49,19 @@ describe('kdbench run, end to end on real CIFAR-10 (smoke protocol, wasm)', () =
     expect(rerun.row.run_id).toBe(other.row.run_id);
     expect(readResults(resultsFile(dir))).toHaveLength(2);
     expect(existsSync(join(dir, 'runs', row.run_id, 'run.lock'))).toBe(false);
+
+    // a teacher smaller than its student runs, with a warning; so does vanilla given a teacher, which it ignores
+    const lines: string[] = [];
+    const log = (l: string) => lines.push(l);
+    await runOne(request(dir, { student: 'resnet14', seed: 5, log }));
+    expect(lines).toContainEqual(expect.stringMatching(/^warning: the teacher resnet8 \([\d.]+ k parameters\) is smaller than the student resnet14 \([\d.]+ k\): /));
+    const scopes: string[] = [];
+    lines.length = 0;
+    const plain = await runOne(request(dir, { method: 'vanilla', seed: 5, log, onEvent: (scope) => scopes.push(scope) }));
+    expect(lines[0]).toBe("warning: method 'vanilla' trains without a teacher: --teacher resnet8 is ignored");
+    expect(new Set(scopes)).toEqual(new Set(['vanilla resnet8 s5']));
+    expect(plain.row.teacher).toBe('');
+    expect(readResults(resultsFile(dir))).toHaveLength(4);
   });
 
   it('a model id with a width multiplier trains that net as teacher and student and is recorded as written', async () => {
@@ -102,5 +115,7 @@ describe('kdbench run, end to end on real CIFAR-10 (smoke protocol, wasm)', () =
     const h2 = JSON.parse(resumed.row.details).history;
     expect(h2.map((r: { losses: unknown; eval: unknown }) => [r.losses, r.eval])).toEqual(h1.map((r: { losses: unknown; eval: unknown }) => [r.losses, r.eval]));
     expect(resumed.row.last_top1).toBe(straight.row.last_top1);
+    // the label states the effective values
+    expect(straight.row.protocol_label).toMatch(/, 2 epochs \(teachers 1\) \[overrides: epochs=2\]$/);
   });
 });

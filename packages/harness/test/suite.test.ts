@@ -137,6 +137,42 @@ describe('the shipped suites', () => {
     const d = mkdtempSync(join(tmpdir(), 'kdb-suite-'));
     writeFileSync(join(d, 'x.yaml'), base);
     expect(loadSuite(join(d, 'x.yaml')).name).toBe('t');
-    expect(() => loadSuite(join(d, 'missing.yaml'))).toThrow(/missing\.yaml: cannot read \(ENOENT\)/);
+    expect(() => loadSuite(join(d, 'missing.yaml'))).toThrow(/missing\.yaml: cannot read: no such file \(ENOENT\)$/);
+  });
+});
+
+describe('suite files: every problem, each at its own line', () => {
+  it('reports all problems of a file in line order, not just the first', () => {
+    const text = `name: t
+datasets: [cifar10, svhn]
+methods: [vanilla, kdd]
+set: { epochs: 1.5, epoch: 2 }
+pairs:
+  - teacher: resnet20
+    student: resnet9
+  - student: resnet8
+    hp: { dml: { peer: big } }
+`;
+    expect(error(text).split('\n')).toEqual([
+      expect.stringMatching(/^suite\.yaml:2: unknown dataset 'svhn'/),
+      expect.stringMatching(/^suite\.yaml:3: unknown method 'kdd'/),
+      "suite.yaml:4: set: epochs must be a positive integer, got '1.5'",
+      expect.stringMatching(/^suite\.yaml:4: unknown protocol setting 'epoch'/),
+      expect.stringMatching(/^suite\.yaml:7: unknown model 'resnet9' \(student\)/),
+      expect.stringMatching(/^suite\.yaml:9: method 'dml': hyperparameter 'peer' must be one of '', 'resnet8', .* got 'big'$/),
+    ]);
+  });
+
+  it('puts a multi-teacher method\'s teacher problem at the hp that sets it', () => {
+    const text = `name: t
+datasets: [cifar10]
+methods: [avgkd]
+pairs:
+  - teacher: resnet20
+    student: resnet8
+    hp:
+      avgkd: { teachers: 'resnet99:1' }
+`;
+    expect(error(text)).toMatch(/^suite\.yaml:8: method 'avgkd': teachers entry 'resnet99:1': unknown model 'resnet99'/);
   });
 });

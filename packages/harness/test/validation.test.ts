@@ -44,10 +44,35 @@ describe('run request validation', () => {
     expect(runId(half, validateRequest(half))).not.toBe(runId(plain, v));
   });
 
+  it('keeps the run ids of recorded runs (computed by the code before issue 21)', () => {
+    const ids = [
+      { ...base, teacher: 'resnet20' },
+      { ...base, method: 'kdcl', teacher: undefined, protocol: 'quick', seed: 2, hp: { ensemble: 'naive' }, protocolOverrides: { epochs: 2, trainPerClass: 50 } },
+      { ...base, dataset: 'cifar100', method: 'takd', teacher: 'resnet32', protocol: 'quick', hp: { assistant: 'resnet20' }, protocolOverrides: { epochs: 3 } },
+    ].map((r) => runId(r, validateRequest(r)));
+    expect(ids).toEqual(['65f332fda411a308', '237cea17996a1aac', 'b667e48c86fa58cd']);
+  });
+
+  it('refuses bad values of string hyperparameters from the method\'s allowed values', () => {
+    expect(() => validateRequest({ ...base, method: 'kdcl', teacher: undefined, hp: { ensemble: 'mean' } })).toThrow(/'ensemble' must be one of 'minlogit', 'naive', got 'mean'/);
+    expect(() => validateRequest({ ...base, method: 'modalitykd', hp: { modality: 'infrared' } })).toThrow(/'modality' must be one of 'gray', 'low8', 'low16', 'edge'/);
+    expect(() => validateRequest({ ...base, method: 'nasevo', hp: { score: 'acc' } })).toThrow(/'score' must be one of 'kd', 'tgsa'/);
+    expect(validateRequest({ ...base, method: 'dml', teacher: undefined, hp: { peer: 'wrn_16_2' } }).hp.peer).toBe('wrn_16_2');
+  });
+
+  it('warns, without refusing, for absurd epochs and for a teacher given to a teacher-free method', () => {
+    expect(validateRequest({ ...base, protocolOverrides: { epochs: 100000000 } }).warnings).toEqual([
+      'epochs=100000000 is more than 2400 (the paper protocol trains 240): check the value',
+    ]);
+    expect(validateRequest({ ...base, method: 'vanilla' }).warnings).toEqual(["method 'vanilla' trains without a teacher: --teacher resnet20 is ignored"]);
+    expect(validateRequest({ ...base, method: 'vanilla', teacher: undefined }).warnings).toEqual([]);
+  });
+
   it('checks protocol overrides', () => {
     expect(parseProtocolOverrides('smoke', 'epochs=2,widthFactor=0.5')).toEqual({ epochs: 2, widthFactor: 0.5 });
     expect(() => parseProtocolOverrides('smoke', 'epochz=2')).toThrow(/unknown protocol setting 'epochz'/);
     expect(() => parseProtocolOverrides('smoke', 'epochs=-2')).toThrow(/positive number/);
+    expect(() => parseProtocolOverrides('smoke', 'epochs=2.5')).toThrow("--set: epochs must be a positive integer, got '2.5'");
     expect(() => validateRequest({ ...base, protocolOverrides: { epochs: 1.5 } })).toThrow(ConfigError);
   });
 });
@@ -67,7 +92,7 @@ describe('CLI', () => {
     }
     expect(errors[0]).toMatch(/unknown method 'nope'/);
     expect(errors[1]).toMatch(/--student is required/);
-    expect(errors[2]).toMatch(/Unknown option '--bogus'/);
+    expect(errors[2]).toBe("kdbench run: unknown option '--bogus' (kdbench run --help lists the options)");
     expect(errors[3]).toMatch(/unknown command 'frobnicate'/);
   });
 
@@ -102,8 +127,10 @@ describe('CLI', () => {
       console.log = orig;
     }
     expect(out[0]).toMatch(/\nkd\s+response\s+response\s+offline\s+required\s+G\. Hinton 2015\s+T=4 gamma=0.1 alpha=0.9\n/);
+    expect(out[0]).toMatch(/\nkdcl\s.*ensemble=minlogit T=2 lambda=1\s+peer: '' or a model id; ensemble: minlogit\|naive\n/);
     const json = JSON.parse(out[1]!);
     expect(json.map((m: { id: string }) => m.id)).toEqual(expect.arrayContaining(['vanilla', 'kd', 'dkd', 'fitnet', 'at', 'crd']));
     expect(json.find((m: { id: string }) => m.id === 'crd').paper.year).toBe(2020);
+    expect(json.find((m: { id: string }) => m.id === 'kdcl').hyperChoices.ensemble).toEqual(['minlogit', 'naive']);
   });
 });

@@ -29,6 +29,7 @@ export const nasevo = defineMethod({
   teacher: 'required',
   teacherOutputs: 'logits',
   defaults: { ...SEARCH_DEFAULTS, population: 4, sample: 2 },
+  hyperChoices: { score: ['kd', 'tgsa'] },
   hyperDocs: {
     ...SEARCH_DOCS,
     population: 'population size P (the paper: 100 on its 450-GPU budget)',

@@ -28,6 +28,7 @@ export const nasrandom = defineMethod({
   teacher: 'required',
   teacherOutputs: 'logits',
   defaults: SEARCH_DEFAULTS,
+  hyperChoices: { score: ['kd', 'tgsa'] },
   hyperDocs: SEARCH_DOCS,
   smallHyper: { candidates: 2, probeEpochs: 1 },
   deviations:

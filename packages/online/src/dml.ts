@@ -12,6 +12,7 @@
  */
 import { crossEntropy, defineMethod, softTargetKL, stopGradient, type LossTerms } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
+import { listModels } from '@kdbench/models';
 import { forwardPeers, makePeers, peerAccuracies, peerSlots, termName } from './shared/peers.js';
 
 /** Peer k's mimicry term: the mean over the other peers l of KL(p_l || p_k), the p_l held fixed. */
@@ -37,6 +38,7 @@ export const dml = defineMethod({
   scheme: 'online',
   teacher: 'none',
   defaults: { peers: 2, peer: '', weight: 1 },
+  hyperChoices: { peer: ['', ...listModels().map((m) => m.id)] },
   hyperDocs: {
     peers: 'number of networks trained together (the student is peer 0); the paper uses 2 (and up to 5)',
     peer: "model id of the other peers ('' = the student's architecture)",

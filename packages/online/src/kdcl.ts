@@ -16,6 +16,7 @@
  */
 import { crossEntropy, defineMethod, softTargetKL, stopGradient, type LossTerms } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
+import { listModels } from '@kdbench/models';
 import { forwardPeers, makePeers, meanLogitsView, peerAccuracies, peerSlots, termName } from './shared/peers.js';
 
 /** KDCL-MinLogit: z_t[b, j] = min_k (z_k[b, j] - z_k[b, y_b]). */
@@ -47,6 +48,7 @@ export const kdcl = defineMethod({
   scheme: 'online',
   teacher: 'none',
   defaults: { peers: 2, peer: '', ensemble: 'minlogit', T: 2, lambda: 1 },
+  hyperChoices: { peer: ['', ...listModels().map((m) => m.id)], ensemble: ['minlogit', 'naive'] },
   hyperDocs: {
     peers: 'number of networks trained together (the student is peer 0)',
     peer: "model id of the other peers ('' = the student's architecture; the survey's CIFAR-100 row pairs resnet32 with wrn_16_2)",

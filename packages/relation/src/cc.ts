@@ -73,6 +73,7 @@ export const cc = defineMethod({
   scheme: 'offline',
   teacher: 'required',
   defaults: { gamma: 1, beta: 0.02, rbfGamma: 0.4, order: 2, featDim: 128, form: 'repdistiller' as string },
+  hyperChoices: { form: ['repdistiller', 'paper'] },
   hyperDocs: {
     gamma: 'weight of the cross-entropy with labels',
     beta: 'weight of the correlation-congruence loss',

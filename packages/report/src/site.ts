@@ -96,7 +96,7 @@ export async function buildSite(o: SiteOptions): Promise<SiteResult> {
   const artifacts = o.runsDir ? copyArtifacts(o.rows, o.runsDir, o.outDir) : new Map<string, Map<string, string>>();
   for (const [, names] of artifacts) for (const [, href] of names) files.push(href);
   const nav: [string, string][] = [
-    ['index.html', 'Leaderboards'], ...boards.map((b): [string, string] => [`${b.id}.html`, `${b.dataset} · ${b.protocol.protocol}`]),
+    ['index.html', 'Leaderboards'], ...boards.map((b): [string, string] => [`${b.id}.html`, navLabel(b.dataset, b.protocol.protocol, b.protocol.label)]),
     ...views.map((v): [string, string] => [viewFile(v), v.id]), ['published.html', 'Published numbers'], ['results.csv', 'CSV'], ['results.json', 'JSON'],
   ];
   const comparisons = new Map<string, ComparisonRow[]>();
@@ -123,6 +123,12 @@ export async function buildSite(o: SiteOptions): Promise<SiteResult> {
   write('leaderboards.json', JSON.stringify(boards.map((b) => ({ id: b.id, dataset: b.dataset, protocol: b.protocol, metric: b.metric, stats: b.stats, agreements: agreements.get(b.id) })), null, 1) + '\n');
   if (o.exportDir) exportRows(o.rows, o.exportDir);
   return { files, leaderboards: boards, comparisons, agreements };
+}
+
+/** The navigation entry of a leaderboard: `cifar10 · smoke`, with its overrides when it has some (`cifar10 · smoke (epochs=2)`). */
+export function navLabel(dataset: string, protocol: string, label: string): string {
+  const overrides = /\[overrides: (.*)\]$/.exec(label)?.[1];
+  return `${dataset} · ${protocol}${overrides ? ` (${overrides})` : ''}`;
 }
 
 function methodIndex(methods: readonly { id: string; title: string; family: string }[]): string {

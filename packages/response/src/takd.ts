@@ -12,6 +12,7 @@
  */
 import { crossEntropy, defineMethod, softTargetKL, stopGradient } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
+import { listModels } from '@kdbench/models';
 
 export const takd = defineMethod({
   id: 'takd',
@@ -29,6 +30,7 @@ export const takd = defineMethod({
   teacher: 'required',
   teacherOutputs: 'logits',
   defaults: { assistant: 'resnet14', T: 4, gamma: 0.1, alpha: 0.9 },
+  hyperChoices: { assistant: listModels().map((m) => m.id) },
   hyperDocs: {
     assistant: 'model id of the teacher assistant (between teacher and student in size; resnet14 for resnet20 -> resnet8)',
     T: 'softmax temperature of both KD hops',

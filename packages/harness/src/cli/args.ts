@@ -5,6 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { resolveDataDir } from '@kdbench/data';
 import { ConfigError } from '@kdbench/core';
+import { UsageError } from './errors.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -15,18 +16,45 @@ export const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } satisfies Options;
 
-export const COMMON_HELP = `Common options:
-  --data-dir DIR   CIFAR data folder (default: $KDBENCH_DATA_DIR, else ~/.cache/kdbench/datasets)
-  --results DIR    results folder: results.arrow, runs/, teachers/ (default: $KDBENCH_RESULTS_DIR, else ./results)
-  --backend NAME   auto | tensorflow-gpu | tensorflow | wasm | cpu (default: auto, or $KDBENCH_BACKEND)
-  -h, --help       this help`;
-
+/**
+ * Parses a command's arguments; any problem is one UsageError line that names the command's help.
+ * A negative number after an option (`--workers -1`) is its value, not an option.
+ */
 export function parse<O extends Options>(argv: string[], options: O, usage: string) {
+  const command = /^Usage: (kdbench [a-z]+)/.exec(usage)?.[1] ?? 'kdbench';
+  const args = joinNegativeValues(argv, options);
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new ConfigError(`${(e as Error).message}\n\n${usage}`);
+    throw new UsageError(`${usageProblem(e as Error & { code?: string })} (${command} --help lists the options)`);
   }
+}
+
+function joinNegativeValues(argv: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.startsWith('--') ? a.slice(2) : a.startsWith('-') && a.length === 2
+      ? Object.entries(options).find(([, o]) => o.short === a.slice(1))?.[0] : undefined;
+    const next = argv[i + 1];
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-\.?\d/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
+function usageProblem(e: Error & { code?: string }): string {
+  const first = e.message.split('\n')[0]!;
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${/'[^']*'/.exec(first)?.[0] ?? first}`;
+  const missing = /^Option '(-[^' ]+)(?: <value>)?' argument (missing|is ambiguous)/.exec(first);
+  if (missing) return `${missing[1]!.replace(/^-(\w), /, '')} needs a value`;
+  const noArg = /^Option '(-[^' ]+)' does not take an argument/.exec(first);
+  if (noArg) return `${noArg[1]} takes no value`;
+  return first.replace(/\.$/, '');
 }
 
 export function dataDir(v: { 'data-dir'?: string }): string {

@@ -5,28 +5,12 @@ import { listModels } from '@kdbench/models';
 import { defaultTorchScript, engineBench } from '../bench/engine-bench.js';
 import { parse } from './args.js';
 import { repoRoot } from '../paths.js';
-
-export const BENCH_HELP = `Usage: kdbench bench engine [options]
-
-Times training steps (forward, cross-entropy, backward, SGD momentum) of zoo students on each backend
-and, if python3-torch is installed (apt-get install -y python3-torch), the same nets in PyTorch.
-Prints a markdown table (and per-kernel shares with --profile); record it in benchmarks/RESULTS.md.
-
-Options:
-  --models LIST      zoo ids (default resnet8,resnet20,vgg8)
-  --backends LIST    tfjs backends to time, in order (default auto: the one the resolver picks)
-  --width X          width factor (default 1)
-  --batch N          batch size (default 64)
-  --steps N          timed steps per model (default 20), after --warmup N (default 3)
-  --classes N        classifier size (default 100)
-  --torch-threads N  PyTorch threads (default: number of cores; 0 skips PyTorch)
-  --python PATH      Python with torch (default /usr/bin/python3)
-  --profile          per-kernel time of one step`;
+import { BENCH_HELP } from './help.js';
 
 export async function benchCommand(argv: string[]): Promise<number> {
   const [what, ...rest] = argv;
   if (what === '--help' || what === '-h') return (console.log(BENCH_HELP), 0);
-  if (what !== 'engine') throw new ConfigError(`unknown bench '${what ?? ''}'. Available: engine\n\n${BENCH_HELP}`);
+  if (what !== 'engine') throw new ConfigError(`unknown bench '${what ?? ''}'. Available: engine (kdbench bench --help)`);
   const { values: o } = parse(rest, {
     models: { type: 'string', default: 'resnet8,resnet20,vgg8' }, backends: { type: 'string', default: 'auto' },
     width: { type: 'string', default: '1' }, batch: { type: 'string', default: '64' }, steps: { type: 'string', default: '20' },

@@ -3,18 +3,13 @@ import { ConfigError } from '@kdbench/core';
 import { fetchDataset, formatProgress } from '@kdbench/data';
 import { DATASETS } from '../run.js';
 import { dataDir, parse } from './args.js';
-
-export const DATA_HELP = `Usage: kdbench data fetch cifar10|cifar100 [--data-dir DIR]
-
-Downloads the official binary archive, verifies its md5, and extracts it into the data dir
-(default: $KDBENCH_DATA_DIR, else ~/.cache/kdbench/datasets). Skips what is already there.
-$KDBENCH_CIFAR_MIRROR replaces the official base URL.`;
+import { DATA_HELP } from './help.js';
 
 export async function dataCommand(argv: string[]): Promise<number> {
   const { values: o, positionals } = parse(argv, { help: { type: 'boolean', short: 'h' }, 'data-dir': { type: 'string' } }, DATA_HELP);
   if (o.help) return (console.log(DATA_HELP), 0);
   const [verb, id] = positionals;
-  if (verb !== 'fetch' || !id) throw new ConfigError(`expected 'kdbench data fetch <dataset>'\n\n${DATA_HELP}`);
+  if (verb !== 'fetch' || !id) throw new ConfigError(`expected 'kdbench data fetch <dataset>' (kdbench data --help)`);
   if (!DATASETS.includes(id as never)) throw new ConfigError(`unknown dataset '${id}'. Known datasets: ${DATASETS.join(', ')}`);
   const dir = dataDir(o);
   const tty = process.stderr.isTTY;

@@ -6,12 +6,9 @@ import { trainTeacherOnly } from '../run.js';
 import { initEngine } from '@kdbench/engine';
 import { listModels, modelCounts, type PublishedCount } from '@kdbench/models';
 import { registry } from '../registry.js';
-import { COMMON_HELP, COMMON_OPTIONS, dataDir, int, parse, resultsDir } from './args.js';
+import { COMMON_OPTIONS, dataDir, int, parse, resultsDir } from './args.js';
 import { formatTable } from './table.js';
-
-export const METHODS_HELP = `Usage: kdbench methods [--json]
-
-Lists registered methods: id, family, knowledge type, scheme, paper, default hyperparameters.`;
+import { METHODS_HELP, MODELS_HELP, TEACHERS_HELP } from './help.js';
 
 export function methodsCommand(argv: string[]): number {
   const { values: o } = parse(argv, { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } }, METHODS_HELP);
@@ -22,20 +19,23 @@ export function methodsCommand(argv: string[]): number {
     return 0;
   }
   console.log(formatTable(
-    ['id', 'family', 'knowledge', 'scheme', 'teacher', 'paper', 'defaults'],
+    ['id', 'family', 'knowledge', 'scheme', 'teacher', 'paper', 'defaults', 'allowed values'],
     defs.map((d) => [d.id, d.family, d.knowledge, d.scheme, d.teacher,
       d.paper ? `${d.paper.authors.split(',')[0]} ${d.paper.year}` : '-',
-      Object.entries(d.defaults).map(([k, v]) => `${k}=${v}`).join(' ') || '-']),
+      Object.entries(d.defaults).map(([k, v]) => `${k}=${v}`).join(' ') || '-', choicesText(d.hyperChoices ?? {})]),
   ));
   return 0;
 }
 
-export const MODELS_HELP = `Usage: kdbench models [--classes N] [--width F]
-
-Lists the model zoo with trainable parameters and multiply-accumulates per 32x32 image
-(for N classes, default 100, at width factor F, default 1), beside the published counts
-(marked with their class count when it differs from N). A model id may end in @<multiplier>
-to scale its widths in a run or suite (resnet20@0.5).`;
+/** `ensemble: minlogit|naive; peer: '' or a model id` (a list of every zoo model is shown as "a model id"). */
+export function choicesText(choices: Readonly<Record<string, readonly string[] | undefined>>): string {
+  const models = listModels().map((m) => m.id);
+  return Object.entries(choices).map(([k, list = []]) => {
+    const isModels = models.every((m) => list.includes(m));
+    const rest = list.filter((c) => !(isModels && models.includes(c))).map((c) => (c === '' ? "''" : c));
+    return `${k}: ${[...rest, ...(isModels ? ['a model id'] : [])].join(isModels ? ' or ' : '|')}`;
+  }).join('; ');
+}
 
 export async function modelsCommand(argv: string[]): Promise<number> {
   const { values: o } = parse(argv, { help: { type: 'boolean', short: 'h' }, classes: { type: 'string' }, width: { type: 'string' } }, MODELS_HELP);
@@ -53,14 +53,6 @@ export async function modelsCommand(argv: string[]): Promise<number> {
   console.log(formatTable(['id', 'family', 'params (M)', 'MMACs/img', 'published (M)', 'published MMACs', 'description'], rows));
   return 0;
 }
-
-export const TEACHERS_HELP = `Usage: kdbench teachers [--results DIR]
-       kdbench teachers train --dataset ID --arch ID [--protocol ID] [--teacher-seed N] [--set k=v,...]
-
-Lists the teachers in the teacher store (<results>/teachers): architecture, dataset, protocol,
-seed, accuracy and content hash. 'train' trains one (vanilla) into the store if it is missing;
-kdbench run does the same on demand.
-${COMMON_HELP}`;
 
 export async function teachersCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'train') return trainTeacherCommand(argv.slice(1));
@@ -87,7 +79,7 @@ async function trainTeacherCommand(argv: string[]): Promise<number> {
   } as const;
   const { values: o } = parse(argv, options, TEACHERS_HELP);
   if (o.help) return (console.log(TEACHERS_HELP), 0);
-  if (!o.dataset || !o.arch) throw new ConfigError(`--dataset and --arch are required\n\n${TEACHERS_HELP}`);
+  if (!o.dataset || !o.arch) throw new ConfigError(`--dataset and --arch are required (kdbench teachers --help)`);
   const progress = new RunProgress(`teacher ${o.arch}`);
   const entry = await trainTeacherOnly({
     dataset: o.dataset, teacher: o.arch, protocol: o.protocol!, teacherSeed: int('teacher-seed', o['teacher-seed'], 0), protocolOverrides: parseProtocolOverrides(o.protocol!, o.set),

@@ -1,69 +1,52 @@
-/** kdbench's command-line entry: dispatches sub-commands and turns known errors into one clear line. */
-import { ConfigError, NonFiniteLossError, UnknownMethodError } from '@kdbench/core';
-import { dataCommand } from './data-command.js';
-import { methodsCommand, modelsCommand, teachersCommand } from './list-commands.js';
-import { runCommand } from './run-command.js';
-import { suiteCommand } from './suite-command.js';
-import { resultsCommand } from './results-command.js';
-import { reportCommand } from './report-command.js';
-import { benchCommand } from './bench-command.js';
+/**
+ * kdbench's command-line entry: dispatches sub-commands, loading each command's module only when it
+ * runs (so that `kdbench --help` and `kdbench <command> --help` load nothing heavy), and turns every
+ * error into one line through the error boundary (./errors.ts).
+ */
+import { EXIT, debugEnabled, reportError } from './errors.js';
+import {
+  BENCH_HELP, DATA_HELP, MAIN_HELP, METHODS_HELP, MODELS_HELP, REPORT_HELP, RESULTS_HELP, RUN_HELP, SUITE_HELP, TEACHERS_HELP,
+} from './help.js';
 
-export const MAIN_HELP = `kdbench: knowledge-distillation benchmark on CIFAR (TensorFlow.js)
+type Command = (argv: string[]) => number | Promise<number>;
 
-Usage: kdbench <command> [options]     (kdbench <command> --help for each)
-
-Commands:
-  run        train one student with one method; append the result to results.arrow
-  methods    list registered methods
-  models     list the model zoo with parameter and MAC counts
-  teachers   list stored teachers
-  data       fetch CIFAR-10/100 (kdbench data fetch cifar10)
-  suite      run a benchmark suite file in worker processes (kdbench suite run benchmarks/smoke.yaml)
-  results    merge results files of several machines (kdbench results merge A.arrow B.arrow --out C.arrow)
-  report     render the static HTML leaderboards (kdbench report --results results --out reports/site)
-  bench      engine throughput per backend beside PyTorch (kdbench bench engine --profile)
-
-Example (quick CPU protocol on local data):
-  npx kdbench run --dataset cifar10 --teacher resnet20 --student resnet8 --method kd --data-dir ../shared/datasets`;
-
-const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
-  run: runCommand,
-  methods: methodsCommand,
-  models: modelsCommand,
-  teachers: teachersCommand,
-  data: dataCommand,
-  suite: suiteCommand,
-  results: resultsCommand,
-  report: reportCommand,
-  bench: benchCommand,
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./run-command.js')).runCommand,
+  methods: async () => (await import('./list-commands.js')).methodsCommand,
+  models: async () => (await import('./list-commands.js')).modelsCommand,
+  teachers: async () => (await import('./list-commands.js')).teachersCommand,
+  data: async () => (await import('./data-command.js')).dataCommand,
+  suite: async () => (await import('./suite-command.js')).suiteCommand,
+  results: async () => (await import('./results-command.js')).resultsCommand,
+  report: async () => (await import('./report-command.js')).reportCommand,
+  bench: async () => (await import('./bench-command.js')).benchCommand,
 };
 
-export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+const HELP: Record<string, string> = {
+  run: RUN_HELP, methods: METHODS_HELP, models: MODELS_HELP, teachers: TEACHERS_HELP, data: DATA_HELP, suite: SUITE_HELP,
+  results: RESULTS_HELP, report: REPORT_HELP, bench: BENCH_HELP,
+};
+
+/** Runs one command line; never throws: every error is printed as one line and mapped to an exit code (EXIT). */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const debug = argv.includes('--debug') || debugEnabled(env);
+  const [name, ...rest] = argv.filter((a) => a !== '--debug');
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(MAIN_HELP);
-    return name ? 0 : 1;
+    return name ? EXIT.ok : EXIT.usage;
   }
-  const command = COMMANDS[name];
-  if (!command) {
-    console.error(`kdbench: unknown command '${name}'. Commands: ${Object.keys(COMMANDS).join(', ')}`);
-    return 2;
+  const load = COMMANDS[name];
+  if (!load) {
+    console.error(`kdbench: unknown command '${name}'. Commands: ${Object.keys(COMMANDS).join(', ')} (kdbench --help)`);
+    return EXIT.usage;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(HELP[name]); // without loading the command's module
+    return EXIT.ok;
   }
   try {
-    return await command(rest);
+    return await (await load())(rest);
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof UnknownMethodError || isDataError(e)) {
-      console.error(`kdbench ${name}: ${(e as Error).message}`);
-      return 2;
-    }
-    if (e instanceof NonFiniteLossError) {
-      console.error(`kdbench ${name}: training diverged: ${e.message}. The last epoch's checkpoint is kept; lower the learning rate (--set lr=...) or the method's loss weights (--hp ...) and run again.`);
-      return 3;
-    }
-    throw e;
+    return reportError(name, e, debug);
   }
-}
-
-function isDataError(e: unknown): boolean {
-  return e instanceof Error && (e.name === 'DataError' || e.constructor.name === 'DataError' || e.constructor.name === 'TensorFileError' || e.constructor.name === 'ResultsFileError');
 }

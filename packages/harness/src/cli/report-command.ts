@@ -10,22 +10,10 @@ import { buildSite, DEFAULT_PUBLISHED_DIR, loadPublished, type ReportRow } from 
 import { readResults } from '../results/arrow-store.js';
 import type { ResultRow } from '../results/schema.js';
 import { registry } from '../registry.js';
+import { checkWritableDir } from '../output-dirs.js';
+import { effectiveLabel } from '../protocol-label.js';
 import { parse, resultsDir } from './args.js';
-
-export const REPORT_HELP = `Usage: kdbench report [--results DIR|FILE] [--out DIR] [--metric last|best] [--published DIR] [--export-beside-results]
-
-Renders a static HTML site (no server needed; open index.html): one leaderboard per dataset and
-protocol with mean ± std over seeds, 95% Student-t intervals, gain over the vanilla student, a
-paired t-test against KD; inline SVG charts; published numbers beside the measured ones with
-Kendall tau-b rank agreement. Writes results.csv and results.json of the rows next to the site.
-
-  --results DIR|FILE       results folder holding results.arrow, or an .arrow file
-                           (default: $KDBENCH_RESULTS_DIR, else ./results)
-  --out DIR                site folder (default: reports/site)
-  --metric last|best       accuracy to rank by: last epoch (default, CRD convention) or best epoch
-  --published DIR          published tables (default: benchmarks/published of this checkout)
-  --export-beside-results  also write results.csv / results.json next to the Arrow file
-  -h, --help               this help`;
+import { REPORT_HELP } from './help.js';
 
 export async function reportCommand(argv: string[]): Promise<number> {
   const { values: o } = parse(argv, {
@@ -43,8 +31,10 @@ export async function reportCommand(argv: string[]): Promise<number> {
   const file = existsSync(res) && statSync(res).isFile() ? res : join(res, 'results.arrow');
   if (!existsSync(file)) throw new ConfigError(`no results file at ${file} (run 'kdbench run' first, or pass --results DIR)`);
   const out = resolve(o.out ?? join('reports', 'site'));
+  checkWritableDir(out, 'site folder (--out)');
   // ResultRow must stay assignable to the report's row type: a schema change that breaks the report fails here.
-  const rows: ReportRow[] = readResults(file) satisfies ResultRow[];
+  // labels state the effective values of overrides, also in rows recorded before they did
+  const rows: ReportRow[] = readResults(file).map((r) => ({ ...r, protocol_label: effectiveLabel(r.protocol_label) })) satisfies ResultRow[];
   const site = await buildSite({
     rows,
     methods: registry.list(),

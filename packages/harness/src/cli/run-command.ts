@@ -2,30 +2,9 @@
 import { ConfigError, parseHyperList, parseProtocolOverrides } from '@kdbench/core';
 import { RunProgress } from '../progress.js';
 import { runOne, resultsFile } from '../run.js';
-import { COMMON_HELP, COMMON_OPTIONS, dataDir, int, parse, resultsDir } from './args.js';
+import { COMMON_OPTIONS, dataDir, int, parse, resultsDir } from './args.js';
 import { formatTable } from './table.js';
-
-export const RUN_HELP = `Usage: kdbench run --dataset cifar10 --student resnet8 [--teacher resnet20] --method kd [options]
-
-Trains one student with one method and appends one row to <results>/results.arrow.
-The teacher is taken from the teacher store, or trained once (vanilla) and stored.
-A run already in the results is skipped; an interrupted run resumes from its checkpoint.
-
-Options:
-  --dataset ID      cifar10 | cifar100
-  --method ID       a registered method (kdbench methods)
-  --student ID      a zoo model (kdbench models)
-  --teacher ID      teacher model, for methods that need one
-  --protocol ID     smoke | quick | paper (default quick)
-  --seed N          student seed (default 1)
-  --teacher-seed N  teacher seed (default 0: one teacher shared by all student seeds)
-  --hp k=v,...      method hyperparameters (e.g. T=4,alpha=0.9)
-  --set k=v,...     protocol overrides (e.g. epochs=2,trainPerClass=50, or a training recipe:
-                    schedule=cosine,scheduleUnit=iteration,warmupEpochs=5,dropLast=true);
-                    recorded in the label and the result
-  --teacher-cache on|off  serve teacher logits from the teacher-output cache for logits-only
-                    methods such as kd, dkd (default on, or $KDBENCH_TEACHER_CACHE)
-${COMMON_HELP}`;
+import { RUN_HELP } from './help.js';
 
 const OPTIONS = {
   ...COMMON_OPTIONS,
@@ -48,7 +27,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     return 0;
   }
   for (const k of ['dataset', 'method', 'student'] as const) {
-    if (!o[k]) throw new ConfigError(`--${k} is required\n\n${RUN_HELP}`);
+    if (!o[k]) throw new ConfigError(`--${k} is required (kdbench run --help)`);
   }
   const protocolOverrides = parseProtocolOverrides(o.protocol!, o.set);
   const progress = new Map<string, RunProgress>();

@@ -2,33 +2,16 @@
 import { availableParallelism } from 'node:os';
 import { ConfigError, parseProtocolOverrides } from '@kdbench/core';
 import { readResults } from '../results/arrow-store.js';
-import { resultsFile } from '../run.js';
+import { join } from 'node:path';
+import { checkDataDir, checkRunOutputs, checkWritableDir } from '../output-dirs.js';
+import { protocolWarnings, resultsFile } from '../run.js';
+import { EXIT } from './errors.js';
 import { pendingRuns, runSuite } from '../suite/runner.js';
 import { expandSuite, loadSuite, parseShard, seedRange } from '../suite/suite.js';
-import { COMMON_HELP, COMMON_OPTIONS, dataDir, int, parse, resultsDir } from './args.js';
+import { COMMON_OPTIONS, dataDir, int, parse, resultsDir } from './args.js';
 import { parseTeacherCache } from './run-command.js';
 import { formatTable } from './table.js';
-
-export const SUITE_HELP = `Usage: kdbench suite run FILE [--protocol P] [--seeds N] [--workers N] [--shard i/n] [--dry-run]
-
-Runs a suite file (benchmarks/*.yaml): every dataset x teacher/student pair x method x seed.
-Teachers are trained first (each once, into the teacher store), then the runs in N worker
-processes. Runs already in <results>/results.arrow are skipped, interrupted ones resume from their
-checkpoints, a failed run is reported and the suite goes on (exit code 1 if any failed).
-Each job logs to <results>/logs/<id>.log.
-
-Options:
-  --protocol ID     smoke | quick | paper (default: the suite's, else quick)
-  --seeds N         student seeds 1..N (default: the suite's)
-  --workers N       worker processes (default: number of CPU cores, ${availableParallelism()} here; 0 = in this process)
-  --shard i/n       only the runs whose run-id hash is i modulo n (0 <= i < n): split a suite across machines
-  --set k=v,...     protocol settings on top of the suite's (recorded in each result's label)
-  --teachers DIR    teacher store (default <results>/teachers): share one between results folders
-  --teacher-cache on|off  teacher-output cache for logits-only methods (default on)
-  --rerun M1,M2     train the runs of these methods again even if recorded (their rows are replaced),
-                    e.g. after a fix to a method
-  --dry-run         list the runs (and whether each is already recorded) without running anything
-${COMMON_HELP}`;
+import { SUITE_HELP } from './help.js';
 
 const OPTIONS = {
   ...COMMON_OPTIONS,
@@ -47,16 +30,23 @@ export async function suiteCommand(argv: string[]): Promise<number> {
   const { values: o, positionals } = parse(argv, OPTIONS, SUITE_HELP);
   if (o.help) return (console.log(SUITE_HELP), 0);
   const [verb, file, ...extra] = positionals;
-  if (verb !== 'run' || !file || extra.length) throw new ConfigError(`expected 'kdbench suite run FILE'\n\n${SUITE_HELP}`);
+  if (verb !== 'run' || !file || extra.length) throw new ConfigError(`expected 'kdbench suite run FILE' (kdbench suite --help)`);
   const suite = loadSuite(file);
   const protocol = o.protocol ?? suite.protocol;
   const seeds = o.seeds === undefined ? undefined : int('seeds', o.seeds, 1);
   if (seeds !== undefined && seeds < 1) throw new ConfigError(`--seeds must be >= 1, got ${seeds}`);
   const workers = int('workers', o.workers, availableParallelism());
   if (workers < 0) throw new ConfigError(`--workers must be >= 0, got ${workers}`);
+  const set = parseProtocolOverrides(protocol, o.set);
   const plan = expandSuite(suite, {
-    protocol, seeds: seeds === undefined ? undefined : seedRange(seeds), set: parseProtocolOverrides(protocol, o.set), shard: parseShard(o.shard),
+    protocol, seeds: seeds === undefined ? undefined : seedRange(seeds), set, shard: parseShard(o.shard),
   });
+  const warnings = [...plan.warnings, ...protocolWarnings({ epochs: set.epochs ?? 0, teacherEpochs: set.teacherEpochs ?? 0 }).map((w) => `--set ${w}`)];
+  if (workers > availableParallelism()) {
+    warnings.push(`--workers ${workers} is more than the ${availableParallelism()} cores here: each worker holds its own copy of the data and `
+      + 'models, and the runs will not finish sooner');
+  }
+  for (const w of warnings) console.error(`kdbench suite: warning: ${w}`);
   const rerun = new Set((o.rerun ?? '').split(',').map((m) => m.trim()).filter(Boolean));
   const suiteMethods = new Set(plan.runs.map((r) => r.request.method));
   for (const m of rerun) {
@@ -76,13 +66,21 @@ export async function suiteCommand(argv: string[]): Promise<number> {
       + `${plan.runs.length} runs, ${todo} to run, ${plan.teachers.length} teachers (${plan.teachers.map((t) => t.label.replace('teacher ', '')).join(', ') || 'none'})`);
     return 0;
   }
+  // before any worker starts: a bad --results or --data-dir fails now, in one line
+  const dir = dataDir(o);
+  checkDataDir(dir);
+  checkRunOutputs(results, o.teachers);
+  checkWritableDir(join(results, 'logs'), 'logs folder');
   process.stderr.write(`suite ${suite.name} (${file}): ${plan.runs.length} runs, protocol ${protocol}, seeds ${plan.seeds.join(',')}${shardText}, ${workers} workers\n`);
   const summary = await runSuite({
     plan, workers, rerun,
-    ctx: { dataDir: dataDir(o), resultsDir: results, teachersDir: o.teachers, backend: o.backend, teacherCache: parseTeacherCache(o['teacher-cache']) },
+    ctx: { dataDir: dir, resultsDir: results, teachersDir: o.teachers, backend: o.backend, teacherCache: parseTeacherCache(o['teacher-cache']) },
   });
+  const teachersText = summary.teachers ? `; ${summary.teachers} teachers needed, ${summary.teachersFailed.length} failed` : '';
   console.log(`suite ${suite.name}: ${summary.total} runs: ${summary.alreadyRecorded} already recorded, ${summary.ran} ran, `
-    + `${summary.failed.length} failed (${summary.wallSeconds.toFixed(1)} s) -> ${resultsFile(results)}`);
-  for (const f of summary.failed) console.log(`  FAILED ${f.label} [${f.id}]: ${f.error.split('\n')[0]}${f.log ? ` (log: ${f.log})` : ''}`);
-  return summary.failed.length ? 1 : 0;
+    + `${summary.failed.length} failed${teachersText} (${summary.wallSeconds.toFixed(1)} s) -> ${resultsFile(results)}`);
+  for (const f of [...summary.teachersFailed, ...summary.failed]) {
+    console.log(`  FAILED ${f.label} [${f.id}]: ${f.error.split('\n')[0]}${f.log ? ` (log: ${f.log})` : ''}`);
+  }
+  return summary.failed.length || summary.teachersFailed.length ? EXIT.failedRuns : EXIT.ok;
 }

@@ -4,6 +4,7 @@
  * never lose a row and a crash leaves the previous complete file.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { Float64, Int32, Table, Utf8, tableFromIPC, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
 import { breakStaleLock, releaseLock, tryCreateLock, writeFileAtomic } from '@kdbench/engine';
 import { RESULT_COLUMNS, type ResultRow } from './schema.js';
@@ -15,8 +16,8 @@ export function readResults(file: string): ResultRow[] {
   let table: Table;
   try {
     table = tableFromIPC(readFileSync(file));
-  } catch (e) {
-    throw new ResultsFileError(`${file}: not a readable Arrow results file (${(e as Error).message})`);
+  } catch {
+    throw new ResultsFileError(unreadableMessage(file));
   }
   const missing = Object.keys(RESULT_COLUMNS).filter((c) => !table.getChild(c));
   if (missing.length) throw new ResultsFileError(`${file}: missing columns ${missing.join(', ')}`);
@@ -26,6 +27,19 @@ export function readResults(file: string): ResultRow[] {
     for (const c of Object.keys(RESULT_COLUMNS)) row[c] = o[c] ?? null;
     return row as unknown as ResultRow;
   });
+}
+
+/**
+ * What to say about an Arrow file that cannot be read (truncated by a full disk, damaged by a copy):
+ * beside a results folder's run records, how to rebuild it from them.
+ */
+export function unreadableMessage(file: string): string {
+  const dir = dirname(file);
+  const runs = join(dir, 'runs');
+  return existsSync(runs) && basename(file) === 'results.arrow'
+    ? `${file} is truncated or damaged (not a readable Arrow file); rebuild it from the run records in ${runs} with `
+      + `'kdbench results repair --results ${dir}' (the damaged file is kept beside it)`
+    : `${file} is truncated or damaged (not a readable Arrow file)`;
 }
 
 export function encodeResults(rows: ResultRow[]): Uint8Array {

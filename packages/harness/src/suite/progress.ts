@@ -67,9 +67,9 @@ export class SuiteProgress {
       `suite ${this.name} ${bar(this.runsTotal ? (runsDone + partial) / this.runsTotal : 1)} ${runsDone}/${this.runsTotal} runs done`
         + (this.runsSkipped ? ` (${this.runsSkipped} already recorded)` : ''),
       `${this.running.size} running`,
-      `${this.failed + this.teachersFailed} failed`,
+      `${this.failed} runs failed`,
     ];
-    if (this.teachersTotal) parts.push(`teachers ${this.teachersDone}/${this.teachersTotal}`);
+    if (this.teachersTotal) parts.push(`teachers ${this.teachersDone}/${this.teachersTotal}${this.teachersFailed ? ` (${this.teachersFailed} failed)` : ''}`);
     parts.push(`elapsed ${formatDuration(elapsed)}`, `ETA ${formatDuration(eta)}`);
     return parts.join(' | ');
   }

@@ -3,6 +3,7 @@
  * phase (each by one worker, so no two workers train the same teacher), then the runs in N worker
  * processes. A failed job is reported and the suite goes on; the summary lists the failures.
  */
+import { existsSync } from 'node:fs';
 import { readResults } from '../results/arrow-store.js';
 import { resultsFile } from '../run.js';
 import { jobLogFile, type Job, type JobContext } from './jobs.js';
@@ -32,12 +33,24 @@ export function pendingRuns(plan: SuitePlan, recorded: ReadonlySet<string>, reru
     .map((r) => (recorded.has(r.id) ? { ...r, request: { ...r.request, rerun: true } } : r));
 }
 
+export interface FailedJob {
+  label: string;
+  id: string;
+  error: string;
+  /** The job's log file, or '' when there is none (the job never started, or its log could not be written). */
+  log: string;
+}
+
 export interface SuiteSummary {
+  /** Runs of the plan: alreadyRecorded + ran + failed.length. */
   total: number;
   alreadyRecorded: number;
   ran: number;
-  failed: { label: string; id: string; error: string; log: string }[];
+  /** Failed runs, including those whose teacher could not be trained. */
+  failed: FailedJob[];
+  /** Teachers the pending runs needed, and those that could not be trained. */
   teachers: number;
+  teachersFailed: FailedJob[];
   wallSeconds: number;
 }
 
@@ -50,7 +63,7 @@ export async function runSuite(opts: SuiteRunOptions): Promise<SuiteSummary> {
   const progress = new SuiteProgress(plan.suite.name, plan.runs.length, plan.runs.length - todo.length, teachers.length,
     opts.stream, opts.statusEveryMs);
   const summary: SuiteSummary = {
-    total: plan.runs.length, alreadyRecorded: plan.runs.length - todo.length, ran: 0, failed: [], teachers: teachers.length, wallSeconds: 0,
+    total: plan.runs.length, alreadyRecorded: plan.runs.length - todo.length, ran: 0, failed: [], teachers: teachers.length, teachersFailed: [], wallSeconds: 0,
   };
   const size = Math.min(opts.workers, Math.max(teachers.length, todo.length));
   const pool: JobPool = opts.workers <= 0 ? new InlinePool(ctx)
@@ -79,9 +92,9 @@ export async function runSuite(opts: SuiteRunOptions): Promise<SuiteSummary> {
       return true;
     } catch (e) {
       const error = (e as Error).message;
-      const log = jobLogFile(ctx, job);
-      progress.finish(job.id, job.kind, false, `FAILED ${job.label} [${job.kind} ${job.id}]: ${error.split('\n')[0]} (log: ${log})`);
-      summary.failed.push({ label: job.label, id: job.id, error, log });
+      const log = existsSync(jobLogFile(ctx, job)) ? jobLogFile(ctx, job) : '';
+      progress.finish(job.id, job.kind, false, `FAILED ${job.label} [${job.kind} ${job.id}]: ${error.split('\n')[0]}${log ? ` (log: ${log})` : ''}`);
+      (job.kind === 'teacher' ? summary.teachersFailed : summary.failed).push({ label: job.label, id: job.id, error, log });
       return false;
     }
   };

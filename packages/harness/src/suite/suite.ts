@@ -24,10 +24,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, parseDocument, type Document } from 'yaml';
-import { ConfigError, PROTOCOL_IDS, PROTOCOL_SETTINGS, getProtocol, parseProtocolOverrides, trainingRecipe, type Protocol } from '@kdbench/core';
+import { ConfigError, PROTOCOL_IDS, PROTOCOL_SETTINGS, getProtocol, parseProtocolOverrides, resolveHyper, trainingRecipe, type Protocol } from '@kdbench/core';
 import { modelIdProblem } from '@kdbench/models';
 import { registry } from '../registry.js';
-import { DATASETS, extraTeachersOf, runId, validateRequest, type RunRequest, type TeacherRequest } from '../run.js';
+import { DATASETS, MAX_SENSIBLE_EPOCHS, extraTeachersOf, runId, validateRequest, type RunRequest, type TeacherRequest } from '../run.js';
 
 export class SuiteError extends ConfigError {}
 
@@ -53,18 +53,22 @@ export interface Suite {
   seeds: number[];
   teacherSeed: number;
   pairs: SuitePair[];
+  /** Values that are allowed but probably a mistake, as `file:line: ...`. */
+  warnings: string[];
 }
 
 const TOP_FIELDS = ['name', 'description', 'datasets', 'protocol', 'seeds', 'teacherSeed', 'methods', 'hp', 'set', 'pairs'];
 const PAIR_FIELDS = ['teacher', 'student', 'methods', 'datasets', 'hp', 'set', 'note'];
 
-/** Reads and validates a suite file; throws SuiteError with `file:line: problem`. */
+/** Reads and validates a suite file; throws SuiteError with one `file:line: problem` line per problem. */
 export function loadSuite(file: string): Suite {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new SuiteError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    const reason = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'it is a folder' }[code] ?? code;
+    throw new SuiteError(`${file}: cannot read: ${reason} (${code})`);
   }
   return parseSuite(text, file);
 }
@@ -73,16 +77,25 @@ export function parseSuite(text: string, file: string): Suite {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length) {
-    const e = doc.errors[0]!;
-    const pos = e.linePos?.[0];
-    throw new SuiteError(`${file}:${pos ? `${pos.line}:${pos.col}` : '1'}: not valid YAML/JSON: ${e.message.split('\n')[0]}`);
+    throw new SuiteError(doc.errors.map((e) => {
+      const pos = e.linePos?.[0];
+      return `${file}:${pos ? `${pos.line}:${pos.col}` : '1'}: not valid YAML/JSON: ${e.message.split('\n')[0]}`;
+    }).join('\n'));
   }
-  const v = new Validator(doc, lines, file);
-  return v.suite();
+  return new Validator(doc, lines, file).suite();
 }
 
+/** Aborts the check of one part of a suite; its problem is already recorded. */
+class Invalid extends Error {}
+
+/**
+ * Checks a parsed suite part by part, recording every problem at the line of the offending value
+ * and going on with the next part, so that one pass reports all the problems of a file.
+ */
 class Validator {
   private readonly js: unknown;
+  private readonly errors: string[] = [];
+  private readonly warnings: string[] = [];
 
   constructor(private readonly doc: Document, private readonly lines: LineCounter, private readonly file: string) {
     this.js = doc.toJS({ maxAliasCount: 1000 });
@@ -107,8 +120,36 @@ class Validator {
     }
   }
 
+  /** Records a problem at `path` and abandons the current part (see `check`). */
   fail(path: (string | number)[], message: string, key = false): never {
-    throw new SuiteError(`${this.at(path, key)}: ${message}`);
+    this.errors.push(`${this.at(path, key)}: ${message}`);
+    throw new Invalid();
+  }
+
+  /** Runs one part's checks; a failed part gives undefined, and the problems of the others are still found. */
+  check<T>(fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof Invalid) return undefined;
+      throw e;
+    }
+  }
+
+  /** Checks every item (recording each problem); the part fails if any item did. */
+  each<T>(items: readonly T[], fn: (item: T, i: number) => void): void {
+    const failed = items.filter((item, i) => this.check(() => (fn(item, i), true)) === undefined).length;
+    if (failed) throw new Invalid();
+  }
+
+  /** `file:line: ...` messages in line order. */
+  private byLine(messages: string[]): string[] {
+    const line = (m: string) => Number(/^:(\d+)/.exec(m.slice(this.file.length))?.[1] ?? 0);
+    return [...messages].sort((a, b) => line(a) - line(b));
+  }
+
+  warn(path: (string | number)[], message: string): void {
+    this.warnings.push(`${this.at(path)}: ${message}`);
   }
 
   get(path: (string | number)[]): unknown {
@@ -124,7 +165,7 @@ class Validator {
     const value = this.get(path);
     if (value === null || typeof value !== 'object' || Array.isArray(value)) this.fail(path, `${what} must be a mapping`);
     for (const k of Object.keys(value as object)) {
-      if (!allowed.includes(k)) this.fail([...path, k], `unknown field '${k}' in ${what} (fields: ${allowed.join(', ')})`, true);
+      if (!allowed.includes(k)) this.check(() => this.fail([...path, k], `unknown field '${k}' in ${what} (fields: ${allowed.join(', ')})`, true));
     }
     return value as Record<string, unknown>;
   }
@@ -133,7 +174,7 @@ class Validator {
     const value = this.get(path);
     const list = typeof value === 'string' ? [value] : value;
     if (!Array.isArray(list) || list.length === 0) this.fail(path, `${what} must be a non-empty list`);
-    list.forEach((item, i) => {
+    this.each(list, (item, i) => {
       const p = typeof value === 'string' ? path : [...path, i];
       if (typeof item !== 'string') this.fail(p, `${what}: expected a ${kind} id, got ${JSON.stringify(item)}`);
       if (!known.includes(item)) this.fail(p, `unknown ${kind} '${item}'. Known ${kind}s: ${known.join(', ')}`);
@@ -153,81 +194,121 @@ class Validator {
     const value = this.get(path);
     if (value === undefined) return {};
     if (value === null || typeof value !== 'object' || Array.isArray(value)) this.fail(path, 'hp must map method ids to { name: value }');
-    const out: Record<string, Record<string, Scalar>> = {};
-    for (const [method, hp] of Object.entries(value as Record<string, unknown>)) {
+    this.each(Object.entries(value as Record<string, unknown>), ([method, hp]) => {
       if (!registry.has(method)) this.fail([...path, method], `hp: unknown method '${method}'. Known methods: ${registry.list().map((d) => d.id).join(', ')}`, true);
       if (hp === null || typeof hp !== 'object' || Array.isArray(hp)) this.fail([...path, method], `hp.${method} must be a mapping of hyperparameters`);
       const def = registry.get(method);
-      for (const [k, raw] of Object.entries(hp as Record<string, unknown>)) {
+      this.each(Object.entries(hp as Record<string, unknown>), ([k, raw]) => {
         if (!(k in def.defaults)) {
           this.fail([...path, method, k], `method '${method}' has no hyperparameter '${k}' (it has: ${Object.keys(def.defaults).join(', ') || 'none'})`, true);
         }
         if (!['string', 'number', 'boolean'].includes(typeof raw)) this.fail([...path, method, k], `hp.${method}.${k} must be a number, string or boolean`);
-      }
-      out[method] = hp as Record<string, Scalar>;
-    }
-    return out;
+        try {
+          resolveHyper(def, { [k]: raw as Scalar }); // type and allowed values
+        } catch (e) {
+          this.fail([...path, method, k], (e as Error).message);
+        }
+      });
+    });
+    return value as Record<string, Record<string, Scalar>>;
   }
 
   set(path: (string | number)[]): Record<string, Scalar> {
     const value = this.get(path);
     if (value === undefined) return {};
     if (value === null || typeof value !== 'object' || Array.isArray(value)) this.fail(path, 'set must be a mapping of protocol settings');
-    for (const [k, raw] of Object.entries(value as Record<string, unknown>)) {
+    this.each(Object.entries(value as Record<string, unknown>), ([k, raw]) => {
       if (!PROTOCOL_SETTINGS.includes(k)) this.fail([...path, k], `unknown protocol setting '${k}' (settings: ${PROTOCOL_SETTINGS.join(', ')})`, true);
       try {
         parseProtocolOverrides('quick', `${k}=${String(raw)}`);
       } catch (e) {
         this.fail([...path, k], (e as Error).message.replace(/^--set: /, 'set: '));
       }
-    }
+      if ((k === 'epochs' || k === 'teacherEpochs') && Number(raw) > MAX_SENSIBLE_EPOCHS) {
+        this.warn([...path, k], `${k}: ${String(raw)} is more than ${MAX_SENSIBLE_EPOCHS} (the paper protocol trains 240): check the value`);
+      }
+    });
     return value as Record<string, Scalar>;
   }
 
   suite(): Suite {
-    const top = this.fields([], TOP_FIELDS, 'the suite');
-    if (typeof top.name !== 'string' || !top.name) this.fail(['name'], "the suite needs a 'name'");
-    const protocol = top.protocol ?? 'quick';
-    if (typeof protocol !== 'string' || !PROTOCOL_IDS.includes(protocol as never)) {
-      this.fail(['protocol'], `unknown protocol '${String(protocol)}'. Known protocols: ${PROTOCOL_IDS.join(', ')}`);
-    }
-    const seeds = this.seeds(['seeds']);
-    const teacherSeed = top.teacherSeed ?? 0;
-    if (!Number.isInteger(teacherSeed) || (teacherSeed as number) < 0) this.fail(['teacherSeed'], 'teacherSeed must be a non-negative integer');
-    const methodIds = registry.list().map((d) => d.id);
-    const datasets = top.datasets === undefined ? undefined : this.stringList(['datasets'], 'datasets', DATASETS, 'dataset');
-    const methods = top.methods === undefined ? undefined : this.stringList(['methods'], 'methods', methodIds, 'method');
-    const hp = this.hp(['hp']);
-    const set = this.set(['set']);
-    if (!Array.isArray(top.pairs) || top.pairs.length === 0) this.fail(['pairs'], "the suite needs a non-empty list 'pairs'");
-    const pairs = (top.pairs as unknown[]).map((_, i): SuitePair => {
-      const path = ['pairs', i];
-      const raw = this.fields(path, PAIR_FIELDS, `pair ${i + 1}`);
-      if (raw.student === undefined) this.fail(path, `pair ${i + 1} needs a 'student'`);
-      const student = this.model([...path, 'student'], 'student');
-      const teacher = raw.teacher === undefined || raw.teacher === null ? undefined : this.model([...path, 'teacher'], 'teacher');
-      const pairMethods = raw.methods === undefined ? methods : this.stringList([...path, 'methods'], 'methods', methodIds, 'method');
-      if (!pairMethods) this.fail(path, `pair ${i + 1} has no methods: give 'methods' in the pair or at the top of the suite`);
-      const pairDatasets = raw.datasets === undefined ? datasets : this.stringList([...path, 'datasets'], 'datasets', DATASETS, 'dataset');
-      if (!pairDatasets) this.fail(path, `pair ${i + 1} has no datasets: give 'datasets' in the pair or at the top of the suite`);
-      for (const [j, m] of pairMethods.entries()) {
-        if (registry.get(m).teacher === 'required' && !teacher) {
-          this.fail(raw.methods === undefined ? path : [...path, 'methods', j], `method '${m}' needs a teacher but pair ${i + 1} has none`);
-        }
-      }
-      const pairHp = this.hp([...path, 'hp']);
-      const mergedHp: Record<string, Record<string, Scalar>> = {};
-      for (const m of new Set([...Object.keys(hp), ...Object.keys(pairHp)])) mergedHp[m] = { ...hp[m], ...pairHp[m] };
-      if (raw.note !== undefined && typeof raw.note !== 'string') this.fail([...path, 'note'], 'note must be text');
-      return {
-        teacher, student, methods: pairMethods, datasets: pairDatasets, hp: mergedHp,
-        set: { ...set, ...this.set([...path, 'set']) }, note: raw.note as string | undefined, where: this.at(path),
-      };
+    const top = this.check(() => this.fields([], TOP_FIELDS, 'the suite'));
+    if (!top) throw new SuiteError(this.errors.join('\n'));
+    const name = this.check(() => {
+      if (typeof top.name !== 'string' || !top.name) this.fail(['name'], "the suite needs a 'name'");
+      return top.name;
     });
+    const protocol = this.check(() => {
+      const p = top.protocol ?? 'quick';
+      if (typeof p !== 'string' || !PROTOCOL_IDS.includes(p as never)) this.fail(['protocol'], `unknown protocol '${String(p)}'. Known protocols: ${PROTOCOL_IDS.join(', ')}`);
+      return p;
+    });
+    const seeds = this.check(() => this.seeds(['seeds']));
+    const teacherSeed = this.check(() => {
+      const s = top.teacherSeed ?? 0;
+      if (!Number.isInteger(s) || (s as number) < 0) this.fail(['teacherSeed'], 'teacherSeed must be a non-negative integer');
+      return s as number;
+    });
+    const methodIds = registry.list().map((d) => d.id);
+    const datasets = top.datasets === undefined ? undefined : this.check(() => this.stringList(['datasets'], 'datasets', DATASETS, 'dataset'));
+    const methods = top.methods === undefined ? undefined : this.check(() => this.stringList(['methods'], 'methods', methodIds, 'method'));
+    const topOk = (top.datasets === undefined || datasets) && (top.methods === undefined || methods);
+    const hp = this.check(() => this.hp(['hp']));
+    const set = this.check(() => this.set(['set']));
+    const pairList = this.check(() => {
+      if (!Array.isArray(top.pairs) || top.pairs.length === 0) this.fail(['pairs'], "the suite needs a non-empty list 'pairs'");
+      return top.pairs as unknown[];
+    }) ?? [];
+    const pairs = pairList.map((_, i) => this.check(() => this.pair(i, { datasets, methods, hp: hp ?? {}, set: set ?? {}, topOk: Boolean(topOk) })));
+    if (this.errors.length) throw new SuiteError(this.byLine(this.errors).join('\n'));
     return {
-      file: this.file, name: top.name as string, description: top.description as string | undefined,
-      protocol: protocol as string, seeds, teacherSeed: teacherSeed as number, pairs,
+      file: this.file, name: name as string, description: top.description as string | undefined,
+      protocol: protocol as string, seeds: seeds!, teacherSeed: teacherSeed!, pairs: pairs as SuitePair[], warnings: this.byLine(this.warnings),
     };
+  }
+
+  private pair(i: number, top: { datasets?: string[]; methods?: string[]; hp: Record<string, Record<string, Scalar>>; set: Record<string, Scalar>; topOk: boolean }): SuitePair {
+    const path = ['pairs', i];
+    const methodIds = registry.list().map((d) => d.id);
+    const raw = this.fields(path, PAIR_FIELDS, `pair ${i + 1}`);
+    const student = this.check(() => {
+      if (raw.student === undefined) this.fail(path, `pair ${i + 1} needs a 'student'`);
+      return this.model([...path, 'student'], 'student');
+    });
+    const teacher = raw.teacher === undefined || raw.teacher === null ? undefined : this.check(() => this.model([...path, 'teacher'], 'teacher'));
+    const teacherOk = raw.teacher === undefined || raw.teacher === null || teacher !== undefined;
+    const methods = this.check(() => {
+      const list = raw.methods === undefined ? top.methods : this.stringList([...path, 'methods'], 'methods', methodIds, 'method');
+      if (!list && top.topOk) this.fail(path, `pair ${i + 1} has no methods: give 'methods' in the pair or at the top of the suite`);
+      return list;
+    });
+    const datasets = this.check(() => {
+      const list = raw.datasets === undefined ? top.datasets : this.stringList([...path, 'datasets'], 'datasets', DATASETS, 'dataset');
+      if (!list && top.topOk) this.fail(path, `pair ${i + 1} has no datasets: give 'datasets' in the pair or at the top of the suite`);
+      return list;
+    });
+    const pairHp = this.check(() => this.hp([...path, 'hp']));
+    const pairSet = this.check(() => this.set([...path, 'set']));
+    this.check(() => {
+      if (raw.note !== undefined && typeof raw.note !== 'string') this.fail([...path, 'note'], 'note must be text');
+    });
+    if (!student || !teacherOk || !methods || !datasets || !pairHp || !pairSet) throw new Invalid();
+    const hp: Record<string, Record<string, Scalar>> = {};
+    for (const m of new Set([...Object.keys(top.hp), ...Object.keys(pairHp)])) hp[m] = { ...top.hp[m], ...pairHp[m] };
+    this.each(methods, (m, j) => {
+      const def = registry.get(m);
+      if (def.teacher === 'required' && !teacher) {
+        this.fail(raw.methods === undefined ? path : [...path, 'methods', j], `method '${m}' needs a teacher but pair ${i + 1} has none`);
+      }
+      // what depends on the pair as a whole (extra teachers of multi-teacher methods): at the hp that sets it, else the teacher
+      try {
+        extraTeachersOf({ def, hp: resolveHyper(def, Object.fromEntries(Object.entries(hp[m] ?? {}).map(([k, v]) => [k, String(v)]))) }, teacher);
+      } catch (e) {
+        const where = pairHp[m] ? [...path, 'hp', m] : top.hp[m] ? ['hp', m] : raw.teacher !== undefined ? [...path, 'teacher'] : path;
+        this.fail(where, (e as Error).message);
+      }
+    });
+    return { teacher, student, methods, datasets, hp, set: { ...top.set, ...pairSet }, note: raw.note as string | undefined, where: this.at(path) };
   }
 
   seeds(path: string[]): number[] {
@@ -277,6 +358,8 @@ export interface SuitePlan {
   runs: PlannedRun[];
   teachers: PlannedTeacher[];
   shard?: { index: number; count: number };
+  /** The suite file's warnings (settings that are allowed but probably a mistake). */
+  warnings: string[];
 }
 
 export interface ExpandOptions {
@@ -300,6 +383,7 @@ export function expandSuite(suite: Suite, opts: ExpandOptions = {}): SuitePlan {
   const seeds = opts.seeds ?? suite.seeds;
   const runs = new Map<string, PlannedRun>();
   const teachers = new Map<string, PlannedTeacher>();
+  const errors = new Set<string>();
   for (const pair of suite.pairs) {
     const overrides = { ...parseProtocolOverrides(protocol, setText(pair.set)), ...(opts.set ?? {}) };
     for (const dataset of pair.datasets) {
@@ -310,14 +394,15 @@ export function expandSuite(suite: Suite, opts: ExpandOptions = {}): SuitePlan {
             hp: Object.fromEntries(Object.entries(pair.hp[method] ?? {}).map(([k, v]) => [k, String(v)])),
             protocolOverrides: overrides,
           };
+          const needsTeacher = registry.get(method).teacher === 'required';
+          if (!needsTeacher) request.teacher = undefined;
           let v: ReturnType<typeof validateRequest>;
           try {
             v = validateRequest({ ...request, dataDir: '', resultsDir: '' });
           } catch (e) {
-            throw new SuiteError(`${pair.where}: ${(e as Error).message}`);
+            errors.add(`${pair.where}: ${(e as Error).message}`);
+            continue;
           }
-          const needsTeacher = v.def.teacher === 'required';
-          if (!needsTeacher) request.teacher = undefined;
           const id = runId({ ...request, dataDir: '', resultsDir: '' }, v);
           if (runs.has(id)) continue;
           const needed: { arch: string; seed: number }[] = [
@@ -343,11 +428,13 @@ export function expandSuite(suite: Suite, opts: ExpandOptions = {}): SuitePlan {
       }
     }
   }
+  if (errors.size) throw new SuiteError([...errors].join('\n'));
   let planned = [...runs.values()];
   if (opts.shard) planned = planned.filter((r) => shardOf(r.id, opts.shard!.count) === opts.shard!.index);
   const neededKeys = new Set(planned.flatMap((r) => r.teacherKeys));
   return {
     suite, protocol, seeds, runs: planned, teachers: [...teachers.values()].filter((t) => neededKeys.has(t.key)), shard: opts.shard,
+    warnings: suite.warnings,
   };
 }
 
