@@ -17,6 +17,7 @@ import { registry } from './registry.js';
 import { appendResults, readResults } from './results/arrow-store.js';
 import type { ResultRow } from './results/schema.js';
 import { gitCommit } from './git.js';
+import { runProvenance } from './provenance.js';
 import { TeacherLogitsFiles, teacherCacheEnabled } from './teacher-cache.js';
 
 export const DATASETS: readonly DatasetId[] = ['cifar10', 'cifar100'];
@@ -197,6 +198,7 @@ export async function runOne(req: RunRequest): Promise<RunOutcome> {
       git_commit: gitCommit(), date: new Date().toISOString(),
       hyperparameters: JSON.stringify(v.hp),
       details: JSON.stringify({ protocol: v.protocol, teacherSeed: teacher ? (req.teacherSeed ?? 0) : null, history: result.history, extra,
+        provenance: runProvenance(engine.backend), trainImages: splits.train.n,
         teacherLogitsCache: logitsCache ? { hits: logitsCache.hits, misses: logitsCache.misses } : null, resumedFromEpoch: result.resumedFromEpoch ?? null, dataFiles: data.files,
         extraTeachers: extraEntries.map((e, i) => ({
           model: e.spec.arch, seed: e.spec.seed, sha256: e.sha256, top1: e.last.top1,

@@ -10,22 +10,30 @@ import { buildSite, DEFAULT_PUBLISHED_DIR, loadPublished, type ReportRow } from 
 import { readResults } from '../results/arrow-store.js';
 import type { ResultRow } from '../results/schema.js';
 import { registry } from '../registry.js';
+import { DEFAULT_SUITES_DIR, loadSuiteReferences } from '../suite/references.js';
 import { parse, resultsDir } from './args.js';
 
-export const REPORT_HELP = `Usage: kdbench report [--results DIR|FILE] [--out DIR] [--metric last|best] [--published DIR] [--export-beside-results]
+export const REPORT_HELP = `Usage: kdbench report [--results DIR|FILE] [--out DIR] [--metric last|best] [--published DIR] [--suites DIR] [--export-beside-results]
 
 Renders a static HTML site (no server needed; open index.html): one leaderboard per dataset and
-protocol with mean ± std over seeds, 95% Student-t intervals, gain over the vanilla student, a
-paired t-test against KD; inline SVG charts; published numbers beside the measured ones with
-Kendall tau-b rank agreement. Writes results.csv and results.json of the rows next to the site.
+protocol (data-free, lifelong and quantized methods on boards of their own) with mean ± std over
+seeds, 95% Student-t intervals from 3 seeds on, gain over the vanilla student, a Holm-corrected
+paired t-test against KD, ranks, per-row provenance; inline SVG charts; the agreement (Kendall
+tau-b) with the published tables. Writes results.csv and results.json of the rows next to the site.
 
   --results DIR|FILE       results folder holding results.arrow, or an .arrow file
                            (default: $KDBENCH_RESULTS_DIR, else ./results)
   --out DIR                site folder (default: reports/site)
   --metric last|best       accuracy to rank by: last epoch (default, CRD convention) or best epoch
   --published DIR          published tables (default: benchmarks/published of this checkout)
+  --suites DIR             suite files whose pairs declare 'reference:' (the published pair they
+                           stand in for; default: benchmarks/ of this checkout)
   --export-beside-results  also write results.csv / results.json next to the Arrow file
-  -h, --help               this help`;
+  -h, --help               this help
+
+Run artifacts (the files a run lists in its details, such as the data-free image grids) are read
+from the runs/ folder beside the results file, <folder of the .arrow file>/runs/<run id>/, and
+copied into <out>/artifacts/; runs whose folder is absent are shown without them.`;
 
 export async function reportCommand(argv: string[]): Promise<number> {
   const { values: o } = parse(argv, {
@@ -34,6 +42,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
     out: { type: 'string' },
     metric: { type: 'string' },
     published: { type: 'string' },
+    suites: { type: 'string' },
     'export-beside-results': { type: 'boolean' },
   }, REPORT_HELP);
   if (o.help) return (console.log(REPORT_HELP), 0);
@@ -42,6 +51,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
   const res = resultsDir(o);
   const file = existsSync(res) && statSync(res).isFile() ? res : join(res, 'results.arrow');
   if (!existsSync(file)) throw new ConfigError(`no results file at ${file} (run 'kdbench run' first, or pass --results DIR)`);
+  if (o.suites !== undefined && !existsSync(o.suites)) throw new ConfigError(`--suites: no folder at ${o.suites}`);
   const out = resolve(o.out ?? join('reports', 'site'));
   // ResultRow must stay assignable to the report's row type: a schema change that breaks the report fails here.
   const rows: ReportRow[] = readResults(file) satisfies ResultRow[];
@@ -49,6 +59,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
     rows,
     methods: registry.list(),
     published: loadPublished(o.published ?? DEFAULT_PUBLISHED_DIR),
+    references: loadSuiteReferences(o.suites ?? DEFAULT_SUITES_DIR),
     outDir: out,
     metric,
     exportDir: o['export-beside-results'] ? dirname(resolve(file)) : undefined,

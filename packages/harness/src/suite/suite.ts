@@ -20,12 +20,18 @@
  *     set: { batchSize: 32 }
  *     datasets: [cifar100]
  *     note: free text (the published row it maps to)
+ *     reference: { table: crd, teacher: resnet56, student: resnet20 }
  * ```
+ *
+ * `reference` declares the published pair a CPU-sized pair stands in for: the report compares
+ * the pair's methods with that table's rows of the named teacher and student (model ids) and
+ * says so. Tables: the ids of @kdbench/report's PUBLISHED_TABLE_IDS. It does not enter run ids.
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, parseDocument, type Document } from 'yaml';
 import { ConfigError, PROTOCOL_IDS, getProtocol, type Protocol } from '@kdbench/core';
 import { listModels } from '@kdbench/models';
+import { PUBLISHED_TABLE_IDS } from '@kdbench/report';
 import { registry } from '../registry.js';
 import { DATASETS, extraTeachersOf, runId, validateRequest, type RunRequest, type TeacherRequest } from '../run.js';
 import { PROTOCOL_SETTINGS, parseProtocolOverrides } from '../cli/run-command.js';
@@ -42,6 +48,8 @@ export interface SuitePair {
   hp: Record<string, Record<string, Scalar>>;
   set: Record<string, Scalar>;
   note?: string;
+  /** The published pair this pair stands in for (kdbench model ids), and its table. */
+  reference?: { table: string; teacher: string; student: string; where: string };
   /** Where the pair is defined, for messages. */
   where: string;
 }
@@ -57,7 +65,8 @@ export interface Suite {
 }
 
 const TOP_FIELDS = ['name', 'description', 'datasets', 'protocol', 'seeds', 'teacherSeed', 'methods', 'hp', 'set', 'pairs'];
-const PAIR_FIELDS = ['teacher', 'student', 'methods', 'datasets', 'hp', 'set', 'note'];
+const PAIR_FIELDS = ['teacher', 'student', 'methods', 'datasets', 'hp', 'set', 'note', 'reference'];
+const REFERENCE_FIELDS = ['table', 'teacher', 'student'];
 
 /** Reads and validates a suite file; throws SuiteError with `file:line: problem`. */
 export function loadSuite(file: string): Suite {
@@ -220,14 +229,29 @@ class Validator {
       const mergedHp: Record<string, Record<string, Scalar>> = {};
       for (const m of new Set([...Object.keys(hp), ...Object.keys(pairHp)])) mergedHp[m] = { ...hp[m], ...pairHp[m] };
       if (raw.note !== undefined && typeof raw.note !== 'string') this.fail([...path, 'note'], 'note must be text');
+      if (raw.reference !== undefined && !teacher) this.fail([...path, 'reference'], `pair ${i + 1} has a reference but no teacher: a reference pair maps a teacher/student pair`, true);
       return {
         teacher, student, methods: pairMethods, datasets: pairDatasets, hp: mergedHp,
-        set: { ...set, ...this.set([...path, 'set']) }, note: raw.note as string | undefined, where: this.at(path),
+        set: { ...set, ...this.set([...path, 'set']) }, note: raw.note as string | undefined,
+        reference: raw.reference === undefined ? undefined : this.reference([...path, 'reference']), where: this.at(path),
       };
     });
     return {
       file: this.file, name: top.name as string, description: top.description as string | undefined,
       protocol: protocol as string, seeds, teacherSeed: teacherSeed as number, pairs,
+    };
+  }
+
+  /** `reference: { table, teacher, student }`: a published table id and the pair it stands in for (model ids). */
+  reference(path: (string | number)[]): NonNullable<SuitePair['reference']> {
+    const raw = this.fields(path, REFERENCE_FIELDS, 'reference');
+    for (const k of REFERENCE_FIELDS) if (raw[k] === undefined) this.fail(path, `reference needs '${k}' (fields: ${REFERENCE_FIELDS.join(', ')})`);
+    if (typeof raw.table !== 'string' || !(PUBLISHED_TABLE_IDS as readonly string[]).includes(raw.table)) {
+      this.fail([...path, 'table'], `unknown published table '${String(raw.table)}'. Tables: ${PUBLISHED_TABLE_IDS.join(', ')}`);
+    }
+    return {
+      table: raw.table, teacher: this.model([...path, 'teacher'], 'reference teacher'),
+      student: this.model([...path, 'student'], 'reference student'), where: this.at(path),
     };
   }
 
