@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * End to end in a real browser: the generated site opened from file:// in headless Chromium
  * (playwright-core driving /usr/bin/chromium; CI installs it in .ci/run) at 1400 px. Rows are the
@@ -91,6 +92,11 @@ describe.skipIf(!hasChromium)('leaderboard in headless Chromium (e2e)', () => {
     expect(await page.locator('#leaderboard tbody.refs tr').count()).toBe(4); // two teachers, two vanilla students
     await page.selectOption('.filters select[data-col="pair"]', '');
     expect(await methods()).toHaveLength(9);
+    // provenance: kd's two earlier nightly runs come from commits of their own (P2, P3); the board warns that it mixes commits
+    await page.selectOption('.filters select[data-col="provenance"]', 'p2');
+    expect(await methods()).toEqual(['kd']);
+    await page.selectOption('.filters select[data-col="provenance"]', '');
+    expect(await page.textContent('#provenance-warning')).toContain('3 commits');
   });
 
   it('shows published beside measured numbers', async () => {
