@@ -1,7 +1,9 @@
 /** The commit the code runs from ('unknown' outside a git checkout), recorded with every result. */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 
 let cached: string | undefined;
+let cachedDiff: string | null | undefined;
 
 export function gitCommit(): string {
   if (cached === undefined) {
@@ -14,4 +16,21 @@ export function gitCommit(): string {
     }
   }
   return cached;
+}
+
+/**
+ * A short hash (sha256, 12 hex digits) of the uncommitted changes to tracked files (`git diff HEAD`),
+ * so two runs from a dirty checkout of the same commit can be told apart; null when the checkout is
+ * clean or not a git checkout.
+ */
+export function gitDiffHash(): string | null {
+  if (cachedDiff === undefined) {
+    try {
+      const diff = execFileSync('git', ['diff', 'HEAD', '--no-color', '--no-ext-diff'], { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 256 * 1024 * 1024 });
+      cachedDiff = diff.length ? createHash('sha256').update(diff).digest('hex').slice(0, 12) : null;
+    } catch {
+      cachedDiff = null;
+    }
+  }
+  return cachedDiff;
 }

@@ -17,6 +17,7 @@ import { registry } from './registry.js';
 import { appendResults, readResults } from './results/arrow-store.js';
 import type { ResultRow } from './results/schema.js';
 import { gitCommit } from './git.js';
+import { runProvenance } from './provenance.js';
 import { TeacherLogitsFiles, teacherCacheEnabled } from './teacher-cache.js';
 import { checkDataDir, checkRunOutputs } from './output-dirs.js';
 import { effectiveLabel } from './protocol-label.js';
@@ -261,6 +262,7 @@ function trainAndRecord(a: RecordInput): ResultRow {
     git_commit: gitCommit(), date: new Date().toISOString(),
     hyperparameters: JSON.stringify(v.hp),
     details: JSON.stringify({ protocol: v.protocol, teacherSeed: teacher ? (req.teacherSeed ?? 0) : null, history: result.history, extra: result.metrics,
+      provenance: runProvenance(engine.backend), trainImages: splits.train.n,
       teacherLogitsCache: logitsCache ? { hits: logitsCache.hits, misses: logitsCache.misses } : null, resumedFromEpoch: result.resumedFromEpoch ?? null, dataFiles: data.files,
       extraTeachers: extraEntries.map((e, i) => ({
         model: e.spec.arch, seed: e.spec.seed, sha256: e.sha256, top1: e.last.top1,

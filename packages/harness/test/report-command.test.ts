@@ -1,5 +1,5 @@
 /** `kdbench report` end to end through the CLI: Arrow file -> static site and exports. Rows are fabricated test data. */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -34,6 +34,29 @@ describe('kdbench report', () => {
     expect(page).toContain('id="method-kd--resnet20--resnet8"');
     expect(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'))).toHaveLength(4);
     expect(existsSync(join(dir, 'results.csv'))).toBe(true);
+  });
+
+  it('reads the reference pairs the suites of --suites declare, and says where it looks for run artifacts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kdb-report-'));
+    dirs.push(dir);
+    appendResults(join(dir, 'results.arrow'), [testRow('vanilla', 0, 20), testRow('vanilla', 1, 22), testRow('kd', 0, 23), testRow('kd', 1, 24)]);
+    mkdirSync(join(dir, 'suites'));
+    writeFileSync(join(dir, 'suites', 'pair.yaml'), 'name: pair\ndatasets: [cifar10]\nmethods: [vanilla, kd]\npairs:\n  - teacher: resnet20\n    student: resnet8\n    reference: { table: crd, teacher: resnet56, student: resnet20 }\n');
+    const out = join(dir, 'site');
+    expect(await main(['report', '--results', dir, '--out', out, '--suites', join(dir, 'suites')])).toBe(0);
+    const page = readFileSync(join(out, 'cifar10-smoke.html'), 'utf8');
+    expect(page).toContain('resnet20 → resnet8 stands in for resnet56 → resnet20 of the CRD table');
+    expect(page).toMatch(/pair\.yaml:7/);
+    expect(await main(['report', '--results', dir, '--out', out, '--suites', join(dir, 'no-such-folder')])).toBe(2);
+    const help: string[] = [];
+    const log = console.log;
+    console.log = (...a: unknown[]) => help.push(a.join(' '));
+    try {
+      expect(await main(['report', '--help'])).toBe(0);
+    } finally {
+      console.log = log;
+    }
+    expect(help.join('\n')).toContain('<folder of the .arrow file>/runs/<run id>/');
   });
 
   it('fails clearly without a results file or with a bad metric', async () => {

@@ -29,6 +29,13 @@ describe('kdbench run, end to end on real CIFAR-10 (smoke protocol, wasm)', () =
     expect(row.best_top1).toBeGreaterThanOrEqual(0);
     expect(row.best_top1).toBeLessThanOrEqual(100);
     expect(JSON.parse(row.hyperparameters)).toEqual({ T: 4, gamma: 0.1, alpha: 0.9 });
+    // provenance beside git_commit and backend: commit, dirty flag (and a hash of the changes), backend, kernel set; the training size
+    const details = JSON.parse(row.details);
+    expect(details.provenance).toEqual({
+      commit: row.git_commit.split('+')[0], dirty: row.git_commit.endsWith('+dirty'), diff: row.git_commit.endsWith('+dirty') ? expect.stringMatching(/^[0-9a-f]{12}$/) : null,
+      backend: 'wasm', kernels: kernelSetName('wasm'),
+    });
+    expect(details.trainImages).toBe(100); // smoke: 10 images per class
     expect(readResults(resultsFile(dir))).toHaveLength(1);
     expect(readdirSync(join(dir, 'teachers')).filter((d) => d.startsWith('resnet8-cifar10-smoke'))).toHaveLength(1);
     expect(existsSync(join(dir, 'runs', row.run_id, 'checkpoint.kdbt'))).toBe(false);

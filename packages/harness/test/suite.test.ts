@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandSuite, loadSuite, parseShard, parseSuite, shardOf } from '../src/suite/suite.js';
+import { loadSuiteReferences, suiteReferences } from '../src/suite/references.js';
 import { pendingRuns } from '../src/suite/runner.js';
 import { repoRoot } from './paths.js';
 
@@ -45,6 +46,51 @@ describe('suite files: validation with file and line', () => {
     expect(error(json, 'suite.json')).toMatch(/^suite\.json:6: unknown model 'vgg99' \(teacher\)/);
     const ok = json.replace('vgg99', 'resnet20');
     expect(parseSuite(ok, 'suite.json').pairs[0]).toMatchObject({ student: 'resnet8', teacher: 'resnet20', methods: ['vanilla'] });
+  });
+});
+
+describe('reference pairs', () => {
+  const withRef = base.replace('    student: resnet8\n', '    student: resnet8\n    reference: { table: crd, teacher: resnet56, student: resnet20 }\n');
+
+  it('reads a pair\'s reference: a published table and the pair it stands in for, one entry per dataset', () => {
+    const suite = parseSuite(withRef.replace('[cifar10]', '[cifar10, cifar100]'), 'benchmarks/x.yaml');
+    expect(suite.pairs[0]!.reference).toEqual({ table: 'crd', teacher: 'resnet56', student: 'resnet20', where: 'benchmarks/x.yaml:7' });
+    expect(suiteReferences(suite)).toEqual(['cifar10', 'cifar100'].map((dataset) => ({
+      dataset, teacher: 'resnet20', student: 'resnet8', table: 'crd', publishedTeacher: 'resnet56', publishedStudent: 'resnet20', declaredIn: 'benchmarks/x.yaml:7',
+    })));
+  });
+
+  it('leaves run ids unchanged', () => {
+    expect(expandSuite(parseSuite(withRef, 'a.yaml')).runs.map((r) => r.id)).toEqual(expandSuite(parseSuite(base, 'a.yaml')).runs.map((r) => r.id));
+  });
+
+  it('names the line of a bad reference', () => {
+    expect(error(withRef.replace('table: crd', 'table: imagenet'))).toMatch(/^suite\.yaml:7: unknown published table 'imagenet'\. Tables: survey-t5, survey-t6, crd, dkd, datafree$/);
+    expect(error(withRef.replace('teacher: resnet56', 'teacher: resnet57'))).toMatch(/^suite\.yaml:7: unknown model 'resnet57' \(reference teacher\)/);
+    expect(error(withRef.replace(', student: resnet20', ''))).toBe("suite.yaml:7: reference needs 'student' (fields: table, teacher, student)");
+    expect(error(withRef.replace('table: crd', 'tabel: crd'))).toMatch(/^suite\.yaml:7: unknown field 'tabel' in reference/);
+    const noTeacher = 'name: t\ndatasets: [cifar10]\nmethods: [vanilla]\npairs:\n  - student: resnet8\n    reference: { table: crd, teacher: resnet56, student: resnet20 }\n';
+    expect(error(noTeacher)).toMatch(/^suite\.yaml:6: pair 1 has a reference but no teacher/);
+  });
+
+  it('collects the declarations of a folder of suites, naming a file that does not load', () => {
+    const d = mkdtempSync(join(tmpdir(), 'kdb-refs-'));
+    writeFileSync(join(d, 'a.yaml'), withRef);
+    writeFileSync(join(d, 'b.yaml'), base);
+    writeFileSync(join(d, 'c.yaml'), 'name: [');
+    const warnings: string[] = [];
+    const refs = loadSuiteReferences(d, (l) => warnings.push(l));
+    expect(refs.map((r) => `${r.dataset} ${r.teacher}->${r.student} ${r.table} ${r.publishedTeacher}->${r.publishedStudent}`)).toEqual(['cifar10 resnet20->resnet8 crd resnet56->resnet20']);
+    expect(refs[0]!.declaredIn).toMatch(/a\.yaml:7$/);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^report: reference pairs of .*c\.yaml skipped: .*c\.yaml:1/);
+  });
+
+  it('the CRD subset suites declare the CRD table\'s resnet56 -> resnet20', () => {
+    const refs = loadSuiteReferences(join(repoRoot, 'benchmarks'), () => {});
+    for (const dataset of ['cifar10', 'cifar100']) {
+      expect(refs.filter((r) => r.dataset === dataset && r.teacher === 'resnet20' && r.student === 'resnet8').map((r) => `${r.table} ${r.publishedTeacher} ${r.publishedStudent}`), dataset).toEqual(['crd resnet56 resnet20']);
+    }
   });
 });
 

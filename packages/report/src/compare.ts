@@ -1,66 +1,53 @@
 /**
- * Measured beside published: every method/pair a leaderboard ran, matched to the published rows
- * of the same dataset, method id and teacher/student model ids; and, per published table, the
- * rank agreement (Kendall tau-b) between the published and the measured ordering of methods.
+ * Measured beside published: every method/pair a leaderboard ran, matched to published rows of
+ * the same method id, either on the same dataset and teacher/student model ids, or through a
+ * declared reference pair (references.ts: resnet20 -> resnet8 standing in for the CRD table's
+ * resnet56 -> resnet20). agreement.ts computes the rank agreement from these matches.
  */
-import { pairLabel, type Leaderboard, type MethodStats } from './leaderboard.js';
+import type { Leaderboard, MethodStats } from './leaderboard.js';
 import type { PublishedRow, PublishedTable } from './published.js';
-import { kendallTauB } from './stats.js';
+import { referencesOf, type PairReference } from './references.js';
 
 export interface ComparisonRow {
   stats: MethodStats;
-  /** null: kdbench ran it, no published table has this method on this pair. */
+  /** null: kdbench ran it, no published table has this method on this pair (or its reference pair). */
   published: PublishedRow | null;
+  /** The declared reference the match goes through; null for a match on the same dataset and pair. */
+  via: PairReference | null;
 }
 
-export interface RankAgreement {
-  table: string;
-  /** The pair the ordering is over, or null for all matched rows of the table pooled. */
-  pair: string | null;
-  n: number;
-  tau: number | null;
-  items: { method: string; pair: string; published: number; measured: number }[];
+/** The reference declarations a row's matches may go through: its own pair's, or for a teacher-free row those of its student's pairs here. */
+function referencesFor(s: MethodStats, board: Leaderboard, refs: readonly PairReference[], pairsHere: ReadonlySet<string>): PairReference[] {
+  if (s.teacher) return referencesOf(refs, board.dataset, s.teacher, s.student);
+  const teachers = [...pairsHere].map((k) => k.split('|')).filter(([, st]) => st === s.student).map(([t]) => t!);
+  return teachers.flatMap((t) => referencesOf(refs, board.dataset, t, s.student));
 }
 
-function matches(s: MethodStats, p: PublishedRow, pairsOfStudent: Set<string>): boolean {
-  if (s.variant || p.methodId !== s.method || p.studentId !== s.student) return false; // published rows are the default setting
+function exactMatch(s: MethodStats, p: PublishedRow, dataset: string, pairsHere: ReadonlySet<string>): boolean {
+  if (p.dataset !== dataset || p.methodId !== s.method || p.studentId !== s.student) return false;
   if (s.teacher) return p.teacherId === s.teacher;
   // A label-only (vanilla) student matches the published student rows of the pairs it serves here.
-  return p.teacherId !== null && pairsOfStudent.has(`${p.teacherId}|${p.studentId}`);
+  return p.teacherId !== null && pairsHere.has(`${p.teacherId}|${p.studentId}`);
 }
 
-export function compare(board: Leaderboard, tables: readonly PublishedTable[]): ComparisonRow[] {
+export function compare(board: Leaderboard, tables: readonly PublishedTable[], refs: readonly PairReference[] = []): ComparisonRow[] {
   const pairsHere = new Set(board.stats.filter((s) => s.teacher).map((s) => `${s.teacher}|${s.student}`));
-  const published = tables.filter((t) => t.dataset === board.dataset).flatMap((t) => t.rows);
+  const byTable = new Map(tables.map((t) => [t.id, t]));
+  const all = tables.flatMap((t) => t.rows);
   const out: ComparisonRow[] = [];
   for (const s of board.stats) {
-    const hits = published.filter((p) => matches(s, p, pairsHere));
-    if (hits.length === 0) out.push({ stats: s, published: null });
-    for (const p of hits) out.push({ stats: s, published: p });
-  }
-  return out;
-}
-
-/** Kendall tau-b per published table and pair, and pooled over the table's matched rows. */
-export function rankAgreement(rows: readonly ComparisonRow[], tables: readonly PublishedTable[]): RankAgreement[] {
-  const out: RankAgreement[] = [];
-  for (const t of tables) {
-    const items = rows
-      .filter((r) => r.published?.table === t.id && r.published.distilledAcc !== null)
-      .map((r) => ({
-        method: r.stats.method,
-        pair: pairLabel(r.published!.teacherId ?? r.published!.teacher, r.published!.studentId ?? r.published!.student),
-        published: r.published!.distilledAcc!,
-        measured: r.stats.mean,
-      }));
-    if (items.length === 0) continue;
-    const pairs = [...new Set(items.map((i) => i.pair))].sort();
-    const one = (pair: string | null, its: typeof items): RankAgreement => {
-      const k = kendallTauB(its.map((i) => i.published), its.map((i) => i.measured));
-      return { table: t.id, pair, n: its.length, tau: k.tau, items: its };
-    };
-    for (const pair of pairs) out.push(one(pair, items.filter((i) => i.pair === pair)));
-    if (pairs.length > 1) out.push(one(null, items));
+    const hits: ComparisonRow[] = [];
+    if (!s.variant) { // published rows are the default setting
+      for (const p of all) if (exactMatch(s, p, board.dataset, pairsHere)) hits.push({ stats: s, published: p, via: null });
+      for (const r of referencesFor(s, board, refs, pairsHere)) {
+        for (const p of byTable.get(r.table)?.rows ?? []) {
+          if (p.methodId === s.method && p.teacherId === r.publishedTeacher && p.studentId === r.publishedStudent && !hits.some((h) => h.published === p)) {
+            hits.push({ stats: s, published: p, via: r });
+          }
+        }
+      }
+    }
+    out.push(...(hits.length ? hits : [{ stats: s, published: null, via: null }]));
   }
   return out;
 }

@@ -21,22 +21,33 @@ main{padding:16px 24px}h1{font-size:22px;margin:8px 0 12px}h2{font-size:18px;mar
 .protocol.paper{border-color:#3c8d53;background:var(--okbg)}
 .protocol .label{font-size:16px}.protocol .label strong{font-size:16px}
 .protocol .warn{color:var(--warn);font-weight:600;margin:4px 0}
-.protocol dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:6px 0 0}.protocol dt{color:var(--muted)}.protocol dd{margin:0}
-table{border-collapse:collapse;margin:6px 0 10px;font-variant-numeric:tabular-nums}
-th,td{border-bottom:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top;white-space:nowrap}
-th{background:#f4f6f8;font-weight:600;position:sticky;top:0}
-td.num,th.num{text-align:right}
+.protocol dl,dl.method-meta{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:6px 0 0}.protocol dt,dl.method-meta dt{color:var(--muted)}.protocol dd,dl.method-meta dd{margin:0}
+dl.method-meta{border:1px solid var(--line);border-radius:6px;padding:8px 12px;background:#f8f9fa;max-width:640px}
+table{border-collapse:collapse;margin:6px 0 10px;font-variant-numeric:tabular-nums;font-size:13px}
+th,td{border-bottom:1px solid var(--line);padding:4px 6px;text-align:left;vertical-align:top}
+th{background:#f4f6f8;font-weight:600;position:sticky;top:0;z-index:1;vertical-align:bottom}
+td.num,th.num{text-align:right}td.num{white-space:nowrap}
 table.sortable th:not(.nosort){cursor:pointer;user-select:none}
 table.sortable th[aria-sort=ascending]::after{content:" ▲";font-size:10px}table.sortable th[aria-sort=descending]::after{content:" ▼";font-size:10px}
-tr:target{background:#fff7c2}tr.ref td{background:#f3f7ff}
+tr:target{background:#fff7c2}tr.ref td{background:#f3f7ff}tbody.refs td{background:#f6f7f9}tbody.refs tr:last-child td{border-bottom:2px solid #b8c0c8}
 .filters{display:flex;gap:12px;flex-wrap:wrap;align-items:center;margin:8px 0;padding:8px;background:#f8f9fa;border:1px solid var(--line);border-radius:6px}
 .filters label{display:flex;gap:4px;align-items:center}.filters .count{color:var(--muted)}
 .mismatch{color:var(--bad);font-weight:600}.muted{color:var(--muted)}.small{font-size:12px}
-.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(800px,1fr));gap:16px}
-figure.chart{margin:0;border:1px solid var(--line);border-radius:6px;padding:8px;overflow-x:auto}figure.chart figcaption{color:var(--muted);font-size:12px}
+.charts{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}
+figure.chart{margin:0;border:1px solid var(--line);border-radius:6px;padding:8px;max-width:100%;overflow-x:auto}figure.chart figcaption{max-width:640px}figure.chart figcaption{color:var(--muted);font-size:12px}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:12px}.card{border:1px solid var(--line);border-radius:6px;padding:10px 14px}
 a{color:var(--accent)}code{background:#f1f3f5;padding:0 3px;border-radius:3px}
-.scroll{overflow-x:auto}td.small{white-space:normal;min-width:180px;max-width:360px}.protocol-label{white-space:normal}
+@media (max-width:1279px){.scroll{overflow-x:auto}}
+td.small{min-width:160px;max-width:360px}.protocol-label{white-space:normal}
+.fam{white-space:nowrap}.fam::before{content:"";display:inline-block;width:9px;height:9px;border-radius:2px;background:var(--c);margin-right:4px}
+.nmark{display:inline-block;font-size:11px;padding:0 4px;border-radius:3px;background:#fde8c8;color:var(--warn);font-weight:600;margin-left:3px}
+.seeds{display:block;font-size:11px;color:var(--muted);white-space:nowrap}
+.ptag{display:inline-block;font-size:11px;padding:0 4px;border:1px solid var(--line);border-radius:3px;margin:0 2px 0 0}
+.agreement{border:2px solid #2457a6;border-radius:6px;padding:10px 14px;margin:8px 0 16px;background:#f5f8fd}
+.agreement h2{margin:0 0 6px}.agreement .entry{margin:8px 0 4px}.agreement .tau{font-size:18px;font-weight:700}
+.orderings{display:grid;grid-template-columns:repeat(2,minmax(240px,360px));gap:4px 24px}.orderings ol{margin:2px 0;padding-left:26px}.orderings li{white-space:nowrap}
+.warnbox{border:1px solid #c98a2b;background:var(--warnbg);border-radius:6px;padding:6px 10px;margin:8px 0;color:var(--warn)}
+.methods a.no-results{color:var(--muted)}
 `;
 
 /** Sortable tables (click a header; numbers by their data-v) and row filters (selects and a search box). */
@@ -44,7 +55,7 @@ const JS = `
 (function(){
   function key(td){var v=td.getAttribute('data-v');return v===null?td.textContent.trim():v;}
   function sortBy(table,i,th){
-    var body=table.tBodies[0],rows=Array.prototype.slice.call(body.rows);
+    var body=table.tBodies[table.tBodies.length-1],rows=Array.prototype.slice.call(body.rows);
     var vals=rows.map(function(r){return key(r.cells[i]);});
     var numeric=vals.every(function(v){return v===''||v==='n/a'||!isNaN(Number(v));});
     var cur=th.getAttribute('aria-sort');
@@ -72,7 +83,7 @@ const JS = `
     var table=document.getElementById(f.getAttribute('data-table'));if(!table)return;
     var controls=f.querySelectorAll('[data-col]'),count=f.querySelector('.count');
     function apply(){
-      var shown=0,rows=table.tBodies[0].rows;
+      var shown=0,rows=table.tBodies[table.tBodies.length-1].rows;
       Array.prototype.forEach.call(rows,function(r){
         var ok=true;
         Array.prototype.forEach.call(controls,function(c){
@@ -120,6 +131,17 @@ ${o.body}
 
 const list = (xs: (string | number)[]) => (xs.length ? xs.map((x) => esc(x)).join('; ') : 'n/a');
 
+const CLASSES: Record<string, number> = { cifar10: 10, cifar100: 100 };
+
+/** `8,000 images (80/class)`: the training images the runs used, else the protocol's setting. */
+function trainText(p: ProtocolInfo): string {
+  if (p.trainImages.length === 0) return list(p.trainPerClass);
+  const classes = CLASSES[p.dataset];
+  const one = (n: number) => `${n.toLocaleString('en-US')} images${classes ? ` (${Math.round(n / classes)}/class)` : ''}`;
+  const [most, ...other] = p.trainImages;
+  return `${one(most!)}${other.length ? `; some runs: ${other.map(one).join('; ')}` : ''}`;
+}
+
 /** The protocol banner every page carries near its top. */
 export function protocolBanner(p: ProtocolInfo, extra = ''): string {
   const commits = p.commits.length > 3 ? `${list(p.commits.slice(0, 3))} and ${p.commits.length - 3} more` : list(p.commits);
@@ -128,7 +150,7 @@ export function protocolBanner(p: ProtocolInfo, extra = ''): string {
 ${p.isPaper ? '' : `<p class="warn">Not the paper protocol: a reduced run (data subset, narrower models, few epochs). Its absolute accuracies are not comparable to published numbers; compare orderings and gains.</p>`}
 <dl>
 <dt>dataset</dt><dd>${esc(p.dataset)}</dd>
-<dt>data subset</dt><dd>train ${list(p.trainPerClass)}; eval ${list(p.split)}</dd>
+<dt>data subset</dt><dd>train ${trainText(p)}; eval ${list(p.split)}</dd>
 <dt>epochs</dt><dd>${list(p.epochs)}${p.teacherEpochs.length ? ` (teachers ${list(p.teacherEpochs)})` : ''}</dd>
 <dt>widths</dt><dd>${p.widths.length ? p.widths.map((w) => `x${w}`).join('; ') : 'n/a'}</dd>
 <dt>backend</dt><dd>${list(p.backends)}</dd>

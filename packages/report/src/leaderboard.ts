@@ -1,10 +1,17 @@
 /**
  * Leaderboards: rows grouped by dataset and protocol label (a label with overrides is a protocol
- * of its own), then by method and teacher/student pair, summarised over seeds: mean, std, 95%
- * Student-t interval, gain over the vanilla student of the same pair, paired t-test against KD.
+ * of its own) and by track (data-free, lifelong and quantized families rank on boards of their
+ * own, tracks.ts), then by method and teacher/student pair, summarised over seeds: mean, std, the
+ * 95% Student-t interval from 3 seeds on (clamped to [0, 100]; below 3 seeds the per-seed values
+ * and their range), gain over the vanilla student of the same pair, the paired t-test against KD
+ * with Holm's correction over the board, ranks (groups of overlapping intervals, or bootstrap rank
+ * intervals below 3 seeds), and the provenance (commit, kernels) of every row.
  */
 import { createHash } from 'node:crypto';
-import { pairedBySeed, summarize, type PairedTest } from './stats.js';
+import { rankIntervals } from './bootstrap.js';
+import { provenanceKey, provenanceMix, provenanceOf, provenanceSets, type ProvenanceSet } from './provenance.js';
+import { holm, MIN_SEEDS, pairedBySeed, rankGroups, seedSummary, type PairedTest } from './stats.js';
+import { TRACKS, trackOf, type Track, type TrackInfo } from './tracks.js';
 import type { MethodMeta, Metric, ReportRow } from './types.js';
 
 export interface ProtocolInfo {
@@ -17,6 +24,8 @@ export interface ProtocolInfo {
   epochs: number[];
   teacherEpochs: number[];
   widths: number[];
+  /** Training images per run (details.trainImages, else images/s x train seconds / epochs run): distinct values, most runs first. */
+  trainImages: number[];
   backends: string[];
   commits: string[];
   firstDate: string;
@@ -44,16 +53,30 @@ export interface MethodStats {
   pairs: string[];
   n: number;
   seeds: number[];
+  /** Per-seed accuracies, in `seeds` order. */
   values: number[];
   mean: number;
   std: number | null;
+  /** Half-width of the t-interval (unclamped); null below MIN_SEEDS seeds. */
   ciHalf: number | null;
+  /** 95% Student-t interval clamped to [0, 100]; null below MIN_SEEDS seeds. */
   ci: [number, number] | null;
+  /** [min, max] over the seeds. */
+  range: [number, number];
+  /** A reference row of its board (teacher-free baseline, bounds, full-precision students): shown first, not ranked. */
+  reference: boolean;
+  /** Rank among the board's ranked rows (null for references): see Leaderboard.rankKind. */
+  rank: { point: number; lo: number; hi: number } | null;
   vanillaMean: number | null;
   /** mean - vanilla mean of the same student; null without vanilla runs. */
   gain: number | null;
-  /** Paired t-test (this - KD) over seeds; null for KD itself or where no KD run of the pair exists. */
-  vsKd: (PairedTest & { seeds: number[] }) | null;
+  /**
+   * Paired t-test (this - KD) over seeds; null for KD itself or where no KD run of the pair exists.
+   * `p` and `t` are null below MIN_SEEDS pairs; `pHolm` is p corrected for the board's number of tests.
+   */
+  vsKd: (PairedTest & { seeds: number[]; pHolm: number | null }) | null;
+  /** Provenance tags (P1, P2, ...) of the board's provenance sets this row's runs come from. */
+  provenance: string[];
   teacherTop1: number | null;
   studentFlops: number;
   studentParams: number;
@@ -78,14 +101,31 @@ export interface TrendPoint {
   n: number;
 }
 
+export interface TeacherStats {
+  teacher: string;
+  /** Mean final top-1 of the distinct stored teachers (by hash) the rows used. */
+  mean: number;
+  /** Number of distinct stored teachers. */
+  n: number;
+}
+
 export interface Leaderboard {
   id: string;
   dataset: string;
+  track: Track;
+  trackInfo: TrackInfo;
   protocol: ProtocolInfo;
   metric: Metric;
   rows: ReportRow[];
   stats: MethodStats[];
   trend: TrendPoint[];
+  /** How ranks are given: 'group' (every ranked row has >= 3 seeds), 'bootstrap' (>= 2 seeds), 'order' (a row with one seed). */
+  rankKind: 'group' | 'bootstrap' | 'order';
+  /** The stored teachers of the board's pairs (reference rows). */
+  teachers: TeacherStats[];
+  /** Distinct provenances of the rows, and what they mix (empty: one provenance). */
+  provenance: ProvenanceSet[];
+  provenanceMix: string[];
 }
 
 const uniq = <T>(xs: T[]) => [...new Set(xs)];
@@ -120,8 +160,23 @@ function protocolSettings(r: ReportRow): Record<string, unknown> {
   }
 }
 
+/** Training images of a run: details.trainImages when recorded, else images/s x train seconds / epochs run (null when unknown). */
+export function trainImagesOf(r: ReportRow): number | null {
+  let d: { trainImages?: unknown; history?: unknown } = {};
+  try {
+    d = (JSON.parse(r.details) as typeof d) ?? {};
+  } catch {
+    return null;
+  }
+  if (typeof d.trainImages === 'number') return d.trainImages;
+  const epochsRun = Array.isArray(d.history) ? d.history.length : 0;
+  if (epochsRun === 0 || !(r.images_per_second > 0) || !(r.train_seconds > 0)) return null;
+  return Math.round((r.images_per_second * r.train_seconds) / epochsRun);
+}
+
 export function protocolInfo(rows: ReportRow[]): ProtocolInfo {
   const settings = rows.map(protocolSettings);
+  const images = rows.map(trainImagesOf).filter((x): x is number => x !== null);
   const dates = rows.map((r) => r.date).filter(Boolean).sort();
   return {
     dataset: rows[0]!.dataset,
@@ -132,6 +187,7 @@ export function protocolInfo(rows: ReportRow[]): ProtocolInfo {
     epochs: uniq(rows.map((r) => r.epochs)).sort((a, b) => a - b),
     teacherEpochs: uniq(settings.map((s) => s.teacherEpochs).filter((x): x is number => typeof x === 'number')).sort((a, b) => a - b),
     widths: uniq(settings.map((s) => s.widthFactor).filter((x): x is number => typeof x === 'number')).sort((a, b) => a - b),
+    trainImages: uniq(images).sort((a, b) => images.filter((x) => x === b).length - images.filter((x) => x === a).length || a - b),
     backends: uniq(rows.map((r) => r.backend)).sort(),
     commits: uniq(rows.map((r) => r.git_commit)),
     firstDate: dates[0] ?? '',
@@ -166,7 +222,7 @@ function extrasOf(rows: ReportRow[]): MethodStats['extras'] {
   return Object.fromEntries([...by].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, { mean: avg(v), n: v.length }]));
 }
 
-function methodStats(rows: ReportRow[], metric: Metric, meta: Map<string, MethodMeta>): MethodStats[] {
+function methodStats(rows: ReportRow[], metric: Metric, meta: Map<string, MethodMeta>, info: TrackInfo, provenance: Map<string, string>): MethodStats[] {
   const groups = new Map<string, ReportRow[]>();
   for (const r of rows) {
     const k = `${nameOf(r.method, variantOf(r, meta))}|${r.teacher}|${r.student}`;
@@ -190,14 +246,16 @@ function methodStats(rows: ReportRow[], metric: Metric, meta: Map<string, Method
   for (const [k, g] of groups) {
     const first = g[0]!;
     const seeds = bySeed.get(k)!;
-    const values = [...seeds.values()];
-    const s = summarize(values);
+    const seedList = [...seeds.keys()].sort((a, b) => a - b);
+    const values = seedList.map((x) => seeds.get(x)!);
+    const s = seedSummary(values);
     const vm = vanillaMean(first.student);
     const variant = variantOf(first, meta);
     const kd = first.method === 'kd' && !variant ? undefined : kdFor(first.teacher, first.student);
     const m = meta.get(first.method);
     const pair = pairLabel(first.teacher, first.student);
     const teacherTops = g.map((r) => r.teacher_top1).filter((x): x is number => typeof x === 'number');
+    const paired = kd ? pairedBySeed(seeds, kd) : null;
     out.push({
       anchor: `method-${slug(first.method)}${variant ? `-${slug(variant)}` : ''}${first.teacher ? `--${slug(first.teacher)}` : ''}--${slug(first.student)}`,
       method: first.method,
@@ -212,24 +270,62 @@ function methodStats(rows: ReportRow[], metric: Metric, meta: Map<string, Method
       pair,
       pairs: first.teacher ? [pair] : [pair, ...(pairsOfStudent.get(first.student) ?? [])],
       n: values.length,
-      seeds: [...seeds.keys()].sort((a, b) => a - b),
+      seeds: seedList,
       values,
       mean: s.mean!,
       std: s.std,
       ciHalf: s.ciHalf,
       ci: s.ci,
+      range: s.range!,
+      reference: info.references.includes(first.method) && !variant,
+      rank: null,
       vanillaMean: vm,
       gain: vm === null ? null : s.mean! - vm,
-      vsKd: kd ? pairedBySeed(seeds, kd) : null,
+      // below MIN_SEEDS pairs: the mean difference only, no test
+      vsKd: paired ? { ...paired, ...(paired.n < MIN_SEEDS ? { t: null, p: null } : {}), pHolm: null } : null,
       teacherTop1: teacherTops.length ? avg(teacherTops) : null,
       studentFlops: first.student_flops,
       studentParams: first.student_params,
       trainSeconds: avg(g.map((r) => r.train_seconds)),
       imagesPerSecond: avg(g.map((r) => r.images_per_second)),
       extras: extrasOf(g),
+      provenance: uniq(g.map((r) => provenance.get(provenanceKey(provenanceOf(r)))!)).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))),
     });
   }
+  const adjusted = holm(out.map((x) => x.vsKd?.p ?? null));
+  out.forEach((x, i) => {
+    if (x.vsKd) x.vsKd.pHolm = adjusted[i]!;
+  });
   return out.sort((a, b) => b.mean - a.mean || a.method.localeCompare(b.method));
+}
+
+/** Sets the ranks of the board's ranked (non-reference) rows and returns how they were given. */
+function assignRanks(stats: MethodStats[]): Leaderboard['rankKind'] {
+  const ranked = stats.filter((x) => !x.reference);
+  if (ranked.length === 0) return 'order';
+  if (ranked.every((x) => x.n >= MIN_SEEDS)) {
+    rankGroups(ranked).forEach((r, i) => (ranked[i]!.rank = { point: r, lo: r, hi: r }));
+    return 'group';
+  }
+  if (ranked.every((x) => x.n >= 2)) {
+    const iv = rankIntervals(ranked.map((x) => x.values));
+    ranked.forEach((x, i) => (x.rank = { point: i + 1, lo: iv[i]![0], hi: iv[i]![1] }));
+    return 'bootstrap';
+  }
+  ranked.forEach((x, i) => (x.rank = { point: i + 1, lo: i + 1, hi: i + 1 }));
+  return 'order';
+}
+
+/** The stored teachers of the rows: per teacher model, the mean final top-1 of its distinct stored entries. */
+function teacherStats(rows: readonly ReportRow[]): TeacherStats[] {
+  const by = new Map<string, Map<string, number>>();
+  for (const r of rows) {
+    if (!r.teacher || typeof r.teacher_top1 !== 'number') continue;
+    const entries = by.get(r.teacher) ?? new Map<string, number>();
+    entries.set(r.teacher_hash || `${r.teacher_top1}`, r.teacher_top1);
+    by.set(r.teacher, entries);
+  }
+  return [...by].map(([teacher, e]) => ({ teacher, mean: avg([...e.values()]), n: e.size })).sort((a, b) => a.teacher.localeCompare(b.teacher));
 }
 
 function trend(rows: ReportRow[], metric: Metric, meta: ReadonlyMap<string, MethodMeta>): TrendPoint[] {
@@ -267,7 +363,28 @@ export function latestPerSeed(rows: readonly ReportRow[], meta: ReadonlyMap<stri
   return [...latest.values()];
 }
 
-/** One leaderboard per (dataset, protocol label), in dataset then protocol order. */
+/**
+ * The rows of each board of a (dataset, protocol label) group: the main track's rows, and for each
+ * other track present its family's rows plus its reference methods from the main rows (same students).
+ */
+function trackRows(group: ReportRow[]): [Track, ReportRow[]][] {
+  const by = new Map<Track, ReportRow[]>();
+  for (const r of group) {
+    const t = trackOf(r.family);
+    by.set(t, [...(by.get(t) ?? []), r]);
+  }
+  const main = by.get('main') ?? [];
+  return [...by].map(([t, rows]): [Track, ReportRow[]] => {
+    if (t === 'main') return [t, rows];
+    const students = new Set(rows.map((r) => r.student));
+    const refs = main.filter((r) => TRACKS[t].references.includes(r.method) && students.has(r.student));
+    return [t, [...rows, ...refs]];
+  });
+}
+
+const TRACK_ORDER: Track[] = ['main', 'data-free', 'quantized', 'lifelong'];
+
+/** One leaderboard per (dataset, protocol label, track), in dataset, protocol, then track order. */
 export function buildLeaderboards(rows: readonly ReportRow[], methods: readonly MethodMeta[] = [], metric: Metric = 'last_top1'): Leaderboard[] {
   const meta = new Map(methods.map((m) => [m.id, m]));
   const groups = new Map<string, ReportRow[]>();
@@ -275,10 +392,18 @@ export function buildLeaderboards(rows: readonly ReportRow[], methods: readonly 
     const k = `${r.dataset}\u0000${r.protocol}\u0000${r.protocol_label}`;
     groups.set(k, [...(groups.get(k) ?? []), r]);
   }
-  const boards = [...groups.values()].map((g) => {
+  const boards = [...groups.values()].flatMap((group) => trackRows(group).map(([track, g]): Leaderboard => {
     const info = protocolInfo(g);
-    return { id: leaderboardId(info.dataset, info.protocol, info.label), dataset: info.dataset, protocol: info, metric, rows: g, stats: methodStats(latestPerSeed(g, meta), metric, meta), trend: trend(g, metric, meta) };
-  });
+    const latest = latestPerSeed(g, meta);
+    const sets = provenanceSets(latest);
+    const stats = methodStats(latest, metric, meta, TRACKS[track], new Map(sets.map((p) => [p.key, p.tag])));
+    const rankKind = assignRanks(stats);
+    const base = leaderboardId(info.dataset, info.protocol, info.label);
+    return {
+      id: track === 'main' ? base : `${base}-${track}`, dataset: info.dataset, track, trackInfo: TRACKS[track], protocol: info, metric, rows: g, stats,
+      trend: trend(g, metric, meta), rankKind, teachers: TRACKS[track].teacherRow ? teacherStats(latest) : [], provenance: sets, provenanceMix: provenanceMix(sets),
+    };
+  }));
   const seen = new Set<string>();
   for (const b of boards) {
     if (seen.has(b.id)) b.id = `${b.id}-${createHash('sha256').update(b.protocol.label).digest('hex').slice(0, 6)}`;
@@ -286,5 +411,6 @@ export function buildLeaderboards(rows: readonly ReportRow[], methods: readonly 
   }
   const order = ['paper', 'quick', 'smoke'];
   const rank = (p: string) => (order.includes(p) ? order.indexOf(p) : order.length);
-  return boards.sort((a, b) => a.dataset.localeCompare(b.dataset) || rank(a.protocol.protocol) - rank(b.protocol.protocol) || a.id.localeCompare(b.id));
+  return boards.sort((a, b) => a.dataset.localeCompare(b.dataset) || rank(a.protocol.protocol) - rank(b.protocol.protocol)
+    || a.protocol.label.localeCompare(b.protocol.label) || TRACK_ORDER.indexOf(a.track) - TRACK_ORDER.indexOf(b.track) || a.id.localeCompare(b.id));
 }

@@ -2,20 +2,24 @@
  * One page per method (`method-<id>.html`), from the registry metadata: what it transfers (family,
  * knowledge, scheme, teacher), its paper, hyperparameters with defaults and their docs, deviations
  * from the paper, its results on every leaderboard with the published numbers beside them where a
- * published table has the method on that pair, every published row of the method, and its trend
+ * published table has the method on that pair (or on the pair it stands in for), its learning
+ * curves from the stored per-epoch history, every published row of the method, and its trend
  * over nightly runs. Leaderboards link here from each method cell.
  */
+import { renderSvg } from './charts.js';
+import { familyChip, familyColor } from './colors.js';
 import type { ComparisonRow } from './compare.js';
 import { esc, fmt, signed } from './html.js';
-import type { Leaderboard, MethodStats } from './leaderboard.js';
+import { latestPerSeed, variantOf, type Leaderboard, type MethodStats } from './leaderboard.js';
 import type { PublishedTable } from './published.js';
-import type { MethodMeta } from './types.js';
+import { trackOf } from './tracks.js';
+import type { MethodMeta, ReportRow } from './types.js';
 
 export const methodPageFile = (id: string) => `method-${id.toLowerCase().replace(/[^a-z0-9_-]+/g, '-')}.html`;
 
 function transfers(m: MethodMeta): string {
   return `<dl class="method-meta">
-<dt>family</dt><dd class="family">${esc(m.family)}</dd>
+<dt>family</dt><dd class="family">${familyChip(m.family)}</dd>
 <dt>knowledge</dt><dd class="knowledge">${esc(m.knowledge)}</dd>
 <dt>scheme</dt><dd class="scheme">${esc(m.scheme)}</dd>
 ${m.teacher ? `<dt>teacher</dt><dd>${m.teacher === 'required' ? 'required' : 'none (trains without a teacher)'}</dd>` : ''}
@@ -40,12 +44,15 @@ ${defaults.map(([k, v]) => `<tr data-hp="${esc(k)}"><td><code>${esc(k)}</code></
 
 function results(id: string, boards: Leaderboard[], comparisons: Map<string, ComparisonRow[]>, tables: readonly PublishedTable[]): string {
   const title = new Map(tables.map((t) => [t.id, t.title]));
-  const rows = boards.flatMap((b) => (comparisons.get(b.id) ?? []).filter((c) => c.stats.method === id).map(({ stats: s, published: p }) => `<tr data-board="${esc(b.id)}">
+  const rows = boards.flatMap((b) => (comparisons.get(b.id) ?? []).filter((c) => c.stats.method === id).map((c) => {
+    const { stats: s, published: p } = c;
+    return `<tr data-board="${esc(b.id)}">
 <td><a href="${esc(b.id)}.html#${esc(s.anchor)}">${esc(b.dataset)} · ${esc(b.protocol.protocol)}</a>${s.variant ? ` <span class="variant small">[${esc(s.variant)}]</span>` : ''}</td><td>${esc(s.pair)}</td><td class="num">${s.n}</td><td class="num">${fmt(s.mean)} ± ${fmt(s.std)}</td>
-<td class="num">${s.ci ? `[${fmt(s.ci[0])}, ${fmt(s.ci[1])}]` : 'n/a'}</td><td class="num">${signed(s.gain)}</td>
-<td class="num">${p ? fmt(p.distilledAcc) : '—'}</td><td class="num">${p ? signed(p.gain) : '—'}</td><td class="small">${p ? esc(title.get(p.table) ?? p.table) : '<span class="muted">not in the published tables</span>'}</td></tr>`));
+<td class="num">${s.ci ? `[${fmt(s.ci[0])}, ${fmt(s.ci[1])}]` : s.n > 1 ? `seeds ${s.values.map((v) => fmt(v)).join(' · ')}` : 'one seed'}</td><td class="num">${signed(s.gain)}</td>
+<td class="num">${p ? fmt(p.distilledAcc) : '—'}</td><td class="num">${p ? signed(p.gain) : '—'}</td><td class="small">${p ? `${esc(title.get(p.table) ?? p.table)}${c.via ? ` <span class="stand-in">(stand-in for ${esc(c.via.publishedTeacher)} → ${esc(c.via.publishedStudent)})</span>` : ''}` : '<span class="muted">not in the published tables</span>'}</td></tr>`;
+  }));
   if (rows.length === 0) return `<p class="muted">No measured results yet. Run <code>npx kdbench run --method ${esc(id)} --protocol smoke …</code> or a suite listing it, then <code>npx kdbench report</code>.</p>`;
-  return `<div class="scroll"><table id="method-results" class="sortable"><thead><tr><th>leaderboard</th><th>pair</th><th class="num">seeds</th><th class="num">mean ± std</th><th class="num">95% CI</th><th class="num">gain vs vanilla</th><th class="num">distilled: published</th><th class="num">gain: published (computed)</th><th>published table</th></tr></thead>
+  return `<div class="scroll"><table id="method-results" class="sortable"><thead><tr><th>leaderboard</th><th>pair</th><th class="num">seeds</th><th class="num">mean ± std</th><th class="num">95% CI (3+ seeds)</th><th class="num">gain vs vanilla</th><th class="num">distilled: published</th><th class="num">gain: published (computed)</th><th>published table</th></tr></thead>
 <tbody>${rows.join('\n')}</tbody></table></div>
 <p class="small muted">Measured under each leaderboard's protocol (stated on its page); published numbers under their papers' protocols.</p>`;
 }
@@ -91,7 +98,67 @@ ${points.map(({ board: b, t }) => `<tr><td>${esc(b.dataset)} · ${esc(b.protocol
 <p class="small muted">One row per nightly run (date and commit) and pair; the trend chart of each leaderboard draws them.</p>`;
 }
 
-export function methodPageBody(m: MethodMeta, boards: Leaderboard[], comparisons: Map<string, ComparisonRow[]>, tables: readonly PublishedTable[]): string {
+interface HistoryEntry {
+  stage?: string;
+  epoch?: number;
+  eval?: { top1?: number };
+}
+
+function historyOf(r: ReportRow): HistoryEntry[] {
+  try {
+    const h = (JSON.parse(r.details) as { history?: unknown }).history;
+    return Array.isArray(h) ? (h as HistoryEntry[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Mean evaluation top-1 per network (stage) and epoch over the runs: 'student' for the main stage. */
+export function learningCurve(runs: readonly ReportRow[]): { network: string; epoch: number; top1: number; n: number }[] {
+  const by = new Map<string, number[]>();
+  for (const r of runs) {
+    for (const h of historyOf(r)) {
+      if (typeof h.epoch !== 'number' || typeof h.eval?.top1 !== 'number') continue;
+      const k = `${!h.stage || h.stage === 'main' ? 'student' : h.stage}\u0000${h.epoch}`;
+      by.set(k, [...(by.get(k) ?? []), h.eval.top1]);
+    }
+  }
+  return [...by].map(([k, v]) => {
+    const [network, epoch] = k.split('\u0000') as [string, string];
+    return { network, epoch: Number(epoch), top1: Math.round((v.reduce((a, b) => a + b, 0) / v.length) * 100) / 100, n: v.length };
+  }).sort((a, b) => a.network.localeCompare(b.network) || a.epoch - b.epoch);
+}
+
+const GREYS = ['#6b6b6b', '#a0a0a0', '#3f3f3f', '#c4c4c4'];
+
+async function learningCurves(m: MethodMeta, boards: Leaderboard[]): Promise<string> {
+  const meta = new Map([[m.id, m]]);
+  const figures: string[] = [];
+  // a reference row copied onto another track's board (vanilla on the data-free board) is drawn once, on its own board
+  for (const b of boards.filter((x) => x.track === trackOf(m.family))) {
+    for (const s of b.stats.filter((x) => x.method === m.id)) {
+      const runs = latestPerSeed(b.rows, meta).filter((r) => r.method === m.id && r.teacher === s.teacher && r.student === s.student && variantOf(r, meta) === s.variant);
+      const curve = learningCurve(runs);
+      if (curve.length < 2) continue;
+      const networks = [...new Set(curve.map((c) => c.network))].sort((a, c) => (a === 'student' ? -1 : c === 'student' ? 1 : a.localeCompare(c)));
+      const color = { field: 'network', type: 'nominal', title: 'network', scale: { domain: networks, range: networks.map((n, i) => (n === 'student' ? familyColor(m.family) : GREYS[(i - 1) % GREYS.length]!)) } } as const;
+      const teacher = s.teacherTop1 === null ? [] : [{ mark: { type: 'rule', strokeDash: [5, 4], color: '#222' }, data: { values: [{ teacher: Math.round(s.teacherTop1 * 100) / 100 }] }, encoding: { y: { field: 'teacher', type: 'quantitative' }, tooltip: [{ field: 'teacher', title: `teacher ${s.teacher} (final)` }] } }];
+      const svg = await renderSvg({
+        width: 420, height: 200,
+        layer: [
+          { data: { values: curve }, mark: { type: 'line', point: { filled: true, size: 25 } }, encoding: { x: { field: 'epoch', type: 'quantitative', title: 'epoch (of its stage)', axis: { tickMinStep: 1 } }, y: { field: 'top1', type: 'quantitative', title: 'eval top-1 (%)', scale: { zero: false } }, color, tooltip: [{ field: 'network' }, { field: 'epoch' }, { field: 'top1' }, { field: 'n', title: 'seeds' }] } },
+          ...teacher,
+        ],
+      } as never);
+      const others = networks.filter((n) => n !== 'student');
+      figures.push(`<figure class="chart learning-curve" data-board="${esc(b.id)}"><h3>${esc(b.dataset)} · ${esc(b.protocol.protocol)} · ${esc(s.name)} · ${esc(s.pair)}</h3>${svg}<figcaption>Evaluation top-1 after each epoch, mean over ${runs.length} seed${runs.length === 1 ? '' : 's'}: the student${others.length ? ` and the networks the run trains in stages of their own (${esc(others.join(', '))})` : ''}${s.teacherTop1 === null ? '' : `; dashed: the stored teacher ${esc(s.teacher)}'s final accuracy (the teacher store keeps no per-epoch history)`}.</figcaption></figure>`);
+    }
+  }
+  if (figures.length === 0) return `<p class="muted">No per-epoch history in this method's rows.</p>`;
+  return `<div class="charts">${figures.join('\n')}</div>`;
+}
+
+export async function methodPageBody(m: MethodMeta, boards: Leaderboard[], comparisons: Map<string, ComparisonRow[]>, tables: readonly PublishedTable[]): Promise<string> {
   return `<h1 class="method-title"><code>${esc(m.id)}</code> · ${esc(m.title)}</h1>
 ${paper(m)}
 <h2>What it transfers</h2>
@@ -103,6 +170,8 @@ ${hyperparameters(m)}
 <h2>Results</h2>
 ${results(m.id, boards, comparisons, tables)}
 ${extraNumbers(m.id, boards)}
+<h2>Learning curves</h2>
+${await learningCurves(m, boards)}
 <h2>Published numbers</h2>
 ${published(m.id, tables)}
 <h2>Trend</h2>

@@ -13,6 +13,9 @@ import { methodId, modelId } from './names.js';
 /** benchmarks/published of this checkout. */
 export const DEFAULT_PUBLISHED_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../benchmarks/published');
 
+/** The ids of the published tables `loadPublished` returns (suite files name them in `reference.table`). */
+export const PUBLISHED_TABLE_IDS = ['survey-t5', 'survey-t6', 'crd', 'dkd', 'datafree'] as const;
+
 /** A printed gain further than this from distilled - student (both printed to 2 decimals) is a mismatch. */
 export const GAIN_TOLERANCE = 0.015;
 
@@ -46,6 +49,8 @@ export interface PublishedRow {
 export interface PublishedTable {
   id: string;
   title: string;
+  /** The table's name in a sentence ("the CRD table"). */
+  short: string;
   dataset: string;
   file: string;
   source: string;
@@ -74,7 +79,7 @@ function readCsv(dir: string, file: string): Record<string, string>[] {
   return parseCsv(readFileSync(path, 'utf8'));
 }
 
-function surveyTable(dir: string, file: string, id: string, title: string, dataset: string): PublishedTable {
+function surveyTable(dir: string, file: string, id: string, title: string, short: string, dataset: string): PublishedTable {
   const source = 'Gou, Yu, Maybank, Tao: Knowledge Distillation: A Survey, IJCV 2021 (arXiv 2006.05525 v7)';
   const rows = readCsv(dir, file).map((r) =>
     withGain({
@@ -87,7 +92,7 @@ function surveyTable(dir: string, file: string, id: string, title: string, datas
     }),
   );
   return {
-    id, title, dataset, file, source, rows,
+    id, title, short, dataset, file, source, rows,
     protocolNote: 'as collected by the survey from each method\'s paper: every row has its own protocol (epochs, augmentation, teacher)',
   };
 }
@@ -107,8 +112,8 @@ function repdistillerTables(dir: string, file: string): PublishedTable[] {
     if (r.method === 'Student' && !studentAcc.has(pairKey(r))) studentAcc.set(pairKey(r), num(r.top1)!);
   }
   const defs = [
-    { id: 'crd', prefix: 'CRD', title: 'CRD benchmark, CIFAR-100 (Tian et al., ICLR 2020)', protocolNote: 'CRD protocol: full CIFAR-100, 240 epochs, last epoch, one run per cell' },
-    { id: 'dkd', prefix: 'DKD', title: 'DKD paper, CIFAR-100 (Zhao et al., CVPR 2022)', protocolNote: 'CRD protocol, best epoch, mean of 5 runs; teacher/student accuracies from the CRD table of the same pair' },
+    { id: 'crd', prefix: 'CRD', short: 'CRD table', title: 'CRD benchmark, CIFAR-100 (Tian et al., ICLR 2020)', protocolNote: 'CRD protocol: full CIFAR-100, 240 epochs, last epoch, one run per cell' },
+    { id: 'dkd', prefix: 'DKD', short: 'DKD table', title: 'DKD paper, CIFAR-100 (Zhao et al., CVPR 2022)', protocolNote: 'CRD protocol, best epoch, mean of 5 runs; teacher/student accuracies from the CRD table of the same pair' },
   ];
   return defs.map((d) => {
     const mine = recs.filter((r) => r.source?.startsWith(d.prefix) && r.method !== 'Teacher');
@@ -120,7 +125,7 @@ function repdistillerTables(dir: string, file: string): PublishedTable[] {
         distilledAcc: num(r.top1), distilledTeacherAcc: null, gainPrinted: null, note: r.note ?? '',
       }),
     );
-    return { id: d.id, title: d.title, dataset: 'cifar100', file, source: mine[0]?.source ?? d.prefix, protocolNote: d.protocolNote, rows };
+    return { id: d.id, title: d.title, short: d.short, dataset: 'cifar100', file, source: mine[0]?.source ?? d.prefix, protocolNote: d.protocolNote, rows };
   });
 }
 
@@ -142,7 +147,7 @@ function dataFreeTable(dir: string, file: string): PublishedTable {
     }),
   );
   return {
-    id: 'datafree', title: 'Data-free distillation, CIFAR (CMI README, Fang et al., IJCAI 2021)', dataset: 'cifar10', file,
+    id: 'datafree', title: 'Data-free distillation, CIFAR (CMI README, Fang et al., IJCAI 2021)', short: 'data-free table (CMI)', dataset: 'cifar10', file,
     source: 'CMI (Fang et al., IJCAI 2021)',
     protocolNote: 'full CIFAR, teachers trained 200 epochs on all 50k images, students distilled without real images; DeepInversion with 2k iterations; the gain is against the student trained on real data',
     rows,
@@ -152,8 +157,8 @@ function dataFreeTable(dir: string, file: string): PublishedTable {
 /** Loads the survey's Tables 5 and 6, the CRD and DKD tables and the data-free table from `dir`. */
 export function loadPublished(dir: string = DEFAULT_PUBLISHED_DIR): PublishedTable[] {
   return [
-    surveyTable(dir, 'survey-table5-cifar10.csv', 'survey-t5', 'Survey Table 5, CIFAR-10 (Gou et al., IJCV 2021)', 'cifar10'),
-    surveyTable(dir, 'survey-table6-cifar100.csv', 'survey-t6', 'Survey Table 6, CIFAR-100 (Gou et al., IJCV 2021)', 'cifar100'),
+    surveyTable(dir, 'survey-table5-cifar10.csv', 'survey-t5', 'Survey Table 5, CIFAR-10 (Gou et al., IJCV 2021)', 'survey\'s Table 5', 'cifar10'),
+    surveyTable(dir, 'survey-table6-cifar100.csv', 'survey-t6', 'Survey Table 6, CIFAR-100 (Gou et al., IJCV 2021)', 'survey\'s Table 6', 'cifar100'),
     ...repdistillerTables(dir, 'repdistiller-cifar100.csv'),
     ...(existsSync(join(dir, 'datafree-cifar.csv')) ? [dataFreeTable(dir, 'datafree-cifar.csv')] : []),
   ];

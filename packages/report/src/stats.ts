@@ -1,8 +1,10 @@
 /**
  * The statistics of the report, small and dependency-free: mean, sample standard deviation,
  * Student-t confidence intervals, the paired t-test (two-sided p from the regularised incomplete
- * beta function) and Kendall's tau-b. Each function returns null where the quantity is undefined
- * (too few values, zero variance in a denominator) instead of NaN, so pages print "n/a".
+ * beta function), Kendall's tau-b, Holm's correction and rank groups; and the rules the pages
+ * follow (`seedSummary`): no interval and no p-value from fewer than 3 seeds, intervals clamped to
+ * the accuracy range [0, 100]. Each function returns null where the quantity is undefined (too few
+ * values, zero variance in a denominator) instead of NaN, so pages print "n/a".
  */
 
 export function mean(xs: readonly number[]): number | null {
@@ -178,4 +180,72 @@ export function kendallTauB(x: readonly number[], y: readonly number[]): Kendall
   const n0 = (n * (n - 1)) / 2;
   const denom = Math.sqrt((n0 - tx) * (n0 - ty));
   return { n, tau: n < 2 || denom === 0 ? null : (nc - nd) / denom, concordant: nc, discordant: nd };
+}
+
+/** Fewest seeds (or seed pairs) for a t-interval or a p-value on the pages; below it: per-seed values and their range. */
+export const MIN_SEEDS = 3;
+
+/** An interval clamped to [lo, hi] (accuracies: [0, 100]); null stays null. */
+export function clampInterval(ci: readonly [number, number] | null, lo = 0, hi = 100): [number, number] | null {
+  if (!ci) return null;
+  return [Math.min(hi, Math.max(lo, ci[0])), Math.min(hi, Math.max(lo, ci[1]))];
+}
+
+export interface SeedSummary extends Summary {
+  /** The per-seed values, as given. */
+  values: number[];
+  /** [min, max] of the values; null without values. */
+  range: [number, number] | null;
+  /** Fewer than MIN_SEEDS values: `ci` and `ciHalf` are null, pages show the values and their range. */
+  tooFew: boolean;
+}
+
+/**
+ * What the pages print for one method over seeds: mean and sample std always; the Student-t
+ * interval only from MIN_SEEDS values on, clamped to [0, 100] (`ciHalf` stays the unclamped half-width).
+ */
+export function seedSummary(xs: readonly number[], level = 0.95): SeedSummary {
+  const s = summarize(xs, level);
+  const range: [number, number] | null = xs.length ? [Math.min(...xs), Math.max(...xs)] : null;
+  if (xs.length < MIN_SEEDS) return { ...s, ciHalf: null, ci: null, values: [...xs], range, tooFew: true };
+  return { ...s, ci: clampInterval(s.ci), values: [...xs], range, tooFew: false };
+}
+
+/**
+ * Holm's step-down correction of p-values for the number of tests (the non-null ones): sorted
+ * ascending, the k-th smallest (k from 0) becomes max over j <= k of min(1, (m - j) p_(j)).
+ * Returns the adjusted values in the input order; nulls stay null.
+ */
+export function holm(ps: readonly (number | null)[]): (number | null)[] {
+  const order = ps.map((p, i) => ({ p, i })).filter((x): x is { p: number; i: number } => x.p !== null).sort((a, b) => a.p - b.p);
+  const m = order.length;
+  const out: (number | null)[] = ps.map(() => null);
+  let running = 0;
+  order.forEach(({ p, i }, k) => {
+    running = Math.max(running, Math.min(1, (m - k) * p));
+    out[i] = running;
+  });
+  return out;
+}
+
+/**
+ * Rank groups: the best mean leads group 1, which holds every method whose interval reaches the
+ * leader's lower bound (hi >= leader's lo: the intervals overlap); the best of the rest leads the
+ * next group, and so on. A group's rank is 1 + the number of methods in earlier groups, so tied
+ * methods share a rank (1, 1, 1, 4, ...). A null interval counts as the point [mean, mean].
+ * Returns the rank of each item in the input order.
+ */
+export function rankGroups(items: readonly { mean: number; ci: readonly [number, number] | null }[]): number[] {
+  const iv = (i: number): [number, number] => (items[i]!.ci ? [items[i]!.ci![0], items[i]!.ci![1]] : [items[i]!.mean, items[i]!.mean]);
+  let rest = items.map((_, i) => i).sort((a, b) => items[b]!.mean - items[a]!.mean);
+  const rank: number[] = items.map(() => 0);
+  let placed = 0;
+  while (rest.length) {
+    const leaderLo = iv(rest[0]!)[0];
+    const group = rest.filter((i) => i === rest[0] || iv(i)[1] >= leaderLo);
+    for (const i of group) rank[i] = placed + 1;
+    placed += group.length;
+    rest = rest.filter((i) => !group.includes(i));
+  }
+  return rank;
 }

@@ -28,6 +28,8 @@ export interface ReportRow {
   images_per_second: number;
   backend: string;
   teacher_top1: number | null;
+  /** sha256 of the stored teacher (tells teachers of one architecture apart). */
+  teacher_hash?: string;
   student_params: number;
   student_flops: number;
   git_commit: string;

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildSite, loadPublished, methodPageFile, type MethodMeta } from '../src/index.js';
+import { buildSite, learningCurve, loadPublished, methodPageFile, type MethodMeta } from '../src/index.js';
 import { TEST_METHODS, testRows } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kdbench-method-pages-'));
@@ -37,7 +37,7 @@ describe('method pages', async () => {
     const kd = html('method-kd.html');
     expect(kd).toContain('<a class="paper-link" href="https://arxiv.org/abs/1503.02531">');
     expect(kd).toContain('NIPS Deep Learning Workshop 2015');
-    expect(kd).toMatch(/<dt>family<\/dt><dd class="family">response<\/dd>[\s\S]*<dd class="knowledge">response<\/dd>[\s\S]*<dd class="scheme">offline<\/dd>/);
+    expect(kd).toMatch(/<dl class="method-meta">\s*<dt>family<\/dt><dd class="family"><span class="fam" data-family="response" data-color="#4e79a7"[^>]*>response<\/span><\/dd>[\s\S]*<dd class="knowledge">response<\/dd>[\s\S]*<dd class="scheme">offline<\/dd>/);
     expect(kd).toMatch(/<tr data-hp="T"><td><code>T<\/code><\/td><td class="num">4<\/td><td>softmax temperature of teacher and student<\/td><\/tr>/);
     expect(kd).toMatch(/<tr data-hp="gamma">.*0\.1.*weight of the cross-entropy with labels/);
     expect(kd).toContain('None: the implementation follows the paper.');
@@ -66,10 +66,39 @@ describe('method pages', async () => {
     expect(p).toContain('href="https://example.org/newkd"');
   });
 
-  it('is linked from the leaderboards and the index', () => {
+  it('is linked from the leaderboards and the index, which marks the methods without results', () => {
     const board = html('cifar100-quick.html');
     expect(board).toContain('<a class="method-page" href="method-kd.html"');
     expect(board).toContain('href="method-dkd.html"');
-    expect(html('index.html')).toContain('<a href="method-newkd.html"');
+    const index = html('index.html');
+    expect(index).toContain('<a href="method-newkd.html" class="no-results"');
+    expect(index).toContain('<a href="method-kd.html" title=');
+    expect(index).toContain('1 of 8 methods have no results');
+  });
+
+  it('draws learning curves from the stored per-epoch history: the student, other networks of the run, the teacher', async () => {
+    // FABRICATED history: a two-stage run (a self-teacher stage, then the student), two seeds
+    const history = (shift: number) => [1, 2, 3].flatMap((e) => [
+      { stage: 'selfteacher', epoch: e, eval: { top1: 30 + 5 * e + shift } }, { stage: 'main', epoch: e, eval: { top1: 20 + 10 * e + shift } },
+    ]);
+    const rows = testRows().filter((r) => r.dataset === 'cifar10' && r.method === 'kd')
+      .flatMap((r) => [0, 2].map((shift, seed) => ({ ...r, run_id: `${r.run_id}-${seed}`, seed, details: JSON.stringify({ history: history(shift) }) })));
+    expect(learningCurve(rows)).toEqual([
+      { network: 'selfteacher', epoch: 1, top1: 36, n: 2 }, { network: 'selfteacher', epoch: 2, top1: 41, n: 2 }, { network: 'selfteacher', epoch: 3, top1: 46, n: 2 },
+      { network: 'student', epoch: 1, top1: 31, n: 2 }, { network: 'student', epoch: 2, top1: 41, n: 2 }, { network: 'student', epoch: 3, top1: 51, n: 2 },
+    ]);
+    const out = mkdtempSync(join(tmpdir(), 'kdbench-curves-'));
+    try {
+      await buildSite({ rows, methods: [KD], outDir: out, generatedAt: 'test' });
+      const p = readFileSync(join(out, 'method-kd.html'), 'utf8');
+      const fig = p.slice(p.indexOf('<figure class="chart learning-curve"'), p.indexOf('</figure>', p.indexOf('learning-curve')));
+      expect(fig).toContain('mean over 2 seeds: the student and the networks the run trains in stages of their own (selfteacher)');
+      expect(fig).toContain("dashed: the stored teacher resnet56's final accuracy");
+      expect(fig).toContain('stroke="#4e79a7"'); // the student in kd's family colour
+      expect((fig.match(/aria-roledescription="line mark"/g) ?? []).length).toBe(2);
+      expect(html('method-newkd.html')).toContain('No per-epoch history');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

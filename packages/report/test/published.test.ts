@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadPublished, methodId, modelId, parseCsv, toCsv } from '../src/index.js';
+import { loadPublished, methodId, modelId, parseCsv, PUBLISHED_TABLE_IDS, toCsv } from '../src/index.js';
 
 describe('published tables', () => {
   const tables = loadPublished();
@@ -7,6 +7,7 @@ describe('published tables', () => {
 
   it('loads survey Tables 5 and 6, the CRD and DKD tables and the data-free table', () => {
     expect(tables.map((t) => t.id)).toEqual(['survey-t5', 'survey-t6', 'crd', 'dkd', 'datafree']);
+    expect(tables.map((t) => t.id)).toEqual([...PUBLISHED_TABLE_IDS]); // the ids suite files may name in `reference.table`
     // data-free: WRN-40-2 -> WRN-16-2, DAFL 81.55 against the real-data student 93.95 (CMI README)
     const dafl = byId.get('datafree')!.rows.find((r) => r.methodId === 'dafl' && r.teacherId === 'wrn_40_2' && r.studentId === 'wrn_16_2')!;
     expect(dafl).toMatchObject({ teacherAcc: 94.87, studentAcc: 93.95, distilledAcc: 81.55, gain: -12.4 });

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildLeaderboards, buildSite, compare, loadPublished, parseCsv, rankAgreement, renderCharts } from '../src/index.js';
+import { agreements, buildLeaderboards, buildSite, compare, loadPublished, parseCsv, renderCharts } from '../src/index.js';
 import { TEST_LABEL, TEST_METHODS, testRows } from './fixtures.js';
 
 const published = loadPublished();
@@ -39,6 +39,14 @@ describe('leaderboards (fabricated test rows)', () => {
     // against KD seeds 0-2 [62.0, 62.5, 61.5]: d = [1.0, 0.9, 0.7], t = 9.827076, df 2, p = 0.010197
     expect(dkd.vsKd!.n).toBe(3);
     expect(dkd.vsKd!.p).toBeCloseTo(0.010197, 5);
+    // corrected for the board's 9 tests against KD (both pairs): never below the uncorrected p, at most 9 p
+    expect(c100.stats.filter((s) => s.vsKd?.p != null)).toHaveLength(9);
+    expect(dkd.vsKd!.pHolm!).toBeGreaterThanOrEqual(dkd.vsKd!.p!);
+    expect(dkd.vsKd!.pHolm!).toBeLessThanOrEqual(Math.min(1, 9 * dkd.vsKd!.p!) + 1e-12);
+    // every ranked row has 3 seeds or more: rank groups; vanilla is a reference, not ranked
+    expect(c100.rankKind).toBe('group');
+    expect(get('crd', 'wrn_16_2').rank!.point).toBe(1);
+    expect(get('vanilla', 'wrn_16_2').rank).toBeNull();
     const kd = get('kd', 'wrn_16_2');
     expect(kd.n).toBe(5); // seeds 0-2 and two earlier nightly runs
     expect(kd.vsKd).toBeNull();
@@ -60,17 +68,28 @@ describe('leaderboards (fabricated test rows)', () => {
     const kd = cmp.find((c) => c.stats.method === 'kd' && c.stats.student === 'wrn_16_2')!;
     expect(kd.published!.table).toBe('crd');
     expect(kd.published!.distilledAcc).toBe(74.92);
+    expect(kd.via).toBeNull();
     expect(cmp.filter((c) => c.stats.method === 'rkd').map((c) => c.published?.table)).toEqual(['crd']);
-    const agr = rankAgreement(cmp, published);
+    const agr = agreements(cmp, published);
     const wrn = agr.find((a) => a.table === 'crd' && a.pair === 'wrn_40_2 → wrn_16_2')!;
     // published order vanilla<rkd<fitnet<at<kd<crd, measured vanilla<fitnet<rkd<kd<at<crd: 13 concordant, 2 discordant
     expect(wrn.n).toBe(6);
     expect(wrn.tau).toBeCloseTo(11 / 15, 12);
-    expect(agr.find((a) => a.table === 'dkd')!.tau).toBeNull();
+    expect([wrn.concordant, wrn.discordant]).toEqual([13, 2]);
+    expect(wrn.tauInterval).not.toBeNull();
+    expect(agr.map((a) => `${a.table} ${a.pair} ${a.n}`)).toEqual(['crd wrn_40_2 → wrn_16_2 6', 'crd resnet56 → resnet20 4']);
   });
 });
 
 describe('charts', () => {
+  it('draws only the charts that have something to show', async () => {
+    // CIFAR-10: vanilla and kd of one student, one seed each, one night: no family comparison, one MACs value, no trend
+    const [c10] = buildLeaderboards(testRows(), TEST_METHODS);
+    expect((await renderCharts(c10!)).map((c) => c.id)).toEqual(['accuracy', 'train-time']);
+    const one = buildLeaderboards(testRows().filter((r) => r.dataset === 'cifar10' && r.method === 'kd'), TEST_METHODS);
+    expect(await renderCharts(one[0]!)).toEqual([]);
+  });
+
   it('renders five SVG charts with marks', async () => {
     const [, c100] = buildLeaderboards(testRows(), TEST_METHODS);
     const charts = await renderCharts(c100!);
@@ -110,8 +129,15 @@ describe('site', () => {
     const lb = readFileSync(join(out, 'cifar100-quick.html'), 'utf8');
     expect(lb).toContain('id="method-dkd--wrn-40-2--wrn-16-2"');
     expect(lb).toContain('id="published-vs-measured"');
-    expect(lb).toContain('+0.87, n=3, p=0.010');
+    expect(lb).toMatch(/<td class="num" data-v="0\.866666[0-9]*" title="paired over seeds 0, 1, 2; paired t=9\.827, df=2, p=0\.010 before correction">\+0\.87<span class="seeds">n=3, p<sub>Holm<\/sub>=0\.0\d\d<\/span><\/td>/);
+    expect(lb).toContain('id="agreement"');
+    expect(lb).toContain('id="provenance-sets"');
+    expect(lb).toContain('id="provenance-warning"'); // three nightly commits on one board
     expect((lb.match(/<svg/g) ?? []).length).toBe(5);
+    const c10 = readFileSync(join(out, 'cifar10-quick.html'), 'utf8');
+    expect(c10).toContain('one seed');
+    expect(c10).toContain('<span class="nmark"');
+    expect(c10).not.toContain('95% Student-t interval of the mean over');
     const pub = readFileSync(join(out, 'published.html'), 'utf8');
     expect((pub.match(/class="gain-mismatch"/g) ?? []).length).toBe(3);
     expect(pub).toContain('href="cifar100-quick.html#method-kd--wrn-40-2--wrn-16-2"');

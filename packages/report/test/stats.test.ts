@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kendallTauB, mean, pairedBySeed, pairedTTest, std, studentTQuantile, studentTTwoSidedP, summarize } from '../src/stats.js';
+import { clampInterval, holm, kendallTauB, mean, pairedBySeed, pairedTTest, rankGroups, seedSummary, std, studentTQuantile, studentTTwoSidedP, summarize } from '../src/stats.js';
 
 describe('mean, std, confidence interval', () => {
   it('match hand-computed values', () => {
@@ -89,5 +89,84 @@ describe('Kendall tau-b', () => {
   it('is n/a below 2 items or for an all-tied ordering', () => {
     expect(kendallTauB([1], [2]).tau).toBeNull();
     expect(kendallTauB([1, 1, 1], [1, 2, 3]).tau).toBeNull();
+  });
+});
+
+describe('what the pages print over seeds (seedSummary)', () => {
+  it('n = 1: the value, no std, no interval', () => {
+    expect(seedSummary([40])).toEqual({ n: 1, mean: 40, std: null, ciHalf: null, ci: null, values: [40], range: [40, 40], tooFew: true });
+  });
+
+  it('n = 2: mean, std and the range of the two values, but no t-interval (t(0.975, 1) = 12.71 would give [8.29, 33.71])', () => {
+    const s = seedSummary([22, 20]);
+    expect(s.mean).toBe(21);
+    expect(s.std).toBeCloseTo(Math.SQRT2, 12);
+    expect(s.ci).toBeNull();
+    expect(s.ciHalf).toBeNull();
+    expect(s.range).toEqual([20, 22]);
+    expect(s.values).toEqual([22, 20]);
+    expect(s.tooFew).toBe(true);
+    expect(summarize([22, 20]).ci![0]).toBeCloseTo(21 - 12.7062, 3); // the interval the rule withholds
+  });
+
+  it('n >= 3: the Student-t interval', () => {
+    // [63.0, 63.4, 62.2]: mean 62.866667, std 0.611010, half = 4.302653 * 0.611010 / sqrt 3 = 1.517829
+    const s = seedSummary([63.0, 63.4, 62.2]);
+    expect(s.tooFew).toBe(false);
+    expect(s.ciHalf).toBeCloseTo(1.517829, 5);
+    expect(s.ci![0]).toBeCloseTo(61.348838, 5);
+    expect(s.ci![1]).toBeCloseTo(64.384496, 5);
+  });
+
+  it('clamps intervals to [0, 100]', () => {
+    // [99, 100, 97]: mean 98.666667, std 1.527525, half = 4.302653 * 1.527525 / sqrt 3 = 3.794583 -> [94.872084, 102.461249] -> hi 100
+    const hi = seedSummary([99, 100, 97]);
+    expect(hi.ci![0]).toBeCloseTo(94.872084, 5);
+    expect(hi.ci![1]).toBe(100);
+    expect(hi.ciHalf).toBeCloseTo(3.794583, 5);
+    // [0.5, 1.5, 0.2]: mean 0.733333, std 0.680686, half = 1.690917 -> [-0.957584, 2.424250] -> lo 0
+    const lo = seedSummary([0.5, 1.5, 0.2]);
+    expect(lo.ci![0]).toBe(0);
+    expect(lo.ci![1]).toBeCloseTo(2.42425, 5);
+    expect(clampInterval([-3, 104])).toEqual([0, 100]);
+    expect(clampInterval(null)).toBeNull();
+  });
+});
+
+describe("Holm's correction", () => {
+  it('matches a hand-computed example', () => {
+    // sorted: 0.005 x 4 = 0.02; 0.01 x 3 = 0.03; 0.03 x 2 = 0.06; 0.04 x 1 = 0.04 -> max(0.06, 0.04) = 0.06
+    const adj = holm([0.01, 0.04, 0.03, 0.005, null]);
+    expect(adj[0]).toBeCloseTo(0.03, 12);
+    expect(adj[1]).toBeCloseTo(0.06, 12);
+    expect(adj[2]).toBeCloseTo(0.06, 12);
+    expect(adj[3]).toBeCloseTo(0.02, 12);
+    expect(adj[4]).toBeNull();
+  });
+
+  it('caps at 1 and keeps the order of the p-values', () => {
+    expect(holm([0.6, 0.7])).toEqual([1, 1]);
+    expect(holm([0.4, 0.5])).toEqual([0.8, 0.8]);
+    expect(holm([])).toEqual([]);
+    expect(holm([0.03])).toEqual([0.03]);
+  });
+});
+
+describe('rank groups', () => {
+  it("gives the leader's rank to every method whose interval overlaps the leader's, then repeats on the rest", () => {
+    // A 70 [68,72] leads; B (hi 72) and D (hi 70) reach A's lo 68: ranks 1. C leads the rest (lo 65.5; E's hi 61 does not reach it): rank 4; E: 5.
+    const items = [
+      { mean: 65, ci: [60, 70] as [number, number] }, // D
+      { mean: 70, ci: [68, 72] as [number, number] }, // A
+      { mean: 60, ci: [59, 61] as [number, number] }, // E
+      { mean: 66.5, ci: [65.5, 67.5] as [number, number] }, // C
+      { mean: 69, ci: [66, 72] as [number, number] }, // B
+    ];
+    expect(rankGroups(items)).toEqual([1, 1, 5, 4, 1]);
+  });
+
+  it('separates methods whose intervals do not overlap, and treats a missing interval as its point', () => {
+    expect(rankGroups([{ mean: 3, ci: [2.5, 3.5] }, { mean: 2, ci: [1.5, 2.4] }, { mean: 1, ci: null }])).toEqual([1, 2, 3]);
+    expect(rankGroups([{ mean: 3, ci: null }, { mean: 3, ci: null }])).toEqual([1, 1]);
   });
 });

@@ -29,7 +29,7 @@ describe('method variants', () => {
     expect(variantOf({ method: 'unknown', hyperparameters: '{"a":1}' }, meta)).toBe('');
   });
 
-  it('keeps variants apart, compares each against default KD, and averages extra numbers per entry', () => {
+  it('keeps variants apart, compares each against default KD, and averages extra numbers per entry', async () => {
     const rows = [
       row('vanilla', 1, 50, {}), row('vanilla', 2, 52, {}),
       row('kd', 1, 55, { T: 4, alpha: 0.9 }), row('kd', 2, 57, { T: 4, alpha: 0.9 }),
@@ -45,7 +45,7 @@ describe('method variants', () => {
     expect(variant.vsKd?.meanDiff).toBe(-2.5); // against the default KD entry, seed by seed
     expect(board!.stats.find((s) => s.name === 'kd')!.vsKd).toBeNull();
     expect(board!.stats.find((s) => s.method === 'dml')!.extras).toEqual({ peer1: { mean: 56, n: 2 } });
-    const page = methodPageBody(META[2]!, [board!], new Map(), []);
+    const page = await methodPageBody(META[2]!, [board!], new Map(), []);
     expect(page).toContain('Other numbers it reports');
     expect(page).toMatch(/<code>peer1<\/code><\/td><td class="num">56\.0/);
   });

@@ -116,20 +116,27 @@ repair: rebuilds <results>/results.arrow from the run records <results>/runs/<ru
 a readable one keeps all its rows and gains the recorded runs it lacks.
 (default results folder: $KDBENCH_RESULTS_DIR, else ./results)`;
 
-export const REPORT_HELP = `Usage: kdbench report [--results DIR|FILE] [--out DIR] [--metric last|best] [--published DIR] [--export-beside-results]
+export const REPORT_HELP = `Usage: kdbench report [--results DIR|FILE] [--out DIR] [--metric last|best] [--published DIR] [--suites DIR] [--export-beside-results]
 
 Renders a static HTML site (no server needed; open index.html): one leaderboard per dataset and
-protocol with mean ± std over seeds, 95% Student-t intervals, gain over the vanilla student, a
-paired t-test against KD; inline SVG charts; published numbers beside the measured ones with
-Kendall tau-b rank agreement. Writes results.csv and results.json of the rows next to the site.
+protocol (data-free, lifelong and quantized methods on boards of their own) with mean ± std over
+seeds, 95% Student-t intervals from 3 seeds on, gain over the vanilla student, a Holm-corrected
+paired t-test against KD, ranks, per-row provenance; inline SVG charts; the agreement (Kendall
+tau-b) with the published tables. Writes results.csv and results.json of the rows next to the site.
 
   --results DIR|FILE       results folder holding results.arrow, or an .arrow file
                            (default: $KDBENCH_RESULTS_DIR, else ./results)
   --out DIR                site folder (default: reports/site)
   --metric last|best       accuracy to rank by: last epoch (default, CRD convention) or best epoch
   --published DIR          published tables (default: benchmarks/published of this checkout)
+  --suites DIR             suite files whose pairs declare 'reference:' (the published pair they
+                           stand in for; default: benchmarks/ of this checkout)
   --export-beside-results  also write results.csv / results.json next to the Arrow file
-  -h, --help               this help`;
+  -h, --help               this help
+
+Run artifacts (the files a run lists in its details, such as the data-free image grids) are read
+from the runs/ folder beside the results file, <folder of the .arrow file>/runs/<run id>/, and
+copied into <out>/artifacts/; runs whose folder is absent are shown without them.`;
 
 export const BENCH_HELP = `Usage: kdbench bench engine [options]
 

@@ -12,6 +12,7 @@ import type { ResultRow } from '../results/schema.js';
 import { registry } from '../registry.js';
 import { checkWritableDir } from '../output-dirs.js';
 import { effectiveLabel } from '../protocol-label.js';
+import { DEFAULT_SUITES_DIR, loadSuiteReferences } from '../suite/references.js';
 import { parse, resultsDir } from './args.js';
 import { REPORT_HELP } from './help.js';
 
@@ -22,6 +23,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
     out: { type: 'string' },
     metric: { type: 'string' },
     published: { type: 'string' },
+    suites: { type: 'string' },
     'export-beside-results': { type: 'boolean' },
   }, REPORT_HELP);
   if (o.help) return (console.log(REPORT_HELP), 0);
@@ -30,6 +32,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
   const res = resultsDir(o);
   const file = existsSync(res) && statSync(res).isFile() ? res : join(res, 'results.arrow');
   if (!existsSync(file)) throw new ConfigError(`no results file at ${file} (run 'kdbench run' first, or pass --results DIR)`);
+  if (o.suites !== undefined && !existsSync(o.suites)) throw new ConfigError(`--suites: no folder at ${o.suites}`);
   const out = resolve(o.out ?? join('reports', 'site'));
   checkWritableDir(out, 'site folder (--out)');
   // ResultRow must stay assignable to the report's row type: a schema change that breaks the report fails here.
@@ -39,6 +42,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
     rows,
     methods: registry.list(),
     published: loadPublished(o.published ?? DEFAULT_PUBLISHED_DIR),
+    references: loadSuiteReferences(o.suites ?? DEFAULT_SUITES_DIR),
     outDir: out,
     metric,
     exportDir: o['export-beside-results'] ? dirname(resolve(file)) : undefined,

@@ -35,7 +35,11 @@ export interface ResultRow {
   date: string;
   /** JSON: the method's resolved hyperparameters. */
   hyperparameters: string;
-  /** JSON: protocol settings, per-epoch history, extra accuracies. */
+  /**
+   * JSON: protocol settings, per-epoch history, extra accuracies, `trainImages` (training split size)
+   * and `provenance` ({ commit, dirty, diff, backend, kernels }: src/provenance.ts). Both are absent
+   * from rows written before them; readers derive them (the report from git_commit and backend).
+   */
   details: string;
 }
 

@@ -20,12 +20,18 @@
  *     set: { batchSize: 32 }
  *     datasets: [cifar100]
  *     note: free text (the published row it maps to)
+ *     reference: { table: crd, teacher: resnet56, student: resnet20 }
  * ```
+ *
+ * `reference` declares the published pair a CPU-sized pair stands in for: the report compares
+ * the pair's methods with that table's rows of the named teacher and student (model ids) and
+ * says so. Tables: the ids of @kdbench/report's PUBLISHED_TABLE_IDS. It does not enter run ids.
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, parseDocument, type Document } from 'yaml';
 import { ConfigError, PROTOCOL_IDS, PROTOCOL_SETTINGS, getProtocol, parseProtocolOverrides, resolveHyper, trainingRecipe, type Protocol } from '@kdbench/core';
 import { modelIdProblem } from '@kdbench/models';
+import { PUBLISHED_TABLE_IDS } from '@kdbench/report';
 import { registry } from '../registry.js';
 import { DATASETS, MAX_SENSIBLE_EPOCHS, extraTeachersOf, runId, validateRequest, type RunRequest, type TeacherRequest } from '../run.js';
 
@@ -41,6 +47,8 @@ export interface SuitePair {
   hp: Record<string, Record<string, Scalar>>;
   set: Record<string, Scalar>;
   note?: string;
+  /** The published pair this pair stands in for (kdbench model ids), and its table. */
+  reference?: { table: string; teacher: string; student: string; where: string };
   /** Where the pair is defined, for messages. */
   where: string;
 }
@@ -58,7 +66,8 @@ export interface Suite {
 }
 
 const TOP_FIELDS = ['name', 'description', 'datasets', 'protocol', 'seeds', 'teacherSeed', 'methods', 'hp', 'set', 'pairs'];
-const PAIR_FIELDS = ['teacher', 'student', 'methods', 'datasets', 'hp', 'set', 'note'];
+const PAIR_FIELDS = ['teacher', 'student', 'methods', 'datasets', 'hp', 'set', 'note', 'reference'];
+const REFERENCE_FIELDS = ['table', 'teacher', 'student'];
 
 /** Reads and validates a suite file; throws SuiteError with one `file:line: problem` line per problem. */
 export function loadSuite(file: string): Suite {
@@ -292,7 +301,13 @@ class Validator {
     this.check(() => {
       if (raw.note !== undefined && typeof raw.note !== 'string') this.fail([...path, 'note'], 'note must be text');
     });
-    if (!student || !teacherOk || !methods || !datasets || !pairHp || !pairSet) throw new Invalid();
+    const reference = raw.reference === undefined ? undefined : this.check(() => {
+      if (raw.teacher === undefined || raw.teacher === null) {
+        this.fail([...path, 'reference'], `pair ${i + 1} has a reference but no teacher: a reference pair maps a teacher/student pair`, true);
+      }
+      return this.reference([...path, 'reference']);
+    });
+    if (!student || !teacherOk || !methods || !datasets || !pairHp || !pairSet || (raw.reference !== undefined && !reference)) throw new Invalid();
     const hp: Record<string, Record<string, Scalar>> = {};
     for (const m of new Set([...Object.keys(top.hp), ...Object.keys(pairHp)])) hp[m] = { ...top.hp[m], ...pairHp[m] };
     this.each(methods, (m, j) => {
@@ -308,7 +323,20 @@ class Validator {
         this.fail(where, (e as Error).message);
       }
     });
-    return { teacher, student, methods, datasets, hp, set: { ...top.set, ...pairSet }, note: raw.note as string | undefined, where: this.at(path) };
+    return { teacher, student, methods, datasets, hp, set: { ...top.set, ...pairSet }, note: raw.note as string | undefined, reference, where: this.at(path) };
+  }
+
+  /** `reference: { table, teacher, student }`: a published table id and the pair it stands in for (model ids). */
+  reference(path: (string | number)[]): NonNullable<SuitePair['reference']> {
+    const raw = this.fields(path, REFERENCE_FIELDS, 'reference');
+    for (const k of REFERENCE_FIELDS) if (raw[k] === undefined) this.fail(path, `reference needs '${k}' (fields: ${REFERENCE_FIELDS.join(', ')})`);
+    if (typeof raw.table !== 'string' || !(PUBLISHED_TABLE_IDS as readonly string[]).includes(raw.table)) {
+      this.fail([...path, 'table'], `unknown published table '${String(raw.table)}'. Tables: ${PUBLISHED_TABLE_IDS.join(', ')}`);
+    }
+    return {
+      table: raw.table, teacher: this.model([...path, 'teacher'], 'reference teacher'),
+      student: this.model([...path, 'student'], 'reference student'), where: this.at(path),
+    };
   }
 
   seeds(path: string[]): number[] {

@@ -63,9 +63,18 @@ function grids(rows: DataFreeViewRow[], ctx: ViewContext): string {
 <p class="small muted">Each grid: images drawn from the method's synthesizer after training (its run folder's synthesis.png; pixels enlarged, unsmoothed).</p>`;
 }
 
+/** The teacher the students invert and the student trained on the real images: what a data-free student is measured against. */
+function references(b: Leaderboard): string {
+  const teachers = b.teachers.map((t) => `teacher <strong>${esc(t.teacher)}</strong> ${fmt(t.mean)}`);
+  const vanilla = b.stats.filter((s) => s.method === 'vanilla').map((s) => `vanilla <strong>${esc(s.student)}</strong> on the real images ${fmt(s.mean)} ± ${fmt(s.std)} <span class="muted small">(${s.n} seed${s.n === 1 ? '' : 's'})</span>`);
+  const parts = [...teachers, ...vanilla];
+  return `<p class="data-free-references">References: ${parts.length ? parts.join('; ') : '<span class="muted">no teacher or vanilla run on this board</span>'}.</p>`;
+}
+
 async function section(b: Leaderboard, ctx: ViewContext): Promise<string> {
   const rows = dataFreeView(b.rows, ctx.metric, ctx.meta);
   return `${sectionHead(b, protocolBanner(b.protocol))}
+${references(b)}
 ${table(elementId('data-free', b.id), rows)}
 <h3>Synthesized images</h3>
 ${grids(rows, ctx)}`;

@@ -1,0 +1,39 @@
+/**
+ * Reference pairs: a CPU-sized pair standing in for a published one. A suite pair declares it
+ * (`reference: { table: crd, teacher: resnet56, student: resnet20 }` in benchmarks/*.yaml); the
+ * harness reads the declarations from the suite files and hands them to the report, which matches
+ * a leaderboard's rows to the published rows of that table and pair by (dataset, teacher, student).
+ * The declaration belongs to the pair, not to a run: rows written before it existed match too,
+ * and changing it never needs a rerun.
+ */
+import { pairLabel } from './leaderboard.js';
+
+export interface PairReference {
+  /** The measured pair: dataset and kdbench model ids. */
+  dataset: string;
+  teacher: string;
+  student: string;
+  /** Published table id (PUBLISHED_TABLE_IDS) and the pair it stands in for, as kdbench model ids. */
+  table: string;
+  publishedTeacher: string;
+  publishedStudent: string;
+  /** Where it is declared (`benchmarks/crd-subset-cifar100.yaml:25`). */
+  declaredIn: string;
+}
+
+/** `stands in for resnet56 → resnet20 of the CRD table (CIFAR-100)`. */
+export function standsInText(r: PairReference, tableTitle: string): string {
+  return `stands in for ${pairLabel(r.publishedTeacher, r.publishedStudent)} of the ${tableTitle}`;
+}
+
+/** The declarations for a measured pair on a dataset; identical declarations from several suites count once. */
+export function referencesOf(refs: readonly PairReference[], dataset: string, teacher: string, student: string): PairReference[] {
+  const seen = new Set<string>();
+  return refs.filter((r) => {
+    if (r.dataset !== dataset || r.teacher !== teacher || r.student !== student) return false;
+    const k = `${r.table}|${r.publishedTeacher}|${r.publishedStudent}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
