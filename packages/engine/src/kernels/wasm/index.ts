@@ -15,6 +15,7 @@ import { conv2DBackpropInputConfig } from './conv2d_backprop_input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise_backprop_filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise_backprop_input.js';
 import { batchNormGradConfig, batchNormTrainConfig } from './native_batchnorm.js';
+import { castConfig, identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './max_pool_grad.js';
 import { sumConfig } from './sum.js';
 import { tileConfig } from './tile.js';
@@ -45,6 +46,8 @@ export const wasmKernelConfigs: readonly KernelConfig[] = [
   batchNormGradConfig,
   maxPoolGradConfig,
   sumConfig,
+  identityConfig,
+  castConfig,
 ];
 
 /** Names of the kernels registered (added or replaced). */
