@@ -11,6 +11,19 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const sources = fs.readdirSync(path.join(here, 'src')).filter((f) => f.endsWith('.c')).sort().map((f) => path.join(here, 'src', f));
 const target = path.join(here, 'build', 'kdnative.node');
+/** Beside the addon: the instruction-set extensions it was compiled for (src/native/addon.ts checks them before loading). */
+const manifest = path.join(here, 'build', 'kdnative.json');
+
+/** AVX2 and FMA when this machine has them (the addon is built where it runs; addon.ts refuses it on a CPU without them). */
+function cpuExtensions() {
+  if (process.env.KDBENCH_NATIVE_GENERIC === '1' || process.arch !== 'x64') return [];
+  try {
+    const flags = new Set((/^flags\s*:(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '').trim().split(/\s+/));
+    return flags.has('avx2') && flags.has('fma') ? ['avx2', 'fma'] : [];
+  } catch {
+    return [];
+  }
+}
 
 function nodeApiIncludes() {
   const candidates = [];
@@ -23,6 +36,7 @@ function nodeApiIncludes() {
 
 function skip(reason) {
   fs.rmSync(target, { force: true });
+  fs.rmSync(manifest, { force: true });
   console.log(`kdbench native kernels: not built (${reason}); the wasm backend uses its WebAssembly kernels.`);
   process.exit(0);
 }
@@ -33,8 +47,11 @@ const include = nodeApiIncludes();
 if (!include) skip("Node's node_api.h not found");
 const compiler = process.env.CC ?? 'cc';
 fs.mkdirSync(path.dirname(target), { recursive: true });
+const extensions = cpuExtensions();
 const args = [
-  '-O3', '-pthread', '-fPIC', '-shared', '-std=c11', '-Wall', '-Wextra', '-DNAPI_VERSION=8',
+  // no trapping math: lets the compiler vectorise compare-and-select loops (ReLU masks); no errno from sqrt
+  '-O3', '-fno-trapping-math', '-fno-math-errno', ...extensions.map((e) => `-m${e}`),
+  '-pthread', '-fPIC', '-shared', '-std=c11', '-Wall', '-Wextra', '-DNAPI_VERSION=8',
   `-I${include}`, '-I/usr/include/x86_64-linux-gnu', '-I/usr/include/openblas',
   ...sources, '-o', target, '-lopenblas', '-lm',
 ];
@@ -44,4 +61,5 @@ if (result.status !== 0) {
   const why = /cblas\.h|lopenblas/.test(result.stderr) ? 'OpenBLAS not found: apt-get install -y libopenblas-dev' : result.stderr.trim().split('\n').slice(0, 3).join(' | ');
   skip(why);
 }
+fs.writeFileSync(manifest, `${JSON.stringify({ extensions })}\n`);
 console.log(`kdbench native kernels: built ${path.relative(process.cwd(), target)} (OpenBLAS SGEMM convolutions, batch norm, pooling and sums)`);

@@ -69,8 +69,10 @@ it.skipIf(!native.loaded)('the addon refuses operands outside the heap and malfo
   expect(() => native.addon.conv2d(heap, Int32Array.of(0, 4, 8, ...geometry))).not.toThrow();
   expect(() => native.addon.conv2d(heap, Int32Array.of(0, 4, 14, ...geometry))).toThrow(/outside the heap/);
   expect(() => native.addon.conv2d(heap, Int32Array.of(0, 4, 8))).toThrow(/Int32Array of 18/);
-  expect(() => native.addon.batchNormForward(heap, Int32Array.of(0, 4, 5, 0, 4, 6, 7, 8, 4, 1), 0)).toThrow(/eps > 0/);
-  expect(() => native.addon.batchNormBackward(heap, Int32Array.of(0, 0, 0, 0, 0, 0, 0, 64, 1))).toThrow(/inside the heap/);
+  expect(() => native.addon.batchNormForward(heap, Int32Array.of(0, 4, 5, -1, 4, 6, 7, 8, 4, 1), 0, false)).toThrow(/eps > 0/);
+  expect(() => native.addon.batchNormForward(heap, Int32Array.of(0, 4, 5, -2, 4, 6, 7, 8, 4, 1), 1e-5, false)).toThrow(/inside the heap/);
+  expect(() => native.addon.batchNormForward(heap, Int32Array.of(0, -1, 5, -1, 4, 6, 7, 8, 4, 1), 1e-5, false)).toThrow(/inside the heap/); // gamma is not optional
+  expect(() => native.addon.batchNormBackward(heap, Int32Array.of(0, 0, -1, 0, 0, 0, 0, 0, 0, -1, 64, 1))).toThrow(/inside the heap/);
 });
 
 const PATHS = [

@@ -5,14 +5,17 @@
  * boundary.
  *   conv2d, conv2dBackpropInput, conv2dBackpropFilter (heap, [a, b, c, N, H, W, CI, KH, KW, CO, OH, OW, sh, sw, dh, dw, pt, pl]),
  *     a, b, c: (x, w, y), (dy, w, dx), (x, dy, dw)
- *   batchNormForward (heap, [x, gamma, beta, y, xhat, mean, variance, rstd, M, C], eps)
- *   batchNormBackward (heap, [dy, xhat, gamma, rstd, dx, dgamma, dbeta, M, C])
+ *   batchNormForward (heap, [x, gamma, beta, residual, out, mean, variance, rstd, M, C], eps, relu)
+ *   batchNormBackward (heap, [dout, x, out, gamma, mean, rstd, dx, dgamma, dbeta, dsum, M, C])
+ *     (-1 for an absent optional operand: residual, out (no ReLU), dsum)
  *   sumRows (heap, [x, out, M, C])
  *   maxPoolGrad (heap, [x, dy, dx, N, H, W, C, OH, OW, KH, KW, sh, sw, pt, pl])
  *   setThreads (n), getThreads (), config ()
  */
 #include <node_api.h>
 #include <cblas.h>
+#include <stdbool.h>
+#include <string.h>
 #include "kdnative.h"
 
 /* Which of the tensors x (input), w (filter), y (output) each operand slot holds. */
@@ -72,14 +75,17 @@ static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) 
 }
 
 /*
- * Reads (heap, params[, eps]) for the row-wise kernels (batch norm, sums): params = [offsets..., M, C], where
- * `full` marks the operands of M x C values (the others have C). Returns 0 on any bad argument.
+ * Reads (heap, params, extra...) for the row-wise kernels (batch norm, sums): params = [offsets..., M, C].
+ * kinds[i] says what operand i is: 'F' M x C values, 'C' C values, lower case when it may be absent (-1,
+ * read as NULL). `extra` receives the arguments after params (argc must be 2 + extras). Returns 0 on any
+ * bad argument.
  */
-static int row_args(napi_env env, napi_callback_info info, size_t offsets, const char *full, float **base, const int **v,
-                   size_t *m, size_t *c, float *eps) {
-  size_t argc = 3;
-  napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return 0;
+static int row_args(napi_env env, napi_callback_info info, const char *kinds, size_t extras, napi_value *extra,
+                    float **ops, size_t *m, size_t *c) {
+  const size_t offsets = strlen(kinds);
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 + extras) return 0;
   void *heap = NULL;
   size_t heap_bytes = 0;
   napi_typedarray_type type;
@@ -87,61 +93,59 @@ static int row_args(napi_env env, napi_callback_info info, size_t offsets, const
   void *data = NULL;
   if (napi_get_arraybuffer_info(env, argv[0], &heap, &heap_bytes) != napi_ok) return 0;
   if (napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_int32_array || length != offsets + 2) return 0;
-  if (eps != NULL) {
-    double e = 0;
-    if (argc != 3 || napi_get_value_double(env, argv[2], &e) != napi_ok || !(e > 0)) return 0;
-    *eps = (float)e;
-  }
   const int *p = (const int *)data;
   if (p[offsets] < 1 || p[offsets + 1] < 1) return 0;
   *m = (size_t)p[offsets];
   *c = (size_t)p[offsets + 1];
   const size_t floats = heap_bytes / sizeof(float);
   for (size_t i = 0; i < offsets; i++) {
-    const size_t extent = full[i] == 'F' ? *m * *c : *c;
+    const int optional = kinds[i] == 'f' || kinds[i] == 'c';
+    if (optional && p[i] == -1) {
+      ops[i] = NULL;
+      continue;
+    }
+    const size_t extent = kinds[i] == 'F' || kinds[i] == 'f' ? *m * *c : *c;
     if (p[i] < 0 || (size_t)p[i] + extent > floats) return 0;
+    ops[i] = (float *)heap + p[i];
   }
-  *base = (float *)heap;
-  *v = p;
+  for (size_t i = 0; i < extras; i++) extra[i] = argv[2 + i];
   return 1;
 }
 
-/* batchNormForward(heap, [x, gamma, beta, y, xhat, mean, variance, rstd, M, C], eps) */
+/* batchNormForward(heap, [x, gamma, beta, residual, out, mean, variance, rstd, M, C], eps, relu) */
 static napi_value batch_norm_forward(napi_env env, napi_callback_info info) {
-  float *b;
-  const int *v;
+  float *o[8];
+  napi_value extra[2];
   size_t m, c;
-  float eps;
-  if (!row_args(env, info, 8, "FCCFFCCC", &b, &v, &m, &c, &eps)) {
-    return throw_error(env, "kdnative: batchNormForward expects (heap, Int32Array of 10 inside the heap, eps > 0)");
+  double eps = 0;
+  bool relu = false;
+  if (!row_args(env, info, "FCCfFCCC", 2, extra, o, &m, &c) || napi_get_value_double(env, extra[0], &eps) != napi_ok ||
+      !(eps > 0) || napi_get_value_bool(env, extra[1], &relu) != napi_ok) {
+    return throw_error(env, "kdnative: batchNormForward expects (heap, Int32Array of 10 inside the heap, eps > 0, relu)");
   }
-  if (!bn_forward(m, c, eps, b + v[0], b + v[1], b + v[2], b + v[3], b + v[4], b + v[5], b + v[6], b + v[7])) {
-    return throw_error(env, "kdnative: out of memory");
-  }
+  const BnForward f = {m, c, (float)eps, relu, o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7]};
+  if (!bn_forward(&f)) return throw_error(env, "kdnative: out of memory");
   return NULL;
 }
 
-/* batchNormBackward(heap, [dy, xhat, gamma, rstd, dx, dgamma, dbeta, M, C]) */
+/* batchNormBackward(heap, [dout, x, out, gamma, mean, rstd, dx, dgamma, dbeta, dsum, M, C]) */
 static napi_value batch_norm_backward(napi_env env, napi_callback_info info) {
-  float *b;
-  const int *v;
+  float *o[10];
   size_t m, c;
-  if (!row_args(env, info, 7, "FFCCFCC", &b, &v, &m, &c, NULL)) {
-    return throw_error(env, "kdnative: batchNormBackward expects (heap, Int32Array of 9 inside the heap)");
+  if (!row_args(env, info, "FFfCCCFCCf", 0, NULL, o, &m, &c)) {
+    return throw_error(env, "kdnative: batchNormBackward expects (heap, Int32Array of 12 inside the heap)");
   }
-  if (!bn_backward(m, c, b + v[0], b + v[1], b + v[2], b + v[3], b + v[4], b + v[5], b + v[6])) {
-    return throw_error(env, "kdnative: out of memory");
-  }
+  const BnBackward b = {m, c, o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7], o[8], o[9]};
+  if (!bn_backward(&b)) return throw_error(env, "kdnative: out of memory");
   return NULL;
 }
 
 /* sumRows(heap, [x, out, M, C]) */
 static napi_value sum_rows(napi_env env, napi_callback_info info) {
-  float *b;
-  const int *v;
+  float *o[2];
   size_t m, c;
-  if (!row_args(env, info, 2, "FC", &b, &v, &m, &c, NULL)) return throw_error(env, "kdnative: sumRows expects (heap, Int32Array of 4 inside the heap)");
-  if (!column_sums(m, c, b + v[0], b + v[1])) return throw_error(env, "kdnative: out of memory");
+  if (!row_args(env, info, "FC", 0, NULL, o, &m, &c)) return throw_error(env, "kdnative: sumRows expects (heap, Int32Array of 4 inside the heap)");
+  if (!column_sums(m, c, o[0], o[1])) return throw_error(env, "kdnative: out of memory");
   return NULL;
 }
 

@@ -15,7 +15,7 @@ export interface NativeConvAddon {
   conv2d(heap: ArrayBuffer, params: Int32Array): void;
   conv2dBackpropInput(heap: ArrayBuffer, params: Int32Array): void;
   conv2dBackpropFilter(heap: ArrayBuffer, params: Int32Array): void;
-  batchNormForward(heap: ArrayBuffer, params: Int32Array, eps: number): void;
+  batchNormForward(heap: ArrayBuffer, params: Int32Array, eps: number, relu: boolean): void;
   batchNormBackward(heap: ArrayBuffer, params: Int32Array): void;
   maxPoolGrad(heap: ArrayBuffer, params: Int32Array): void;
   sumRows(heap: ArrayBuffer, params: Int32Array): void;
@@ -30,6 +30,20 @@ export type NativeStatus =
 
 /** Where `npm ci` (native/build.mjs) puts the compiled addon. */
 export const NATIVE_ADDON_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../native/build/kdnative.node');
+/** Beside it: the CPU extensions it was compiled for ({"extensions": ["avx2", "fma"]}). */
+const MANIFEST_FILE = NATIVE_ADDON_FILE.replace(/\.node$/, '.json');
+
+/** Extensions the addon needs that this CPU lacks (it was built on another machine), or [] when unknown. */
+function missingExtensions(): string[] {
+  try {
+    const wanted = (JSON.parse(fs.readFileSync(MANIFEST_FILE, 'utf8')) as { extensions?: string[] }).extensions ?? [];
+    if (wanted.length === 0) return [];
+    const flags = new Set((/^flags\s*:(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '').trim().split(/\s+/));
+    return wanted.filter((e) => !flags.has(e));
+  } catch {
+    return [];
+  }
+}
 
 let status: NativeStatus | undefined;
 let enabled = true;
@@ -39,6 +53,10 @@ function load(): NativeStatus {
   if (env === '0' || env === 'false') return { loaded: false, detail: 'native kernels disabled by KDBENCH_NATIVE=0' };
   if (!fs.existsSync(NATIVE_ADDON_FILE)) {
     return { loaded: false, detail: 'native kernels not built (needs a C compiler and libopenblas-dev at npm ci; see packages/engine/native/build.mjs)' };
+  }
+  const missing = missingExtensions();
+  if (missing.length > 0) {
+    return { loaded: false, detail: `native kernels built for ${missing.join('/')}, which this CPU lacks (rebuild here: node packages/engine/native/build.mjs)` };
   }
   try {
     const addon = createRequire(import.meta.url)(NATIVE_ADDON_FILE) as NativeConvAddon;

@@ -14,7 +14,7 @@ import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter.js';
 import { conv2DBackpropInputConfig } from './conv2d_backprop_input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise_backprop_filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise_backprop_input.js';
-import { batchNormGradConfig, batchNormTrainConfig } from './native_batchnorm.js';
+import { batchNormGradConfig, batchNormTrainConfig, batchNormTrainGradConfig } from './native_batchnorm.js';
 import { castConfig, identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './max_pool_grad.js';
 import { sumConfig } from './sum.js';
@@ -30,7 +30,7 @@ export { depthwiseConv2dNativeBackpropInput } from './depthwise_backprop_input.j
 export { tile } from './tile.js';
 export { batchMatMul } from './batch_matmul.js';
 export { unsortedSegmentSum } from './unsorted_segment_sum.js';
-export { fusedBatchNormAvailable, fusedBatchNormTrain, fusedBatchNormGrad, type FusedBatchNormForward } from './native_batchnorm.js';
+export { fusedBatchNormAvailable, fusedBatchNormTrain, type FusedBatchNormForward, type FusedBatchNormOptions } from './native_batchnorm.js';
 
 /** Every kernel config this module registers for the 'wasm' backend. */
 export const wasmKernelConfigs: readonly KernelConfig[] = [
@@ -59,6 +59,7 @@ export const wasmKernelNames: readonly string[] = wasmKernelConfigs.map((k) => k
  * functions of the replacements run at once (tfjs only runs them on setBackend).
  */
 export function registerWasmKernels(): void {
+  if (tf.getGradient(batchNormTrainGradConfig.kernelName) === undefined) tf.registerGradient(batchNormTrainGradConfig);
   for (const config of wasmKernelConfigs) {
     const current = tf.getKernel(config.kernelName, 'wasm');
     if (current === config) continue;
