@@ -5,6 +5,8 @@
  * boundary.
  *   conv2d, conv2dBackpropInput, conv2dBackpropFilter (heap, [a, b, c, N, H, W, CI, KH, KW, CO, OH, OW, sh, sw, dh, dw, pt, pl]),
  *     a, b, c: (x, w, y), (dy, w, dx), (x, dy, dw)
+ *   depthwiseConv2d, depthwiseConv2dBackpropInput, depthwiseConv2dBackpropFilter: the same layout, filter
+ *     [KH, KW, CI, 1] and CO = CI (channel multiplier 1)
  *   batchNormForward (heap, [x, gamma, beta, residual, out, mean, variance, rstd, M, C], eps, relu)
  *   batchNormBackward (heap, [dout, x, out, gamma, mean, rstd, dx, dgamma, dbeta, dsum, M, C])
  *     (-1 for an absent optional operand: residual, out (no ReLU), dsum)
@@ -27,7 +29,7 @@ static napi_value throw_error(napi_env env, const char *message) {
 }
 
 /* Reads (heap, params) and runs `kernel` on the three operands they point at. */
-static napi_value run_conv(napi_env env, napi_callback_info info, Pass pass, const Operand slots[3]) {
+static napi_value run_conv(napi_env env, napi_callback_info info, Pass pass, const Operand slots[3], int depthwise) {
   size_t argc = 2;
   napi_value argv[2];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) return throw_error(env, "kdnative: expected (heap, params)");
@@ -46,32 +48,44 @@ static napi_value run_conv(napi_env env, napi_callback_info info, Pass pass, con
     if (v[i] < 1) return throw_error(env, "kdnative: shapes must be positive");
   }
   if (g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1) return throw_error(env, "kdnative: strides and dilations must be positive");
+  if (depthwise && g.co != g.ci) return throw_error(env, "kdnative: a depthwise convolution has as many outputs as input channels");
   const size_t sizes[3] = {
-    (size_t)g.n * g.h * g.w * g.ci, (size_t)g.kh * g.kw * g.ci * g.co, (size_t)g.n * g.oh * g.ow * g.co,
+    (size_t)g.n * g.h * g.w * g.ci, (size_t)g.kh * g.kw * g.ci * (depthwise ? 1 : g.co), (size_t)g.n * g.oh * g.ow * g.co,
   };
   const size_t floats = heap_bytes / sizeof(float);
   for (int i = 0; i < 3; i++) {
     if (v[i] < 0 || (size_t)v[i] + sizes[slots[i]] > floats) return throw_error(env, "kdnative: operand outside the heap");
   }
   float *base = (float *)heap;
-  const int ok = conv_run(&g, pass, base + v[0], base + v[1], base + v[2]);
+  const int ok = (depthwise ? depthwise_run : conv_run)(&g, pass, base + v[0], base + v[1], base + v[2]);
   if (!ok) return throw_error(env, "kdnative: out of memory");
   return NULL;
 }
 
+static const Operand FORWARD_SLOTS[3] = {X, W, Y}, INPUT_SLOTS[3] = {Y, W, X}, FILTER_SLOTS[3] = {X, Y, W};
+
 static napi_value conv2d(napi_env env, napi_callback_info info) {
-  static const Operand slots[3] = {X, W, Y};
-  return run_conv(env, info, FORWARD, slots);
+  return run_conv(env, info, FORWARD, FORWARD_SLOTS, 0);
 }
 
 static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
-  static const Operand slots[3] = {Y, W, X};
-  return run_conv(env, info, BACKPROP_INPUT, slots);
+  return run_conv(env, info, BACKPROP_INPUT, INPUT_SLOTS, 0);
 }
 
 static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) {
-  static const Operand slots[3] = {X, Y, W};
-  return run_conv(env, info, BACKPROP_FILTER, slots);
+  return run_conv(env, info, BACKPROP_FILTER, FILTER_SLOTS, 0);
+}
+
+static napi_value depthwise_conv2d(napi_env env, napi_callback_info info) {
+  return run_conv(env, info, FORWARD, FORWARD_SLOTS, 1);
+}
+
+static napi_value depthwise_backprop_input(napi_env env, napi_callback_info info) {
+  return run_conv(env, info, BACKPROP_INPUT, INPUT_SLOTS, 1);
+}
+
+static napi_value depthwise_backprop_filter(napi_env env, napi_callback_info info) {
+  return run_conv(env, info, BACKPROP_FILTER, FILTER_SLOTS, 1);
 }
 
 /*
@@ -215,6 +229,9 @@ NAPI_MODULE_INIT() {
   export_function(env, exports, "conv2d", conv2d);
   export_function(env, exports, "conv2dBackpropInput", conv2d_backprop_input);
   export_function(env, exports, "conv2dBackpropFilter", conv2d_backprop_filter);
+  export_function(env, exports, "depthwiseConv2d", depthwise_conv2d);
+  export_function(env, exports, "depthwiseConv2dBackpropInput", depthwise_backprop_input);
+  export_function(env, exports, "depthwiseConv2dBackpropFilter", depthwise_backprop_filter);
   export_function(env, exports, "batchNormForward", batch_norm_forward);
   export_function(env, exports, "batchNormBackward", batch_norm_backward);
   export_function(env, exports, "maxPoolGrad", max_pool_grad_entry);

@@ -15,6 +15,9 @@ export interface NativeConvAddon {
   conv2d(heap: ArrayBuffer, params: Int32Array): void;
   conv2dBackpropInput(heap: ArrayBuffer, params: Int32Array): void;
   conv2dBackpropFilter(heap: ArrayBuffer, params: Int32Array): void;
+  depthwiseConv2d(heap: ArrayBuffer, params: Int32Array): void;
+  depthwiseConv2dBackpropInput(heap: ArrayBuffer, params: Int32Array): void;
+  depthwiseConv2dBackpropFilter(heap: ArrayBuffer, params: Int32Array): void;
   batchNormForward(heap: ArrayBuffer, params: Int32Array, eps: number, relu: boolean): void;
   batchNormBackward(heap: ArrayBuffer, params: Int32Array): void;
   maxPoolGrad(heap: ArrayBuffer, params: Int32Array): void;

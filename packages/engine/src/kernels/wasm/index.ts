@@ -12,6 +12,7 @@ import { batchMatMulConfig } from './batch_matmul.js';
 import { conv2DConfig } from './conv2d.js';
 import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter.js';
 import { conv2DBackpropInputConfig } from './conv2d_backprop_input.js';
+import { depthwiseConv2DConfig } from './depthwise_conv2d.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise_backprop_filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise_backprop_input.js';
 import { batchNormGradConfig, batchNormTrainConfig, batchNormTrainGradConfig } from './native_batchnorm.js';
@@ -37,6 +38,7 @@ export const wasmKernelConfigs: readonly KernelConfig[] = [
   conv2DConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
+  depthwiseConv2DConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
   tileConfig,
