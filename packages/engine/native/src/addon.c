@@ -12,6 +12,8 @@
  *     (-1 for an absent optional operand: residual, out (no ReLU), dsum)
  *   sumRows (heap, [x, out, M, C])
  *   maxPoolGrad (heap, [x, dy, dx, N, H, W, C, OH, OW, KH, KW, sh, sw, pt, pl])
+ *   copySegments (heap, rows, [src, srcStride, dst, dstStride, width] per segment), 4-byte elements
+ *   transposeLast2 (heap, [in, out, batch, r, c]): out[b, j, i] = in[b, i, j], 4-byte elements
  *   setThreads (n), getThreads (), config ()
  */
 #include <node_api.h>
@@ -192,6 +194,73 @@ static napi_value max_pool_grad_entry(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Reads (heap, ...) with `argc` arguments and an Int32Array at argv[index]; 0 on a bad argument. */
+static int heap_and_ints(napi_env env, napi_callback_info info, size_t argc_wanted, size_t index, napi_value *argv,
+                         float **heap, size_t *floats, const int **ints, size_t *length) {
+  size_t argc = argc_wanted;
+  void *data = NULL;
+  void *buffer = NULL;
+  size_t bytes = 0;
+  napi_typedarray_type type;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != argc_wanted ||
+      napi_get_arraybuffer_info(env, argv[0], &buffer, &bytes) != napi_ok ||
+      napi_get_typedarray_info(env, argv[index], &type, length, &data, NULL, NULL) != napi_ok || type != napi_int32_array) {
+    return 0;
+  }
+  *heap = (float *)buffer;
+  *floats = bytes / sizeof(float);
+  *ints = (const int *)data;
+  return 1;
+}
+
+/* Whether rows of `width` elements at offset + r * stride, r < rows, lie inside [0, floats). */
+static int rows_inside(long offset, long stride, long width, long rows, size_t floats) {
+  if (offset < 0 || stride < 0 || width < 0 || rows < 1) return 0;
+  return (size_t)(offset + (rows - 1) * stride + width) <= floats;
+}
+
+/* copySegments(heap, rows, Int32Array [src, srcStride, dst, dstStride, width] x count) */
+static napi_value copy_segments_entry(napi_env env, napi_callback_info info) {
+  enum { MAX_SEGMENTS = 64 };
+  napi_value argv[3];
+  float *heap;
+  size_t floats, length;
+  const int *v;
+  int32_t rows = 0;
+  if (!heap_and_ints(env, info, 3, 2, argv, &heap, &floats, &v, &length) || napi_get_value_int32(env, argv[1], &rows) != napi_ok ||
+      rows < 1 || length == 0 || length % 5 != 0 || length / 5 > MAX_SEGMENTS) {
+    return throw_error(env, "kdnative: copySegments expects (heap, rows > 0, Int32Array of 5 x 1..64 values)");
+  }
+  Segment segments[MAX_SEGMENTS];
+  const int count = (int)(length / 5);
+  for (int s = 0; s < count; s++) {
+    const int *g = v + 5 * s;
+    if (!rows_inside(g[0], g[1], g[4], rows, floats) || !rows_inside(g[2], g[3], g[4], rows, floats)) {
+      return throw_error(env, "kdnative: copySegments: a segment lies outside the heap");
+    }
+    segments[s] = (Segment){(size_t)g[0], (size_t)g[1], (size_t)g[2], (size_t)g[3], (size_t)g[4]};
+  }
+  copy_segments(heap, (size_t)rows, segments, count);
+  return NULL;
+}
+
+/* transposeLast2(heap, Int32Array [in, out, batch, r, c]) */
+static napi_value transpose_last2_entry(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  float *heap;
+  size_t floats, length;
+  const int *v;
+  if (!heap_and_ints(env, info, 2, 1, argv, &heap, &floats, &v, &length) || length != 5 || v[2] < 1 || v[3] < 1 || v[4] < 1) {
+    return throw_error(env, "kdnative: transposeLast2 expects (heap, Int32Array [in, out, batch, r, c] with positive sizes)");
+  }
+  const long size = (long)v[2] * v[3] * v[4];
+  if (!rows_inside(v[0], 0, size, 1, floats) || !rows_inside(v[1], 0, size, 1, floats)) {
+    return throw_error(env, "kdnative: transposeLast2: operand outside the heap");
+  }
+  transpose_last2(heap + v[0], heap + v[1], (size_t)v[2], (size_t)v[3], (size_t)v[4]);
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -236,6 +305,8 @@ NAPI_MODULE_INIT() {
   export_function(env, exports, "batchNormBackward", batch_norm_backward);
   export_function(env, exports, "maxPoolGrad", max_pool_grad_entry);
   export_function(env, exports, "sumRows", sum_rows);
+  export_function(env, exports, "copySegments", copy_segments_entry);
+  export_function(env, exports, "transposeLast2", transpose_last2_entry);
   export_function(env, exports, "setThreads", set_threads);
   export_function(env, exports, "getThreads", get_threads);
   export_function(env, exports, "config", get_config);

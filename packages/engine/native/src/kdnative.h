@@ -5,6 +5,7 @@
  *   depthwise.c depthwise convolution and its gradients (channel-vectorised loops)
  *   rows.c    row-parallel channel kernels: training batch norm fused with residual sum and ReLU
  *             (forward, backward), column sums
+ *   copy.c    row-segment copies (Concat, SplitV) and last-two-axes transposes (channel shuffle)
  *   pool.c    max-pooling gradient
  *   threads.c the thread pool every kernel splits its work over
  *   addon.c   the N-API entry points (argument checks against the heap)
@@ -50,6 +51,13 @@ typedef struct {
 int bn_forward(const BnForward *f);
 int bn_backward(const BnBackward *b);
 int column_sums(size_t m, size_t c, const float *x, float *out);
+
+/* copy.c: 4-byte elements; offsets and strides in elements from the heap's start. */
+typedef struct {
+  size_t src, src_stride, dst, dst_stride, width;
+} Segment;
+void copy_segments(float *heap, size_t rows, const Segment *segments, int count);
+void transpose_last2(const float *in, float *out, size_t batch, size_t r, size_t c);
 
 /* pool.c: params [x, dy, dx, N, H, W, C, OH, OW, KH, KW, sh, sw, pt, pl]; 0 when out of memory. */
 int max_pool_grad(const int *params, const float *x, const float *dy, float *dx);

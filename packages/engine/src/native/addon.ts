@@ -22,6 +22,8 @@ export interface NativeConvAddon {
   batchNormBackward(heap: ArrayBuffer, params: Int32Array): void;
   maxPoolGrad(heap: ArrayBuffer, params: Int32Array): void;
   sumRows(heap: ArrayBuffer, params: Int32Array): void;
+  copySegments(heap: ArrayBuffer, rows: number, segments: Int32Array): void;
+  transposeLast2(heap: ArrayBuffer, params: Int32Array): void;
   setThreads(threads: number): void;
   getThreads(): number;
   config(): string;

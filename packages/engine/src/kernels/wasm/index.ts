@@ -17,6 +17,7 @@ import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise_backprop_
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise_backprop_input.js';
 import { batchNormGradConfig, batchNormTrainConfig, batchNormTrainGradConfig } from './native_batchnorm.js';
 import { castConfig, identityConfig } from './identity.js';
+import { concatConfig, splitVConfig, transposeConfig } from './channel_copies.js';
 import { maxPoolGradConfig } from './max_pool_grad.js';
 import { sumConfig } from './sum.js';
 import { tileConfig } from './tile.js';
@@ -50,6 +51,9 @@ export const wasmKernelConfigs: readonly KernelConfig[] = [
   sumConfig,
   identityConfig,
   castConfig,
+  concatConfig,
+  splitVConfig,
+  transposeConfig,
 ];
 
 /** Names of the kernels registered (added or replaced). */
