@@ -14,11 +14,13 @@
  *   maxPoolGrad (heap, [x, dy, dx, N, H, W, C, OH, OW, KH, KW, sh, sw, pt, pl])
  *   copySegments (heap, rows, [src, srcStride, dst, dstStride, width] per segment), 4-byte elements
  *   transposeLast2 (heap, [in, out, batch, r, c]): out[b, j, i] = in[b, i, j], 4-byte elements
+ *   sgdMomentum (heap, [w, g, v, wOut, vOut, size] per variable, lr, momentum, weightDecay)
  *   setThreads (n), getThreads (), config ()
  */
 #include <node_api.h>
 #include <cblas.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include "kdnative.h"
 
@@ -261,6 +263,34 @@ static napi_value transpose_last2_entry(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* sgdMomentum(heap, Int32Array [w, g, v, wOut, vOut, size] x count, lr, momentum, weightDecay) */
+static napi_value sgd_momentum_entry(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  float *heap;
+  size_t floats, length;
+  const int *v;
+  double hyper[3];
+  int ok = heap_and_ints(env, info, 5, 1, argv, &heap, &floats, &v, &length) && length > 0 && length % 6 == 0;
+  for (int i = 0; ok && i < 3; i++) ok = napi_get_value_double(env, argv[2 + i], &hyper[i]) == napi_ok;
+  if (!ok) return throw_error(env, "kdnative: sgdMomentum expects (heap, Int32Array of 6 x count, lr, momentum, weightDecay)");
+  const int count = (int)(length / 6);
+  SgdVariable *vars = (SgdVariable *)malloc((size_t)count * sizeof(SgdVariable));
+  if (vars == NULL) return throw_error(env, "kdnative: out of memory");
+  for (int k = 0; k < count; k++) {
+    const int *p = v + 6 * k;
+    int inside = p[5] >= 1;
+    for (int j = 0; inside && j < 5; j++) inside = rows_inside(p[j], 0, p[5], 1, floats);
+    if (!inside) {
+      free(vars);
+      return throw_error(env, "kdnative: sgdMomentum: an operand lies outside the heap");
+    }
+    vars[k] = (SgdVariable){heap + p[0], heap + p[1], heap + p[2], heap + p[3], heap + p[4], (size_t)p[5]};
+  }
+  sgd_momentum(vars, count, (float)hyper[0], (float)hyper[1], (float)hyper[2]);
+  free(vars);
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -307,6 +337,7 @@ NAPI_MODULE_INIT() {
   export_function(env, exports, "sumRows", sum_rows);
   export_function(env, exports, "copySegments", copy_segments_entry);
   export_function(env, exports, "transposeLast2", transpose_last2_entry);
+  export_function(env, exports, "sgdMomentum", sgd_momentum_entry);
   export_function(env, exports, "setThreads", set_threads);
   export_function(env, exports, "getThreads", get_threads);
   export_function(env, exports, "config", get_config);

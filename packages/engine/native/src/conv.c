@@ -30,10 +30,12 @@ static int is_pointwise(const Geometry *g) {
 
 /*
  * Images per chunk: a patch matrix of about PATCH_FLOATS, but at least MIN_ROWS rows (SGEMM is
- * inefficient on fewer: deep layers have few positions per image) and at least one image.
+ * inefficient on fewer: deep layers have few positions per image) and at least one image; a
+ * pointwise convolution needs no patch matrix and takes all its images at once.
  */
 static int chunk_images(const Geometry *g) {
   enum { MIN_ROWS = 256 };
+  if (is_pointwise(g)) return g->n; /* no patch matrix: one SGEMM per share */
   const size_t rows = (size_t)g->oh * g->ow;
   const size_t per_image = rows * g->kh * g->kw * g->ci;
   size_t images = per_image == 0 ? (size_t)g->n : PATCH_FLOATS / per_image;

@@ -6,6 +6,7 @@
  *   rows.c    row-parallel channel kernels: training batch norm fused with residual sum and ReLU
  *             (forward, backward), column sums
  *   copy.c    row-segment copies (Concat, SplitV) and last-two-axes transposes (channel shuffle)
+ *   sgd.c     SGD with momentum and weight decay over a list of variables
  *   pool.c    max-pooling gradient
  *   threads.c the thread pool every kernel splits its work over
  *   addon.c   the N-API entry points (argument checks against the heap)
@@ -58,6 +59,14 @@ typedef struct {
 } Segment;
 void copy_segments(float *heap, size_t rows, const Segment *segments, int count);
 void transpose_last2(const float *in, float *out, size_t batch, size_t r, size_t c);
+
+/* sgd.c: one update of every variable (see the file for the formula). */
+typedef struct {
+  const float *w, *g, *v;
+  float *w_out, *v_out;
+  size_t size;
+} SgdVariable;
+void sgd_momentum(const SgdVariable *vars, int count, float lr, float momentum, float weight_decay);
 
 /* pool.c: params [x, dy, dx, N, H, W, C, OH, OW, KH, KW, sh, sw, pt, pl]; 0 when out of memory. */
 int max_pool_grad(const int *params, const float *x, const float *dy, float *dx);

@@ -24,6 +24,7 @@ export interface NativeConvAddon {
   sumRows(heap: ArrayBuffer, params: Int32Array): void;
   copySegments(heap: ArrayBuffer, rows: number, segments: Int32Array): void;
   transposeLast2(heap: ArrayBuffer, params: Int32Array): void;
+  sgdMomentum(heap: ArrayBuffer, params: Int32Array, lr: number, momentum: number, weightDecay: number): void;
   setThreads(threads: number): void;
   getThreads(): number;
   config(): string;

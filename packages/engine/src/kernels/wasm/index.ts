@@ -18,6 +18,7 @@ import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise_backprop_i
 import { batchNormGradConfig, batchNormTrainConfig, batchNormTrainGradConfig } from './native_batchnorm.js';
 import { castConfig, identityConfig } from './identity.js';
 import { concatConfig, splitVConfig, transposeConfig } from './channel_copies.js';
+import { sgdMomentumConfig } from './native_sgd.js';
 import { maxPoolGradConfig } from './max_pool_grad.js';
 import { sumConfig } from './sum.js';
 import { tileConfig } from './tile.js';
@@ -32,6 +33,7 @@ export { depthwiseConv2dNativeBackpropInput } from './depthwise_backprop_input.j
 export { tile } from './tile.js';
 export { batchMatMul } from './batch_matmul.js';
 export { unsortedSegmentSum } from './unsorted_segment_sum.js';
+export { fusedSgdAvailable, fusedSgdMomentum, type SgdSlot } from './native_sgd.js';
 export { fusedBatchNormAvailable, fusedBatchNormTrain, type FusedBatchNormForward, type FusedBatchNormOptions } from './native_batchnorm.js';
 
 /** Every kernel config this module registers for the 'wasm' backend. */
@@ -54,6 +56,7 @@ export const wasmKernelConfigs: readonly KernelConfig[] = [
   concatConfig,
   splitVConfig,
   transposeConfig,
+  sgdMomentumConfig,
 ];
 
 /** Names of the kernels registered (added or replaced). */
