@@ -39,6 +39,14 @@ const CASES: ConvCase[] = [
   // large enough for the native kernels to split the images over threads
   { n: 6, h: 32, w: 32, ci: 8, co: 16, kh: 3, kw: 3, s: [1, 1], d: 1, pad: 'same' },
   { n: 5, h: 16, w: 16, ci: 16, co: 16, kh: 1, kw: 1, s: [1, 1], d: 1, pad: 'valid' },
+  // output channels in multiples of 8 and short patch rows: the native direct (register-tiled) kernels
+  { n: 3, h: 12, w: 12, ci: 3, co: 16, kh: 3, kw: 3, s: [1, 1], d: 1, pad: 'same' },
+  { n: 2, h: 13, w: 11, ci: 5, co: 8, kh: 3, kw: 3, s: [2, 2], d: 1, pad: 'same' },
+  { n: 2, h: 9, w: 10, ci: 7, co: 24, kh: 3, kw: 2, s: [1, 2], d: 1, pad: 'valid' },
+  { n: 3, h: 8, w: 8, ci: 16, co: 16, kh: 3, kw: 3, s: [2, 2], d: 1, pad: ex(0, 2, 1, 1) },
+  { n: 2, h: 10, w: 7, ci: 8, co: 40, kh: 5, kw: 3, s: [1, 1], d: 1, pad: ex(2, 2, 1, 1) },
+  { n: 5, h: 32, w: 32, ci: 16, co: 16, kh: 3, kw: 3, s: [1, 1], d: 1, pad: 'same' },
+  { n: 2, h: 8, w: 8, ci: 16, co: 8, kh: 3, kw: 3, s: [1, 1], d: 2, pad: 'same' },
   // channel multiplier 1 (what the native depthwise kernels take): ShuffleNet/MobileNet shapes
   { n: 4, h: 16, w: 16, ci: 58, co: 1, kh: 3, kw: 3, s: [1, 1], d: 1, pad: 'same' },
   { n: 5, h: 16, w: 16, ci: 29, co: 1, kh: 3, kw: 3, s: [2, 2], d: 1, pad: ex(1, 1, 1, 1) },

@@ -195,12 +195,13 @@ static int backprop_input_stride1(const Geometry *g, const float *dy, const floa
   }
   const Geometry t = {g->n, g->oh, g->ow, g->co, g->kh, g->kw, g->ci, g->h, g->w, 1, 1, g->dh, g->dw,
                       (g->kh - 1) * g->dh - g->pt, (g->kw - 1) * g->dw - g->pl};
-  const int ok = run_pass(&t, FORWARD, dy, flipped, dx);
+  const int ok = direct_supported(&t) ? direct_run(&t, FORWARD, dy, flipped, dx) : run_pass(&t, FORWARD, dy, flipped, dx);
   free(flipped);
   return ok;
 }
 
 int conv_run(const Geometry *g, Pass pass, const float *a, const float *b, float *out) {
+  if (pass != BACKPROP_INPUT && !is_pointwise(g) && direct_supported(g)) return direct_run(g, pass, a, b, out);
   /* stride 1 on large maps: the flipped-filter convolution; small maps: SGEMM + col2im (wider SGEMM, cheap scatter) */
   if (pass == BACKPROP_INPUT && g->sh == 1 && g->sw == 1 && !is_pointwise(g) && g->oh * g->ow >= 64) {
     return backprop_input_stride1(g, a, b, out);

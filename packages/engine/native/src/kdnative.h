@@ -2,6 +2,7 @@
  * kdbench's native kernels for the tfjs wasm backend: shared declarations. The kernels work on
  * float arrays that live in the wasm backend's heap (see addon.c for how JavaScript passes them).
  *   conv.c    NHWC convolution, its input and filter gradients (im2col + OpenBLAS SGEMM)
+ *   conv_direct.c register-tiled direct convolution for small channel counts (AVX2/FMA)
  *   depthwise.c depthwise convolution and its gradients (channel-vectorised loops)
  *   rows.c    row-parallel channel kernels: training batch norm fused with residual sum and ReLU
  *             (forward, backward), column sums
@@ -33,6 +34,10 @@ int kd_split_count(size_t work, size_t min_work, size_t units);
 
 /* conv.c: operands (x, w, y), (dy, w, dx) or (x, dy, dw) by pass; 0 when out of memory. */
 int conv_run(const Geometry *g, Pass pass, const float *a, const float *b, float *out);
+/* conv_direct.c: register-tiled forward and filter-gradient kernels (AVX2/FMA builds) for the
+ * geometries direct_supported() accepts. */
+int direct_supported(const Geometry *g);
+int direct_run(const Geometry *g, Pass pass, const float *a, const float *b, float *out);
 /* depthwise.c: the same for a depthwise convolution (filter [KH, KW, C], CO = CI = C). */
 int depthwise_run(const Geometry *g, Pass pass, const float *a, const float *b, float *out);
 

@@ -1,0 +1,215 @@
+/*
+ * Direct NHWC convolution kernels with AVX2/FMA register tiles, for the layers where im2col +
+ * SGEMM is weak: few input channels or few output channels (CIFAR ResNets' 16-channel stage and
+ * every net's stem), where the patch matrix costs as much memory traffic as the multiply.
+ *   forward:         a tile of R output pixels of one row x 16 (or 8) output channels lives in
+ *                    registers; each step broadcasts R input values and loads one filter row.
+ *   filter gradient: a tile of CB input channels x 16 (or 8) output channels of one filter tap
+ *                    lives in registers while one output row of pixels streams through.
+ * Each image is first copied into a zero-padded buffer, so no tile tests image borders. Output
+ * channels must be a multiple of 8; direct_supported() says which geometries these kernels take.
+ * Built only when the compiler targets AVX2 and FMA (build.mjs passes -mavx2 -mfma where the CPU
+ * has them); otherwise direct_supported() is always false and conv.c keeps im2col + SGEMM.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "kdnative.h"
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+
+enum { MAX_SHARES = 64, FORWARD_TILE = 6, FILTER_TILE = 6 };
+
+int direct_supported(const Geometry *g) {
+  if (g->co % 8 != 0 || g->dh != 1 || g->dw != 1) return 0;
+  /* where im2col + SGEMM loses: short patch rows or narrow outputs */
+  return g->kh * g->kw * g->ci <= 160 || g->co <= 16;
+}
+
+/* The padded image: (h + pt + pb) x (w + pl + pr) x ci with pb, pr covering the last tap. */
+typedef struct {
+  int ph, pw;
+} Padded;
+
+static Padded padded_size(const Geometry *g) {
+  const int need_h = (g->oh - 1) * g->sh + g->kh, need_w = (g->ow - 1) * g->sw + g->kw;
+  Padded p = {need_h > g->h + g->pt ? need_h : g->h + g->pt, need_w > g->w + g->pl ? need_w : g->w + g->pl};
+  return p;
+}
+
+static void pad_image(const Geometry *g, Padded p, const float *x, float *out) {
+  const size_t ci = (size_t)g->ci;
+  memset(out, 0, (size_t)p.ph * p.pw * ci * sizeof(float));
+  for (int ih = 0; ih < g->h; ih++) {
+    memcpy(out + ((size_t)(ih + g->pt) * p.pw + g->pl) * ci, x + (size_t)ih * g->w * ci, (size_t)g->w * ci * sizeof(float));
+  }
+}
+
+/*
+ * Forward tile: y[r, cb..cb+8J) for r < R output pixels starting at `xp` (the first pixel's first
+ * tap), pixels `step` floats apart; w points at the filter column block, rows `co` floats apart.
+ */
+static inline __attribute__((always_inline)) void forward_tile(
+    const Geometry *g, int R, int J, const float *xp, size_t step, size_t row, const float *w, float *y) {
+  __m256 acc[FORWARD_TILE][2];
+  for (int r = 0; r < R; r++)
+    for (int j = 0; j < J; j++) acc[r][j] = _mm256_setzero_ps();
+  const int ci = g->ci;
+  for (int kh = 0; kh < g->kh; kh++) {
+    for (int kw = 0; kw < g->kw; kw++) {
+      const float *xt = xp + (size_t)kh * row + (size_t)kw * ci;
+      const float *wt = w + ((size_t)kh * g->kw + kw) * ci * g->co;
+      for (int c = 0; c < ci; c++) {
+        const __m256 w0 = _mm256_loadu_ps(wt + (size_t)c * g->co);
+        const __m256 w1 = J > 1 ? _mm256_loadu_ps(wt + (size_t)c * g->co + 8) : w0;
+        for (int r = 0; r < R; r++) {
+          const __m256 v = _mm256_broadcast_ss(xt + r * step + c);
+          acc[r][0] = _mm256_fmadd_ps(v, w0, acc[r][0]);
+          if (J > 1) acc[r][1] = _mm256_fmadd_ps(v, w1, acc[r][1]);
+        }
+      }
+    }
+  }
+  for (int r = 0; r < R; r++)
+    for (int j = 0; j < J; j++) _mm256_storeu_ps(y + (size_t)r * g->co + 8 * j, acc[r][j]);
+}
+
+#define FORWARD_CASE(R, J) case R: forward_tile(g, R, J, xp, step, row, wc, y); break;
+
+static void forward_row(const Geometry *g, Padded p, const float *xpad, const float *w, int oh, float *yrow) {
+  const size_t ci = (size_t)g->ci, row = (size_t)p.pw * ci, step = (size_t)g->sw * ci;
+  for (int cb = 0; cb < g->co; cb += 16) {
+    const int J = g->co - cb >= 16 ? 2 : 1;
+    for (int ow = 0; ow < g->ow; ow += FORWARD_TILE) {
+      const int R = g->ow - ow < FORWARD_TILE ? g->ow - ow : FORWARD_TILE;
+      const float *xp = xpad + (size_t)oh * g->sh * row + (size_t)ow * step;
+      float *y = yrow + (size_t)ow * g->co + cb;
+      const float *wc = w + cb;
+      if (J == 2) {
+        switch (R) { FORWARD_CASE(1, 2) FORWARD_CASE(2, 2) FORWARD_CASE(3, 2) FORWARD_CASE(4, 2) FORWARD_CASE(5, 2) FORWARD_CASE(6, 2) }
+      } else {
+        switch (R) { FORWARD_CASE(1, 1) FORWARD_CASE(2, 1) FORWARD_CASE(3, 1) FORWARD_CASE(4, 1) FORWARD_CASE(5, 1) FORWARD_CASE(6, 1) }
+      }
+    }
+  }
+}
+
+/*
+ * Filter-gradient tile: dw[tap][c0..c0+CB)[cb..cb+8J) += sum over the row's output pixels of
+ * x[pixel's tap input][c] * dy[pixel][cb..]: accumulators loaded, updated over the row, stored.
+ */
+static inline __attribute__((always_inline)) void filter_tile(
+    const Geometry *g, int CB, int J, const float *xp, size_t step, const float *dy, float *dw) {
+  __m256 acc[FILTER_TILE][2];
+  for (int c = 0; c < CB; c++)
+    for (int j = 0; j < J; j++) acc[c][j] = _mm256_loadu_ps(dw + (size_t)c * g->co + 8 * j);
+  for (int ow = 0; ow < g->ow; ow++) {
+    const __m256 d0 = _mm256_loadu_ps(dy + (size_t)ow * g->co);
+    const __m256 d1 = J > 1 ? _mm256_loadu_ps(dy + (size_t)ow * g->co + 8) : d0;
+    const float *x = xp + (size_t)ow * step;
+    for (int c = 0; c < CB; c++) {
+      const __m256 v = _mm256_broadcast_ss(x + c);
+      acc[c][0] = _mm256_fmadd_ps(v, d0, acc[c][0]);
+      if (J > 1) acc[c][1] = _mm256_fmadd_ps(v, d1, acc[c][1]);
+    }
+  }
+  for (int c = 0; c < CB; c++)
+    for (int j = 0; j < J; j++) _mm256_storeu_ps(dw + (size_t)c * g->co + 8 * j, acc[c][j]);
+}
+
+#define FILTER_CASE(CB, J) case CB: filter_tile(g, CB, J, xp, step, dyc, dwt); break;
+
+static void filter_row(const Geometry *g, Padded p, const float *xpad, const float *dyrow, int oh, float *dw) {
+  const size_t ci = (size_t)g->ci, row = (size_t)p.pw * ci, step = (size_t)g->sw * ci;
+  for (int kh = 0; kh < g->kh; kh++) {
+    for (int kw = 0; kw < g->kw; kw++) {
+      const float *xt = xpad + ((size_t)oh * g->sh + kh) * row + (size_t)kw * ci;
+      float *dwtap = dw + ((size_t)kh * g->kw + kw) * ci * g->co;
+      for (int c0 = 0; c0 < g->ci; c0 += FILTER_TILE) {
+        const int CB = g->ci - c0 < FILTER_TILE ? g->ci - c0 : FILTER_TILE;
+        for (int cb = 0; cb < g->co; cb += 16) {
+          const int J = g->co - cb >= 16 ? 2 : 1;
+          const float *xp = xt + c0;
+          const float *dyc = dyrow + cb;
+          float *dwt = dwtap + (size_t)c0 * g->co + cb;
+          if (J == 2) {
+            switch (CB) { FILTER_CASE(1, 2) FILTER_CASE(2, 2) FILTER_CASE(3, 2) FILTER_CASE(4, 2) FILTER_CASE(5, 2) FILTER_CASE(6, 2) }
+          } else {
+            switch (CB) { FILTER_CASE(1, 1) FILTER_CASE(2, 1) FILTER_CASE(3, 1) FILTER_CASE(4, 1) FILTER_CASE(5, 1) FILTER_CASE(6, 1) }
+          }
+        }
+      }
+    }
+  }
+}
+
+typedef struct {
+  const Geometry *g;
+  Pass pass;
+  const float *a, *b;
+  float *out;
+  float *partials; /* BACKPROP_FILTER: (shares - 1) filters */
+  int shares, failed[MAX_SHARES];
+} Direct;
+
+static void direct_task(void *ctx, int index) {
+  Direct *d = (Direct *)ctx;
+  const Geometry *g = d->g;
+  const Padded p = padded_size(g);
+  const int n0 = (int)((long)g->n * index / d->shares), n1 = (int)((long)g->n * (index + 1) / d->shares);
+  const size_t filter = (size_t)g->kh * g->kw * g->ci * g->co;
+  float *dw = d->pass == BACKPROP_FILTER ? (index == 0 ? d->out : d->partials + (size_t)(index - 1) * filter) : NULL;
+  if (dw != NULL) memset(dw, 0, filter * sizeof(float));
+  float *xpad = (float *)malloc((size_t)p.ph * p.pw * g->ci * sizeof(float));
+  if (xpad == NULL) {
+    d->failed[index] = 1;
+    return;
+  }
+  const size_t x_image = (size_t)g->h * g->w * g->ci, y_image = (size_t)g->oh * g->ow * g->co, y_row = (size_t)g->ow * g->co;
+  for (int n = n0; n < n1; n++) {
+    pad_image(g, p, d->a + (size_t)n * x_image, xpad);
+    for (int oh = 0; oh < g->oh; oh++) {
+      if (d->pass == FORWARD) forward_row(g, p, xpad, d->b, oh, d->out + (size_t)n * y_image + (size_t)oh * y_row);
+      else filter_row(g, p, xpad, d->b + (size_t)n * y_image + (size_t)oh * y_row, oh, dw);
+    }
+  }
+  free(xpad);
+}
+
+int direct_run(const Geometry *g, Pass pass, const float *a, const float *b, float *out) {
+  const double flops = 2.0 * g->n * g->oh * g->ow * g->kh * g->kw * g->ci * g->co;
+  int shares = kd_split_count(flops > 4e18 ? (size_t)-1 : (size_t)flops, 2000000, (size_t)g->n);
+  if (shares > MAX_SHARES) shares = MAX_SHARES;
+  const size_t filter = (size_t)g->kh * g->kw * g->ci * g->co;
+  float *partials = NULL;
+  if (pass == BACKPROP_FILTER && shares > 1) {
+    partials = (float *)malloc((size_t)(shares - 1) * filter * sizeof(float));
+    if (partials == NULL) return 0;
+  }
+  Direct d = {g, pass, a, b, out, partials, shares, {0}};
+  kd_parallel(shares, direct_task, &d);
+  int ok = 1;
+  for (int i = 0; i < shares; i++) ok = ok && !d.failed[i];
+  if (partials != NULL) {
+    for (int i = 1; i < shares; i++) {
+      const float *part = partials + (size_t)(i - 1) * filter;
+      for (size_t j = 0; j < filter; j++) out[j] += part[j];
+    }
+    free(partials);
+  }
+  return ok;
+}
+
+#else
+
+int direct_supported(const Geometry *g) {
+  (void)g;
+  return 0;
+}
+
+int direct_run(const Geometry *g, Pass pass, const float *a, const float *b, float *out) {
+  (void)g, (void)pass, (void)a, (void)b, (void)out;
+  return 0;
+}
+
+#endif
