@@ -5,7 +5,7 @@
  * rows to be split over threads.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fusedBatchNormAvailable, fusedBatchNormTrain, nativeStatus, Rng, tf } from '../src/index.js';
+import { fusedBatchNormAvailable, fusedBatchNormTrain, fusedChannelAffine, fusedChannelAffineAvailable, nativeStatus, Rng, tf } from '../src/index.js';
 import { compare, randomValues, setupBackends } from './helpers.js';
 
 beforeAll(setupBackends);
@@ -79,5 +79,37 @@ describe.skipIf(!nativeStatus().loaded)('fused batch norm on wasm', () => {
       const x = tf.ones([2, 2, 2, 3]);
       expect(() => fusedBatchNormTrain(x, tf.ones([3]), tf.zeros([3]), EPS, { residual: tf.ones([2, 2, 2, 4]) })).toThrow(/residual shape/);
     });
+  });
+});
+
+describe.skipIf(!nativeStatus().loaded)('fused channel affine (evaluation-mode batch norm) on wasm', () => {
+  const shape = [4, 6, 6, 24];
+  it.each([
+    { relu: false, residual: false }, { relu: true, residual: false }, { relu: true, residual: true }, { relu: false, residual: true },
+  ])('forward and gradients: relu $relu, residual $residual', async ({ relu, residual }) => {
+    const rng = new Rng(5 + (relu ? 1 : 0) + (residual ? 2 : 0));
+    const v = { x: randomValues(rng, shape), scale: randomValues(rng, [24]), shift: randomValues(rng, [24]), res: randomValues(rng, shape), w: randomValues(rng, shape) };
+    const run = (fused: boolean) => tf.tidy(() => {
+      const w = tf.tensor(v.w, shape);
+      const f = (x: tf.Tensor, scale: tf.Tensor, shift: tf.Tensor, r?: tf.Tensor) => {
+        if (fused) return fusedChannelAffine(x, scale, shift, { relu, ...(r ? { residual: r } : {}) });
+        const y = tf.add(tf.mul(x, scale), shift);
+        const s = r ? tf.add(y, r) : y;
+        return relu ? tf.relu(s) : s;
+      };
+      const args = [tf.tensor(v.x, shape), tf.tensor1d(v.scale), tf.tensor1d(v.shift), ...(residual ? [tf.tensor(v.res, shape)] : [])];
+      const out = f(args[0]!, args[1]!, args[2]!, args[3]);
+      const grads = tf.grads((...a: tf.Tensor[]) => tf.sum(tf.mul(f(a[0]!, a[1]!, a[2]!, a[3]), w)))(args);
+      return [out, ...grads].map((t) => t.dataSync() as Float32Array);
+    });
+    await tf.setBackend('wasm');
+    expect(fusedChannelAffineAvailable()).toBe(true);
+    const before = tf.memory().numTensors;
+    const got = run(true);
+    expect(tf.memory().numTensors).toBe(before);
+    await tf.setBackend('cpu');
+    const want = run(false);
+    expect(got.length).toBe(residual ? 5 : 4);
+    got.forEach((g, i) => expect(compare(g, want[i]!).rel, `output ${i}`).toBeLessThan(1e-5));
   });
 });

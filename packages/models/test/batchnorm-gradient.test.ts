@@ -79,7 +79,8 @@ describe.each([
 /**
  * Every family's fused call sites (ReLU and residual folded into batch norm, a stage's preact kept
  * only for its last block) on wasm with the native kernels, against the same nets on the cpu
- * backend, which composes everything from ops: the stage features of a training forward (each
+ * backend, which composes everything from ops: the stage features of a training forward and the
+ * last stage's output in evaluation mode (each
  * within 5e-4 of its largest value) and the gradients of every variable (relative L2 distance of
  * all of them within 2e-3). The bounds are loose because on four images a narrow net has
  * pre-activations within rounding of zero (whole channels of them where a channel is constant over
@@ -104,6 +105,8 @@ describe.skipIf(!nativeStatus().loaded)('fused batch-norm call sites against the
         }, m.trainableVariables());
         return m.trainableVariables().map((v) => g[v.name]!.dataSync() as Float32Array);
       });
+      // evaluation mode (running statistics after that step): the per-channel affine kernel on wasm
+      feats.push(tf.tidy(() => m.forward(x, { training: false }).features.at(-1)!.post.dataSync() as Float32Array));
       expect(tf.memory().numTensors).toBe(before);
       tf.dispose([x, y]);
       m.dispose();

@@ -11,6 +11,7 @@
  *   batchNormBackward (heap, [dout, x, out, gamma, mean, rstd, dx, dgamma, dbeta, dsum, M, C])
  *     (-1 for an absent optional operand: residual, out (no ReLU), dsum)
  *   sumRows (heap, [x, out, M, C])
+ *   channelAffine (heap, [x, scale, shift, residual, out, M, C], relu): residual -1 for none
  *   maxPoolGrad (heap, [x, dy, dx, N, H, W, C, OH, OW, KH, KW, sh, sw, pt, pl])
  *   copySegments (heap, rows, [src, srcStride, dst, dstStride, width] per segment), 4-byte elements
  *   transposeLast2 (heap, [in, out, batch, r, c]): out[b, j, i] = in[b, i, j], 4-byte elements
@@ -155,6 +156,19 @@ static napi_value batch_norm_backward(napi_env env, napi_callback_info info) {
   }
   const BnBackward b = {m, c, o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7], o[8], o[9]};
   if (!bn_backward(&b)) return throw_error(env, "kdnative: out of memory");
+  return NULL;
+}
+
+/* channelAffine(heap, [x, scale, shift, residual, out, M, C], relu) */
+static napi_value channel_affine_entry(napi_env env, napi_callback_info info) {
+  float *o[5];
+  napi_value extra[1];
+  size_t m, c;
+  bool relu = false;
+  if (!row_args(env, info, "FCCfF", 1, extra, o, &m, &c) || napi_get_value_bool(env, extra[0], &relu) != napi_ok) {
+    return throw_error(env, "kdnative: channelAffine expects (heap, Int32Array of 7 inside the heap, relu)");
+  }
+  channel_affine(m, c, o[0], o[1], o[2], o[3], relu, o[4]);
   return NULL;
 }
 
@@ -335,6 +349,7 @@ NAPI_MODULE_INIT() {
   export_function(env, exports, "batchNormBackward", batch_norm_backward);
   export_function(env, exports, "maxPoolGrad", max_pool_grad_entry);
   export_function(env, exports, "sumRows", sum_rows);
+  export_function(env, exports, "channelAffine", channel_affine_entry);
   export_function(env, exports, "copySegments", copy_segments_entry);
   export_function(env, exports, "transposeLast2", transpose_last2_entry);
   export_function(env, exports, "sgdMomentum", sgd_momentum_entry);

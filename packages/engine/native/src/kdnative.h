@@ -57,6 +57,8 @@ typedef struct {
 int bn_forward(const BnForward *f);
 int bn_backward(const BnBackward *b);
 int column_sums(size_t m, size_t c, const float *x, float *out);
+/* out = act(x * scale + shift [+ residual]) per channel (residual may be NULL; act = ReLU when relu). */
+int channel_affine(size_t m, size_t c, const float *x, const float *scale, const float *shift, const float *residual, int relu, float *out);
 
 /* copy.c: 4-byte elements; offsets and strides in elements from the heap's start. */
 typedef struct {

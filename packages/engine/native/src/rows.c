@@ -1,7 +1,8 @@
 /*
  * Row-parallel channel kernels over an M x C row-major matrix (NHWC activations: M = N*H*W):
  * batch normalisation in training mode fused with what follows it in the zoo's blocks (an
- * optional residual sum and ReLU), its gradient, and column sums.
+ * optional residual sum and ReLU), its gradient, the same per-channel affine map with fixed
+ * coefficients (batch norm in evaluation mode), and column sums.
  *   forward:  mean, biased variance (one pass, double sums), rstd = 1/sqrt(var + eps),
  *             out = act(gamma * (x - mean) * rstd + beta [+ residual]), act = ReLU or identity
  *   backward: g = dout * [out > 0 when ReLU], xhat = (x - mean) * rstd (recomputed),
@@ -142,10 +143,10 @@ static void task_input_gradient(void *ctx, int index) {
   }
 }
 
-/* Runs `task` over the row blocks and adds their partial sums (when `totals`) in block order. */
+/* Runs `task` over the row blocks (zeroing their partial sums first, when there are any) and adds the partial sums (when `totals`) in block order. */
 static void run_blocks(Rows *r, kd_task task, double *totals) {
   const size_t c = r->c;
-  memset(r->acc, 0, (size_t)r->blocks * 2 * c * sizeof(double));
+  if (r->acc != NULL) memset(r->acc, 0, (size_t)r->blocks * 2 * c * sizeof(double));
   kd_parallel(r->blocks, task, r);
   if (totals != NULL) {
     memset(totals, 0, 2 * c * sizeof(double));
@@ -219,6 +220,13 @@ int bn_backward(const BnBackward *b) {
   run_blocks(&r, task_input_gradient, NULL);
   free(acc);
   free(coef);
+  return 1;
+}
+
+int channel_affine(size_t m, size_t c, const float *x, const float *scale, const float *shift, const float *residual, int relu, float *out) {
+  const BnForward f = {m, c, 0, relu, x, NULL, NULL, residual, out, NULL, NULL, NULL};
+  Rows r = {m, c, blocks_for(m, c), &f, NULL, NULL, NULL, scale, shift, NULL, NULL};
+  run_blocks(&r, task_normalise, NULL);
   return 1;
 }
 

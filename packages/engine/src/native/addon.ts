@@ -22,6 +22,7 @@ export interface NativeConvAddon {
   batchNormBackward(heap: ArrayBuffer, params: Int32Array): void;
   maxPoolGrad(heap: ArrayBuffer, params: Int32Array): void;
   sumRows(heap: ArrayBuffer, params: Int32Array): void;
+  channelAffine(heap: ArrayBuffer, params: Int32Array, relu: boolean): void;
   copySegments(heap: ArrayBuffer, rows: number, segments: Int32Array): void;
   transposeLast2(heap: ArrayBuffer, params: Int32Array): void;
   sgdMomentum(heap: ArrayBuffer, params: Int32Array, lr: number, momentum: number, weightDecay: number): void;

@@ -12,12 +12,13 @@
  * reductions and elementwise chains are a large share of a wasm training step).
  * apply() also takes what follows the normalisation in the zoo's blocks: a residual to add and a
  * ReLU, relu(bn(x) + residual). On wasm with kdbench's native addon, training mode runs all of it
- * as one fused kernel and its gradient as another (engine: fusedBatchNormTrain); elsewhere the same
- * result is composed from ops. The running-stat update is a Variable.assign inside a nested tidy:
+ * as one fused kernel and its gradient as another (engine: fusedBatchNormTrain), and evaluation
+ * mode as one per-channel affine kernel (engine: fusedChannelAffine); elsewhere the same result is
+ * composed from ops. The running-stat update is a Variable.assign inside a nested tidy:
  * it leaks nothing, and it works inside tf.grads / tf.variableGrads because the update does not
  * lie on the path to the loss.
  */
-import { fusedBatchNormAvailable, fusedBatchNormTrain, tf } from '@kdbench/engine';
+import { fusedBatchNormAvailable, fusedBatchNormTrain, fusedChannelAffine, fusedChannelAffineAvailable, tf } from '@kdbench/engine';
 import type { Scope } from './store.js';
 import { constantInit } from './init.js';
 import { activeHooks } from './hooks.js';
@@ -70,6 +71,7 @@ export class BatchNorm {
       // y = x * scale + shift with scale = gamma / sqrt(rv + eps), shift = beta - rm * scale
       const scale = tf.mul(this.gamma, tf.rsqrt(tf.add(this.runningVar, BN_EPS)));
       const shift = tf.sub(this.beta, tf.mul(this.runningMean, scale));
+      if (fusedChannelAffineAvailable() && x.dtype === 'float32') return fusedChannelAffine(x, scale, shift, opts) as tf.Tensor4D;
       return tail(tf.add(tf.mul(x, scale), shift), opts);
     }
     if (!BatchNorm.closedFormGradient || hooks?.batchNorm) {

@@ -19,6 +19,7 @@ import { batchNormGradConfig, batchNormTrainConfig, batchNormTrainGradConfig } f
 import { castConfig, identityConfig } from './identity.js';
 import { concatConfig, splitVConfig, transposeConfig } from './channel_copies.js';
 import { sgdMomentumConfig } from './native_sgd.js';
+import { channelAffineConfig, channelAffineGradConfig } from './native_affine.js';
 import { maxPoolGradConfig } from './max_pool_grad.js';
 import { sumConfig } from './sum.js';
 import { tileConfig } from './tile.js';
@@ -33,6 +34,7 @@ export { depthwiseConv2dNativeBackpropInput } from './depthwise_backprop_input.j
 export { tile } from './tile.js';
 export { batchMatMul } from './batch_matmul.js';
 export { unsortedSegmentSum } from './unsorted_segment_sum.js';
+export { fusedChannelAffine, fusedChannelAffineAvailable } from './native_affine.js';
 export { fusedSgdAvailable, fusedSgdMomentum, type SgdSlot } from './native_sgd.js';
 export { fusedBatchNormAvailable, fusedBatchNormTrain, type FusedBatchNormForward, type FusedBatchNormOptions } from './native_batchnorm.js';
 
@@ -57,6 +59,7 @@ export const wasmKernelConfigs: readonly KernelConfig[] = [
   splitVConfig,
   transposeConfig,
   sgdMomentumConfig,
+  channelAffineConfig,
 ];
 
 /** Names of the kernels registered (added or replaced). */
@@ -68,7 +71,9 @@ export const wasmKernelNames: readonly string[] = wasmKernelConfigs.map((k) => k
  * functions of the replacements run at once (tfjs only runs them on setBackend).
  */
 export function registerWasmKernels(): void {
-  if (tf.getGradient(batchNormTrainGradConfig.kernelName) === undefined) tf.registerGradient(batchNormTrainGradConfig);
+  for (const grad of [batchNormTrainGradConfig, channelAffineGradConfig]) {
+    if (tf.getGradient(grad.kernelName) === undefined) tf.registerGradient(grad);
+  }
   for (const config of wasmKernelConfigs) {
     const current = tf.getKernel(config.kernelName, 'wasm');
     if (current === config) continue;
