@@ -201,10 +201,13 @@ static int backprop_input_stride1(const Geometry *g, const float *dy, const floa
 }
 
 int conv_run(const Geometry *g, Pass pass, const float *a, const float *b, float *out) {
-  if (pass != BACKPROP_INPUT && !is_pointwise(g) && direct_supported(g)) return direct_run(g, pass, a, b, out);
-  /* stride 1 on large maps: the flipped-filter convolution; small maps: SGEMM + col2im (wider SGEMM, cheap scatter) */
-  if (pass == BACKPROP_INPUT && g->sh == 1 && g->sw == 1 && !is_pointwise(g) && g->oh * g->ow >= 64) {
-    return backprop_input_stride1(g, a, b, out);
+  if (pass == BACKPROP_INPUT) {
+    /* stride 1 on large maps (and pointwise): the forward convolution of dy with the flipped filter;
+       small maps: SGEMM + col2im (wider SGEMM, cheap scatter) */
+    if (g->sh == 1 && g->sw == 1 && (is_pointwise(g) || g->oh * g->ow >= 64)) return backprop_input_stride1(g, a, b, out);
+    return run_pass(g, pass, a, b, out);
   }
+  /* pointwise convolutions need no patch matrix: SGEMM on the activations as they are wins there */
+  if (!is_pointwise(g) && direct_supported(g)) return direct_run(g, pass, a, b, out);
   return run_pass(g, pass, a, b, out);
 }

@@ -6,8 +6,10 @@
  *                    registers; each step broadcasts R input values and loads one filter row.
  *   filter gradient: a tile of CB input channels x 16 (or 8) output channels of one filter tap
  *                    lives in registers while one output row of pixels streams through.
- * Each image is first copied into a zero-padded buffer, so no tile tests image borders. Output
- * channels must be a multiple of 8; direct_supported() says which geometries these kernels take.
+ * Each image is first copied into a zero-padded buffer, so no tile tests image borders; the filter
+ * (forward) and the filter gradient are kept with their output channels padded to a multiple of 8,
+ * and the last, partial channel block is stored through a small buffer (forward) or loaded with a
+ * mask (filter gradient). direct_supported() says which geometries these kernels take.
  * Built only when the compiler targets AVX2 and FMA (build.mjs passes -mavx2 -mfma where the CPU
  * has them); otherwise direct_supported() is always false and conv.c keeps im2col + SGEMM.
  */
@@ -21,9 +23,20 @@
 enum { MAX_SHARES = 64, FORWARD_TILE = 6, FILTER_TILE = 6 };
 
 int direct_supported(const Geometry *g) {
-  if (g->co % 8 != 0 || g->dh != 1 || g->dw != 1) return 0;
+  if (g->dh != 1 || g->dw != 1) return 0;
   /* where im2col + SGEMM loses: short patch rows or narrow outputs */
   return g->kh * g->kw * g->ci <= 160 || g->co <= 16;
+}
+
+/* Output channels rounded up to whole vectors. */
+static int padded_channels(const Geometry *g) {
+  return (g->co + 7) & ~7;
+}
+
+/* Lanes [0, n) set. */
+static __m256i lanes(int n) {
+  static const int table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+  return _mm256_loadu_si256((const __m256i *)(table + 8 - n));
 }
 
 /* The padded image: (h + pt + pb) x (w + pl + pr) x ci with pb, pr covering the last tap. */
@@ -46,11 +59,12 @@ static void pad_image(const Geometry *g, Padded p, const float *x, float *out) {
 }
 
 /*
- * Forward tile: y[r, cb..cb+8J) for r < R output pixels starting at `xp` (the first pixel's first
- * tap), pixels `step` floats apart; w points at the filter column block, rows `co` floats apart.
+ * Forward tile: y[r, cb..cb+width) for r < R output pixels starting at `xp` (the first pixel's
+ * first tap), pixels `step` floats apart; w points at the padded filter's column block (rows co8
+ * floats apart); J = vectors in the block (width > 8 * (J - 1)).
  */
 static inline __attribute__((always_inline)) void forward_tile(
-    const Geometry *g, int R, int J, const float *xp, size_t step, size_t row, const float *w, float *y) {
+    const Geometry *g, int R, int J, const float *xp, size_t step, size_t row, const float *w, int co8, int width, float *y) {
   __m256 acc[FORWARD_TILE][2];
   for (int r = 0; r < R; r++)
     for (int j = 0; j < J; j++) acc[r][j] = _mm256_setzero_ps();
@@ -58,10 +72,10 @@ static inline __attribute__((always_inline)) void forward_tile(
   for (int kh = 0; kh < g->kh; kh++) {
     for (int kw = 0; kw < g->kw; kw++) {
       const float *xt = xp + (size_t)kh * row + (size_t)kw * ci;
-      const float *wt = w + ((size_t)kh * g->kw + kw) * ci * g->co;
+      const float *wt = w + ((size_t)kh * g->kw + kw) * ci * co8;
       for (int c = 0; c < ci; c++) {
-        const __m256 w0 = _mm256_loadu_ps(wt + (size_t)c * g->co);
-        const __m256 w1 = J > 1 ? _mm256_loadu_ps(wt + (size_t)c * g->co + 8) : w0;
+        const __m256 w0 = _mm256_loadu_ps(wt + (size_t)c * co8);
+        const __m256 w1 = J > 1 ? _mm256_loadu_ps(wt + (size_t)c * co8 + 8) : w0;
         for (int r = 0; r < R; r++) {
           const __m256 v = _mm256_broadcast_ss(xt + r * step + c);
           acc[r][0] = _mm256_fmadd_ps(v, w0, acc[r][0]);
@@ -70,16 +84,26 @@ static inline __attribute__((always_inline)) void forward_tile(
       }
     }
   }
-  for (int r = 0; r < R; r++)
-    for (int j = 0; j < J; j++) _mm256_storeu_ps(y + (size_t)r * g->co + 8 * j, acc[r][j]);
+  if (width == 8 * J) {
+    for (int r = 0; r < R; r++)
+      for (int j = 0; j < J; j++) _mm256_storeu_ps(y + (size_t)r * g->co + 8 * j, acc[r][j]);
+    return;
+  }
+  float tile[16];
+  for (int r = 0; r < R; r++) {
+    for (int j = 0; j < J; j++) _mm256_storeu_ps(tile + 8 * j, acc[r][j]);
+    memcpy(y + (size_t)r * g->co, tile, (size_t)width * sizeof(float));
+  }
 }
 
-#define FORWARD_CASE(R, J) case R: forward_tile(g, R, J, xp, step, row, wc, y); break;
+#define FORWARD_CASE(R, J) case R: forward_tile(g, R, J, xp, step, row, wc, co8, width, y); break;
 
 static void forward_row(const Geometry *g, Padded p, const float *xpad, const float *w, int oh, float *yrow) {
   const size_t ci = (size_t)g->ci, row = (size_t)p.pw * ci, step = (size_t)g->sw * ci;
+  const int co8 = padded_channels(g);
   for (int cb = 0; cb < g->co; cb += 16) {
-    const int J = g->co - cb >= 16 ? 2 : 1;
+    const int width = g->co - cb < 16 ? g->co - cb : 16;
+    const int J = width > 8 ? 2 : 1;
     for (int ow = 0; ow < g->ow; ow += FORWARD_TILE) {
       const int R = g->ow - ow < FORWARD_TILE ? g->ow - ow : FORWARD_TILE;
       const float *xp = xpad + (size_t)oh * g->sh * row + (size_t)ow * step;
@@ -97,15 +121,18 @@ static void forward_row(const Geometry *g, Padded p, const float *xpad, const fl
 /*
  * Filter-gradient tile: dw[tap][c0..c0+CB)[cb..cb+8J) += sum over the row's output pixels of
  * x[pixel's tap input][c] * dy[pixel][cb..]: accumulators loaded, updated over the row, stored.
+ * dw is the padded gradient (rows co8 floats apart); the last vector of dy is loaded through
+ * `mask` (all lanes for a full block).
  */
 static inline __attribute__((always_inline)) void filter_tile(
-    const Geometry *g, int CB, int J, const float *xp, size_t step, const float *dy, float *dw) {
+    const Geometry *g, int CB, int J, const float *xp, size_t step, const float *dy, float *dw, int co8, __m256i mask) {
   __m256 acc[FILTER_TILE][2];
   for (int c = 0; c < CB; c++)
-    for (int j = 0; j < J; j++) acc[c][j] = _mm256_loadu_ps(dw + (size_t)c * g->co + 8 * j);
+    for (int j = 0; j < J; j++) acc[c][j] = _mm256_loadu_ps(dw + (size_t)c * co8 + 8 * j);
   for (int ow = 0; ow < g->ow; ow++) {
-    const __m256 d0 = _mm256_loadu_ps(dy + (size_t)ow * g->co);
-    const __m256 d1 = J > 1 ? _mm256_loadu_ps(dy + (size_t)ow * g->co + 8) : d0;
+    const float *d = dy + (size_t)ow * g->co;
+    const __m256 d0 = J > 1 ? _mm256_loadu_ps(d) : _mm256_maskload_ps(d, mask);
+    const __m256 d1 = J > 1 ? _mm256_maskload_ps(d + 8, mask) : d0;
     const float *x = xp + (size_t)ow * step;
     for (int c = 0; c < CB; c++) {
       const __m256 v = _mm256_broadcast_ss(x + c);
@@ -114,24 +141,27 @@ static inline __attribute__((always_inline)) void filter_tile(
     }
   }
   for (int c = 0; c < CB; c++)
-    for (int j = 0; j < J; j++) _mm256_storeu_ps(dw + (size_t)c * g->co + 8 * j, acc[c][j]);
+    for (int j = 0; j < J; j++) _mm256_storeu_ps(dw + (size_t)c * co8 + 8 * j, acc[c][j]);
 }
 
-#define FILTER_CASE(CB, J) case CB: filter_tile(g, CB, J, xp, step, dyc, dwt); break;
+#define FILTER_CASE(CB, J) case CB: filter_tile(g, CB, J, xp, step, dyc, dwt, co8, mask); break;
 
 static void filter_row(const Geometry *g, Padded p, const float *xpad, const float *dyrow, int oh, float *dw) {
   const size_t ci = (size_t)g->ci, row = (size_t)p.pw * ci, step = (size_t)g->sw * ci;
+  const int co8 = padded_channels(g);
   for (int kh = 0; kh < g->kh; kh++) {
     for (int kw = 0; kw < g->kw; kw++) {
       const float *xt = xpad + ((size_t)oh * g->sh + kh) * row + (size_t)kw * ci;
-      float *dwtap = dw + ((size_t)kh * g->kw + kw) * ci * g->co;
+      float *dwtap = dw + ((size_t)kh * g->kw + kw) * ci * co8;
       for (int c0 = 0; c0 < g->ci; c0 += FILTER_TILE) {
         const int CB = g->ci - c0 < FILTER_TILE ? g->ci - c0 : FILTER_TILE;
         for (int cb = 0; cb < g->co; cb += 16) {
-          const int J = g->co - cb >= 16 ? 2 : 1;
+          const int width = g->co - cb < 16 ? g->co - cb : 16;
+          const int J = width > 8 ? 2 : 1;
+          const __m256i mask = lanes(width - 8 * (J - 1));
           const float *xp = xt + c0;
           const float *dyc = dyrow + cb;
-          float *dwt = dwtap + (size_t)c0 * g->co + cb;
+          float *dwt = dwtap + (size_t)c0 * co8 + cb;
           if (J == 2) {
             switch (CB) { FILTER_CASE(1, 2) FILTER_CASE(2, 2) FILTER_CASE(3, 2) FILTER_CASE(4, 2) FILTER_CASE(5, 2) FILTER_CASE(6, 2) }
           } else {
@@ -146,9 +176,9 @@ static void filter_row(const Geometry *g, Padded p, const float *xpad, const flo
 typedef struct {
   const Geometry *g;
   Pass pass;
-  const float *a, *b;
-  float *out;
-  float *partials; /* BACKPROP_FILTER: (shares - 1) filters */
+  const float *a, *b; /* FORWARD: x and the padded filter; BACKPROP_FILTER: x and dy */
+  float *out;         /* FORWARD: y; BACKPROP_FILTER: unused (see partials) */
+  float *partials;    /* BACKPROP_FILTER: one padded filter gradient per share */
   int shares, failed[MAX_SHARES];
 } Direct;
 
@@ -157,8 +187,8 @@ static void direct_task(void *ctx, int index) {
   const Geometry *g = d->g;
   const Padded p = padded_size(g);
   const int n0 = (int)((long)g->n * index / d->shares), n1 = (int)((long)g->n * (index + 1) / d->shares);
-  const size_t filter = (size_t)g->kh * g->kw * g->ci * g->co;
-  float *dw = d->pass == BACKPROP_FILTER ? (index == 0 ? d->out : d->partials + (size_t)(index - 1) * filter) : NULL;
+  const size_t filter = (size_t)g->kh * g->kw * g->ci * padded_channels(g);
+  float *dw = d->pass == BACKPROP_FILTER ? d->partials + (size_t)index * filter : NULL;
   if (dw != NULL) memset(dw, 0, filter * sizeof(float));
   float *xpad = (float *)malloc((size_t)p.ph * p.pw * g->ci * sizeof(float));
   if (xpad == NULL) {
@@ -180,23 +210,28 @@ int direct_run(const Geometry *g, Pass pass, const float *a, const float *b, flo
   const double flops = 2.0 * g->n * g->oh * g->ow * g->kh * g->kw * g->ci * g->co;
   int shares = kd_split_count(flops > 4e18 ? (size_t)-1 : (size_t)flops, 2000000, (size_t)g->n);
   if (shares > MAX_SHARES) shares = MAX_SHARES;
-  const size_t filter = (size_t)g->kh * g->kw * g->ci * g->co;
-  float *partials = NULL;
-  if (pass == BACKPROP_FILTER && shares > 1) {
-    partials = (float *)malloc((size_t)(shares - 1) * filter * sizeof(float));
-    if (partials == NULL) return 0;
+  const size_t rows = (size_t)g->kh * g->kw * g->ci, co8 = (size_t)padded_channels(g);
+  /* forward: the filter with its channels padded; filter gradient: one padded gradient per share */
+  float *buffer = (float *)calloc((pass == FORWARD ? 1 : (size_t)shares) * rows * co8, sizeof(float));
+  if (buffer == NULL) return 0;
+  if (pass == FORWARD) {
+    for (size_t r = 0; r < rows; r++) memcpy(buffer + r * co8, b + r * g->co, (size_t)g->co * sizeof(float));
   }
-  Direct d = {g, pass, a, b, out, partials, shares, {0}};
+  Direct d = {g, pass, a, pass == FORWARD ? buffer : b, out, pass == FORWARD ? NULL : buffer, shares, {0}};
   kd_parallel(shares, direct_task, &d);
   int ok = 1;
   for (int i = 0; i < shares; i++) ok = ok && !d.failed[i];
-  if (partials != NULL) {
-    for (int i = 1; i < shares; i++) {
-      const float *part = partials + (size_t)(i - 1) * filter;
-      for (size_t j = 0; j < filter; j++) out[j] += part[j];
+  if (pass == BACKPROP_FILTER) {
+    for (size_t r = 0; r < rows; r++) {
+      float *dst = out + r * g->co;
+      memcpy(dst, buffer + r * co8, (size_t)g->co * sizeof(float));
+      for (int i = 1; i < shares; i++) {
+        const float *part = buffer + (size_t)i * rows * co8 + r * co8;
+        for (int j = 0; j < g->co; j++) dst[j] += part[j];
+      }
     }
-    free(partials);
   }
+  free(buffer);
   return ok;
 }
 
