@@ -195,7 +195,7 @@ static int backprop_input_stride1(const Geometry *g, const float *dy, const floa
   }
   const Geometry t = {g->n, g->oh, g->ow, g->co, g->kh, g->kw, g->ci, g->h, g->w, 1, 1, g->dh, g->dw,
                       (g->kh - 1) * g->dh - g->pt, (g->kw - 1) * g->dw - g->pl};
-  const int ok = direct_supported(&t) ? direct_run(&t, FORWARD, dy, flipped, dx) : run_pass(&t, FORWARD, dy, flipped, dx);
+  const int ok = direct_supported(&t, FORWARD) ? direct_run(&t, FORWARD, dy, flipped, dx) : run_pass(&t, FORWARD, dy, flipped, dx);
   free(flipped);
   return ok;
 }
@@ -207,7 +207,6 @@ int conv_run(const Geometry *g, Pass pass, const float *a, const float *b, float
     if (g->sh == 1 && g->sw == 1 && (is_pointwise(g) || g->oh * g->ow >= 64)) return backprop_input_stride1(g, a, b, out);
     return run_pass(g, pass, a, b, out);
   }
-  /* pointwise convolutions need no patch matrix: SGEMM on the activations as they are wins there */
-  if (!is_pointwise(g) && direct_supported(g)) return direct_run(g, pass, a, b, out);
+  if (direct_supported(g, pass)) return direct_run(g, pass, a, b, out);
   return run_pass(g, pass, a, b, out);
 }

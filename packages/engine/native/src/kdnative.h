@@ -36,7 +36,7 @@ int kd_split_count(size_t work, size_t min_work, size_t units);
 int conv_run(const Geometry *g, Pass pass, const float *a, const float *b, float *out);
 /* conv_direct.c: register-tiled forward and filter-gradient kernels (AVX2/FMA builds) for the
  * geometries direct_supported() accepts. */
-int direct_supported(const Geometry *g);
+int direct_supported(const Geometry *g, Pass pass);
 int direct_run(const Geometry *g, Pass pass, const float *a, const float *b, float *out);
 /* depthwise.c: the same for a depthwise convolution (filter [KH, KW, C], CO = CI = C). */
 int depthwise_run(const Geometry *g, Pass pass, const float *a, const float *b, float *out);
