@@ -145,6 +145,15 @@ static void share_task(void *ctx, int index) {
   run_share((Share *)ctx + index);
 }
 
+/* Fewer shares for a filter gradient when their partial gradients would take more than PARTIAL_FLOATS, but one per thread. */
+int filter_shares(int shares, size_t filter) {
+  enum { PARTIAL_FLOATS = 1 << 22 };
+  const size_t fit = PARTIAL_FLOATS / (filter == 0 ? 1 : filter);
+  const int floor = shares < kd_threads() ? shares : kd_threads();
+  if ((size_t)shares <= fit) return shares;
+  return fit > (size_t)floor ? (int)fit : floor;
+}
+
 /* Runs a pass over all images, split into contiguous image ranges across the pool. Returns 0 on failure. */
 static int run_pass(const Geometry *g, Pass pass, const float *a, const float *b, float *out) {
   enum { MAX_SHARES = 64 };
@@ -152,6 +161,7 @@ static int run_pass(const Geometry *g, Pass pass, const float *a, const float *b
   int t = kd_split_count(flops > 4e18 ? (size_t)-1 : (size_t)flops, 2000000, (size_t)g->n);
   if (t > MAX_SHARES) t = MAX_SHARES;
   const size_t filter = (size_t)g->kh * g->kw * g->ci * g->co;
+  if (pass == BACKPROP_FILTER) t = filter_shares(t, filter);
   float *partials = NULL;
   if (pass == BACKPROP_FILTER && t > 1) {
     partials = (float *)malloc((size_t)(t - 1) * filter * sizeof(float));

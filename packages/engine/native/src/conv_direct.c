@@ -224,6 +224,7 @@ int direct_run(const Geometry *g, Pass pass, const float *a, const float *b, flo
   int shares = kd_split_count(flops > 4e18 ? (size_t)-1 : (size_t)flops, 2000000, (size_t)g->n);
   if (shares > MAX_SHARES) shares = MAX_SHARES;
   const size_t rows = (size_t)g->kh * g->kw * g->ci, co8 = (size_t)padded_channels(g);
+  if (pass == BACKPROP_FILTER) shares = filter_shares(shares, rows * co8);
   /* forward: the filter with its channels padded; filter gradient: one padded gradient per share */
   float *buffer = (float *)calloc((pass == FORWARD ? 1 : (size_t)shares) * rows * co8, sizeof(float));
   size_t *offsets = (size_t *)malloc((size_t)g->oh * g->ow * sizeof(size_t));

@@ -29,11 +29,13 @@ typedef void (*kd_task)(void *ctx, int index);
 int kd_threads(void);
 void kd_set_threads(int threads);
 void kd_parallel(int count, kd_task task, void *ctx);
-/* How many parts to split `work` into: 1 below min_work, else the threads, at most `units`. */
+/* How many parts to split `work` into: 1 below min_work, else a few per thread, at most `units`. */
 int kd_split_count(size_t work, size_t min_work, size_t units);
 
 /* conv.c: operands (x, w, y), (dy, w, dx) or (x, dy, dw) by pass; 0 when out of memory. */
 int conv_run(const Geometry *g, Pass pass, const float *a, const float *b, float *out);
+/* How many of `shares` a filter gradient of `filter` floats keeps (their partial sums cost memory). */
+int filter_shares(int shares, size_t filter);
 /* conv_direct.c: register-tiled forward and filter-gradient kernels (AVX2/FMA builds) for the
  * geometries direct_supported() accepts. */
 int direct_supported(const Geometry *g, Pass pass);

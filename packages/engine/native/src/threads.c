@@ -1,8 +1,9 @@
 /*
  * The thread pool every kernel splits its work over. Workers are started once and sleep on a
  * condition variable between kernels (a kernel used to start and join its own threads: tens of
- * microseconds per call, hundreds of calls per training step). Calls from several JavaScript
- * threads are serialised. Default size: the online cores; openblas runs single-threaded inside.
+ * microseconds per call, hundreds of calls per training step); a call's parts are handed out one
+ * at a time to whichever thread is free. Calls from several JavaScript threads are serialised.
+ * Default size: the online cores; openblas runs single-threaded inside.
  */
 #include <cblas.h>
 #include <pthread.h>
@@ -102,8 +103,10 @@ void kd_parallel(int count, kd_task task, void *ctx) {
 }
 
 int kd_split_count(size_t work, size_t min_work, size_t units) {
-  int t = kd_threads();
-  if (work < min_work) t = 1;
+  /* SHARES_PER_THREAD parts per thread: the pool hands them out as threads free up, so a thread
+     that the OS deschedules (a loaded machine) holds back a small part, not half the work */
+  enum { SHARES_PER_THREAD = 4 };
+  int t = kd_threads() == 1 || work < min_work ? 1 : kd_threads() * SHARES_PER_THREAD;
   if ((size_t)t > units) t = (int)units;
   return t < 1 ? 1 : t;
 }
