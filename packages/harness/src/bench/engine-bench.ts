@@ -113,11 +113,21 @@ export function torchAvailable(python: string): boolean {
   }
 }
 
+/**
+ * PyTorch's environment: OpenMP threads that sleep while they wait (unless the caller set a policy).
+ * By default they spin, and on a machine whose cores other processes share that costs PyTorch up
+ * to 6x (measured on resnet20 with two threads: 17-26 images/s spinning, 140 passive, 104-112 with
+ * one thread), which would flatter kdbench.
+ */
+export function torchEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' };
+}
+
 export function runTorch(o: EngineBenchOptions): TorchRow[] {
   const out = execFileSync(o.python, [
     o.torchScript, '--models', o.models.join(','), '--width', String(o.width), '--batch', String(o.batch),
     '--steps', String(o.steps), '--warmup', String(o.warmup), '--threads', String(o.torchThreads), '--classes', String(o.classes),
-  ], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  ], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: torchEnv() });
   return out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as TorchRow);
 }
 
@@ -214,7 +224,7 @@ function report(o: EngineBenchOptions, rounds: { rows: EngineBenchRow[]; torch: 
     lines.push(`| ${first.model} | ${first.params} | ${first.backend} | ${rate.toFixed(1)} |${torchCells}`);
   }
   const torchRow = rounds.flatMap((r) => r.torch).find((t) => !t.error);
-  if (torchRow) lines.push('', `PyTorch ${torchRow.torch}, ${torchRow.threads} threads (benchmarks/engine/torch_step.py, the same architectures).`);
+  if (torchRow) lines.push('', `PyTorch ${torchRow.torch}, ${torchRow.threads} threads, OMP_WAIT_POLICY=${torchEnv().OMP_WAIT_POLICY} (benchmarks/engine/torch_step.py, the same architectures).`);
   if (torchNotes.length) lines.push('', ...[...new Set(torchNotes)]);
   lines.push('', ...kernelsRan(rounds[0]!.rows));
   return [...lines, ...(profiles.length ? ['', ...profiles] : [])].join('\n');

@@ -20,7 +20,7 @@ import { loadCifar, makeRunSplits, type DatasetId } from '@kdbench/data';
 import { Rng, initEngine, kernelSetName, type BackendRequest } from '@kdbench/engine';
 import { createModel, type Model } from '@kdbench/models';
 import { registry } from '../registry.js';
-import { median } from './engine-bench.js';
+import { median, torchEnv } from './engine-bench.js';
 
 export interface TrainConfig {
   student: string;
@@ -172,7 +172,7 @@ export function trainBench(o: TrainBenchOptions, kdbenchBin: string, log: (l: st
       if (!torch) return;
       log(`round ${r + 1}/${o.repeat}: PyTorch ${label}`);
       try {
-        results[i]!.push({ ...lastJson(execFileSync(o.python, torchArgs(c, o), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 })), side: 'pytorch' });
+        results[i]!.push({ ...lastJson(execFileSync(o.python, torchArgs(c, o), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26, env: torchEnv() })), side: 'pytorch' });
       } catch (e) {
         log(`PyTorch failed: ${(e as Error).message.split('\n')[0]}`);
       }
@@ -205,7 +205,7 @@ function report(o: TrainBenchOptions, results: EpochTiming[][]): string {
       if (t.rssAfterEpochMb.length > 1) growth.push(`${c.method} ${c.student}: ${t.rssAfterEpochMb.map(mb).join(' -> ')}`);
     }
   });
-  lines.push('', 'images/s counts training images over whole epochs, evaluation included. Peak memory is the peak resident set of the run\'s process.');
+  lines.push('', `images/s counts training images over whole epochs, evaluation included. Peak memory is the peak resident set of the run's process. PyTorch: ${o.torchThreads} threads, OMP_WAIT_POLICY=${torchEnv().OMP_WAIT_POLICY}.`);
   if (growth.length) lines.push('', `Resident memory after each epoch (kdbench): ${growth.join('; ')}.`);
   return lines.join('\n');
 }
