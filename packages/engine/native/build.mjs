@@ -70,4 +70,4 @@ if (result.status !== 0) {
   skip(why);
 }
 fs.writeFileSync(manifest, `${JSON.stringify({ built: true, extensions })}\n`);
-console.log(`kdbench native kernels: built ${path.relative(process.cwd(), target)} (OpenBLAS SGEMM convolutions, batch norm, pooling and sums)`);
+console.log(`kdbench native kernels: built ${path.relative(process.cwd(), target)} (convolutions, fused batch norm, SGD, channel copies; OpenBLAS SGEMM${extensions.length ? `, ${extensions.join("+").toUpperCase()}` : ""})`);

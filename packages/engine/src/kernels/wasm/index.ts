@@ -1,10 +1,13 @@
 /**
  * Registers kdbench's extra kernels for the tfjs wasm backend: the three convolution gradients it
- * lacks (Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter/Input) and faster versions of
- * Conv2DBackpropInput, Tile and BatchMatMul (transposed operands), and UnsortedSegmentSum (Gather's
- * gradient), which wasm lacks too; with the native addon built, the convolutions and two fused
- * training batch-norm kernels, MaxPoolGrad and leading-axes Sum run natively on the wasm heap. Call before the first use of
- * the wasm backend; initEngine() does. Safe to call more than once.
+ * lacks (Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter/Input), faster versions of
+ * Conv2DBackpropInput, Tile and BatchMatMul (transposed operands), UnsortedSegmentSum (Gather's
+ * gradient), copy-free Identity and same-dtype Cast. With the native addon built, these run
+ * natively on the wasm heap: every convolution (dense and depthwise, forward and gradients),
+ * Concat / SplitV / block-swap Transpose, MaxPoolGrad, leading-axes Sum; and kdbench's own fused
+ * kernels: training batch norm with residual and ReLU (and its gradient), evaluation batch norm,
+ * SGD with momentum. Call before the first use of the wasm backend; initEngine() does. Safe to
+ * call more than once.
  */
 import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../tf.js';
