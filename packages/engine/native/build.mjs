@@ -43,6 +43,7 @@ function nodeApiIncludes() {
 
 function skip(reason, fix = FIX, disabled = false) {
   fs.rmSync(target, { force: true });
+  fs.rmSync(`${target}.tmp`, { force: true });
   fs.mkdirSync(path.dirname(manifest), { recursive: true });
   fs.writeFileSync(manifest, `${JSON.stringify({ built: false, disabled, reason, fix })}\n`);
   console.log(`kdbench native kernels: not built (${reason}); the wasm backend uses its WebAssembly kernels. Fix: ${fix}`);
@@ -61,7 +62,7 @@ const args = [
   '-O3', '-fno-trapping-math', '-fno-math-errno', ...extensions.map((e) => `-m${e}`),
   '-pthread', '-fPIC', '-shared', '-std=c11', '-Wall', '-Wextra', '-DNAPI_VERSION=8',
   `-I${include}`, '-I/usr/include/x86_64-linux-gnu', '-I/usr/include/openblas',
-  ...sources, '-o', target, '-lopenblas', '-lm',
+  ...sources, '-o', `${target}.tmp`, '-lopenblas', '-lm',
 ];
 const result = spawnSync(compiler, args, { encoding: 'utf8' });
 if (result.error) skip(`${compiler}: ${result.error.message}`);
@@ -69,5 +70,7 @@ if (result.status !== 0) {
   const why = /cblas\.h|lopenblas/.test(result.stderr) ? 'OpenBLAS not found: apt-get install -y libopenblas-dev' : result.stderr.trim().split('\n').slice(0, 3).join(' | ');
   skip(why);
 }
+// a new file, not the old one rewritten: processes running the old addon keep their mapping
+fs.renameSync(`${target}.tmp`, target);
 fs.writeFileSync(manifest, `${JSON.stringify({ built: true, extensions })}\n`);
 console.log(`kdbench native kernels: built ${path.relative(process.cwd(), target)} (convolutions, fused batch norm, SGD, channel copies; OpenBLAS SGEMM${extensions.length ? `, ${extensions.join("+").toUpperCase()}` : ""})`);
