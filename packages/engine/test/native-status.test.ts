@@ -6,11 +6,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadNativeAddon, nativeNotice } from '../src/native/addon.js';
 
 const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const env = process.env.KDBENCH_NATIVE;
+beforeEach(() => {
+  delete process.env.KDBENCH_NATIVE; // these tests are about the files, whatever this run's setting
+});
+afterEach(() => {
+  if (env === undefined) delete process.env.KDBENCH_NATIVE;
+  else process.env.KDBENCH_NATIVE = env;
+  dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true }));
+});
 
 function addonDir(manifest: object | undefined, withAddon = false): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kdnative-'));
@@ -39,9 +47,14 @@ describe('native kernel status', () => {
     expect(nativeNotice(status, file)).toMatch(/not built/);
   });
 
-  it('stays quiet when the kernels were disabled on purpose', () => {
+  it('stays quiet when the kernels were disabled on purpose (at build time or by KDBENCH_NATIVE=0)', () => {
     const file = addonDir({ built: false, disabled: true, reason: 'KDBENCH_NATIVE=0', fix: 'unset KDBENCH_NATIVE' });
     expect(nativeNotice(loadNativeAddon(file), file)).toBeUndefined();
+    process.env.KDBENCH_NATIVE = '0';
+    const other = addonDir({ built: false, reason: 'OpenBLAS not found', fix: 'apt-get install' });
+    const status = loadNativeAddon(other);
+    expect(status.detail).toBe('native kernels disabled by KDBENCH_NATIVE=0');
+    expect(nativeNotice(status, other)).toBeUndefined();
   });
 
   it('refuses an addon built for extensions this CPU lacks', () => {
