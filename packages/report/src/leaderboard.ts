@@ -135,7 +135,7 @@ export const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').r
 
 /**
  * The hyperparameters of a run that differ from its method's registered defaults, as `k=v, k=v`
- * in key order ('' when none differ, when the row has no hyperparameters, or the method is unknown).
+ * in key order ('' when none differ, when the row records no hyperparameters at all, or the method is unknown).
  * A default the row does not record (a hyperparameter added after the run, such as cc's `form`) is
  * a difference too, `k=(not recorded)`: the run may have trained otherwise, so it is never pooled
  * with runs of the current default.
@@ -149,6 +149,7 @@ export function variantOf(r: Pick<ReportRow, 'method' | 'hyperparameters'>, meta
   } catch {
     return '';
   }
+  if (Object.keys(hp).length === 0) return '';
   const differ = Object.keys(hp).filter((k) => k in defaults && String(hp[k]) !== String(defaults[k])).map((k) => [k, String(hp[k])]);
   const unrecorded = Object.keys(defaults).filter((k) => !(k in hp)).map((k) => [k, '(not recorded)']);
   return [...differ, ...unrecorded].sort(([a], [b]) => (a! < b! ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(', ');
