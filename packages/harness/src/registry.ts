@@ -16,6 +16,7 @@ import { aekd, avgkd, camkd, noisyteacher, randteacher, twoteacher, youmt } from
 import { crdcrossmodal, modalitykd, modalitylabeled, suptransfer } from '@kdbench/cross-modal';
 import { abm, advfeat, afd, cganlogits, meal } from '@kdbench/adversarial';
 import { dafl, deepinv, dfad, zskt } from '@kdbench/data-free';
+import { fn } from '@kdbench/response';
 
 export const registry = new MethodRegistry()
   .register(vanilla)
@@ -23,6 +24,7 @@ export const registry = new MethodRegistry()
   .register(kd)
   .register(dkd)
   .register(takd)
+  .register(fn)
   // feature-based
   .register(fitnet)
   .register(nst)
