@@ -17,6 +17,7 @@ import { crdcrossmodal, modalitykd, modalitylabeled, suptransfer } from '@kdbenc
 import { abm, advfeat, afd, cganlogits, meal } from '@kdbench/adversarial';
 import { dafl, deepinv, dfad, zskt } from '@kdbench/data-free';
 import { fn } from '@kdbench/response';
+import { tofd } from '@kdbench/feature';
 
 export const registry = new MethodRegistry()
   .register(vanilla)
@@ -31,6 +32,7 @@ export const registry = new MethodRegistry()
   .register(ft)
   .register(ab)
   .register(vid)
+  .register(tofd)
   // attention-based
   .register(at)
   .register(semckd)
