@@ -18,6 +18,7 @@ import { abm, advfeat, afd, cganlogits, meal } from '@kdbench/adversarial';
 import { dafl, deepinv, dfad, zskt } from '@kdbench/data-free';
 import { fn } from '@kdbench/response';
 import { tofd } from '@kdbench/feature';
+import { sskd } from '@kdbench/relation';
 
 export const registry = new MethodRegistry()
   .register(vanilla)
@@ -46,6 +47,7 @@ export const registry = new MethodRegistry()
   .register(crd)
   .register(crdkd)
   .register(graph)
+  .register(sskd)
   // online distillation
   .register(dml)
   .register(one)
