@@ -4,6 +4,7 @@ export * from './registry.js';
 export * from './protocols.js';
 export * from './protocol-settings.js';
 export * from './losses/kl.js';
+export * from './losses/soft-cross-entropy.js';
 export * from './losses/features.js';
 export * from './modules/connectors.js';
 export * from './modules/generator.js';

@@ -7,3 +7,4 @@ import { vid } from './vid.js';
 
 export { ab, fitnet, ft, nst, vid };
 export const featureMethods = [fitnet, nst, ft, ab, vid] as const;
+export { tofd } from './tofd.js';

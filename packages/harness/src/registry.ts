@@ -16,6 +16,9 @@ import { aekd, avgkd, camkd, noisyteacher, randteacher, twoteacher, youmt } from
 import { crdcrossmodal, modalitykd, modalitylabeled, suptransfer } from '@kdbench/cross-modal';
 import { abm, advfeat, afd, cganlogits, meal } from '@kdbench/adversarial';
 import { dafl, deepinv, dfad, zskt } from '@kdbench/data-free';
+import { fn } from '@kdbench/response';
+import { tofd } from '@kdbench/feature';
+import { sskd } from '@kdbench/relation';
 
 export const registry = new MethodRegistry()
   .register(vanilla)
@@ -23,12 +26,14 @@ export const registry = new MethodRegistry()
   .register(kd)
   .register(dkd)
   .register(takd)
+  .register(fn)
   // feature-based
   .register(fitnet)
   .register(nst)
   .register(ft)
   .register(ab)
   .register(vid)
+  .register(tofd)
   // attention-based
   .register(at)
   .register(semckd)
@@ -42,6 +47,7 @@ export const registry = new MethodRegistry()
   .register(crd)
   .register(crdkd)
   .register(graph)
+  .register(sskd)
   // online distillation
   .register(dml)
   .register(one)

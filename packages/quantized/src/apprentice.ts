@@ -16,19 +16,9 @@
  * No public code from the authors (searched: the code corpus for the paper's title and authors;
  * only third-party projects citing it).
  */
-import { crossEntropy, defineMethod } from '@kdbench/core';
+import { crossEntropy, defineMethod, softCrossEntropy } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 import { QUANT_DEFAULTS, QUANT_DOCS, quantizedStudent, sizeRecord } from './shared/student.js';
-
-/** H(softmax(t/T), softmax(s/T)) = -sum_c softmax(t/T)_c log softmax(s/T)_c, averaged over the batch. */
-export function softCrossEntropy(student: tf.Tensor2D, teacher: tf.Tensor2D, temperature: number): tf.Scalar {
-  if (!(temperature > 0)) throw new Error(`temperature must be > 0, got ${temperature}`);
-  return tf.tidy(() => {
-    const pt = tf.softmax(tf.div(teacher, temperature));
-    const logPs = tf.logSoftmax(tf.div(student, temperature));
-    return tf.neg(tf.mean(tf.sum(tf.mul(pt, logPs), 1))) as tf.Scalar;
-  });
-}
 
 export const apprentice = defineMethod({
   id: 'apprentice',

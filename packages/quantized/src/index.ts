@@ -21,7 +21,7 @@ export {
 export { QUANT_DEFAULTS, QUANT_DOCS, bitsOf, quantizedStudent, sizeRecord, type QuantHyper } from './shared/student.js';
 export { qat } from './qat.js';
 export { quantdistill } from './quantdistill.js';
-export { apprentice, softCrossEntropy } from './apprentice.js';
+export { apprentice } from './apprentice.js';
 export { qkd } from './qkd.js';
 
 export const quantizedMethods: MethodDefinition<any>[] = [qat, quantdistill, apprentice, qkd];

@@ -20,3 +20,4 @@ export { graph, localityPreservingLoss, localityWeights } from './graph.js';
 export { embeddingDim } from '@kdbench/core';
 
 export const relationMethods: MethodDefinition<any>[] = [fsp, sp, cc, rkd, pkt, irg, crd, crdkd, graph];
+export { sskd, cosineTo, keptRows, rotatedViews, selfSupervisionLoss, sskdTerms } from './sskd.js';
