@@ -11,6 +11,7 @@ export * from './modules/generator.js';
 export * from './losses/relations.js';
 export * from './losses/contrastive.js';
 export * from './losses/crd-objective.js';
+export * from './losses/assignment.js';
 export * from './optim/sgd.js';
 export * from './optim/adam.js';
 export type { Optimizer } from './optim/optimizer.js';

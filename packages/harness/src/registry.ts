@@ -5,6 +5,7 @@
 import { MethodRegistry, vanilla } from '@kdbench/core';
 import { dkd, kd, takd } from '@kdbench/response';
 import { ab, fitnet, ft, nst, vid } from '@kdbench/feature';
+import { jointrd, mgd, padl2 } from '@kdbench/feature';
 import { at, semckd } from '@kdbench/attention';
 import { cc, crd, crdkd, fsp, graph, irg, pkt, rkd, sp } from '@kdbench/relation';
 import { dml, kdcl, one } from '@kdbench/online';
@@ -34,6 +35,9 @@ export const registry = new MethodRegistry()
   .register(ab)
   .register(vid)
   .register(tofd)
+  .register(padl2)
+  .register(mgd)
+  .register(jointrd)
   // attention-based
   .register(at)
   .register(semckd)

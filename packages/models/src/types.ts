@@ -19,6 +19,18 @@ export interface ForwardResult {
   readonly embedding: tf.Tensor2D;
 }
 
+/** The pooled vector and the logits of a network run from an intermediate feature (Model.forwardFrom). */
+export interface HeadOutput {
+  readonly logits: tf.Tensor2D;
+  readonly embedding: tf.Tensor2D;
+}
+
+/** A batch norm's scale (gamma) and shift (beta). */
+export interface NormParams {
+  readonly gamma: tf.Variable;
+  readonly beta: tf.Variable;
+}
+
 export interface FeatureShape {
   readonly name: string;
   readonly channels: number;
@@ -61,6 +73,20 @@ export interface Model {
   classifierVariables(): tf.Variable[];
   /** Every variable with a stable name, trainable or not: what a weight file holds. */
   namedVariables(): NamedVariable[];
+  /**
+   * Runs the network from feature `from` (an index into `features`, 0 = stem): `input` stands for
+   * `features[from].post`; the later stages, pooling and classifier follow, with the same ops as
+   * `forward`. Present for the nets built as a stem and stages of blocks (CIFAR and ImageNet-style
+   * ResNets, plain CNNs, ResNeXts, MobileNet v1, ShuffleNetV1). JointRD runs a student's features
+   * through the teacher's later stages with it.
+   */
+  forwardFrom?(from: number, input: tf.Tensor4D, opts: ForwardOptions): HeadOutput;
+  /**
+   * Per feature ([stem, stage1, ...]): the batch norm whose output (plus the shortcut, in a residual
+   * block) reaches that feature's last ReLU, or null where none does. Present for the ResNets,
+   * plain CNNs and WRNs. Overhaul-style methods (MGD) read the teacher's margins from them.
+   */
+  preReluNorms?(): (NormParams | null)[];
   /** Number of trainable parameters. */
   paramCount(): number;
   /** Multiply-accumulate operations of one forward pass of one 32x32 image. */

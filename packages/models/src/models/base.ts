@@ -5,7 +5,7 @@
  * RepDistiller's `is_feat` / `preact` feature lists).
  */
 import { tf } from '@kdbench/engine';
-import type { FeatureShape, ForwardOptions, ForwardResult, Model, ModelOptions, NamedVariable } from '../types.js';
+import type { FeatureShape, ForwardOptions, ForwardResult, HeadOutput, Model, ModelOptions, NamedVariable, NormParams } from '../types.js';
 import { withHooks } from '../layers/hooks.js';
 import { globalAvgPool, relu, ParamStore, Scope, type BatchNorm, type Conv2d, type Linear, type Size2d } from '../layers/index.js';
 import type { StageFeature } from '../types.js';
@@ -18,6 +18,10 @@ export interface BuildContext {
 
 export interface BuiltNet {
   forward(x: tf.Tensor4D, training: boolean): ForwardResult;
+  /** The stages after feature `from` ([stem, stage1, ...] index), pooling and head, on `h` standing for features[from].post. */
+  forwardFrom?(from: number, h: tf.Tensor4D, training: boolean): HeadOutput;
+  /** Per feature: the batch norm whose output (plus a shortcut, in residual blocks) reaches the feature's last ReLU, or null. */
+  readonly preReluNorms?: (BatchNorm | null)[];
   /** Shapes of the stage features for a 32x32 input (without the embedding). */
   readonly featureShapes: FeatureShape[];
   readonly embeddingDim: number;
@@ -56,6 +60,21 @@ export function stagedForward(
   });
   const embedding = globalAvgPool(h);
   return { logits: head.apply(embedding), features, embedding };
+}
+
+/**
+ * Both passes of a net built as a stem, stages of PreactBlocks and a linear head: `forward` and
+ * `forwardFrom`, which runs the stages after feature `from` (0 = stem) on `h` with the same ops.
+ */
+export function stagedPasses(stem: { conv: Conv2d; bn: BatchNorm }, stages: PreactBlock[][], head: Linear): Pick<Required<BuiltNet>, 'forward' | 'forwardFrom'> {
+  return {
+    forward: (x, training) => stagedForward(x, training, stem, stages, head),
+    forwardFrom: (from, h, training) => {
+      for (const blocks of stages.slice(from)) for (const block of blocks) h = block.apply(h, training).out;
+      const embedding = globalAvgPool(h);
+      return { logits: head.apply(embedding), embedding };
+    },
+  };
 }
 
 /** CIFAR input size every architecture is specified for. */
@@ -97,6 +116,10 @@ export class ZooModel implements Model {
   private readonly net: BuiltNet;
   private readonly store: ParamStore;
   private disposed = false;
+  /** Present when the architecture runs from an intermediate feature (see Model.forwardFrom). */
+  readonly forwardFrom?: (from: number, input: tf.Tensor4D, opts: ForwardOptions) => HeadOutput;
+  /** Present when the architecture names its pre-ReLU batch norms (see Model.preReluNorms). */
+  readonly preReluNorms?: () => (NormParams | null)[];
 
   /** `buildWidth`: the width the net is built at, options.widthFactor times the id's multiplier. */
   constructor(
@@ -116,6 +139,22 @@ export class ZooModel implements Model {
       this.store.dispose();
       throw e;
     }
+    const { forwardFrom, preReluNorms } = this.net;
+    if (forwardFrom) this.forwardFrom = (from, input, opts) => this.runFrom(forwardFrom, from, input, opts);
+    if (preReluNorms) this.preReluNorms = () => preReluNorms.map((bn) => (bn ? { gamma: bn.gamma, beta: bn.beta } : null));
+  }
+
+  private runFrom(run: NonNullable<BuiltNet['forwardFrom']>, from: number, input: tf.Tensor4D, opts: ForwardOptions): HeadOutput {
+    if (this.disposed) throw new Error(`${this.id}: forwardFrom on a disposed model`);
+    const shapes = this.net.featureShapes;
+    if (!Number.isInteger(from) || from < 0 || from >= shapes.length) {
+      throw new Error(`${this.id}: forwardFrom needs a feature index in 0..${shapes.length - 1} (${shapes.map((s) => s.name).join(', ')}), got ${from}`);
+    }
+    if (input.rank !== 4 || input.shape[3] !== shapes[from]!.channels) {
+      throw new Error(`${this.id}: forwardFrom(${from}) takes its '${shapes[from]!.name}' feature [B, H, W, ${shapes[from]!.channels}], got [${input.shape}]`);
+    }
+    const training = opts?.training === true;
+    return tf.tidy(() => withHooks(opts.hooks, () => run(from, input, training)) as unknown as tf.TensorContainer) as unknown as HeadOutput;
   }
 
   forward(x: tf.Tensor4D, opts: ForwardOptions): ForwardResult {

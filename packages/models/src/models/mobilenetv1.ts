@@ -14,7 +14,7 @@
  */
 import type { tf } from '@kdbench/engine';
 import { BatchNorm, Conv2d, Linear, relu, type Scope, type Size2d } from '../layers/index.js';
-import { INPUT_SIZE, featureShape, scaleWidth, stagedForward, type BuildContext, type BuiltNet, type NetBuilder, type PreactBlock } from './base.js';
+import { INPUT_SIZE, featureShape, scaleWidth, stagedPasses, type BuildContext, type BuiltNet, type NetBuilder, type PreactBlock } from './base.js';
 
 class SeparableBlock implements PreactBlock {
   private readonly dw: Conv2d;
@@ -69,7 +69,7 @@ const buildMobileNetV1: NetBuilder = (ctx: BuildContext): BuiltNet => {
     featureShapes: shapes,
     embeddingDim: inPlanes,
     classifier: linear,
-    forward: (x, training) => stagedForward(x, training, { conv: conv1, bn: bn1 }, stages, linear),
+    ...stagedPasses({ conv: conv1, bn: bn1 }, stages, linear),
   };
 };
 

@@ -23,7 +23,7 @@
 import { tf } from '@kdbench/engine';
 import { BatchNorm, Conv2d, Linear, relu, type Scope, type Size2d } from '../layers/index.js';
 import { BasicBlock } from './resnet.js';
-import { INPUT_SIZE, featureShape, scaleWidth, stagedForward, type BuildContext, type BuiltNet, type NetBuilder, type PreactBlock } from './base.js';
+import { INPUT_SIZE, featureShape, scaleWidth, stagedPasses, type BuildContext, type BuiltNet, type NetBuilder, type PreactBlock } from './base.js';
 
 /**
  * Bottleneck block: 1x1 conv to `width` - BN - ReLU - 3x3 conv (stride, `groups` groups) - BN -
@@ -52,6 +52,11 @@ export class Bottleneck implements PreactBlock {
     } else {
       this.downsample = null;
     }
+  }
+
+  /** The batch norm ending the residual branch (bn3): its output plus the shortcut reaches the block's last ReLU. */
+  get lastNorm(): BatchNorm {
+    return this.bns[2];
   }
 
   apply(x: tf.Tensor4D, training: boolean): { out: tf.Tensor4D; preact: tf.Tensor4D } {
@@ -92,9 +97,9 @@ export function buildImagenetResNet(cfg: ImagenetResNetConfig): NetBuilder {
     const shapes = [featureShape('stem', stem, conv1.outSize)];
     let inPlanes = stem;
     let size = conv1.outSize;
-    const stages: PreactBlock[][] = [];
+    const stages: (BasicBlock | Bottleneck)[][] = [];
     PLANES.forEach((planes, s) => {
-      const blocks: PreactBlock[] = [];
+      const blocks: (BasicBlock | Bottleneck)[] = [];
       const out = scaleWidth(cfg.block === 'basic' ? planes : planes * 4, ctx.widthFactor);
       const width = scaleWidth(Math.floor((planes * widthPerGroup) / 64) * groups, ctx.widthFactor, groups);
       for (let b = 0; b < cfg.blocks[s]!; b++) {
@@ -115,7 +120,8 @@ export function buildImagenetResNet(cfg: ImagenetResNetConfig): NetBuilder {
       featureShapes: shapes,
       embeddingDim: inPlanes,
       classifier: fc,
-      forward: (x, training) => stagedForward(x, training, { conv: conv1, bn: bn1 }, stages, fc),
+      ...stagedPasses({ conv: conv1, bn: bn1 }, stages, fc),
+      preReluNorms: [bn1, ...stages.map((blocks) => blocks.at(-1)!.lastNorm)],
     };
   };
 }

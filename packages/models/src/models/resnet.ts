@@ -11,7 +11,7 @@
  */
 import { tf } from '@kdbench/engine';
 import { BatchNorm, Conv2d, Linear, relu, type Scope, type Size2d } from '../layers/index.js';
-import { INPUT_SIZE, featureShape, scaleWidth, stagedForward, type BuildContext, type BuiltNet, type NetBuilder } from './base.js';
+import { INPUT_SIZE, featureShape, scaleWidth, stagedPasses, type BuildContext, type BuiltNet, type NetBuilder } from './base.js';
 
 export class BasicBlock {
   private readonly conv1: Conv2d;
@@ -37,6 +37,11 @@ export class BasicBlock {
     } else {
       this.downsample = null;
     }
+  }
+
+  /** The batch norm ending the residual branch: its output (plus the shortcut) reaches the block's last ReLU. */
+  get lastNorm(): BatchNorm {
+    return this.bn2;
   }
 
   /** Returns the block output and (unless `withPreact` is false) its pre-ReLU residual sum (bn2's output without a shortcut). */
@@ -79,7 +84,8 @@ function buildResNet(depth: number, widths: readonly [number, number, number, nu
       featureShapes: shapes,
       embeddingDim: inPlanes,
       classifier: fc,
-      forward: (x, training) => stagedForward(x, training, { conv: conv1, bn: bn1 }, stages, fc),
+      ...stagedPasses({ conv: conv1, bn: bn1 }, stages, fc),
+      preReluNorms: [bn1, ...stages.map((blocks) => blocks.at(-1)!.lastNorm)],
     };
   };
 }

@@ -14,7 +14,7 @@
  */
 import { BatchNorm, Conv2d, Linear } from '../layers/index.js';
 import { Bottleneck } from './resnet-imagenet.js';
-import { INPUT_SIZE, featureShape, scaleWidth, stagedForward, type BuildContext, type BuiltNet, type NetBuilder } from './base.js';
+import { INPUT_SIZE, featureShape, scaleWidth, stagedPasses, type BuildContext, type BuiltNet, type NetBuilder } from './base.js';
 
 const DEPTH = 29;
 
@@ -48,7 +48,7 @@ export function buildResNeXt29(cardinality: number): NetBuilder {
       featureShapes: shapes,
       embeddingDim: inPlanes,
       classifier,
-      forward: (x, training) => stagedForward(x, training, { conv: conv1, bn: bn1 }, stages, classifier),
+      ...stagedPasses({ conv: conv1, bn: bn1 }, stages, classifier),
     };
   };
 }

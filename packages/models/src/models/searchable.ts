@@ -16,7 +16,7 @@ import { tf } from '@kdbench/engine';
 import { BatchNorm, Conv2d, Linear, relu, type Scope, type Size2d } from '../layers/index.js';
 import type { Model, ModelOptions } from '../types.js';
 import {
-  INPUT_SIZE, ZooModel, featureShape, scaleWidth, stagedForward, validateOptions, type BuildContext, type BuiltNet, type PreactBlock,
+  INPUT_SIZE, ZooModel, featureShape, scaleWidth, stagedPasses, validateOptions, type BuildContext, type BuiltNet, type PreactBlock,
 } from './base.js';
 
 export type SearchBlock = 'basic' | 'bottleneck';
@@ -120,7 +120,7 @@ function searchableBuilder(genome: SearchGenome) {
       featureShapes: shapes,
       embeddingDim: inCh,
       classifier: fc,
-      forward: (x, training) => stagedForward(x, training, { conv: conv1, bn: bn1 }, stages, fc),
+      ...stagedPasses({ conv: conv1, bn: bn1 }, stages, fc),
     };
   };
 }

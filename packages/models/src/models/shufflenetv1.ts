@@ -26,7 +26,7 @@ import {
   type Scope,
   type Size2d,
 } from '../layers/index.js';
-import { INPUT_SIZE, featureShape, scaleWidth, stagedForward, type BuildContext, type BuiltNet, type NetBuilder } from './base.js';
+import { INPUT_SIZE, featureShape, scaleWidth, stagedPasses, type BuildContext, type BuiltNet, type NetBuilder } from './base.js';
 
 class Bottleneck {
   private readonly conv1: Conv2d;
@@ -124,7 +124,7 @@ function buildShuffleNetV1(outPlanes: [number, number, number], numBlocks: [numb
       featureShapes: shapes,
       embeddingDim: inPlanes,
       classifier: linear,
-      forward: (x, training) => stagedForward(x, training, { conv: conv1, bn: bn1 }, stages, linear),
+      ...stagedPasses({ conv: conv1, bn: bn1 }, stages, linear),
     };
   };
 }

@@ -38,6 +38,11 @@ class PreActBlock {
     if (inPlanes === outPlanes && stride !== 1) throw new Error('wrn: identity shortcut cannot change resolution');
   }
 
+  /** bn1, the batch norm before the ReLU at the block's input. */
+  get inputNorm(): BatchNorm {
+    return this.bn1;
+  }
+
   /** Returns the block output and bn1(x), the input's BN before its ReLU. */
   apply(x: tf.Tensor4D, training: boolean): { out: tf.Tensor4D; bnIn: tf.Tensor4D } {
     const bnIn = this.bn1.apply(x, training);
@@ -78,6 +83,8 @@ function buildWrn(depth: number, widen: number): NetBuilder {
       featureShapes: shapes,
       embeddingDim: ch[3]!,
       classifier: fc,
+      // the stem is a bare conv; stage i's pre is the BN opening stage i+1 (the final bn1 after the last stage)
+      preReluNorms: [null, ...stages.slice(1).map((blocks) => blocks[0]!.inputNorm), bnFinal],
       forward(x, training) {
         let h = conv1.apply(x);
         const features: StageFeature[] = [{ name: 'stem', pre: h, post: h }];
