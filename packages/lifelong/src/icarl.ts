@@ -25,11 +25,11 @@
  *
  * Checked against the authors' code: srebuffi/iCaRL iCaRL-TheanoLasagne/main_cifar_100_theano.py @
  * 7a3d254: lines 65-67 take lasagne's binary_crossentropy of the network's 100 sigmoid outputs
- * (utils_cifar100.py line 137, num_units=100) and average it over batch and outputs; lines 153-154
+ * (utils_cifar100.py lines 137-140: num_units=100, sigmoid) and average it over batch and outputs; lines 153-154
  * set one-hot targets over all 100 classes and line 162 replaces the columns of the classes of
  * earlier tasks by the previous network's outputs (also on exemplars of old classes); line 21 gives
  * the 2000-exemplar memory (20 per class at the end). form 'code' computes that loss. That code's
- * optimiser (line 23: lr 2.0) is tuned for the 1/100 of that mean; the protocol's is not.
+ * learning rate (line 23: 2.0) offsets the 1/100 of that mean; the protocol's (0.05) does not.
  */
 import { defineMethod } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
