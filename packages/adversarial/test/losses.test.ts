@@ -90,4 +90,10 @@ describe('meal (Shen et al. 2019)', () => {
     expect(leakOf(() => inst.losses(io))).toBe(0);
     disposeInstance(inst);
   });
+
+  it('names each departure from the authors\' code in its deviations', () => {
+    for (const part of ['fd4a23a', 'one teacher', '--grl', 'LeakyReLU(0.2)', 'two output scores', 'logits only']) {
+      expect(meal.deviations).toContain(part);
+    }
+  });
 });

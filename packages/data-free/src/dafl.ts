@@ -5,7 +5,7 @@
  * The teacher is a fixed discriminator; a generator G learns to produce images on which the
  * teacher responds like on real data, and the student learns by KD on them. For generated images
  * with teacher logits y_T, pooled teacher features f_T and predicted classes t = argmax y_T:
- *   L_G = oh * CE(y_T, t)  -  a * mean|f_T|  +  ie * sum_c p_c log p_c,   p = mean over the batch of softmax(y_T)
+ *   L_G = oh * CE(y_T, t)  -  a * mean|f_T|  +  ie * sum_c p_c log10 p_c,   p = mean over the batch of softmax(y_T)
  * (one-hot loss: confident teacher outputs; activation loss: large features; information entropy:
  * balanced classes). The student minimises KL(softmax(y_T) || softmax(y_S)) (T = 1, batch mean) on
  * the same images, G and S being updated together on every generated batch. No training image is
@@ -17,9 +17,10 @@
  * against its own argmax, the activation term -mean|f_T| on the pooled teacher feature, the
  * student's KL (sum over classes / batch, T = 1) on the detached images and teacher outputs, one
  * joint step of generator and student, and the README's CIFAR-10 values (oh 0.05, ie 5, latent
- * 1000, lr_G 0.02) match. The information-entropy term differs: the code takes torch.log10 of the
- * mean softmax, where we take the natural log, so our ie term is ln(10), about 2.30, times the
- * authors' for the same ie. The README passes --act 0.01, an option DAFL-train.py does not define
+ * 1000, lr_G 0.02) match. The information-entropy term is the code's (DAFL-train.py lines 178-179:
+ * the batch-mean softmax p, then sum_c p_c * torch.log10(p_c)): base-10 logarithm, no 1/k factor.
+ * An earlier kdbench version took the natural log, ln(10) (about 2.30) times this term for the same
+ * ie; that form is not kept. The README passes --act 0.01, an option DAFL-train.py does not define
  * (it defines --a, default 0.1); we use 0.01.
  */
 import { crossEntropy, defineMethod, softTargetKL } from '@kdbench/core';
@@ -34,7 +35,8 @@ export function daflLosses(logits: tf.Tensor2D, features: tf.Tensor2D): { onehot
     return {
       onehot: crossEntropy(logits, predicted),
       activation: tf.neg(tf.mean(tf.abs(features))) as tf.Scalar,
-      entropy: tf.sum(tf.mul(p, tf.log(p))) as tf.Scalar,
+      // base-10 logarithm, as the authors' code (torch.log10)
+      entropy: tf.div(tf.sum(tf.mul(p, tf.log(p))), Math.LN10) as tf.Scalar,
     };
   });
 }
@@ -57,7 +59,7 @@ export const dafl = defineMethod({
   defaults: { oh: 0.05, ie: 5, a: 0.01, latent: 1000, width: 64, lrG: 0.02 },
   hyperDocs: {
     oh: 'weight of the one-hot loss (CE of the teacher against its own argmax) in the generator loss',
-    ie: 'weight of the information-entropy loss (negative entropy of the batch-mean teacher softmax)',
+    ie: 'weight of the information-entropy loss (negative entropy, base-10 logarithm as in the authors\' code, of the batch-mean teacher softmax)',
     a: 'weight of the activation loss (minus the mean |pooled teacher feature|)',
     latent: 'generator latent size',
     width: "generator base width (the reference generator's 64)",
@@ -66,7 +68,8 @@ export const dafl = defineMethod({
   smallHyper: { latent: 16, width: 4 },
   deviations:
     'The student uses the protocol SGD, batch size and schedule (the authors: batch 1024, SGD lr 0.1 x0.1 at 800/1600 of 2000 ' +
-    'epochs of 120 generated batches); the synthesis budget is the main stage epochs x steps of a real epoch.',
+    'epochs of 120 generated batches); the synthesis budget is the main stage epochs x steps of a real epoch. The ' +
+    "information-entropy term uses the base-10 logarithm, as the authors' code does.",
   create: (ctx) => {
     const { hp } = ctx;
     return generatorGame(ctx, {

@@ -19,10 +19,12 @@ describe('DAFL generator losses (Chen et al. 2019)', () => {
     expect(value(l.onehot)).toBeCloseTo(0.2200948, 5);
     // -mean |f| = -(1 + 2 + 3 + 0) / 4
     expect(value(l.activation)).toBeCloseTo(-1.5, 6);
-    // p = mean(softmax rows) = [0.574869, 0.425131]; sum p ln p
-    expect(value(l.entropy)).toBeCloseTo(-0.6818941, 5);
-    // the entropy term is lowest (-ln 2) for balanced classes
-    expect(value(daflLosses(tf.tensor2d([[1, 0], [0, 1]]), features).entropy)).toBeCloseTo(-Math.log(2), 5);
+    // p = mean(softmax rows) = [0.574869, 0.425131]; sum p log10 p (the authors' torch.log10)
+    //   = 0.574869 * -0.240431 + 0.425131 * -0.371477 = -0.138216 - 0.157926 = -0.296143
+    // (the natural log would give -0.681894, ln 10 times as much)
+    expect(value(l.entropy)).toBeCloseTo(-0.2961428, 5);
+    // the entropy term is lowest (-log10 2 = -0.30103) for balanced classes
+    expect(value(daflLosses(tf.tensor2d([[1, 0], [0, 1]]), features).entropy)).toBeCloseTo(-Math.log10(2), 5);
     expect(leakOf(() => daflLosses(logits, features))).toBe(0);
   });
 });

@@ -11,8 +11,11 @@ import { readResults } from '../src/results/arrow-store.js';
 import { runId, validateRequest, type RunRequest } from '../src/run.js';
 import { repoRoot } from './paths.js';
 
-/** Methods whose defaults changed after their committed rows: cc and ft gained `form` (RepDistiller's loss by default). */
-const CHANGED_DEFAULTS = new Set(['cc', 'ft']);
+/**
+ * Methods whose defaults changed after their committed rows: cc and ft gained `form` (RepDistiller's loss by default),
+ * byot gained `form` (the authors' pooled hint by default).
+ */
+const CHANGED_DEFAULTS = new Set(['cc', 'ft', 'byot']);
 
 describe('recorded run ids', () => {
   const dir = join(repoRoot, 'benchmarks', 'results');

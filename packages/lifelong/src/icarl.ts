@@ -6,10 +6,14 @@
  *   its herding list (herding.ts, memory.ts). New classes are added by herding on the L2-normalised
  *   embeddings of the network after their task.
  * - Representation learning (Algorithm 3): task k trains on its own rows plus every exemplar, with a
- *   sigmoid binary cross-entropy per seen class: targets are the one-hot labels for the new classes
- *   and the previous network's sigmoid outputs for the old classes (distillation):
- *     loss = -sum_{y new} [d_y log g_y + (1-d_y) log(1-g_y)] - sum_{y old} [q_y log g_y + (1-q_y) log(1-g_y)],
- *   summed over the seen classes, averaged over the batch.
+ *   sigmoid binary cross-entropy per output: targets are the previous network's sigmoid outputs q_y
+ *   for the old classes (distillation) and the one-hot labels d_y elsewhere. The `form`:
+ *   'code' (default, the authors' code): over all C outputs, so classes not yet seen get target 0,
+ *     averaged over batch and outputs:
+ *       loss = -(1/C) sum_{y not old} [d_y log g_y + (1-d_y) log(1-g_y)] - (1/C) sum_{y old} [q_y log g_y + (1-q_y) log(1-g_y)];
+ *   'paper' (Algorithm 3, kdbench's earlier default): over the seen classes only (new and old),
+ *     summed over them, averaged over the batch:
+ *       loss = -sum_{y new} [d_y log g_y + (1-d_y) log(1-g_y)] - sum_{y old} [q_y log g_y + (1-q_y) log(1-g_y)].
  * - Classification (Algorithm 1): nearest mean of exemplars: the class means of the normalised
  *   exemplar embeddings; an image goes to the class whose mean is nearest to its normalised embedding
  *   (its scores are -||phi(x) - mu_y||^2). The per-task accuracies and the lifelong metrics use it;
@@ -20,12 +24,12 @@
  * CIFAR-10 split of 4,000 images), and each class keeps at least one exemplar.
  *
  * Checked against the authors' code: srebuffi/iCaRL iCaRL-TheanoLasagne/main_cifar_100_theano.py @
- * 7a3d254: sigmoid BCE with one-hot targets for the new classes and the previous network's sigmoid
- * outputs replacing the targets of the old classes (also on exemplars of old classes) and the
- * 2000-exemplar memory (20 per class at the end) match. The loss's extent differs: the reference
- * applies the BCE to all 100 outputs, so classes not yet seen get target 0, and averages over batch
- * and outputs (lasagne binary_crossentropy(...).mean()); here unseen classes are left out and the
- * BCE is summed over the seen classes, averaged over the batch.
+ * 7a3d254: lines 65-67 take lasagne's binary_crossentropy of the network's 100 sigmoid outputs
+ * (utils_cifar100.py lines 137-140: num_units=100, sigmoid) and average it over batch and outputs; lines 153-154
+ * set one-hot targets over all 100 classes and line 162 replaces the columns of the classes of
+ * earlier tasks by the previous network's outputs (also on exemplars of old classes); line 21 gives
+ * the 2000-exemplar memory (20 per class at the end). form 'code' computes that loss. That code's
+ * learning rate (line 23: 2.0) offsets the 1/100 of that mean; the protocol's (0.05) does not.
  */
 import { defineMethod } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
@@ -39,23 +43,32 @@ export function memoryBudget(memory: number, scale: boolean, n: number): number 
   return scale ? Math.round((memory * n) / 50000) : memory;
 }
 
+export const ICARL_FORMS = ['code', 'paper'] as const;
+export type IcarlForm = (typeof ICARL_FORMS)[number];
+
 /**
- * iCaRL's classification-and-distillation loss: sigmoid binary cross-entropy over the new and old
- * classes (others ignored), targets one-hot for the new classes and sigmoid(previous) for the old,
- * summed over classes and averaged over the batch.
+ * iCaRL's classification-and-distillation loss: sigmoid binary cross-entropy, targets
+ * sigmoid(previous) for the old classes and one-hot elsewhere. 'code': over all outputs (unseen
+ * classes get target 0), averaged over batch and outputs; 'paper': over the new and old classes
+ * only, summed over them and averaged over the batch.
  */
 export function icarlLoss(
   logits: tf.Tensor2D, previous: tf.Tensor2D | null, labels: tf.Tensor1D, newClasses: readonly number[], oldClasses: readonly number[],
+  form: IcarlForm = 'code',
 ): tf.Scalar {
-  const C = logits.shape[1];
-  const newMask = tf.tensor1d(Array.from({ length: C }, (_, c) => (newClasses.includes(c) ? 1 : 0)));
-  const oldMask = tf.tensor1d(Array.from({ length: C }, (_, c) => (oldClasses.includes(c) ? 1 : 0)));
   if (oldClasses.length > 0 && !previous) throw new Error('icarlLoss: old classes need the previous network\'s logits');
-  const q = previous ? tf.sigmoid(previous) : tf.zerosLike(logits);
-  const targets = tf.add(tf.mul(tf.oneHot(tf.cast(labels, 'int32'), C), newMask), tf.mul(q, oldMask));
-  // BCE with logits, stable form: max(z, 0) - z t + log(1 + exp(-|z|))
-  const bce = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, targets)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
-  return tf.sum(tf.mean(tf.mul(bce, tf.add(newMask, oldMask)), 0)) as tf.Scalar;
+  return tf.tidy(() => {
+    const C = logits.shape[1];
+    const mask = (classes: readonly number[]) => tf.tensor1d(Array.from({ length: C }, (_, c) => (classes.includes(c) ? 1 : 0)));
+    const oldMask = mask(oldClasses);
+    const q = previous ? tf.sigmoid(previous) : tf.zerosLike(logits);
+    const oneHot = tf.oneHot(tf.cast(labels, 'int32'), C);
+    const targets = tf.add(tf.mul(oneHot, tf.sub(1, oldMask)), tf.mul(q, oldMask));
+    // BCE with logits, stable form: max(z, 0) - z t + log(1 + exp(-|z|))
+    const bce = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, targets)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
+    if (form === 'code') return tf.mean(bce) as tf.Scalar;
+    return tf.sum(tf.mean(tf.mul(bce, tf.add(mask(newClasses), oldMask)), 0)) as tf.Scalar;
+  });
 }
 
 export const icarl = defineMethod({
@@ -72,17 +85,23 @@ export const icarl = defineMethod({
   knowledge: 'response',
   scheme: 'offline',
   teacher: 'none',
-  defaults: { ...INCREMENTAL_DEFAULTS, memory: 2000, memoryScale: true },
+  defaults: { ...INCREMENTAL_DEFAULTS, memory: 2000, memoryScale: true, form: 'code' as string },
+  hyperChoices: { form: ['code', 'paper'] },
   hyperDocs: {
     ...INCREMENTAL_DOCS,
     memory: 'exemplar memory K, shared by all seen classes (the paper: 2000)',
     memoryScale: 'scale K by the training split size / 50,000 (the paper keeps 4% of CIFAR-100); false: K as given',
+    form: "'code': sigmoid BCE over all outputs, unseen classes with target 0, mean over batch and outputs (default, the authors' code); 'paper': over the seen classes only, summed over them, mean over the batch (Algorithm 3)",
   },
   deviations:
     "The protocol's optimiser is used (SGD, lr 0.05, batch 64, the protocol's epochs per task) instead of the paper's " +
     '(lr 2.0, batch 128, 70 epochs divided by 5 at 49 and 63, weight decay 1e-5); class means use the exemplars only, ' +
-    "without the horizontally flipped copies of iCaRL's code; K is scaled to the training split size (memoryScale).",
+    "without the horizontally flipped copies of iCaRL's code; K is scaled to the training split size (memoryScale). " +
+    "The default loss (form 'code') is the authors' code's, averaged over all C outputs: at the protocol's learning rate " +
+    "its steps are about C times smaller than the paper's sum over seen classes (form 'paper'); the code's lr 2.0 offsets that mean.",
   create: (ctx) => {
+    if (!(ICARL_FORMS as readonly string[]).includes(ctx.hp.form)) throw new Error(`icarl: form must be one of ${ICARL_FORMS.join(', ')}, got '${ctx.hp.form}'`);
+    const form = ctx.hp.form as IcarlForm;
     const plan = planTasks(ctx);
     const student = ctx.student;
     const previous = ctx.createNetwork('previous');
@@ -94,7 +113,7 @@ export const icarl = defineMethod({
     return classIncremental(ctx, plan, {
       rows: (k) => Int32Array.from(new Set([...plan.rows[k]!, ...memory().rows()])),
       losses: (io, k) => ({
-        bce: icarlLoss(io.student.logits, k > 0 ? previous.forward(io.x, { training: false }).logits : null, io.labels, plan.classes[k]!, k > 0 ? plan.seen(k - 1) : []),
+        bce: icarlLoss(io.student.logits, k > 0 ? previous.forward(io.x, { training: false }).logits : null, io.labels, plan.classes[k]!, k > 0 ? plan.seen(k - 1) : [], form),
       }),
       afterTask: (k, tools) => {
         const mem = memory();

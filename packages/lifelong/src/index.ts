@@ -8,7 +8,7 @@ import { icarl } from './icarl.js';
 export { finetune } from './finetune.js';
 export { joint } from './joint.js';
 export { lwf, lwfLoss } from './lwf.js';
-export { icarl, icarlLoss, memoryBudget } from './icarl.js';
+export { icarl, icarlLoss, memoryBudget, ICARL_FORMS, type IcarlForm } from './icarl.js';
 export { classIncremental, planTasks, seenLogits, columns, copyWeights, INCREMENTAL_DEFAULTS, INCREMENTAL_DOCS, type Strategy, type TaskPlan } from './incremental.js';
 export { classOrder, defaultTasks, taskClasses, rowsOfClasses } from './tasks.js';
 export { herding, classMean, normalizeRows } from './herding.js';

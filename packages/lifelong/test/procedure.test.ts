@@ -105,6 +105,13 @@ describe('class-incremental procedure on real images (5 tasks of 2 CIFAR-10 clas
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('iCaRL refuses an unknown loss form', () => {
+    const student = createModel('resnet8', { numClasses: 10, seed: 0, widthFactor: 0.25 });
+    const ctx = methodContext({ hp: { ...icarl.defaults, form: 'sum' }, numClasses: 10, student, train: splits.train, epochs: 1, batchSize: 20, rng: new Rng(0) });
+    expect(() => icarl.create(ctx)).toThrow(/^icarl: form must be one of code, paper, got 'sum'$/);
+    student.dispose();
+  });
+
   it('a run interrupted after task 3 resumes with the same memory, snapshot and metrics', () => {
     const hp = { memory: 6, memoryScale: false };
     const whole = run(icarl, splits, hp);

@@ -8,29 +8,51 @@
  * the map to the deepest stage's size and width) feeds an auxiliary classifier (pooling + linear).
  * The deepest classifier (the network's own) teaches the shallow ones; shallow classifier i minimises
  *   (1 - alpha) * CE(q_i, y) + alpha * KL(q_C^T || q_i^T) + lambda * ||F_i - F_C||^2,
- * with q^T = softmax(z / T), F_i the bottleneck's output map, F_C the deepest stage's output map,
- * the deepest classifier's outputs held fixed; the deepest classifier is trained with CE (weight 1,
+ * with q^T = softmax(z / T), F_i the bottleneck's output, F_C the deepest stage's output, the
+ * deepest classifier's outputs held fixed; the deepest classifier is trained with CE (weight 1,
  * as in the authors' code). alpha = 0.3 and T = 3 are the authors' released self-distillation code's
- * (loss_coefficient, temperature; its soft term carries no T^2); lambda is the hint coefficient of the
- * authors' companion code (SCAN, NeurIPS 2019), 5e-7, here on the squared distance summed over the
- * batch and the map (SCAN applies it to pooled features, see below). The student is the deepest
- * classifier; each head's accuracy and the mean of all classifiers' logits (the authors' ensemble)
- * are reported.
+ * (loss_coefficient, temperature; its soft term carries no T^2). The hint (`form`):
+ *   'pooled' (default): F_i and F_C globally average-pooled to [B, C], the squared difference summed
+ *            over batch and channels, lambda = 5e-7 (the authors' SCAN code, see below);
+ *   'map':   the squared difference of the unpooled maps summed over batch and map, same lambda
+ *            (the paper's text, an L2 loss between feature maps; kdbench's earlier default; on an
+ *            8x8 map at least 64 times 'pooled' for the same maps).
+ * The student is the deepest classifier; each head's accuracy and the mean of all classifiers'
+ * logits (the authors' ensemble) are reported.
  *
- * Checked against the authors' code: ArchipLab-LinfengZhang/pytorch-self-distillation-final
- * train.py @ 47ca93b: the deepest classifier's CE (weight 1), the shallow heads' (1 - alpha) CE +
- * alpha * soft CE at T = 3 without T^2 against the detached deepest logits (our KL differs from
- * that soft CE by a constant), alpha = 0.3 and T = 3 match. The hint differs: that code applies
- * torch.dist (an L2 norm, not squared) between a linear map of each pooled head feature and the
- * pooled deepest feature, weight 0.03, skipping the shallowest head; SCAN
- * (ArchipLab-LinfengZhang/pytorch-scalable-neural-networks sresnet.py, train.py @ aac136e) uses
- * 5e-7 on the squared distance of globally pooled features [B, C], summed over batch and channels,
- * whereas here 5e-7 multiplies the squared distance summed over the whole unpooled map, a larger
- * term (on an 8x8 map at least 64 times SCAN's for the same maps).
+ * Checked against the authors' code. The ICCV paper's footnote points to the authors' GitHub; the
+ * repository there today, ArchipLab-LinfengZhang/pytorch-self-distillation-final @ 47ca93b, is the
+ * journal version (its README says so): train.py lines 28-31 and 149-159 give the deepest classifier's CE (weight 1) and
+ * the shallow heads' (1 - alpha) CE + alpha * soft CE at T = 3 without T^2 against the detached
+ * deepest logits (our KL differs from that soft CE by a constant), alpha = 0.3, T = 3. Its hint is
+ * not the conference one: train.py lines 133-134 say the conference version used |f1 - f2|^2 and
+ * the final one |Fully Connected Layer(f1) - f2|^2; lines 160-163 apply torch.dist (an L2 norm, not
+ * squared) between a linear map of a pooled head feature and the pooled deepest feature, weight
+ * 0.03 (feature_loss_coefficient), on two of the three heads (it skips loop index 1, which is the
+ * head after the third stage, resnet.py line 329, though the comment says the shallowest). The
+ * same authors' SCAN code (ArchipLab-LinfengZhang/pytorch-scalable-neural-networks @ aac136e, whose
+ * README names the repository above as its advanced version) has the form that comment gives for
+ * the conference version, with the bottleneck heads described here: sresnet.py lines 99-111 (1x1
+ * conv to 128, k x k conv of stride k, 1x1 conv, each with BN and ReLU, then a 4x4 average pool of
+ * the 4x4 map) and 244-251 (the detached pooled deepest feature; the squared difference summed over
+ * heads, batch and channels), train.py line 143 (weight 5e-7). That is the default form.
  */
 import { crossEntropy, defineMethod, moduleSeed, ParamModule, softTargetKL, stopGradient, type LossTerms } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 import { layers, viewModel, type FeatureShape, type ForwardResult } from '@kdbench/models';
+
+export const BYOT_FORMS = ['pooled', 'map'] as const;
+export type ByotForm = (typeof BYOT_FORMS)[number];
+
+/**
+ * The feature hint ||F_i - F_C||^2 summed over the batch: of the globally average-pooled features
+ * [B, C] ('pooled', SCAN's form) or of the whole maps [B, H, W, C] ('map').
+ */
+export function hintLoss(head: tf.Tensor4D, deepest: tf.Tensor4D, form: ByotForm = 'pooled'): tf.Scalar {
+  return tf.tidy(() => (form === 'pooled'
+    ? tf.sum(tf.squaredDifference(layers.globalAvgPool(head), layers.globalAvgPool(deepest)))
+    : tf.sum(tf.squaredDifference(head, deepest))) as tf.Scalar);
+}
 
 /** The bottleneck + classifier after each shallow stage. */
 export class SelfDistillationHeads extends ParamModule {
@@ -93,17 +115,29 @@ export const byot = defineMethod({
   knowledge: 'response',
   scheme: 'self',
   teacher: 'none',
-  defaults: { alpha: 0.3, T: 3, lambda: 5e-7 },
+  defaults: { alpha: 0.3, T: 3, lambda: 5e-7, form: 'pooled' as string },
+  hyperChoices: { form: ['pooled', 'map'] },
   hyperDocs: {
     alpha: 'weight of the KL to the deepest classifier (1 - alpha on the shallow heads\' CE); 0.3 in the authors\' code',
     T: 'softmax temperature of the shallow-to-deepest KL (3 in the authors\' code)',
-    lambda: 'weight of the feature hint ||F_i - F_C||^2, summed over batch and map (5e-7, the authors\' SCAN code)',
+    lambda: 'weight of the feature hint ||F_i - F_C||^2 (5e-7, the authors\' SCAN code)',
+    form: "hint 'pooled': squared difference of globally pooled features, summed over batch and channels (default, the authors' SCAN code); 'map': of the whole maps, summed over batch and map",
   },
   deviations:
-    'The paper leaves the hint weight lambda unspecified; we use the coefficient of the same authors\' SCAN code. '
-    + 'Heads follow the paper\'s bottleneck description with a quarter of the deepest width inside; the released code later replaced them with attention heads.',
+    "The authors' released code is the journal version's, and the paper leaves the hint weight unspecified. The default hint (form " +
+    "'pooled') is the same authors' SCAN code's: 5e-7 times the squared difference of globally pooled features, summed " +
+    "over batch and channels, on every head. form 'map' is the paper's text (an L2 loss between feature maps): 5e-7 times " +
+    'the squared difference of the whole maps, a larger term. The released journal code uses another hint (an L2 norm, ' +
+    'not squared, between a linear map of a pooled head feature and the pooled deepest feature, weight 0.03, on two of ' +
+    'three heads), not offered here. alpha = 0.3 and T = 3 ' +
+    "are the journal code's (SCAN: 0.5, with the soft term scaled by T^2). Heads follow the paper's bottleneck description " +
+    "(SCAN's) with a quarter of the deepest width inside (SCAN: 128 for a 512-wide ResNet-18); SCAN also multiplies each " +
+    'shallow stage output by a learned attention map before its head, and the journal code builds the heads from separable ' +
+    'convolutions; neither is done here.',
   create: (ctx) => {
     const { hp } = ctx;
+    if (!(BYOT_FORMS as readonly string[]).includes(hp.form)) throw new Error(`byot: form must be one of ${BYOT_FORMS.join(', ')}, got '${hp.form}'`);
+    const form = hp.form as ByotForm;
     const stages = ctx.studentShapes.filter((s) => s.name.startsWith('stage'));
     if (stages.length < 2) throw new Error(`byot: the student needs at least two stages, got ${stages.length}`);
     const shallow = stages.slice(0, -1);
@@ -134,7 +168,7 @@ export const byot = defineMethod({
         logits.forEach((z, i) => {
           terms[`head${i + 1}/ce`] = tf.mul(crossEntropy(z, io.labels), 1 - hp.alpha);
           terms[`head${i + 1}/kl`] = tf.mul(softKL(z, teacher, hp.T), hp.alpha);
-          terms[`head${i + 1}/hint`] = tf.mul(tf.sum(tf.squaredDifference(maps[i]!, hint)), hp.lambda);
+          terms[`head${i + 1}/hint`] = tf.mul(hintLoss(maps[i]!, hint, form), hp.lambda);
         });
         return terms;
       },

@@ -7,7 +7,7 @@ import { cskd } from './cskd.js';
 import { ban } from './ban.js';
 import { snapshot } from './snapshot.js';
 
-export { byot, SelfDistillationHeads, softKL } from './byot.js';
+export { byot, BYOT_FORMS, hintLoss, SelfDistillationHeads, softKL, type ByotForm } from './byot.js';
 export { tfkdself } from './tfkdself.js';
 export { tfkdvirtual, virtualTeacher } from './tfkdvirtual.js';
 export { cskd, ClassPartners } from './cskd.js';
