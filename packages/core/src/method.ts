@@ -296,6 +296,12 @@ export interface MethodDefinition<H extends Hyper = Hyper, T extends TeacherNeed
   /** Where the implementation departs from the paper, if anywhere ('' when faithful). */
   readonly deviations: string;
   /**
+   * Raised by one when a fix changes what the method computes under unchanged hyperparameters
+   * (absent: 0). A revision above 0 enters the run id and the row's details, so runs recorded
+   * before the fix are run again by a resumed suite and shown apart by the report.
+   */
+  readonly revision?: number;
+  /**
    * What the method reads from the teacher: 'logits' (its losses use `io.teacher.logits` only, so
    * the trainer may serve them from the teacher-output cache instead of running the teacher) or
    * 'features' (default: the full forward pass every step).

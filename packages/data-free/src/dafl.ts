@@ -66,6 +66,8 @@ export const dafl = defineMethod({
     lrG: 'generator learning rate (Adam, constant)',
   },
   smallHyper: { latent: 16, width: 4 },
+  // 1: the information-entropy term takes the base-10 logarithm, as the authors' code does (it was the natural one)
+  revision: 1,
   deviations:
     'The student uses the protocol SGD, batch size and schedule (the authors: batch 1024, SGD lr 0.1 x0.1 at 800/1600 of 2000 ' +
     'epochs of 120 generated batches); the synthesis budget is the main stage epochs x steps of a real epoch. The ' +

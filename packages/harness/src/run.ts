@@ -137,6 +137,7 @@ export function runId(req: RunRequest, v: Validated): string {
   const key = {
     method: v.def.id, hp: v.hp, dataset: v.dataset, student: req.student, teacher: teacher ?? null,
     teacherSeed: teacher ? (req.teacherSeed ?? 0) : null, protocol: v.protocol, seed: req.seed,
+    ...(v.def.revision ? { revision: v.def.revision } : {}), // absent at revision 0: recorded ids stay
   };
   return sha256Hex(JSON.stringify(key)).slice(0, 16);
 }
@@ -261,7 +262,7 @@ function trainAndRecord(a: RecordInput): ResultRow {
     student_params: trained.paramCount(), student_flops: trained.flops(),
     git_commit: gitCommit(), date: new Date().toISOString(),
     hyperparameters: JSON.stringify(v.hp),
-    details: JSON.stringify({ protocol: v.protocol, teacherSeed: teacher ? (req.teacherSeed ?? 0) : null, history: result.history, extra: result.metrics,
+    details: JSON.stringify({ protocol: v.protocol, ...(v.def.revision ? { revision: v.def.revision } : {}), teacherSeed: teacher ? (req.teacherSeed ?? 0) : null, history: result.history, extra: result.metrics,
       provenance: runProvenance(engine.backend), trainImages: splits.train.n,
       teacherLogitsCache: logitsCache ? { hits: logitsCache.hits, misses: logitsCache.misses } : null, resumedFromEpoch: result.resumedFromEpoch ?? null, dataFiles: data.files,
       extraTeachers: extraEntries.map((e, i) => ({

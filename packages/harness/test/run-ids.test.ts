@@ -13,9 +13,9 @@ import { repoRoot } from './paths.js';
 
 /**
  * Methods whose defaults changed after their committed rows: cc and ft gained `form` (RepDistiller's loss by default),
- * byot gained `form` (the authors' pooled hint by default).
+ * byot gained `form` (the authors' pooled hint by default); dafl's revision 1 (base-10 entropy, as the authors' code).
  */
-const CHANGED_DEFAULTS = new Set(['cc', 'ft', 'byot']);
+const CHANGED_DEFAULTS = new Set(['cc', 'ft', 'byot', 'dafl']);
 
 describe('recorded run ids', () => {
   const dir = join(repoRoot, 'benchmarks', 'results');
@@ -37,5 +37,15 @@ describe('recorded run ids', () => {
       if ((id === row.run_id) === CHANGED_DEFAULTS.has(row.method)) mismatched.push(`${file}: ${row.method} seed ${row.seed} (${row.run_id} -> ${id})`);
     }
     expect(mismatched).toEqual([]);
+  });
+
+  it('a method revision above 0 enters the run id; revision 0 (absent) leaves it as it was', () => {
+    const req: RunRequest = { dataset: 'cifar10', method: 'kd', student: 'resnet8', teacher: 'resnet20', protocol: 'smoke', seed: 1, dataDir: '', resultsDir: '' };
+    const v = validateRequest(req);
+    const at = (revision: number | undefined) => runId(req, { ...v, def: { ...v.def, revision } });
+    expect(at(undefined)).toBe(runId(req, v));
+    expect(at(0)).toBe(runId(req, v));
+    expect(at(1)).not.toBe(runId(req, v));
+    expect(at(2)).not.toBe(at(1));
   });
 });

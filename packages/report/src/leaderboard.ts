@@ -138,21 +138,40 @@ export const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').r
  * in key order ('' when none differ, when the row records no hyperparameters at all, or the method is unknown).
  * A default the row does not record (a hyperparameter added after the run, such as cc's `form`) is
  * a difference too, `k=(not recorded)`: the run may have trained otherwise, so it is never pooled
- * with runs of the current default.
+ * with runs of the current default. So is a run of an earlier revision of the method (a fix that
+ * changed its numerics): `revision=N`, N the revision the row recorded (0 when none).
  */
-export function variantOf(r: Pick<ReportRow, 'method' | 'hyperparameters'>, meta: ReadonlyMap<string, MethodMeta>): string {
-  const defaults = meta.get(r.method)?.defaults as Record<string, unknown> | undefined;
-  if (!r.hyperparameters || !defaults) return '';
+export function variantOf(r: Pick<ReportRow, 'method' | 'hyperparameters'> & { details?: string }, meta: ReadonlyMap<string, MethodMeta>): string {
+  const m = meta.get(r.method);
+  if (!m) return '';
+  const parts = [...hyperparameterDifferences(r.hyperparameters, m.defaults as Record<string, unknown> | undefined)];
+  // only methods with a revision pay for reading the details
+  if ((m.revision ?? 0) > 0 && recordedRevision(r.details) !== m.revision) parts.push(['revision', String(recordedRevision(r.details))]);
+  return parts.sort(([a], [b]) => (a! < b! ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(', ');
+}
+
+function hyperparameterDifferences(recorded: string | undefined, defaults: Record<string, unknown> | undefined): string[][] {
+  if (!recorded || !defaults) return [];
   let hp: Record<string, unknown>;
   try {
-    hp = JSON.parse(r.hyperparameters) as Record<string, unknown>;
+    hp = JSON.parse(recorded) as Record<string, unknown>;
   } catch {
-    return '';
+    return [];
   }
-  if (Object.keys(hp).length === 0) return '';
+  if (Object.keys(hp).length === 0) return [];
   const differ = Object.keys(hp).filter((k) => k in defaults && String(hp[k]) !== String(defaults[k])).map((k) => [k, String(hp[k])]);
   const unrecorded = Object.keys(defaults).filter((k) => !(k in hp)).map((k) => [k, '(not recorded)']);
-  return [...differ, ...unrecorded].sort(([a], [b]) => (a! < b! ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(', ');
+  return [...differ, ...unrecorded];
+}
+
+/** The method revision a row's details record (0 when they record none, as rows before revisions did). */
+function recordedRevision(details: string | undefined): number {
+  try {
+    const d = JSON.parse(details ?? '{}') as { revision?: unknown };
+    return typeof d.revision === 'number' ? d.revision : 0;
+  } catch {
+    return 0;
+  }
 }
 
 const nameOf = (method: string, variant: string) => (variant ? `${method} [${variant}]` : method);

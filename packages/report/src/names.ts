@@ -45,8 +45,8 @@ const METHOD_IDS: Record<string, string | null> = {
   'CRD+KD': 'crdkd',
   // Peng et al. 2019a, "Correlation Congruence for Knowledge Distillation": kdbench's `cc`.
   CCKD: 'cc',
-  // Gao et al. 2021 (residual KD) is not Park et al.'s RKD.
-  'RKD (residual)': 'residualkd',
+  // Gao et al. 2021 (residual KD) is not Park et al.'s RKD, and kdbench has no implementation of it.
+  'RKD (residual)': null,
   // Xu and Liu 2019, data-distortion guided self-distillation
   'Xu and Liu 2019': 'ddgsd',
   'AE-KD': 'aekd',

@@ -45,7 +45,7 @@ export interface ReportRow {
  * deviations and teacher are optional: with them the method page shows hyperparameters and deviations.
  */
 export type MethodMeta = Pick<MethodDefinition, 'id' | 'title' | 'family' | 'knowledge' | 'scheme' | 'paper'>
-  & Partial<Pick<MethodDefinition, 'defaults' | 'hyperDocs' | 'deviations' | 'teacher'>>;
+  & Partial<Pick<MethodDefinition, 'defaults' | 'hyperDocs' | 'deviations' | 'teacher' | 'revision'>>;
 
 /** Which accuracy the report ranks by: the last epoch (CRD's convention, the default) or the best epoch. */
 export type Metric = 'last_top1' | 'best_top1';

@@ -32,6 +32,17 @@ describe('method variants', () => {
     expect(variantOf({ method: 'kd', hyperparameters: '{"alpha":0.5}' }, meta)).toBe('T=(not recorded), alpha=0.5');
   });
 
+  it('shows a run of an earlier revision of its method apart, and only for methods that have revisions', () => {
+    const meta = new Map(META.map((m) => [m.id, m.id === 'kd' ? { ...m, revision: 2 } : m]));
+    const hp = '{"alpha":0.9,"T":4}';
+    expect(variantOf({ method: 'kd', hyperparameters: hp, details: '{"protocol":{},"revision":2}' }, meta)).toBe('');
+    expect(variantOf({ method: 'kd', hyperparameters: hp, details: '{"protocol":{},"revision":1}' }, meta)).toBe('revision=1');
+    expect(variantOf({ method: 'kd', hyperparameters: '{"alpha":0.5,"T":4}', details: '{"protocol":{}}' }, meta)).toBe('alpha=0.5, revision=0');
+    expect(variantOf({ method: 'kd', hyperparameters: hp, details: 'not json' }, meta)).toBe('revision=0');
+    // a method without revisions never reads them
+    expect(variantOf({ method: 'kd', hyperparameters: hp, details: '{"revision":5}' }, new Map(META.map((m) => [m.id, m])))).toBe('');
+  });
+
   it('keeps variants apart, compares each against default KD, and averages extra numbers per entry', async () => {
     const rows = [
       row('vanilla', 1, 50, {}), row('vanilla', 2, 52, {}),
