@@ -49,24 +49,24 @@ export interface HeadPlan {
 }
 
 /** The heads DCM puts on `model` (a three-stage WRN, MobileNet or CIFAR ResNet), from its built widths. */
-export function dcmHeadPlan(model: Model): HeadPlan {
+export function dcmHeadPlan(model: Pick<Model, 'id' | 'featureShapes'>): HeadPlan {
   const base = parseModelId(model.id).base;
   const family = listModels().find((m) => m.id === base)?.family;
+  if (family !== 'wrn' && family !== 'mobilenetv1' && family !== 'resnet') {
+    throw new Error(`dcm: auxiliary heads are defined for WRNs, mobilenetv1 (the authors' code) and three-stage CIFAR ResNets; '${model.id}' is none of these`);
+  }
   const stages = model.featureShapes().filter((s) => s.name.startsWith('stage'));
   if (stages.length !== 3) throw new Error(`dcm: heads are defined for three-stage networks; '${model.id}' has ${stages.length} stages`);
   const [w2, w3] = [stages[1]!.channels, stages[2]!.channels];
-  const wrnPlan = (n: number, block: 'preact' | 'basic', finalBnRelu: boolean): HeadPlan => ({
-    block, finalBnRelu,
-    aux1: [{ channels: w2, blocks: n }, { channels: w3, blocks: Math.floor(n / 2) }],
-    aux2: [{ channels: 2 * w3, blocks: n }],
-  });
-  if (family === 'wrn') return wrnPlan((Number(/^wrn_(\d+)_/.exec(base)![1]) - 4) / 6, 'preact', true);
   if (family === 'mobilenetv1') {
     return { block: 'separable', finalBnRelu: false, aux1: [{ channels: w2, blocks: 4 }, { channels: w3, blocks: 2 }], aux2: [{ channels: 2 * w3, blocks: 2 }] };
   }
-  const n = resnetBlocksPerStage(model.id);
-  if (family === 'resnet' && n !== null) return wrnPlan(n, 'basic', false);
-  throw new Error(`dcm: auxiliary heads are defined for WRNs, mobilenetv1 (the authors' code) and three-stage CIFAR ResNets; '${model.id}' is none of these`);
+  const n = family === 'wrn' ? (Number(/^wrn_(\d+)_/.exec(base)![1]) - 4) / 6 : resnetBlocksPerStage(model.id)!;
+  return {
+    block: family === 'wrn' ? 'preact' : 'basic', finalBnRelu: family === 'wrn',
+    aux1: [{ channels: w2, blocks: n }, { channels: w3, blocks: Math.floor(n / 2) }],
+    aux2: [{ channels: 2 * w3, blocks: n }],
+  };
 }
 
 interface Block {
