@@ -50,7 +50,7 @@ export const rocket = defineMethod({
     url: 'https://arxiv.org/abs/1708.04106',
   },
   family: 'online',
-  knowledge: 'response',
+  knowledge: 'feature', // the survey's Tables 5/6 class it as feature knowledge (the shared lower layers)
   scheme: 'online',
   teacher: 'none',
   defaults: { gamma: 0.03, booster: 'wrn_40_1', share: 'interval' },
