@@ -1,13 +1,31 @@
 /**
  * Published names -> kdbench ids, in one place: model names as the papers print them
  * ('ResNet8', 'WRN-40-2', 'ShuffleV1', 'resnet32x4') and method names ('KD', 'CRD+KD', 'Student').
- * Names that kdbench's zoo has no counterpart for ('ResNet20-x0.5', 'MobileNet', 'ResNet32+ONE',
- * 'student ensemble') map to null and are shown unmatched.
+ * Names that kdbench's zoo has no counterpart for ('ResNet32+ONE', 'student ensemble': the online
+ * methods' own ensembles) map to null and are shown unmatched.
  */
+
+/** Published model names that no pattern below covers. */
+const MODEL_IDS: Record<string, string> = {
+  // IRG's half-width student: a width multiplier on the zoo's resnet20
+  'ResNet20-x0.5': 'resnet20@0.5',
+  // MobileNet v1 (Howard et al. 2017), as the DML and DCM rows use it
+  MobileNet: 'mobilenetv1',
+  // DenseNet-40 with growth rate 12 (Huang et al. 2017): the PCL rows and both Xu and Liu 2019 rows
+  'DenseNet-40-12': 'densenet40_12',
+  DenseNet40: 'densenet40_12',
+  DenseNet: 'densenet40_12',
+  ResNeXt29: 'resnext29_8x64d',
+  'ResNeXt50-4': 'resnext50_32x4d',
+  'plain-CNN-18': 'plaincnn18',
+  'plain-CNN-34': 'plaincnn34',
+  AlexNet: 'alexnet',
+};
 
 /** kdbench model id for a published model name, or null when the name has no counterpart. */
 export function modelId(name: string): string | null {
   const s = name.trim();
+  if (s in MODEL_IDS) return MODEL_IDS[s]!;
   let m = /^resnet[-_ ]?(\d+)(x4)?$/i.exec(s);
   if (m) return `resnet${m[1]}${m[2] ? 'x4' : ''}`;
   m = /^wrn[-_ ](\d+)[-_](\d+)$/i.exec(s);
@@ -28,8 +46,12 @@ const METHOD_IDS: Record<string, string | null> = {
   // Peng et al. 2019a, "Correlation Congruence for Knowledge Distillation": kdbench's `cc`.
   CCKD: 'cc',
   // Gao et al. 2021 (residual KD) is not Park et al.'s RKD.
-  'RKD (residual)': null,
-  'Xu and Liu 2019': null,
+  'RKD (residual)': 'residualkd',
+  // Xu and Liu 2019, data-distortion guided self-distillation
+  'Xu and Liu 2019': 'ddgsd',
+  'AE-KD': 'aekd',
+  'PAD-L2': 'padl2',
+  'Rocket-KD': 'rocket',
   // Yang et al. 2019, snapshot distillation ("SD" in the survey's tables)
   SD: 'snapshot',
   // Yuan et al. 2020: the self-teacher form is what the tables report

@@ -58,7 +58,9 @@ describe('names', () => {
     expect(modelId('MobileNetV2')).toBe('mobilenetv2');
     expect(modelId('ShuffleV1')).toBe('shufflenetv1');
     expect(modelId('ShuffleNetV2')).toBe('shufflenetv2');
-    for (const n of ['ResNet20-x0.5', 'MobileNet', 'ResNet32+ONE', 'student ensemble', 'plain-CNN-34', '']) expect(modelId(n)).toBeNull();
+    for (const n of ['ResNet32+ONE', 'student ensemble', 'MobileNetV3', '']) expect(modelId(n)).toBeNull();
+    expect(['ResNet20-x0.5', 'MobileNet', 'DenseNet-40-12', 'ResNeXt29', 'ResNeXt50-4', 'plain-CNN-34', 'AlexNet', 'WRN-28-10', 'ResNet152'].map(modelId))
+      .toEqual(['resnet20@0.5', 'mobilenetv1', 'densenet40_12', 'resnext29_8x64d', 'resnext50_32x4d', 'plaincnn34', 'alexnet', 'wrn_28_10', 'resnet152']);
   });
 
   it('maps published method labels to kdbench method ids', () => {
@@ -67,7 +69,8 @@ describe('names', () => {
     expect(methodId('Student')).toBe('vanilla');
     expect(methodId('Teacher')).toBeNull();
     expect(methodId('CCKD')).toBe('cc');
-    expect(methodId('RKD (residual)')).toBeNull();
+    expect(methodId('RKD (residual)')).toBe('residualkd'); // Gao et al. 2021, not Park et al.'s rkd
+    expect(['AE-KD', 'PAD-L2', 'Rocket-KD', 'Xu and Liu 2019', 'JointRD', 'AdaIN'].map(methodId)).toEqual(['aekd', 'padl2', 'rocket', 'ddgsd', 'jointrd', 'adain']);
   });
 });
 
