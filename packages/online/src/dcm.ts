@@ -26,7 +26,7 @@
  * `peer` architecture (the student's by default); both networks' accuracies are reported (`peer0` =
  * the student, `peer1` = the peer), as the survey's tables print both.
  */
-import { crossEntropy, defineMethod, moduleSeed, ParamModule, softTargetKL, stopGradient, type LossTerms } from '@kdbench/core';
+import { ConfigError, crossEntropy, defineMethod, moduleSeed, ParamModule, softTargetKL, stopGradient, type LossTerms } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 import {
   BasicBlock, layers, listModels, parseModelId, PreActBlock, resnetBlocksPerStage, SeparableBlock,
@@ -53,10 +53,10 @@ export function dcmHeadPlan(model: Pick<Model, 'id' | 'featureShapes'>): HeadPla
   const base = parseModelId(model.id).base;
   const family = listModels().find((m) => m.id === base)?.family;
   if (family !== 'wrn' && family !== 'mobilenetv1' && family !== 'resnet') {
-    throw new Error(`dcm: auxiliary heads are defined for WRNs, mobilenetv1 (the authors' code) and three-stage CIFAR ResNets; '${model.id}' is none of these`);
+    throw new ConfigError(`dcm: auxiliary heads are defined for WRNs, mobilenetv1 (the authors' code) and three-stage CIFAR ResNets; '${model.id}' is none of these`);
   }
   const stages = model.featureShapes().filter((s) => s.name.startsWith('stage'));
-  if (stages.length !== 3) throw new Error(`dcm: heads are defined for three-stage networks; '${model.id}' has ${stages.length} stages`);
+  if (stages.length !== 3) throw new ConfigError(`dcm: heads are defined for three-stage networks; '${model.id}' has ${stages.length} stages`);
   const [w2, w3] = [stages[1]!.channels, stages[2]!.channels];
   if (family === 'mobilenetv1') {
     return { block: 'separable', finalBnRelu: false, aux1: [{ channels: w2, blocks: 4 }, { channels: w3, blocks: 2 }], aux2: [{ channels: 2 * w3, blocks: 2 }] };
@@ -163,7 +163,7 @@ export const dcm = defineMethod({
     + 'The protocol\'s schedule instead of 200 epochs with lr x0.2 at 60/120/160.',
   create: (ctx) => {
     const { hp } = ctx;
-    if (!(hp.weight >= 0)) throw new Error(`dcm: weight must be >= 0, got ${hp.weight}`);
+    if (!(hp.weight >= 0)) throw new ConfigError(`dcm: weight must be >= 0, got ${hp.weight}`);
     const peers = makePeers(ctx, 2, hp.peer, 'dcm');
     const heads = peers.map((p, k) => new CrossLayerHeads(moduleSeed(ctx.rng, `dcm-heads${k}`), dcmHeadPlan(p), p.featureShapes(), ctx.numClasses, `dcm${k}`));
     return {

@@ -29,7 +29,7 @@
  * models (`mean1`, ...) and the raw ensemble classifier (`ensemble`).
  */
 import {
-  crossEntropy, defineMethod, moduleSeed, MovingAverage, pairByName, ParamModule, sameRows, softTargetKL, stopGradient,
+  ConfigError, crossEntropy, defineMethod, moduleSeed, MovingAverage, pairByName, ParamModule, sameRows, softTargetKL, stopGradient,
   type LossTerms,
 } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
@@ -117,11 +117,11 @@ export const pcl = defineMethod({
   create: (ctx) => {
     const { hp } = ctx;
     const blocksPerStage = resnetBlocksPerStage(ctx.student.id);
-    if (blocksPerStage === null) throw new Error(`pcl: peers copy a CIFAR ResNet's last stage; student '${ctx.student.id}' is not a zoo ResNet`);
-    if (!Number.isInteger(hp.branches) || hp.branches < 2) throw new Error(`pcl: branches must be an integer >= 2, got ${hp.branches}`);
-    if (!(hp.T > 0)) throw new Error(`pcl: T must be > 0, got ${hp.T}`);
-    if (!(hp.decay >= 0 && hp.decay < 1)) throw new Error(`pcl: decay must be in [0, 1), got ${hp.decay}`);
-    if (!(hp.rampup >= 0 && hp.rampup <= 1)) throw new Error(`pcl: rampup must be a fraction of the epochs in [0, 1], got ${hp.rampup}`);
+    if (blocksPerStage === null) throw new ConfigError(`pcl: peers copy a CIFAR ResNet's last stage; student '${ctx.student.id}' is not a zoo ResNet`);
+    if (!Number.isInteger(hp.branches) || hp.branches < 2) throw new ConfigError(`pcl: branches must be an integer >= 2, got ${hp.branches}`);
+    if (!(hp.T > 0)) throw new ConfigError(`pcl: T must be > 0, got ${hp.T}`);
+    if (!(hp.decay >= 0 && hp.decay < 1)) throw new ConfigError(`pcl: decay must be in [0, 1), got ${hp.decay}`);
+    if (!(hp.rampup >= 0 && hp.rampup <= 1)) throw new ConfigError(`pcl: rampup must be a fraction of the epochs in [0, 1], got ${hp.rampup}`);
     const stages = ctx.studentShapes.filter((s) => s.name.startsWith('stage'));
     const build = (label: string) => new PeerBranches(moduleSeed(ctx.rng, label), stages.at(-2)!, stages.at(-1)!, blocksPerStage, hp.branches, ctx.numClasses);
     const branches = build('pcl');

@@ -22,7 +22,7 @@
  * conv, as the code's `--param_share False` ablation does (its conv0 output feeds both nets).
  * The booster's accuracy is reported as `booster`.
  */
-import { crossEntropy, defineMethod, stopGradient } from '@kdbench/core';
+import { ConfigError, crossEntropy, defineMethod, stopGradient } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 import { listModels, type Model, type NamedVariable } from '@kdbench/models';
 
@@ -36,7 +36,7 @@ export function sharedConvs(student: Model, share: string): NamedVariable[] {
   const convs = student.namedVariables().filter((nv) => nv.trainable && nv.variable.rank === 4);
   if (share === 'interval') return convs;
   if (share === 'none') return convs.slice(0, 1); // the builders create the stem conv first
-  throw new Error(`rocket: share must be 'interval' or 'none', got '${share}'`);
+  throw new ConfigError(`rocket: share must be 'interval' or 'none', got '${share}'`);
 }
 
 export const rocket = defineMethod({
@@ -68,13 +68,13 @@ export const rocket = defineMethod({
   smallHyper: { booster: '' },
   create: (ctx) => {
     const { hp } = ctx;
-    if (!(hp.gamma >= 0)) throw new Error(`rocket: gamma must be >= 0, got ${hp.gamma}`);
+    if (!(hp.gamma >= 0)) throw new ConfigError(`rocket: gamma must be >= 0, got ${hp.gamma}`);
     const shared = sharedConvs(ctx.student, hp.share);
     let booster: Model;
     try {
       booster = ctx.createNetwork('booster', { ...(hp.booster ? { model: hp.booster } : {}), shared });
     } catch (e) {
-      throw new Error(`rocket: the booster ${hp.booster || ctx.student.id} cannot share the light net ${ctx.student.id}'s convs: ${(e as Error).message}`);
+      throw new ConfigError(`rocket: the booster ${hp.booster || ctx.student.id} cannot share the light net ${ctx.student.id}'s convs: ${(e as Error).message}`);
     }
     return {
       procedure: { networks: { booster: { model: booster, trainInMain: true } } },

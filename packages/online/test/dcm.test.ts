@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@kdbench/engine';
+import { ConfigError } from '@kdbench/core';
 import { modelCounts } from '@kdbench/models';
 import { crossLayerKL, dcm, dcmHeadPlan, type CrossLayerHeads } from '../src/dcm.js';
 import { batch, expectGradients, leakOf, realContext, ref, stepIO, termValues, value } from './helpers.js';
@@ -40,6 +41,7 @@ describe('dcm (Yao & Sun 2020)', () => {
     expect(planOf('mobilenetv1')).toEqual({ block: 'separable', finalBnRelu: false, aux1: [{ channels: 512, blocks: 4 }, { channels: 1024, blocks: 2 }], aux2: [{ channels: 2048, blocks: 2 }] });
     expect(planOf('resnet110')).toEqual({ block: 'basic', finalBnRelu: false, aux1: [{ channels: 32, blocks: 18 }, { channels: 64, blocks: 9 }], aux2: [{ channels: 128, blocks: 18 }] });
     expect(() => planOf('vgg16')).toThrow(/dcm: auxiliary heads are defined for .*'vgg16' is none of these/);
+    expect(() => planOf('vgg16')).toThrow(ConfigError);
     expect(() => planOf('resnet50')).toThrow(/'resnet50' is none of these/); // the ImageNet-style four-stage ResNet
   });
 
@@ -98,6 +100,7 @@ describe('dcm (Yao & Sun 2020)', () => {
     const bad = (over: Record<string, unknown>, message: RegExp) => {
       const { ctx, student } = realContext(dcm, over as never);
       expect(() => dcm.create(ctx)).toThrow(message);
+      expect(() => dcm.create(ctx)).toThrow(ConfigError); // a usage error (exit 2), not an internal one
       student.dispose();
     };
     bad({ weight: -1 }, /dcm: weight must be >= 0, got -1/);

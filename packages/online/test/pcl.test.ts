@@ -4,7 +4,7 @@ import type { Model } from '@kdbench/models';
 import { pcl, peerMeanKD, type PeerBranches } from '../src/pcl.js';
 import { batch, expectGradients, leakOf, realContext, ref, stepIO, termValues, value } from './helpers.js';
 import { afterStepOf, buffersOf, disposeInstance, metricsOf } from '@kdbench/core/testing';
-import type { MethodInstance, StepIO } from '@kdbench/core';
+import { ConfigError, type MethodInstance, type StepIO } from '@kdbench/core';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -157,6 +157,7 @@ describe('pcl (Wu & Gong 2021)', () => {
     const bad = (over: Record<string, unknown>, message: RegExp, student?: string) => {
       const { ctx, student: s } = realContext(pcl, over as never, student ? { student } : {});
       expect(() => pcl.create(ctx)).toThrow(message);
+      expect(() => pcl.create(ctx)).toThrow(ConfigError); // a usage error (exit 2), not an internal one
       s.dispose();
     };
     bad({}, /pcl: peers copy a CIFAR ResNet's last stage; student 'wrn_16_1' is not a zoo ResNet/, 'wrn_16_1');

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@kdbench/engine';
+import { ConfigError } from '@kdbench/core';
 import { rocket, rocketHint, sharedConvs } from '../src/rocket.js';
 import { batch, expectGradients, leakOf, realContext, ref, stepIO, termValues, value } from './helpers.js';
 import { disposeInstance, metricsOf } from '@kdbench/core/testing';
@@ -85,6 +86,7 @@ describe('rocket (Zhou et al. 2018)', () => {
       const { ctx, student: s } = realContext(rocket, over as never, { student });
       const before = tf.memory().numTensors;
       expect(() => rocket.create(ctx)).toThrow(message);
+      expect(() => rocket.create(ctx)).toThrow(ConfigError); // a usage error (exit 2), not an internal one
       expect(tf.memory().numTensors).toBe(before);
       s.dispose();
     };

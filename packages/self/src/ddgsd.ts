@@ -15,7 +15,7 @@
  * (scripts/run_ddgsd.sh; its README says its settings follow the paper). The second view is the
  * batch's own records served again by the trainer's companions hook, augmented independently.
  */
-import { crossEntropy, defineMethod, sameRows, softTargetKL, stopGradient } from '@kdbench/core';
+import { ConfigError, crossEntropy, defineMethod, sameRows, softTargetKL, stopGradient } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 
 /** Linear-kernel MMD^2: the squared distance between the row means of a and b ([B, D] each). */
@@ -55,8 +55,8 @@ export const ddgsd = defineMethod({
     + 'The protocol\'s schedule and weight decay instead of the reimplementation\'s 200 epochs with lr x0.1 every 60 and wd 1e-4.',
   create: (ctx) => {
     const { hp } = ctx;
-    for (const k of ['lambda', 'mu'] as const) if (!(hp[k] >= 0)) throw new Error(`ddgsd: ${k} must be >= 0, got ${hp[k]}`);
-    if (!(hp.T > 0)) throw new Error(`ddgsd: T must be > 0, got ${hp.T}`);
+    for (const k of ['lambda', 'mu'] as const) if (!(hp[k] >= 0)) throw new ConfigError(`ddgsd: ${k} must be >= 0, got ${hp[k]}`);
+    if (!(hp.T > 0)) throw new ConfigError(`ddgsd: T must be > 0, got ${hp.T}`);
     const secondView = sameRows(ctx.trainIds, 1);
     return {
       procedure: { companions: secondView },

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@kdbench/engine';
-import type { MethodInstance } from '@kdbench/core';
+import { ConfigError, type MethodInstance } from '@kdbench/core';
 import { ddgsd, linearMMD, mutualViewKL } from '../src/ddgsd.js';
 import { batch, expectGradients, leakOf, realContext, ref, stepIO, termValues, value } from './helpers.js';
 
@@ -71,6 +71,7 @@ describe('ddgsd (Xu & Liu 2019)', () => {
     const bad = (over: Record<string, unknown>, message: RegExp) => {
       const { ctx, student } = realContext(ddgsd, over as never);
       expect(() => ddgsd.create(ctx)).toThrow(message);
+      expect(() => ddgsd.create(ctx)).toThrow(ConfigError); // a usage error (exit 2), not an internal one
       student.dispose();
     };
     bad({ lambda: -1 }, /ddgsd: lambda must be >= 0, got -1/);
