@@ -8,6 +8,8 @@ export * from './losses/soft-cross-entropy.js';
 export * from './losses/features.js';
 export * from './modules/connectors.js';
 export * from './modules/generator.js';
+export * from './modules/moving-average.js';
+export * from './companions.js';
 export * from './losses/relations.js';
 export * from './losses/contrastive.js';
 export * from './losses/crd-objective.js';

@@ -56,7 +56,7 @@ export function methodContext<H extends Hyper>(a: ContextInput<H>): MethodContex
         numClasses: opts.numClasses ?? a.numClasses,
         widthFactor: opts.widthFactor ?? a.student.options.widthFactor,
         seed: a.rng.fork(`network:${name}`).int(2 ** 31 - 1),
-      });
+      }, opts.shared);
     },
     probe(model, opts: ProbeOptions) {
       if (!probe) throw new Error(data === 'none' ? "probe: a method with data: 'none' cannot train on the training split" : 'probe: not available in this context (no dataset/protocol given)');

@@ -22,20 +22,23 @@
  * | procedure `networks` | once: whole extra networks, checkpointed with their statistics, disposed by the trainer | `dml`, `ban` |
  * | procedure `players` | every main-stage batch, before the student's step, each with its own optimiser | `dfad`, `afd` |
  * | procedure `student` | once: the network trained and evaluated as the student (disposed by the trainer) | `qat`, `nasevo` |
+ * | procedure `deployed` | after each main epoch and at the end: the network evaluated as the student instead of the trained one | `pcl` (temporal mean) |
  * | procedure `syntheticBatch(size, epoch, step)` | every step of a `data: 'none'` method: its inputs | `dafl`, `deepinv` |
- * | procedure `companions(ids, labels, epoch)` | every batch: one partner record per row, served as `io.companion` | `cskd` |
+ * | procedure `companions(ids, labels, epoch)` | every batch: one partner record per row (or k of them: k row arrays), augmented, served as `io.companion` / `io.companions` | `cskd`, `pcl`, `ddgsd` |
  * | procedure `main` | the main stage's options: training rows, end hook, schedule | `icarl`, `snapshot` |
  *
  * Stage options (`schedule`, `rows`, `evaluate`, `onEnd`; the main stage takes them through
  * `procedure.main`) and the player option `every` are documented on their types. The definition adds `teacherOutputs`, `data`,
- * `smallHyper` and `extraTeachers`; the context gives `createNetwork` and `probe`.
+ * `smallHyper` and `extraTeachers`; the context gives `createNetwork` (optionally sharing layers with
+ * another network) and `probe`. Several augmented views of a batch are companions that are the
+ * rows themselves (`sameRows`); `MovingAverage` keeps a temporal-mean copy of variables.
  *
  * A part is anything with state the trainer must look after; a trainable module (a regressor, an
  * embedding head) is already one. Randomness inside a method comes from `ctx.rng` forked per
  * epoch (`rng.fork(epoch)`), so that a resumed run repeats an uninterrupted one.
  */
 import type { Rng, tf } from '@kdbench/engine';
-import type { FeatureShape, ForwardResult, Model } from '@kdbench/models';
+import type { FeatureShape, ForwardResult, Model, NamedVariable } from '@kdbench/models';
 import type { DatasetId } from '@kdbench/data';
 
 
@@ -88,6 +91,13 @@ export type LossTerms = Record<string, tf.Scalar>;
 /** The teacher's forward pass as a method sees it: present for methods declaring teacher 'required'. */
 type TeacherOf<T extends TeacherNeed, X> = T extends 'required' ? X : X | undefined;
 
+/** Partner records of a batch's rows (one per row), augmented independently of the batch. */
+export interface Companion {
+  readonly x: tf.Tensor4D;
+  readonly labels: tf.Tensor1D;
+  readonly ids: Int32Array;
+}
+
 /** What a method's loss sees for one batch. All tensors belong to the trainer's tidy scope. */
 export interface StepIO<T extends TeacherNeed = TeacherNeed> {
   /** The batch images (augmented, normalised). Reading it in a method with `data: 'none'` throws. */
@@ -102,8 +112,10 @@ export interface StepIO<T extends TeacherNeed = TeacherNeed> {
   readonly teacher: TeacherOf<T, ForwardResult>;
   /** Extra teachers' forward passes in eval mode (same order as `ctx.teachers`), computed on first read. */
   readonly teachers?: readonly ForwardResult[];
-  /** The batch partners returned by `companions` (one per batch row), augmented like the batch. */
-  readonly companion?: { readonly x: tf.Tensor4D; readonly labels: tf.Tensor1D; readonly ids: Int32Array };
+  /** The batch partners returned by `companions` (one per batch row), augmented like the batch; the first set when there are several. */
+  readonly companion?: Companion;
+  /** Every set of partners `companions` returned, in order (one set when it returned one row array). */
+  readonly companions?: readonly Companion[];
   /** 0-based epoch of the current stage and the fraction of the stage done (0..1). */
   readonly epoch: number;
   readonly progress: number;
@@ -212,10 +224,19 @@ export interface Procedure<T extends TeacherNeed = TeacherNeed> {
   readonly players?: Player<T>[];
   /** The network trained in the main stage and evaluated as the student (default `ctx.student`); disposed by the trainer. */
   readonly student?: Model;
+  /**
+   * The network evaluated as the student (best/last accuracy) when it is not the trained one, e.g.
+   * a temporal-mean copy of it (PCL). Declare it in `networks` too, so that it is checkpointed and disposed.
+   */
+  readonly deployed?: Model;
   /** For `data: 'none'`: the input batch of a step, generated outside the gradient tape. */
   syntheticBatch?(size: number, epoch: number, step: number): tf.Tensor4D;
-  /** Split rows (indices into ctx.trainIds) of one partner per batch row; served as `io.companion`. */
-  companions?(ids: Int32Array, labels: Int32Array, epoch: number): Int32Array;
+  /**
+   * Split rows (indices into ctx.trainIds) of one partner per batch row, served augmented as
+   * `io.companion`; or several such arrays, served in order as `io.companions` (a row's own row
+   * gives another augmented view of it: `sameRows`).
+   */
+  companions?(ids: Int32Array, labels: Int32Array, epoch: number): Int32Array | readonly Int32Array[];
   readonly main?: MainStage;
 }
 
@@ -249,9 +270,11 @@ export interface MethodContext<H extends Hyper = Hyper, T extends TeacherNeed = 
   /**
    * A fresh zoo network (default: the student's architecture, width and classes), seeded from the
    * run's seed and `name`, so a resumed run rebuilds the same network. Declare it in the
-   * procedure's `networks` (or as its `student`): the trainer disposes it.
+   * procedure's `networks` (or as its `student`): the trainer disposes it. `shared`: variables of
+   * another network it reuses by name and shape instead of creating them (layers shared between
+   * networks; the trainer optimises and checkpoints each variable once).
    */
-  createNetwork(name: string, opts?: { model?: string; widthFactor?: number; numClasses?: number }): Model;
+  createNetwork(name: string, opts?: { model?: string; widthFactor?: number; numClasses?: number; shared?: readonly NamedVariable[] }): Model;
   /**
    * Short training of a candidate network (NAS scoring): `epochs` epochs of SGD with the protocol's
    * settings on `trainRows` of the training split, minimising `losses` (io.teacher is the run's

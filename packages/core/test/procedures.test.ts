@@ -17,6 +17,9 @@ import { getProtocol, withOverrides } from '../src/protocols.js';
 import { methodContext } from '../src/method-context.js';
 import { crossEntropy } from '../src/losses/kl.js';
 import type { MethodInstance, Player, StepIO, TrainableModule } from '../src/method.js';
+import { sameRows } from '../src/companions.js';
+import { evaluate } from '../src/training/evaluate.js';
+import { MovingAverage, movingAverageDecay, pairByName } from '../src/modules/moving-average.js';
 
 const dataDir = process.env.KDBENCH_DATA_DIR ?? resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../shared/datasets');
 let splits: RunSplits;
@@ -137,6 +140,118 @@ describe('companions', () => {
     train(spec(student, method));
     expect(checked).toBe(4);
     student.dispose();
+  });
+
+  it('serves several sets in order as io.companions; a set of the rows themselves is another augmented view of the batch', () => {
+    const student = net(1);
+    let checked = 0;
+    const method: MethodInstance = {
+      procedure: { companions: sameRows(splits.train.ids, 2) },
+      losses: (io) => {
+        const [a, b] = io.companions!;
+        expect(io.companions!.length).toBe(2);
+        expect(io.companion).toBe(a);
+        for (const c of [a!, b!]) {
+          expect(Array.from(c.ids)).toEqual(Array.from(io.ids));
+          expect(Array.from(c.labels.dataSync())).toEqual(Array.from(io.labels.dataSync()));
+        }
+        // independent crops and flips of the same images: the three views differ
+        const differ = (u: tf.Tensor, v: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(u, v))).dataSync()[0]!) > 0;
+        expect(differ(a!.x, io.x) && differ(b!.x, io.x) && differ(a!.x, b!.x)).toBe(true);
+        checked++;
+        return ce(io);
+      },
+    };
+    const counts: number[] = [];
+    train(spec(student, method, { onEvent: (e) => { if (e.type === 'epoch') counts.push(tf.memory().numTensors); } }));
+    expect(checked).toBe(4);
+    expect(counts[1]).toBe(counts[0]);
+    student.dispose();
+  });
+
+  it('a hook returning one row array and one returning [that array] are served identically', () => {
+    const seen = (hook: NonNullable<MethodInstance['procedure']>['companions']) => {
+      const student = net(1);
+      const firsts: number[][] = [];
+      train(spec(student, { procedure: { companions: hook }, losses: (io) => { firsts.push(Array.from(io.companion!.x.dataSync().slice(0, 50))); return ce(io); } }));
+      student.dispose();
+      return firsts;
+    };
+    const rows = sameRows(splits.train.ids, 1);
+    expect(seen((ids) => rows(ids)[0]!)).toEqual(seen(rows));
+  });
+
+  it('refuses a hook whose sets do not match the batch, and ids outside the split', () => {
+    const student = net(1);
+    expect(() => train(spec(student, { procedure: { companions: (ids) => [ids, ids.slice(1)] }, losses: ce }))).toThrow(/set 1 for a batch of 20/);
+    expect(() => train(spec(student, { procedure: { companions: () => [] }, losses: ce }))).toThrow(/no row arrays/);
+    expect(() => sameRows(Int32Array.from([5, 6]), 1)(Int32Array.from([7]))).toThrow(/record 7 is not in the training split/);
+    expect(() => sameRows(Int32Array.from([5, 6]), 0)).toThrow(/count must be a positive integer/);
+    student.dispose();
+  });
+});
+
+describe('deployed', () => {
+  it('scores the deployed network as the student (best and last) while the student trains', () => {
+    const student = net(1);
+    const shadow = net(9);
+    const before = snapshot(shadow.trainableVariables());
+    const method: MethodInstance = { procedure: { networks: { shadow: { model: shadow, trainInMain: false } }, deployed: shadow }, losses: ce };
+    const r = train(spec(student, method));
+    expect(snapshot(shadow.trainableVariables())).toEqual(before); // not trained
+    const own = evaluate(shadow, splits.evaluation, 'cifar10');
+    expect(r.last).toEqual(own);
+    expect(r.history.map((h) => h.eval)).toEqual([own, own]);
+    shadow.dispose();
+    student.dispose();
+  });
+});
+
+describe('moving average', () => {
+  it('averages with alpha_t = min(1 - 1/(t+1), decay): a copy first, then the running mean, then the capped decay', () => {
+    // sources 1, 2, 3 after updates 0, 1, 2: 1, then 0.5*1 + 0.5*2 = 1.5, then (2/3)*1.5 + (1/3)*3 = 2.0;
+    // with decay 0.5, update 2 uses alpha 0.5: 0.5*1.5 + 0.5*3 = 2.25
+    const run = (decay: number) => {
+      const v = tf.variable(tf.scalar(1));
+      const a = tf.variable(tf.scalar(-7));
+      const ema = new MovingAverage('m', [[v, a]], decay);
+      const out: number[] = [];
+      for (const x of [1, 2, 3]) {
+        v.assign(tf.scalar(x));
+        ema.afterStep();
+        out.push(a.dataSync()[0]!);
+      }
+      expect(ema.updates).toBe(3);
+      expect(Object.keys(ema.buffers())).toEqual(['m/updates']);
+      [v, a].forEach((t) => t.dispose());
+      ema.dispose();
+      return out;
+    };
+    expect(run(0.999).map((x) => Number(x.toFixed(6)))).toEqual([1, 1.5, 2]);
+    expect(run(0.5).map((x) => Number(x.toFixed(6)))).toEqual([1, 1.5, 2.25]);
+    expect(movingAverageDecay(0, 0.999)).toBe(0);
+    expect(movingAverageDecay(5000, 0.999)).toBe(0.999);
+    expect(() => new MovingAverage('m', [], 0.9)).toThrow(/no variables/);
+    expect(() => new MovingAverage('m', [], 1)).toThrow(/decay must be in \[0, 1\)/);
+  });
+
+  it('pairs variables by name, refuses a missing one, and leaks nothing per update', () => {
+    const a = net(1);
+    const b = net(2);
+    const pairs = pairByName(a.namedVariables(), b.namedVariables());
+    expect(pairs.length).toBe(a.trainableVariables().length);
+    expect(() => pairByName(a.namedVariables(), b.namedVariables().slice(1))).toThrow(/no variable 'conv1.weight'/);
+    const ema = new MovingAverage('m', pairs, 0.99);
+    ema.afterStep();
+    const before = tf.memory().numTensors;
+    ema.afterStep();
+    ema.afterStep();
+    expect(tf.memory().numTensors).toBe(before);
+    // a = v at every update (the first copies, later ones average equal values): equal up to rounding
+    const gap = Math.max(...snapshot(b.trainableVariables()).flatMap((w, i) => w.map((x, k) => Math.abs(x - snapshot(a.trainableVariables())[i]![k]!))));
+    expect(gap).toBeLessThan(1e-6);
+    ema.dispose();
+    [a, b].forEach((m) => m.dispose());
   });
 });
 
@@ -277,5 +392,24 @@ describe('probe and createNetwork', () => {
     expect((score.top1 * 10) / 100).toBeCloseTo(Math.round((score.top1 * 10) / 100), 6); // a multiple of 1/10 records
     expect(() => ctx.probe(a, { epochs: 1, trainRows, validationRows: trainRows, losses: ce })).toThrow(/overlap/);
     [a, b, student].forEach((m) => m.dispose());
+  });
+
+  it('builds a network sharing variables with another by name, trained and checkpointed once, freed by its owner only', () => {
+    const student = createModel('wrn_16_1', { numClasses: 10, seed: 1, widthFactor: 0.25 });
+    const ctx = methodContext({ hp: {}, numClasses: 10, student, train: splits.train, epochs: 2, batchSize: 20, rng: new Rng(5) });
+    const convs = student.namedVariables().filter((nv) => nv.variable.rank === 4);
+    const deep = ctx.createNetwork('booster', { model: 'wrn_40_1', shared: convs });
+    const deepVars = new Set(deep.trainableVariables());
+    expect(convs.every((nv) => deepVars.has(nv.variable))).toBe(true);
+    const file = join(mkdtempSync(join(tmpdir(), 'kdb-shared-')), 'ckpt.kdbt');
+    const method: MethodInstance = {
+      procedure: { networks: { booster: { model: deep, trainInMain: true } } },
+      losses: (io) => ({ ce: crossEntropy(io.student.logits, io.labels), booster: crossEntropy(deep.forward(io.x, { training: true }).logits, io.labels) }),
+    };
+    const r = train(spec(student, method, { checkpointFile: file }));
+    expect(r.history.length).toBe(2);
+    deep.dispose();
+    expect(convs.every((nv) => !nv.variable.isDisposed)).toBe(true); // still the student's
+    student.dispose();
   });
 });

@@ -8,8 +8,8 @@ import { ab, fitnet, ft, nst, vid } from '@kdbench/feature';
 import { jointrd, mgd, padl2 } from '@kdbench/feature';
 import { at, semckd } from '@kdbench/attention';
 import { cc, crd, crdkd, fsp, graph, irg, pkt, rkd, sp } from '@kdbench/relation';
-import { dml, kdcl, one } from '@kdbench/online';
-import { ban, byot, cskd, snapshot, tfkdself, tfkdvirtual } from '@kdbench/self';
+import { dcm, dml, kdcl, one, pcl, rocket } from '@kdbench/online';
+import { ban, byot, cskd, ddgsd, snapshot, tfkdself, tfkdvirtual } from '@kdbench/self';
 import { nasevo, nasrandom } from '@kdbench/nas';
 import { finetune, icarl, joint, lwf } from '@kdbench/lifelong';
 import { apprentice, qat, qkd, quantdistill } from '@kdbench/quantized';
@@ -56,6 +56,9 @@ export const registry = new MethodRegistry()
   .register(dml)
   .register(one)
   .register(kdcl)
+  .register(rocket)
+  .register(pcl)
+  .register(dcm)
   // self-distillation
   .register(byot)
   .register(tfkdself)
@@ -63,6 +66,7 @@ export const registry = new MethodRegistry()
   .register(cskd)
   .register(ban)
   .register(snapshot)
+  .register(ddgsd)
   // NAS-based
   .register(nasrandom)
   .register(nasevo)

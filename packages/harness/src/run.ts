@@ -244,6 +244,7 @@ function trainAndRecord(a: RecordInput): ResultRow {
     : undefined;
   const logitsCache = cacheOf(teacherEntry);
   const extraCaches = extraEntries.map(cacheOf);
+  const networks = networksOf(instance); // read before training: the trainer disposes the networks
   const result = train({
     dataset: v.dataset, splits, protocol: v.protocol, lr: a.lr, seed: req.seed, student, teacher, teachers, method: instance,
     data: v.def.data, checkpointFile: join(runDir, 'checkpoint.kdbt'), artifactsDir: runDir, teacherLogits: logitsCache, teachersLogits: extraCaches,
@@ -270,12 +271,23 @@ function trainAndRecord(a: RecordInput): ResultRow {
         logitsCache: extraCaches[i] ? { hits: extraCaches[i]!.hits, misses: extraCaches[i]!.misses } : null,
       })),
       trainedStudent: trained === student ? null : { id: trained.id, params: trained.paramCount(), flops: trained.flops() },
+      networks,
       artifacts: result.artifacts }),
   };
   writeFileAtomic(join(runDir, 'run.json'), JSON.stringify(row, null, 2));
   appendResults(a.file, [row]);
   rmSync(join(runDir, 'checkpoint.kdbt'), { force: true });
   return row;
+}
+
+/**
+ * The method's extra networks (online peers, a booster, generations) by slot name: the architecture
+ * each was built as, its parameters and MACs. With the metrics (`peer1`, `booster`) they give both
+ * columns of an online pair as the survey's tables print them.
+ */
+export function networksOf(instance: MethodInstance): Record<string, { id: string; params: number; flops: number }> {
+  return Object.fromEntries(Object.entries(instance.procedure?.networks ?? {})
+    .map(([name, slot]) => [name, { id: slot.model.id, params: slot.model.paramCount(), flops: slot.model.flops() }]));
 }
 
 /**

@@ -4,7 +4,8 @@
  *
  * - BasicBlock: the zoo ResNets' own basic block (He et al., CVPR 2016: conv3x3-BN-ReLU-conv3x3-BN,
  *   1x1-conv + BN projection shortcut when the shape changes, ReLU after the sum), so a method can
- *   add a copy of a ResNet stage.
+ *   add a copy of a ResNet stage; PreActBlock and SeparableBlock are the WRN's pre-activation block
+ *   and MobileNet's depthwise-separable block, for stages grown out of those nets (DCM's heads).
  * - resnetBlocksPerStage: blocks per stage of a three-stage CIFAR ResNet id (resnet8 -> 1, resnet32 -> 5).
  * - viewModel: a Model whose forward is a function of another network's forward (an ensemble of
  *   branches, an auxiliary classifier); it owns no variables and is used for evaluation.
@@ -15,6 +16,8 @@ import type { FeatureShape, ForwardOptions, ForwardResult, Model, ModelOptions, 
 import { resnetBuilders } from './models/resnet.js';
 
 export { BasicBlock } from './models/resnet.js';
+export { PreActBlock } from './models/wrn.js';
+export { SeparableBlock } from './models/mobilenetv1.js';
 
 /**
  * Basic blocks per stage of a three-stage CIFAR ResNet (`resnet<6n+2>` or `resnet<6n+2>x4`, with or

@@ -5,4 +5,4 @@ export type { ModelCounts } from './models/base.js';
 export { saveWeights, loadWeights, weightsHash, serializeWeights } from './weights.js';
 export * as layers from './layers/index.js';
 export { createSearchableModel, genomeCounts, genomeKey, validateGenome, bottleneckWidth, type SearchGenome, type SearchStage, type SearchBlock } from './models/searchable.js';
-export { BasicBlock, resnetBlocksPerStage, viewModel } from './blocks.js';
+export { BasicBlock, PreActBlock, SeparableBlock, resnetBlocksPerStage, viewModel } from './blocks.js';

@@ -6,7 +6,7 @@
  * A model id may carry a width multiplier: `resnet20@0.5` is resnet20 with every channel count
  * halved (IRG's "ResNet20-x0.5"), on top of the options' widthFactor.
  */
-import type { Model, ModelOptions, ModelSpec } from './types.js';
+import type { Model, ModelOptions, ModelSpec, NamedVariable } from './types.js';
 import { MAX_WIDTH, ZooModel, measureNet, validateOptions, type ModelCounts, type NetBuilder } from './models/base.js';
 import { resnetBuilders } from './models/resnet.js';
 import { imagenetResNetBuilders } from './models/resnet-imagenet.js';
@@ -125,9 +125,14 @@ function resolve(id: string, opts: ModelOptions) {
   return { options, builder: BY_ID.get(base)!.builder, buildWidth };
 }
 
-export function createModel(id: string, opts: ModelOptions): Model {
+/**
+ * A zoo network. `shared`: variables of another network that this one reuses instead of creating
+ * its own, matched by name and shape (layers shared between two networks, as Rocket-KD's booster
+ * and light net share their lower convs); this network lists and counts them but never frees them.
+ */
+export function createModel(id: string, opts: ModelOptions, shared: readonly NamedVariable[] = []): Model {
   const { options, builder, buildWidth } = resolve(id, opts);
-  return new ZooModel(id, options, builder, buildWidth);
+  return new ZooModel(id, options, builder, buildWidth, shared);
 }
 
 /**

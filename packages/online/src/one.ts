@@ -25,7 +25,8 @@
  */
 import { crossEntropy, defineMethod, moduleSeed, ParamModule, softTargetKL, stopGradient, type LossTerms } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
-import { BasicBlock, layers, resnetBlocksPerStage, viewModel, type FeatureShape, type ForwardResult } from '@kdbench/models';
+import { layers, resnetBlocksPerStage, viewModel, type FeatureShape, type ForwardResult } from '@kdbench/models';
+import { applyStageCopy, stageCopy, type StageCopy } from './shared/stage-copy.js';
 
 /** Sigmoid-shaped ramp-up of Laine & Aila (arXiv:1610.02242): exp(-5 (1 - t/R)^2) for t < R, then 1. */
 export function sigmoidRampup(epoch: number, rampup: number): number {
@@ -36,7 +37,7 @@ export function sigmoidRampup(epoch: number, rampup: number): number {
 
 /** The m-1 extra branches (copies of the last ResNet stage + classifier) and the gate. */
 export class OneBranches extends ParamModule {
-  private readonly branches: { blocks: BasicBlock[]; fc: layers.Linear }[] = [];
+  private readonly branches: StageCopy[] = [];
   private readonly gateFc: layers.Linear;
   private readonly gateBn: layers.BatchNorm;
 
@@ -44,27 +45,14 @@ export class OneBranches extends ParamModule {
     super(seed);
     const stride = input.height / last.height;
     if (!Number.isInteger(stride) || stride < 1) throw new Error(`one: stage sizes ${input.height} -> ${last.height} are not a stride`);
-    for (let b = 1; b < count; b++) {
-      const scope = this.scope.child(`branch${b}`);
-      let size = { h: input.height, w: input.width };
-      const blocks = Array.from({ length: blocksPerStage }, (_, j) => {
-        const block = new BasicBlock(scope.child('layer').child(j), j === 0 ? input.channels : last.channels, last.channels, j === 0 ? stride : 1, size);
-        size = block.outSize;
-        return block;
-      });
-      this.branches.push({ blocks, fc: new layers.Linear(scope.child('fc'), last.channels, numClasses) });
-    }
+    for (let b = 1; b < count; b++) this.branches.push(stageCopy(this.scope.child(`branch${b}`), input, last, blocksPerStage, numClasses));
     this.gateFc = new layers.Linear(this.scope.child('gate').child('fc'), input.channels, count);
     this.gateBn = new layers.BatchNorm(this.scope.child('gate').child('bn'), count);
   }
 
   /** Logits of branches 1..m-1 and the gate weights [B, m], from the shared trunk's output. */
   apply(shared: tf.Tensor4D, training: boolean): { logits: tf.Tensor2D[]; gate: tf.Tensor2D } {
-    const logits = this.branches.map(({ blocks, fc }) => {
-      let h = shared;
-      for (const block of blocks) h = block.apply(h, training).out;
-      return fc.apply(layers.globalAvgPool(h));
-    });
+    const logits = this.branches.map((copy) => applyStageCopy(copy, shared, training).logits);
     const g = this.gateFc.apply(layers.globalAvgPool(shared));
     const [b, m] = g.shape;
     const normed = tf.reshape(this.gateBn.apply(tf.reshape(g, [b, 1, 1, m]) as tf.Tensor4D, training), [b, m]);

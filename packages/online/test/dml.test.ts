@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@kdbench/engine';
+import { ConfigError } from '@kdbench/core';
 import { dml, mutualKL } from '../src/dml.js';
 import { batch, expectGradients, leakOf, realContext, ref, stepIO, termValues, value } from './helpers.js';
 import { metricsOf, disposeInstance } from '@kdbench/core/testing';
@@ -71,6 +72,7 @@ describe('dml (Zhang et al. 2018)', () => {
   it('rejects fewer than two peers and cites its paper', () => {
     const { ctx, student } = realContext(dml, { peers: 1 });
     expect(() => dml.create(ctx)).toThrow(/peers must be an integer >= 2/);
+    expect(() => dml.create(ctx)).toThrow(ConfigError);
     student.dispose();
     expect(dml.paper?.url).toContain('1706.00384');
     expect(dml.defaults.weight).toBe(1);

@@ -6,6 +6,7 @@ import { tfkdvirtual } from './tfkdvirtual.js';
 import { cskd } from './cskd.js';
 import { ban } from './ban.js';
 import { snapshot } from './snapshot.js';
+import { ddgsd } from './ddgsd.js';
 
 export { byot, BYOT_FORMS, hintLoss, SelfDistillationHeads, softKL, type ByotForm } from './byot.js';
 export { tfkdself } from './tfkdself.js';
@@ -13,6 +14,7 @@ export { tfkdvirtual, virtualTeacher } from './tfkdvirtual.js';
 export { cskd, ClassPartners } from './cskd.js';
 export { ban, bornAgainLoss, softmaxEnsembleView } from './ban.js';
 export { snapshot, cycleStarts, cyclicLearningRate } from './snapshot.js';
+export { ddgsd, linearMMD, mutualViewKL } from './ddgsd.js';
 export { copyWeights } from './shared/copy.js';
 
-export const selfMethods: MethodDefinition<any>[] = [byot, tfkdself, tfkdvirtual, cskd, ban, snapshot];
+export const selfMethods: MethodDefinition<any>[] = [byot, tfkdself, tfkdvirtual, cskd, ban, snapshot, ddgsd];

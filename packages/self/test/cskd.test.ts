@@ -30,7 +30,7 @@ describe('cskd (Yun et al. 2020)', () => {
     const draw = (epoch: number) => {
       const { ctx, student } = realContext(cskd, {}, { n: 40 });
       const inst = cskd.create(ctx);
-      const rows = inst.procedure!.companions!(Int32Array.from([0, 1, 2, 3, 4]), Int32Array.from([0, 1, 2, 3, 4]), epoch);
+      const rows = inst.procedure!.companions!(Int32Array.from([0, 1, 2, 3, 4]), Int32Array.from([0, 1, 2, 3, 4]), epoch) as Int32Array;
       student.dispose();
       return Array.from(rows);
     };

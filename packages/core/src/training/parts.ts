@@ -31,6 +31,11 @@ export class PartSet {
     return s;
   }
 
+  /** The network scored as the student: the procedure's `deployed` network, else the trained student. */
+  get evaluated(): Model {
+    return this.instance.procedure?.deployed ?? this.student;
+  }
+
   get networks(): [string, { model: Model; trainInMain: boolean }][] {
     return Object.entries(this.instance.procedure?.networks ?? {});
   }
@@ -80,13 +85,13 @@ export class PartSet {
     return this.parts.flatMap(([, p]) => p.artifacts?.(dir) ?? []);
   }
 
-  /** Frees every part, every network and a procedure's own student, once. */
+  /** Frees every part, every network and a procedure's own student and deployed network, once. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     for (const [, p] of this.parts) p.dispose?.();
-    const own = this.instance.procedure?.student;
-    const models = new Set([...this.networks.map(([, n]) => n.model), ...(own ? [own] : [])]);
+    const own = [this.instance.procedure?.student, this.instance.procedure?.deployed].filter((m): m is Model => m !== undefined);
+    const models = new Set([...this.networks.map(([, n]) => n.model), ...own]);
     for (const m of [this.defaultStudent, ...this.runModels]) if (m) models.delete(m); // the run's models belong to the caller
     for (const m of models) m.dispose();
   }

@@ -20,7 +20,7 @@ export interface StepInput {
   teachers?: readonly Model[];
   /** The extra teachers' outputs when already known (teacher-output cache); otherwise computed on first read. */
   teachersOut?: readonly ForwardResult[];
-  companion?: StepIO['companion'];
+  companions?: StepIO['companions'];
   epoch: number;
   progress: number;
   step: number;
@@ -51,7 +51,8 @@ export function makeStepIO(a: StepInput): StepIO {
     get teachers() {
       return a.teachers ? (teachers ??= a.teachers.map((t) => t.forward(a.x, { training: false }))) : undefined;
     },
-    companion: a.companion,
+    companion: a.companions?.[0],
+    companions: a.companions,
     epoch: a.epoch,
     progress: a.progress,
     step: a.step,

@@ -22,7 +22,8 @@ export interface StepBatch {
   step: number;
   epoch: number;
   progress: number;
-  companion?: StepIO['companion'];
+  /** The companions hook's partner sets of this batch (augmented), in order. */
+  companions?: StepIO['companions'];
 }
 
 /** An optimiser update of `variables` on `losses`, at rate `lr`. */
@@ -57,7 +58,7 @@ export function trainStep(s: StepSetup, batch: StepBatch): Record<string, number
     const teachersOut = extraTeacherOutputs(s, batch);
     const io = () => makeStepIO({
       x: batch.x, labels: batch.labels, ids: batch.ids, student: s.student, teacher, teachers: s.teachers, teachersOut,
-      companion: batch.companion, epoch: batch.epoch, progress: batch.progress, step: batch.step, stage: s.stage.stageName,
+      companions: batch.companions, epoch: batch.epoch, progress: batch.progress, step: batch.step, stage: s.stage.stageName,
       data: s.data, synthetic: batch.labels === undefined,
     });
     for (const p of s.players) {

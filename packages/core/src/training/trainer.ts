@@ -8,7 +8,7 @@
 import { Rng, tf } from '@kdbench/engine';
 import { batchCount, batches, rowsBatch, subsetSplit, type Batch, type DatasetId, type RawSplit, type RunSplits } from '@kdbench/data';
 import type { Model } from '@kdbench/models';
-import type { Accuracy, LossTerms, MethodInstance, OptimizerSpec, StepIO, TrainingStage } from '../method.js';
+import type { Accuracy, Companion, LossTerms, MethodInstance, OptimizerSpec, StepIO, TrainingStage } from '../method.js';
 import type { Protocol } from '../protocols.js';
 import { changesWithinEpoch, scheduledRate } from '../optim/schedule.js';
 import { Sgd } from '../optim/sgd.js';
@@ -205,7 +205,7 @@ function trainStage(run: Run, si: number, first: number, state: CheckpointState,
     const { record, trainMs } = trainEpoch(run, si, split, vars, epoch);
     const isMain = si === run.stages.length - 1;
     if (isMain) {
-      record.eval = evaluate(run.parts.student, splits.evaluation, run.spec.dataset);
+      record.eval = evaluate(run.parts.evaluated, splits.evaluation, run.spec.dataset);
       if (!state.best || record.eval.top1 > state.best.top1) state.best = { ...record.eval, epoch: epoch + 1 };
     } else if (stage.evaluate) {
       record.eval = evaluate(stage.evaluate, splits.evaluation, run.spec.dataset);
@@ -262,16 +262,16 @@ function trainEpoch(run: Run, si: number, split: RawSplit, vars: tf.Variable[], 
   let trainMs = 0;
   for (const batch of batchesOf(run, split, epochSeed, epoch, steps)) {
     const t0 = Date.now();
-    const companion = spec.method.procedure?.companions && data !== 'none'
-      ? companionBatch(spec.method, batch, spec.splits.train, spec.dataset, epoch, spec.protocol.augment, companionRng)
+    const companions = spec.method.procedure?.companions && data !== 'none'
+      ? companionBatches(spec.method, batch, spec.splits.train, spec.dataset, epoch, spec.protocol.augment, companionRng)
       : undefined;
     const setup = stepSetup(run, stage, vars, isMain, lrAt(batch.step), epoch, batch.step, steps, teacherLogits, teachersLogits);
     const stepBatch: StepBatch = {
-      x: batch.x, labels: data === 'none' ? undefined : batch.y, ids: batch.ids, step: batch.step, epoch, progress: (batch.step + 1) / steps, companion,
+      x: batch.x, labels: data === 'none' ? undefined : batch.y, ids: batch.ids, step: batch.step, epoch, progress: (batch.step + 1) / steps, companions,
     };
     const terms = trainStep(setup, stepBatch);
     trainMs += Date.now() - t0;
-    tf.dispose(companion ? [batch.x, batch.y, companion.x, companion.labels] : [batch.x, batch.y]);
+    tf.dispose([batch.x, batch.y, ...(companions ?? []).flatMap((c) => [c.x, c.labels])]);
     for (const [k, v] of Object.entries(terms)) {
       if (!Number.isFinite(v)) throw new NonFiniteLossError(`loss term '${k}' became ${v} in stage '${stage.name}', epoch ${epoch + 1}, step ${batch.step + 1}`);
       sums[k] = (sums[k] ?? 0) + v;
@@ -315,7 +315,7 @@ function batchesOf(run: Run, split: RawSplit, epochSeed: number, epoch: number, 
 function finish(run: Run, state: CheckpointState, resumedFromEpoch: number | undefined): TrainResult {
   const { spec, parts } = run;
   const evaluateOn = (model: Model, opts?: Parameters<typeof evaluate>[3]) => evaluate(model, spec.splits.evaluation, spec.dataset, opts);
-  const lastEval = [...state.history].reverse().find((r) => r.eval && r.stage === 'main')?.eval ?? evaluateOn(parts.student);
+  const lastEval = [...state.history].reverse().find((r) => r.eval && r.stage === 'main')?.eval ?? evaluateOn(parts.evaluated);
   const best = state.best ?? { ...lastEval, epoch: spec.protocol.epochs };
   const total = totalSteps(run);
   const trainedImages = total > 0 ? (total * spec.splits.train.n) / run.steps(spec.splits.train.n) : 0;
@@ -345,13 +345,27 @@ function* syntheticBatches(method: MethodInstance, n: number, batchSize: number,
   }
 }
 
-function companionBatch(
+/** The partner sets the companions hook asks for, each augmented in turn with the epoch's companion generator. */
+function companionBatches(
   method: MethodInstance, batch: Batch, train: RawSplit, dataset: DatasetId, epoch: number, augment: boolean, rng: Rng,
-): NonNullable<StepIO['companion']> {
-  const rows = method.procedure!.companions!(batch.ids, batch.y.dataSync() as Int32Array, epoch);
-  if (rows.length !== batch.ids.length) throw new Error(`companions returned ${rows.length} rows for a batch of ${batch.ids.length}`);
-  const b = rowsBatch(train, dataset, rows, { augment, rng });
-  return { x: b.x, labels: b.y, ids: b.ids };
+): Companion[] {
+  const asked = method.procedure!.companions!(batch.ids, batch.y.dataSync() as Int32Array, epoch);
+  const sets = asked instanceof Int32Array ? [asked] : asked;
+  if (sets.length === 0) throw new Error('companions returned no row arrays');
+  sets.forEach((rows, i) => {
+    if (rows.length !== batch.ids.length) throw new Error(`companions returned ${rows.length} rows in set ${i} for a batch of ${batch.ids.length}`);
+  });
+  const out: Companion[] = [];
+  try {
+    for (const rows of sets) {
+      const b = rowsBatch(train, dataset, rows, { augment, rng });
+      out.push({ x: b.x, labels: b.y, ids: b.ids });
+    }
+  } catch (e) {
+    tf.dispose(out.flatMap((c) => [c.x, c.labels]));
+    throw e;
+  }
+  return out;
 }
 
 /** Short training of a candidate network on rows of the training split, scored on other rows (NAS). */

@@ -21,14 +21,36 @@ export class ParamStore {
   /** Trainable parameters registered so far. */
   trainableParams = 0;
   private placeholder: tf.Variable | null = null;
+  /** Variables of another network this store reuses (listed and counted here, freed by their owner). */
+  private readonly borrowed = new Set<tf.Variable>();
 
   /**
    * `measureOnly`: the store counts parameters and MACs without drawing or allocating any values
    * (what `modelCounts` builds a net with); its variables are one shared placeholder scalar, so a
    * net built on it must never run.
+   * `shared`: variables of another network, by name, that a layer asking for the same name reuses
+   * instead of creating its own (layers shared between two networks).
    */
-  constructor(seed: number, readonly measureOnly = false) {
+  constructor(seed: number, readonly measureOnly = false, private readonly shared: ReadonlyMap<string, tf.Variable> = new Map()) {
     this.root = new Rng(seed);
+  }
+
+  /** The shared variable named `name` (registered in this store), or null when none is shared under that name. */
+  borrow(name: string, shape: number[], trainable: boolean): tf.Variable | null {
+    const variable = this.shared.get(name);
+    if (!variable) return null;
+    if (variable.shape.join() !== shape.join()) {
+      throw new Error(`ParamStore: shared variable '${name}' has shape [${variable.shape}], the layer needs [${shape}]`);
+    }
+    this.register(name, shape, trainable);
+    this.entries.push({ name, variable, trainable });
+    this.borrowed.add(variable);
+    return variable;
+  }
+
+  /** Names of shared variables no layer asked for. */
+  unusedShared(): string[] {
+    return [...this.shared.keys()].filter((name) => !this.names.has(name));
   }
 
   /** A generator whose stream depends only on the seed and `name`. */
@@ -65,7 +87,8 @@ export class ParamStore {
   }
 
   dispose(): void {
-    for (const e of this.entries) e.variable.dispose();
+    for (const e of this.entries) if (!this.borrowed.has(e.variable)) e.variable.dispose();
+    this.borrowed.clear();
     this.placeholder?.dispose();
     this.placeholder = null;
     this.entries.length = 0;
@@ -87,7 +110,7 @@ export class Scope {
     return this.prefix ? `${this.prefix}.${name}` : name;
   }
 
-  /** Registers `prefix.name`, filling it with `init(rng, size)`. */
+  /** Registers `prefix.name`, filling it with `init(rng, size)` (or reusing the store's shared variable of that name). */
   variable(
     name: string,
     shape: number[],
@@ -96,6 +119,8 @@ export class Scope {
   ): tf.Variable {
     const full = this.qualify(name);
     if (this.store.measureOnly) return this.store.measure(full, shape, trainable);
+    const shared = this.store.borrow(full, shape, trainable);
+    if (shared) return shared;
     const size = shape.reduce((a, b) => a * b, 1);
     return this.store.add(full, shape, init(this.store.rngFor(full), size), trainable);
   }

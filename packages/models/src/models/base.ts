@@ -121,20 +121,26 @@ export class ZooModel implements Model {
   /** Present when the architecture names its pre-ReLU batch norms (see Model.preReluNorms). */
   readonly preReluNorms?: () => (NormParams | null)[];
 
-  /** `buildWidth`: the width the net is built at, options.widthFactor times the id's multiplier. */
+  /**
+   * `buildWidth`: the width the net is built at, options.widthFactor times the id's multiplier.
+   * `shared`: variables of another network reused by name (see createModel); each must be used.
+   */
   constructor(
     readonly id: string,
     readonly options: Readonly<Required<ModelOptions>>,
     builder: NetBuilder,
     buildWidth: number = options.widthFactor,
+    shared: readonly NamedVariable[] = [],
   ) {
-    this.store = new ParamStore(options.seed);
+    this.store = new ParamStore(options.seed, false, new Map(shared.map((nv) => [nv.name, nv.variable])));
     try {
       this.net = builder({
         scope: new Scope(this.store),
         numClasses: options.numClasses,
         widthFactor: buildWidth,
       });
+      const unused = this.store.unusedShared();
+      if (unused.length > 0) throw new Error(`createModel('${id}'): shared variables ${unused.join(', ')} are not variables of this network`);
     } catch (e) {
       this.store.dispose();
       throw e;

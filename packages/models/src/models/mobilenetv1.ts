@@ -16,7 +16,7 @@ import type { tf } from '@kdbench/engine';
 import { BatchNorm, Conv2d, Linear, relu, type Scope, type Size2d } from '../layers/index.js';
 import { INPUT_SIZE, featureShape, scaleWidth, stagedPasses, type BuildContext, type BuiltNet, type NetBuilder, type PreactBlock } from './base.js';
 
-class SeparableBlock implements PreactBlock {
+export class SeparableBlock implements PreactBlock {
   private readonly dw: Conv2d;
   private readonly bn1: BatchNorm;
   private readonly pw: Conv2d;

@@ -17,7 +17,7 @@ import { BatchNorm, Conv2d, Linear, globalAvgPool, relu, type Scope, type Size2d
 import type { StageFeature } from '../types.js';
 import { INPUT_SIZE, featureShape, scaleWidth, type BuildContext, type BuiltNet, type NetBuilder } from './base.js';
 
-class PreActBlock {
+export class PreActBlock {
   private readonly bn1: BatchNorm;
   private readonly conv1: Conv2d;
   private readonly bn2: BatchNorm;

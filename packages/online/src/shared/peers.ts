@@ -3,13 +3,13 @@
  * the run's student), naming them for the contract's `networks`, forwarding them on a batch, and
  * the evaluation views (one per peer, and the mean of their logits).
  */
-import type { MethodContext, NetworkSlot } from '@kdbench/core';
+import { ConfigError, type MethodContext, type NetworkSlot } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 import { viewModel, type ForwardResult, type Model } from '@kdbench/models';
 
 /** The student (peer 0) and `count - 1` fresh networks of architecture `model` ('' = the student's). */
 export function makePeers(ctx: MethodContext<any>, count: number, model: string, method: string): Model[] {
-  if (!Number.isInteger(count) || count < 2) throw new Error(`${method}: peers must be an integer >= 2, got ${count}`);
+  if (!Number.isInteger(count) || count < 2) throw new ConfigError(`${method}: peers must be an integer >= 2, got ${count}`);
   const extra = Array.from({ length: count - 1 }, (_, i) => ctx.createNetwork(`peer${i + 1}`, model ? { model } : {}));
   return [ctx.student, ...extra];
 }
