@@ -6,7 +6,8 @@ import { MethodRegistry, vanilla } from '@kdbench/core';
 import { dkd, kd, takd } from '@kdbench/response';
 import { ab, fitnet, ft, nst, vid } from '@kdbench/feature';
 import { at, semckd } from '@kdbench/attention';
-import { cc, crd, crdkd, fsp, graph, irg, pkt, rkd, sp } from '@kdbench/relation';
+import { cc, crd, crdkd, fsp, pkt, rkd, sp } from '@kdbench/relation';
+import { irg, lp } from '@kdbench/graph';
 import { dml, kdcl, one } from '@kdbench/online';
 import { ban, byot, cskd, snapshot, tfkdself, tfkdvirtual } from '@kdbench/self';
 import { nasevo, nasrandom } from '@kdbench/nas';
@@ -32,16 +33,17 @@ export const registry = new MethodRegistry()
   // attention-based
   .register(at)
   .register(semckd)
-  // relation- and graph-based
+  // relation-based
   .register(fsp)
   .register(sp)
   .register(cc)
   .register(rkd)
   .register(pkt)
-  .register(irg)
   .register(crd)
   .register(crdkd)
-  .register(graph)
+  // graph-based
+  .register(irg)
+  .register(lp)
   // online distillation
   .register(dml)
   .register(one)
