@@ -7,7 +7,7 @@ import { dkd, kd, takd } from '@kdbench/response';
 import { ab, fitnet, ft, nst, vid } from '@kdbench/feature';
 import { at, semckd } from '@kdbench/attention';
 import { cc, crd, crdkd, fsp, pkt, rkd, sp } from '@kdbench/relation';
-import { irg, lp } from '@kdbench/graph';
+import { hkd, irg, lp, lsp, mhgd } from '@kdbench/graph';
 import { dml, kdcl, one } from '@kdbench/online';
 import { ban, byot, cskd, snapshot, tfkdself, tfkdvirtual } from '@kdbench/self';
 import { nasevo, nasrandom } from '@kdbench/nas';
@@ -44,6 +44,9 @@ export const registry = new MethodRegistry()
   // graph-based
   .register(irg)
   .register(lp)
+  .register(mhgd)
+  .register(hkd)
+  .register(lsp)
   // online distillation
   .register(dml)
   .register(one)
