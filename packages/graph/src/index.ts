@@ -3,7 +3,8 @@
  * - the graph as the carrier of the teacher's knowledge: `irg` (instance relationship graph),
  *   `lp` (locality-preserving k-NN graph), `mhgd` (multi-head attention graphs between stages),
  *   `hkd` (holistic features of a k-NN instance graph), `lsp` (local structures on a k-NN graph);
- * - the graph as the control of how knowledge is passed.
+ * - the graph as the control of how knowledge is passed: `ktg` (knowledge transfer graph: networks as
+ *   vertices, gated losses as edges, optionally searched).
  */
 import type { MethodDefinition } from '@kdbench/core';
 import { irg } from './irg.js';
@@ -11,12 +12,16 @@ import { lp } from './lp.js';
 import { mhgd } from './mhgd.js';
 import { hkd } from './hkd.js';
 import { lsp } from './lsp.js';
+import { ktg } from './ktg.js';
 
 export { irg, irgLosses, irgEdges, irgTransformation } from './irg.js';
 export { lp, localityPreservingLoss, localityWeights } from './lp.js';
 export { mhgd, AttentionPair, headDropMask, headGraphs, rowKLSum, stageSingularVectors } from './mhgd.js';
 export { hkd, HolisticMemory, holisticFeatures, infoNce } from './hkd.js';
 export { lsp, logLocalStructure, lspLoss } from './lsp.js';
+export { ktg } from './ktg.js';
+export { GATES, correctRows, formatGates, gated, graphLosses, parseGates, parseNodes, type Gate, type GraphNode } from './shared/transfer-graph.js';
+export { sampleGraphs, successiveHalving } from './shared/graph-search.js';
 export { alignToTeacher, rightSingularVectors, symmetricEigen } from './shared/singular-vectors.js';
 
-export const graphMethods: MethodDefinition<any>[] = [irg, lp, mhgd, hkd, lsp];
+export const graphMethods: MethodDefinition<any>[] = [irg, lp, mhgd, hkd, lsp, ktg];

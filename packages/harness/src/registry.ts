@@ -7,7 +7,7 @@ import { dkd, kd, takd } from '@kdbench/response';
 import { ab, fitnet, ft, nst, vid } from '@kdbench/feature';
 import { at, semckd } from '@kdbench/attention';
 import { cc, crd, crdkd, fsp, pkt, rkd, sp } from '@kdbench/relation';
-import { hkd, irg, lp, lsp, mhgd } from '@kdbench/graph';
+import { hkd, irg, ktg, lp, lsp, mhgd } from '@kdbench/graph';
 import { dml, kdcl, one } from '@kdbench/online';
 import { ban, byot, cskd, snapshot, tfkdself, tfkdvirtual } from '@kdbench/self';
 import { nasevo, nasrandom } from '@kdbench/nas';
@@ -47,6 +47,7 @@ export const registry = new MethodRegistry()
   .register(mhgd)
   .register(hkd)
   .register(lsp)
+  .register(ktg)
   // online distillation
   .register(dml)
   .register(one)
