@@ -4,7 +4,8 @@
  *   `lp` (locality-preserving k-NN graph), `mhgd` (multi-head attention graphs between stages),
  *   `hkd` (holistic features of a k-NN instance graph), `lsp` (local structures on a k-NN graph);
  * - the graph as the control of how knowledge is passed: `ktg` (knowledge transfer graph: networks as
- *   vertices, gated losses as edges, optionally searched).
+ *   vertices, gated losses as edges, optionally searched), `graphdistill` (modalities as vertices,
+ *   per-example edge weights from a learned kernel).
  */
 import type { MethodDefinition } from '@kdbench/core';
 import { irg } from './irg.js';
@@ -13,6 +14,7 @@ import { mhgd } from './mhgd.js';
 import { hkd } from './hkd.js';
 import { lsp } from './lsp.js';
 import { ktg } from './ktg.js';
+import { graphdistill } from './graphdistill.js';
 
 export { irg, irgLosses, irgEdges, irgTransformation } from './irg.js';
 export { lp, localityPreservingLoss, localityWeights } from './lp.js';
@@ -20,8 +22,9 @@ export { mhgd, AttentionPair, headDropMask, headGraphs, rowKLSum, stageSingularV
 export { hkd, HolisticMemory, holisticFeatures, infoNce } from './hkd.js';
 export { lsp, logLocalStructure, lspLoss } from './lsp.js';
 export { ktg } from './ktg.js';
+export { graphdistill, DistillationKernel, graphDistillationLosses, imitationDistance, modalitiesOf } from './graphdistill.js';
 export { GATES, correctRows, formatGates, gated, graphLosses, parseGates, parseNodes, type Gate, type GraphNode } from './shared/transfer-graph.js';
 export { sampleGraphs, successiveHalving } from './shared/graph-search.js';
 export { alignToTeacher, rightSingularVectors, symmetricEigen } from './shared/singular-vectors.js';
 
-export const graphMethods: MethodDefinition<any>[] = [irg, lp, mhgd, hkd, lsp, ktg];
+export const graphMethods: MethodDefinition<any>[] = [irg, lp, mhgd, hkd, lsp, ktg, graphdistill];

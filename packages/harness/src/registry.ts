@@ -7,7 +7,7 @@ import { dkd, kd, takd } from '@kdbench/response';
 import { ab, fitnet, ft, nst, vid } from '@kdbench/feature';
 import { at, semckd } from '@kdbench/attention';
 import { cc, crd, crdkd, fsp, pkt, rkd, sp } from '@kdbench/relation';
-import { hkd, irg, ktg, lp, lsp, mhgd } from '@kdbench/graph';
+import { graphdistill, hkd, irg, ktg, lp, lsp, mhgd } from '@kdbench/graph';
 import { dml, kdcl, one } from '@kdbench/online';
 import { ban, byot, cskd, snapshot, tfkdself, tfkdvirtual } from '@kdbench/self';
 import { nasevo, nasrandom } from '@kdbench/nas';
@@ -48,6 +48,7 @@ export const registry = new MethodRegistry()
   .register(hkd)
   .register(lsp)
   .register(ktg)
+  .register(graphdistill)
   // online distillation
   .register(dml)
   .register(one)
