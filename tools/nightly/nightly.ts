@@ -17,8 +17,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { appendResults, readResults } from '../../packages/harness/src/results/arrow-store.js';
-import { gitCommit } from '../../packages/harness/src/git.js';
+import { appendResults, gitCommit, readResults } from '@kdbench/harness';
 import { compareNights } from './regressions.js';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -42,10 +41,17 @@ if (o.metric !== 'last' && o.metric !== 'best') {
 const metric = o.metric === 'best' ? 'best_top1' : 'last_top1';
 const dir = resolve(o.dir!);
 const nightsDir = join(dir, 'nights');
-const stamp = new Date().toISOString().replace(/[:.]/g, '').slice(0, 15); // 20250101T031500
-const night = `${stamp}-${gitCommit().replace('+', '-')}`;
+const stamp = new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15); // 20250101T031500
+const night = unusedNightName(`${stamp}-${gitCommit().replace('+', '-')}`);
 const nightDir = join(nightsDir, night);
 const previousNight = existsSync(nightsDir) ? readdirSync(nightsDir).filter((d) => d < night).sort().pop() : undefined;
+
+/** Two nights started within the same second (or by hand, twice) must not share a folder. */
+function unusedNightName(name: string): string {
+  let n = name;
+  for (let i = 2; existsSync(join(nightsDir, n)); i++) n = `${name}-${i}`;
+  return n;
+}
 
 const pass = (k: string, v: string | undefined) => (v === undefined ? [] : [`--${k}`, v]);
 const args = ['suite', 'run', o.suite, '--results', nightDir, '--teachers', join(dir, 'teachers'), '--seeds', o.seeds!,

@@ -3,7 +3,7 @@
  * accuracy against the previous nightly's 95% Student-t confidence interval of the mean.
  * Statistics come from the report's stats module (one copy in the repo).
  */
-import { summarize, type Summary } from '../../packages/report/src/stats.js';
+import { summarize, type Summary } from '@kdbench/report';
 
 export interface NightRow {
   dataset: string;

@@ -18,6 +18,12 @@
  * on (before this, two of every three student passes moved them towards generated images; 3-epoch
  * check, seed 1: 27.0 -> 28.7 top-1). Defaults: ZSKT's generator (latent 100, Adam lr 1e-3) and the CRD
  * benchmark's KD weights on real images.
+ *
+ * The authors' code of the belief-matching game (polo5/ZeroShotKnowledgeTransfer solver.py @
+ * e24915d) computes the disagreement as F.kl_div at T = 1 with its default element mean, i.e. the
+ * batch-mean KL divided by the class count, generator and student alike; here the generated-image
+ * term is the batch-mean KL (lambda = 1 thus weighs it C times more than ZSKT's own scale). The
+ * rest of this method is a composition of ours (see deviations), with no code of its own to check.
  */
 import { Generator, crossEntropy, defineMethod, moduleSeed, owning, softTargetKL } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

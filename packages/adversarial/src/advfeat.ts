@@ -11,6 +11,8 @@
  *   L_D = BCE(D(f_t), 1) + BCE(D(f_s), 0)                    (player 'discriminator', Adam)
  *   L_S = gamma * CE + alpha * T^2 * KL(t/T || s/T) + beta * BCE(D(f_s), 1).
  * When the embeddings differ in size, a linear connector (trained with the student) maps f_s to f_t's size.
+ *
+ * No public code from the authors (searched: the code corpus for the paper's title and authors).
  */
 import { crossEntropy, defineMethod, Embed, moduleSeed, owning, softTargetKL } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

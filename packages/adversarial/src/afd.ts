@@ -19,6 +19,10 @@
  * in one step at the networks' rate, beta 1 kept the cross-entropy at 2.06 for 3 epochs, against
  * 1.79 with beta 0).
  * Discriminators: two stride-2 3x3 convs with LeakyReLU(0.2), pooled, linear score.
+ *
+ * No public code from the authors (searched: the code corpus for the paper's title and AFD; a paper
+ * catalogue, wds-seu/Knowledge-Graph-Publications, lists an empty code link, and the one
+ * implementation found is a third party's).
  */
 import { ConvStack, crossEntropy, defineMethod, moduleSeed, owning, softTargetKL, stopGradient } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

@@ -10,6 +10,8 @@
  *   L_S = gamma * CE(s, y) + alpha * T^2 * KL(t/T || s/T) + beta * BCE(D(s, y), 1)
  * i.e. the survey's discriminator-guided form (section 5.1: CE + KL + GAN). D is an MLP with two
  * hidden layers and LeakyReLU(0.2). Defaults: the CRD benchmark's KD weights with beta = 1.
+ *
+ * No public code from the authors (searched: the code corpus for the paper's title).
  */
 import { crossEntropy, defineMethod, moduleSeed, owning, softTargetKL } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

@@ -14,6 +14,19 @@
  * width (C -> C/2 -> C/4 -> score) and is trained by SGD (momentum 0.9, weight decay 5e-4, rate
  * 1e-3, the networks' schedule); a linear connector (trained with the student) maps a student block
  * to the teacher's width where they differ.
+ *
+ * Checked against the authors' code: AaronHeee/MEAL main.py, loss.py, models/discriminator.py,
+ * models/vgg.py and scripts/ @ fd4a23a: the soft cross-entropy at temperature 1, the
+ * discriminators' widths (C, C/2, C/4) and their SGD (momentum 0.9, weight decay 5e-4 as for its
+ * non-DenseNet students, d_lr 1e-3, the student's schedule) match. Three things differ. (1) Without
+ * --grl (argparse default False, and neither script sets it) the student minimises the
+ * discriminators' own BCE along with them, in one step on the sum; here the student fools them
+ * (non-saturating BCE toward 'real'). (2) The ensemble script (scripts/ensemble_densenet.sh, five
+ * teachers, a DenseNet student) taps only the final logits (--out_layer [-1]); the single-VGG
+ * script taps five blocks, each a channel mean of an adaptively pooled map (not a global average
+ * pool), and applies the soft CE to every block with weights 0.001, 0.01, 0.05, 0.1, 1; here every
+ * stage end is globally pooled, and the soft CE is on the logits only. (3) The discriminators use
+ * ReLU, also on their two output scores, where ours use LeakyReLU(0.2) and one score.
  */
 import { crossEntropy, defineMethod, Embed, moduleSeed, ModuleGroup, owning, softTargetKL, stagePairs, stageShapes } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

@@ -14,6 +14,14 @@
  * Total: gamma * CE + alpha * T^2 * KL (T = 4) + beta * L_SemCKD with the paper's CIFAR-100
  * settings (reference code run_cifar_distill.sh: -r 1 -a 1 -b 400): gamma = 1, alpha = 1, beta = 400,
  * on every stage output (feat[1:-1]).
+ *
+ * Checked against the authors' code: DefangChen/SemCKD distiller_zoo/SemCKD.py, models/util.py
+ * (SelfA, MLPEmbed, AAEmbed), helper/loops.py and scripts/run_cifar_distill.sh @ ebe5db1: the
+ * per-pair MSE averaged per sample, the attention softmax over teacher layers, the sum divided by
+ * B * n_student_layers, the query/key MLPs on rows of F F^T (input width the batch size, output
+ * batch / 4), the projections, the pooling of the larger map, the taps feat[1:-1] and the weights
+ * -r 1 -a 1 -b 400 with T = 4 match. The reference skips a training batch shorter than the batch
+ * size (see deviations).
  */
 import { ConvStack, MLPEmbed, ModuleGroup, avgPoolTo, crossEntropy, defineMethod, flattenRows, moduleSeed, softTargetKL, stageShapes } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
@@ -41,7 +49,7 @@ export const semckd = defineMethod({
     factor: 'query/key width = training batch size / factor (the embeddings take rows of the B x B similarity matrix)',
   },
   deviations:
-    'A final batch shorter than the training batch size (ctx.batchSize, the query/key input width) is zero-padded to that width (the reference cannot run it); a larger batch is an error.',
+    'A final batch shorter than the training batch size (ctx.batchSize, the query/key input width) is zero-padded to that width (the authors\' training loop skips such a batch, helper/loops.py); a larger batch is an error.',
   create: ({ hp, studentShapes, teacherShapes, batchSize, rng }) => {
     if (!teacherShapes) throw new Error('semckd needs a teacher');
     const ss = stageShapes(studentShapes).slice(1);

@@ -12,6 +12,12 @@
  *   loss = beta * L_CRD(student @ modality, teacher @ RGB) + alpha * T^2 * KL(softmax(t/T) || softmax(s/T)).
  * Defaults: CRD's (K = 16384 capped at N - 1, tau = 0.07, momentum 0.5, dim 128, beta 0.8) and
  * CRD+KD's KD term (alpha 1, T = 4).
+ *
+ * Checked against the authors' code: HobbitLong/RepDistiller crd/criterion.py, crd/memory.py and
+ * train_student.py @ b84f547 hold CRD's objective and its defaults (feat_dim 128, nce_k 16384,
+ * nce_t 0.07, nce_m 0.5, -b 0.8, kd_T 4), which match ours; core's objective is pinned by the crd
+ * parity fixture. That repository has no code for the cross-modal experiment, so its pairing and
+ * linear probe could not be checked.
  */
 import { CrdObjective, defineMethod, softTargetKL, type MethodContext, type MethodInstance } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

@@ -6,6 +6,10 @@
  * (Gupta et al., CVPR 2016) in the survey's cross-modal comparison:
  *   loss = gamma * CE(s, y) + alpha * T^2 * KL(softmax(t/T) || softmax(s/T)).
  * Defaults: the CRD benchmark's KD (T = 4, gamma = 0.1, alpha = 0.9).
+ *
+ * No public code from the authors of a cross-modal KD baseline (Hinton et al. released none; no
+ * search spent). The KD term is core's softTargetKL, which the kd parity fixture checks against
+ * RepDistiller's DistillKL.
  */
 import { crossEntropy, defineMethod, softTargetKL } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

@@ -5,6 +5,8 @@
  * modality from its labels. The student sees the `modality` of every image (training and
  * evaluation) and learns from labels alone, with no teacher:
  *   loss = CE(s, y).
+ *
+ * No distillation loss to check (label cross-entropy only).
  */
 import { crossEntropy, defineMethod } from '@kdbench/core';
 import { MODALITY_DOC, STUDENT_MODALITIES, modalityStudent } from './shared/modality.js';

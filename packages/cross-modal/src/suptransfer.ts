@@ -13,6 +13,12 @@
  * and teacher maps have the same shape and FitNet's regressor (ConvReg) otherwise.
  * Defaults: beta = 100 (the CRD benchmark's FitNet weight for an MSE of feature maps), alpha = 1,
  * T = 4 (the CRD benchmark's KD temperature).
+ *
+ * The authors' release (s-gupta/fast-rcnn, branch distillation @ da935a1: README.md,
+ * data/init_models/README.md, experiments/train_models.sh) ships the supervision-transferred
+ * weights (ST_vgg_to_alexnet_hha) and the detection fine-tuning, not the transfer training or its
+ * loss, so the feature-matching term could not be checked against it (searched: the code corpus for
+ * the paper's title).
  */
 import { ConvReg, defineMethod, meanSquaredError, moduleSeed, softTargetKL, stageShapes, type Part } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

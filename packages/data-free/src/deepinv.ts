@@ -18,6 +18,15 @@
  * drawn from the bank (the batch in progress until the first one is done). No training image is
  * used: `data: 'none'`. Defaults: the reference's CIFAR-10 "paper parameters" (bn 10, lr 0.05,
  * tv 2.5e-5, l2 0, 2000 iterations).
+ *
+ * Checked against the authors' code: NVlabs/DeepInversion cifar10/deepinversion_cifar10.py
+ * (DeepInversionFeatureHook, get_images) and cifar10/README.md @ 2413af1: the CE to the fixed
+ * targets ([0..9] * 25 + [0..5]), the per-layer ||var - running_var||_2 + ||mean - running_mean||_2
+ * with biased batch variance on each BN input, the four-direction TV norms, the L2 term, the jitter
+ * roll of up to 2 pixels, the competition term (JS at T = 3, clamps 0.01..0.99, 1 - clamp(JS)),
+ * Adam from fresh Gaussian noise with a reset state, and the README's paper parameters (bn 10,
+ * lr 0.05, tv 2.5e-5, l2 0, 2000 iterations) match. The CIFAR script synthesises only; its student
+ * KD (T = 3 here) is not in it.
  */
 import { crossEntropy, defineMethod, softTargetKL } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

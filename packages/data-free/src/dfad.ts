@@ -10,6 +10,12 @@
  *   L_G = -D(G(z)),   L_S = D(G(z)) for fresh z.
  * No training image is used: `data: 'none'`. Defaults: the authors' CIFAR generator (latent 256,
  * width 64) with Adam lr 1e-3, decayed with the student's schedule.
+ *
+ * Checked against the authors' code: VainF/Data-Free-Adversarial-Distillation DFAD_cifar.py,
+ * network/gan.py (GeneratorA) and README.md @ c161591: F.l1_loss of student against detached
+ * teacher logits for the student, -F.l1_loss for the generator, 5 student steps on fresh codes then
+ * one generator step, nz = 256, Adam lr_G 1e-3, the student in train mode during the generator
+ * step, and the README's --scheduler (both rates x0.1 at epochs 100 and 200) match.
  */
 import { defineMethod } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from './kernels/wasm/index.js';
-import { nativeStatus } from './native/addon.js';
+import { nativeNotice, nativeStatus } from './native/addon.js';
 import { tf } from './tf.js';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -98,7 +98,11 @@ async function resolve(requested: BackendRequest, source: string): Promise<Engin
     const backend = tf.getBackend();
     const info: EngineInfo = { backend, requested, reason: '', attempts, threads: attempt.threads ?? 1 };
     if (attempt.simd !== undefined) info.simd = attempt.simd;
-    if (backend === 'wasm') info.native = nativeStatus().detail;
+    if (backend === 'wasm') {
+      info.native = nativeStatus().detail;
+      const notice = nativeNotice();
+      if (notice !== undefined) process.stderr.write(`${notice}\n`);
+    }
     const what = describe(candidate, info);
     if (requested === 'auto') {
       const failed = attempts.filter((a) => !a.ok).map((a) => a.detail);

@@ -8,4 +8,6 @@ export * from './backend.js';
 export * from './kernels/wasm/index.js';
 export * from './tensor-file.js';
 export * from './lock-file.js';
-export { kernelSetName, nativeStatus, setNativeEnabled, NATIVE_ADDON_FILE, type NativeStatus } from './native/addon.js';
+export {
+  kernelSetName, nativeCallCounts, nativeNotice, nativeStatus, resetNativeCallCounts, setNativeEnabled, NATIVE_ADDON_FILE, type NativeStatus,
+} from './native/addon.js';

@@ -15,6 +15,8 @@ const CASES = [
   { x: [1, 7, 9, 4], filterSize: 3, strides: 2, pad: 'same' as const },
   { x: [3, 6, 6, 2], filterSize: 3, strides: 1, pad: 'same' as const },
   { x: [2, 9, 7, 5], filterSize: [3, 2], strides: [2, 1], pad: 1 },
+  // large enough for the native kernel to split the images over threads
+  { x: [6, 16, 16, 64], filterSize: 2, strides: 2, pad: 'valid' as const },
 ];
 
 function roundedTies(rng: Rng, shape: number[]): Float32Array {

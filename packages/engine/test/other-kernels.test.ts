@@ -93,3 +93,44 @@ describe('direct kernel calls', () => {
     tf.dispose([x, dy, f, f2]);
   });
 });
+
+describe('Identity and same-dtype Cast on wasm share memory', () => {
+  it('a clone outlives its source and frees the memory with the last reference', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory();
+    const buffers = () => tf.engine().backend.numDataIds();
+    const x = tf.tensor2d([1.5, -2, 3, 4], [2, 2]);
+    const start = buffers();
+    const c = tf.clone(x);
+    const same = tf.cast(x, 'float32');
+    expect(buffers()).toBe(start); // one buffer for three tensors
+    x.dispose();
+    expect(c.arraySync()).toEqual([[1.5, -2], [3, 4]]);
+    c.dispose();
+    expect(same.arraySync()).toEqual([[1.5, -2], [3, 4]]);
+    same.dispose();
+    expect(buffers()).toBe(start - 1);
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+  });
+
+  it('casts that change the dtype still convert', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor1d([1.7, -2.2, 0, 0.5]);
+    const i = tf.cast(x, 'int32');
+    const b = tf.cast(x, 'bool');
+    const f = tf.cast(i, 'float32');
+    expect([i.dtype, b.dtype, f.dtype]).toEqual(['int32', 'bool', 'float32']);
+    expect(Array.from(i.dataSync())).toEqual([1, -2, 0, 0]);
+    expect(Array.from(b.dataSync())).toEqual([1, 1, 0, 1]); // the stock kernel gave [1, 254, 0, 0]
+    expect(Array.from(f.dataSync())).toEqual([1, -2, 0, 0]);
+    tf.dispose([x, i, b, f]);
+  });
+
+  it('gradients through saved tensors are unchanged (relu, whose gradient casts)', async () => {
+    const grad = async (backend: 'wasm' | 'cpu') => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => Array.from(tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.relu(v), v)))(tf.tensor1d([-1, 0.5, 2, -3])).dataSync()));
+    };
+    expect(await grad('wasm')).toEqual(await grad('cpu'));
+  });
+});

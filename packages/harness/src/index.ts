@@ -8,3 +8,4 @@ export * from './results-merge.js';
 export * from './teacher-cache.js';
 export * from './suite/suite.js';
 export { runSuite, type SuiteRunOptions, type SuiteSummary } from './suite/runner.js';
+export { gitCommit } from './git.js';

@@ -148,11 +148,11 @@ describe('kdbench suite: problems found before anything runs', () => {
   it('warns for absurd epochs and workers but runs the dry run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kdb-suite-'));
     const file = join(dir, 'big.yaml');
-    writeFileSync(file, 'name: big\ndatasets: [cifar10]\nmethods: [vanilla]\nset:\n  epochs: 100000000\npairs:\n  - student: resnet8\n');
+    writeFileSync(file, 'name: big\ndatasets: [cifar10]\nseeds: 1\nmethods: [vanilla]\nset:\n  epochs: 100000000\npairs:\n  - student: resnet8\n');
     mkdirSync(join(dir, 'results'));
     const r = await kdbench('suite', 'run', file, '--dry-run', '--workers', '1000', '--results', join(dir, 'results'));
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(new RegExp(`^kdbench suite: warning: ${file}:5: epochs: 100000000 is more than 2400`, 'm'));
+    expect(r.stderr).toMatch(new RegExp(`^kdbench suite: warning: ${file}:6: epochs: 100000000 is more than 2400`, 'm'));
     expect(r.stderr).toMatch(/^kdbench suite: warning: --workers 1000 is more than the \d+ cores here/m);
     expect(r.stdout).toMatch(/1 runs, 1 to run/);
   });

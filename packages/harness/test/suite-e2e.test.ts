@@ -60,6 +60,7 @@ describe('suite: a killed worker loses no finished result, and a rerun completes
     writeFileSync(file, `name: kill
 datasets: [cifar10]
 protocol: smoke
+seeds: 1
 set: { epochs: 4 }
 methods: [vanilla, kd, dkd]
 pairs:

@@ -10,7 +10,7 @@ import { runSuite } from '../src/suite/runner.js';
 import { expandSuite, parseSuite } from '../src/suite/suite.js';
 
 const quietStream = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
-const plan = () => expandSuite(parseSuite('name: s\ndatasets: [cifar10]\nprotocol: smoke\nmethods: [vanilla, kd]\npairs:\n  - { teacher: resnet20, student: resnet8 }\n', 's.yaml'));
+const plan = () => expandSuite(parseSuite('name: s\ndatasets: [cifar10]\nprotocol: smoke\nseeds: 1\nmethods: [vanilla, kd]\npairs:\n  - { teacher: resnet20, student: resnet8 }\n', 's.yaml'));
 
 describe('suite summary', () => {
   it('a teacher that cannot be trained: 1 teacher failed, its run and the data-less run failed, counts add up', async () => {

@@ -124,7 +124,8 @@ pairs:
     expect(dkd.request).toMatchObject({ dataset: 'cifar100', teacher: 'resnet56', hp: { beta: '2' }, protocolOverrides: { epochs: 3, batchSize: 32 } });
     // a second pair with the same student adds no vanilla run: vanilla ignores the teacher
     const twoPairs = parseSuite(base.replace('vanilla, kd', 'vanilla') + '  - teacher: resnet56\n    student: resnet8\n', 's.yaml');
-    expect(expandSuite(twoPairs).runs).toHaveLength(1);
+    expect(expandSuite(twoPairs).runs).toHaveLength(3); // one per seed: a suite without seeds runs 3
+    expect(expandSuite(twoPairs).runs.map((r) => r.request.seed)).toEqual([1, 2, 3]);
     expect(expandSuite(twoPairs).teachers).toHaveLength(0);
   });
 

@@ -18,6 +18,14 @@
  * K: the paper keeps 2000 exemplars of CIFAR-100's 50,000 training images (4%); with `memoryScale`
  * the budget is scaled by the training split's size (K = 2000 * n / 50000: 160 for the quick
  * CIFAR-10 split of 4,000 images), and each class keeps at least one exemplar.
+ *
+ * Checked against the authors' code: srebuffi/iCaRL iCaRL-TheanoLasagne/main_cifar_100_theano.py @
+ * 7a3d254: sigmoid BCE with one-hot targets for the new classes and the previous network's sigmoid
+ * outputs replacing the targets of the old classes (also on exemplars of old classes) and the
+ * 2000-exemplar memory (20 per class at the end) match. The loss's extent differs: the reference
+ * applies the BCE to all 100 outputs, so classes not yet seen get target 0, and averages over batch
+ * and outputs (lasagne binary_crossentropy(...).mean()); here unseen classes are left out and the
+ * BCE is summed over the seen classes, averaged over the batch.
  */
 import { defineMethod } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

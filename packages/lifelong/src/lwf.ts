@@ -11,6 +11,13 @@
  * paper's lambda_o). H is computed as the KL divergence (H minus the targets' entropy, a constant
  * for the student: the same gradients), without Hinton's T^2 factor, as in the paper.
  * Evaluation is class-incremental: argmax over the units of all seen classes.
+ *
+ * Checked against the authors' code: lizhitwo/LearningWithoutForgetting vl_nnsoftmaxdiff.m (mode
+ * MI, multiclass), forkAlexNet.m, expandAlexNet.m and snippets/PASCALkeeporig.m @ 795176d: the
+ * old-task term is the cross-entropy of the softened recorded response (c^(1/T), renormalised, i.e.
+ * softmax(p/T)) against softmax(s/T), its gradient (softmax - c)/T with no T^2, T = 2
+ * (distillation_temp) and lambda = 1 (keep_response_lambda) match; the recorded responses and the
+ * warm-up step are differences stated in deviations.
  */
 import { crossEntropy, defineMethod, softTargetKL, type LossTerms } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

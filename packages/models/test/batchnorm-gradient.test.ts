@@ -75,3 +75,61 @@ describe.each([
     m.dispose();
   });
 });
+
+/**
+ * Every family's fused call sites (ReLU and residual folded into batch norm, a stage's preact kept
+ * only for its last block) on wasm with the native kernels, against the same nets on the cpu
+ * backend, which composes everything from ops: the stage features of a training forward and the
+ * last stage's output in evaluation mode (each
+ * within 5e-4 of its largest value) and the gradients of every variable (relative L2 distance of
+ * all of them within 2e-3). The bounds are loose because on four images a narrow net has
+ * pre-activations within rounding of zero (whole channels of them where a channel is constant over
+ * the batch), and the two backends' rounding puts them on different sides of the ReLU's kink:
+ * measured below 1e-6 (resnet8) to about 1e-3 (shufflenetv1). A misplaced ReLU or a lost residual gradient
+ * moves the gradients by order 1.
+ */
+describe.skipIf(!nativeStatus().loaded)('fused batch-norm call sites against the cpu backend', () => {
+  function features(id: string, backend: 'wasm' | 'cpu') {
+    return async () => {
+      await initEngine({ backend });
+      const m = createModel(id, { numClasses: 10, seed: 0, widthFactor: 0.25 });
+      const x = tf.randomNormal([4, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+      const y = tf.oneHot(tf.tensor1d([1, 2, 3, 4], 'int32'), 10);
+      const before = tf.memory().numTensors;
+      let feats: Float32Array[] = [];
+      const grads = tf.tidy(() => {
+        const { grads: g } = tf.variableGrads(() => {
+          const r = m.forward(x, { training: true });
+          feats = r.features.flatMap((f) => [f.pre.dataSync() as Float32Array, f.post.dataSync() as Float32Array]);
+          return tf.losses.softmaxCrossEntropy(y, r.logits) as tf.Scalar;
+        }, m.trainableVariables());
+        return m.trainableVariables().map((v) => g[v.name]!.dataSync() as Float32Array);
+      });
+      // evaluation mode (running statistics after that step): the per-channel affine kernel on wasm
+      feats.push(tf.tidy(() => m.forward(x, { training: false }).features.at(-1)!.post.dataSync() as Float32Array));
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([x, y]);
+      m.dispose();
+      return { feats, grads };
+    };
+  }
+
+  it.each(['resnet8', 'wrn_16_1', 'vgg8', 'mobilenetv2', 'shufflenetv1', 'shufflenetv2'])('%s', async (id) => {
+    const got = await features(id, 'wasm')();
+    expect(fusedBatchNormAvailable()).toBe(true);
+    const want = await features(id, 'cpu')();
+    expect(got.feats.length).toBe(want.feats.length);
+    got.feats.forEach((f, i) => {
+      const w = want.feats[i]!;
+      const scale = w.reduce((a, v) => Math.max(a, Math.abs(v)), 1e-6);
+      expect(f.reduce((a, v, j) => Math.max(a, Math.abs(v - w[j]!)), 0) / scale, `feature ${i}`).toBeLessThan(5e-4);
+    });
+    let diff = 0;
+    let norm = 0;
+    got.grads.forEach((g, i) => g.forEach((v, j) => {
+      diff += (v - want.grads[i]![j]!) ** 2;
+      norm += want.grads[i]![j]! ** 2;
+    }));
+    expect(Math.sqrt(diff / norm)).toBeLessThan(2e-3);
+  });
+});

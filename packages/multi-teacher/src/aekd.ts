@@ -13,6 +13,12 @@
  *   loss = gamma * CE(s, y) + alpha * sum_m w_m L_m
  * The weights are constants of the step (the reference detaches them), recomputed on every batch.
  * Defaults: the reference code's (gamma 1, alpha 0.9, T = 4, C = 0.6; its vectors are not normalised).
+ *
+ * Checked against the authors' code: AnTuo1998/AE-KD helper/loops.py (train_distill_Multi_teacher,
+ * AEKD branch), helper/optimization.py (find_optimal_svm), distiller_zoo/KD.py and train_student.py
+ * @ 68f490e: per-teacher T^2 batch-mean KL, gradients taken with respect to the student logits and
+ * averaged over the batch rows, not normalised (--svm_norm off), weights capped at C through
+ * nu = 1/(C K) and used as constants, gamma 1, alpha 0.9, T 4, C 0.6 match.
  */
 import { crossEntropy, defineMethod, softTargetKL } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

@@ -11,6 +11,9 @@
  * The K teachers are the run's teacher and the `teachers` list (default: two more networks of the
  * same architecture, seeds 1 and 2), all from the teacher store. Defaults: the CRD benchmark's KD
  * weights and temperature (T = 4, gamma = 0.1, alpha = 0.9).
+ *
+ * No public code from the authors: Hinton et al. released none with the paper (no search spent).
+ * The averaged soft targets follow its section 2.
  */
 import { crossEntropy, defineMethod } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

@@ -15,6 +15,14 @@
  *   loss = gamma * CE(s, y) + alpha * L_kd + beta * L_inter
  * As in the reference code, v is not detached (its gradient reaches the projections); w depends only
  * on the teachers. Defaults: the reference's CIFAR-100 script (gamma 1, alpha 1, beta 50, T = 4).
+ *
+ * Checked against the authors' code: Rorozhl/CA-MKD distiller_zoo/CAMKD.py, distiller_zoo/KD.py
+ * (is_ca), helper/loops.py (CAMKD branch), models/util.py (CalWeight, Embed) and README.md @
+ * c2f39a9: the weights (1 - softmax over teachers of per-sample CE) / (K - 1), the per-sample T^2
+ * KL and MSE, the 1/(B K) normalisation, the 1x1 conv-BN-ReLU projection of the student's last
+ * stage pooled down or bilinearly resized to each teacher's map, the teacher's own classifier on
+ * the projection, the undetached intermediate weights and -r 1 -a 1 -b 50 with T = 4 match; the
+ * first-epoch and short-batch differences are those of the deviations.
  */
 import { ConfigError, ConvStack, crossEntropy, defineMethod, moduleSeed, ModuleGroup, stageShapes, avgPoolTo } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

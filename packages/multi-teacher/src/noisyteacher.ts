@@ -10,6 +10,9 @@
  * The noise comes from the run's Rng forked per epoch, so a resumed run repeats the perturbations.
  * Defaults: gamma = 0 (the student learns from the perturbed logits alone, as in the paper's
  * algorithm), beta = 1; sigma = 0.1 and alpha = 0.5 are ours (the paper tunes both).
+ *
+ * No public code from the authors (searched: the code corpus for the paper's title; only
+ * third-party implementations, e.g. chengshengchan/model_compression and KD_Lib's NoisyTeacher).
  */
 import { ConfigError, crossEntropy, defineMethod } from '@kdbench/core';
 import { type Rng, tf } from '@kdbench/engine';

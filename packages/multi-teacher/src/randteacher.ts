@@ -8,6 +8,8 @@
  *   r ~ U{1..K} per mini-batch,   loss = gamma * CE(s, y) + alpha * T^2 * KL(softmax(t_r/T) || softmax(s/T)).
  * The draw comes from the run's Rng forked per epoch (a resumed run draws the same teachers).
  * Defaults: the CRD benchmark's KD weights and temperature.
+ *
+ * No public code from the authors (searched: the code corpus for the paper's title).
  */
 import { crossEntropy, defineMethod, softTargetKL } from '@kdbench/core';
 import type { Rng } from '@kdbench/engine';

@@ -11,6 +11,10 @@
  * ReLU) maps the student's map to the feature teacher's,
  *   loss = gamma * CE(s, y) + alpha * T^2 * KL(softmax(t_resp/T) || softmax(s/T)) + beta * MSE(r(f_s), f_feat).
  * Defaults: the CRD benchmark's KD (T = 4, gamma 0.1, alpha 0.9) and FitNet (weight 100, stage 2).
+ *
+ * No public code from the authors (searched: the code corpus for the paper's title). The KD term
+ * and the hint's MSE are the functions the kd and fitnet_hint parity fixtures check against
+ * RepDistiller; the ConvReg adapter is not in those fixtures.
  */
 import { ConfigError, ConvReg, crossEntropy, defineMethod, meanSquaredError, moduleSeed, softTargetKL, stageShapes } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

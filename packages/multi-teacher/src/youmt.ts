@@ -14,6 +14,9 @@
  *   loss = gamma * CE + alpha * T^2 * KL(mean_k softmax(t_k/T) || softmax(s/T)) + beta * mean l
  * Defaults: KD terms as the CRD benchmark's KD; the tapped layer is stage 2 (the middle stage, the
  * guided layer of FitNet-style hints); delta and beta are ours (see deviations).
+ *
+ * No public code from the authors (searched: the code corpus for the paper's title and its
+ * relative-dissimilarity loss).
  */
 import { crossEntropy, defineMethod, l2NormalizeRows, flattenRows, pairwiseDistances, ConfigError } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

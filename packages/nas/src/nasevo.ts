@@ -8,6 +8,12 @@
  * genomes have been scored, `sample` members drawn at random form a tournament, its best is mutated
  * (one gene of one stage: depth, width, block or kernel), the child is scored, joins the population,
  * and the oldest member dies. The best genome ever scored is retrained from scratch with KD.
+ *
+ * Checked against the authors' code: google-research/google-research
+ * evolution/regularized_evolution_algorithm/regularized_evolution.ipynb @ 67e6932 (Algorithm 1 on a
+ * toy space): a random initial population, tournaments of S members drawn with replacement, the
+ * best of the tournament mutated, the child appended and the oldest member removed, match. It has
+ * no distillation loss.
  */
 import { defineMethod } from '@kdbench/core';
 import { regularizedEvolution } from './search.js';

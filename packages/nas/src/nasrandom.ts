@@ -7,6 +7,11 @@
  * `candidates` genomes are drawn uniformly from CIFAR_SPACE within the budget (default: the MACs of
  * the run's hand-made student), each scored by `ctx.probe`; the best by score is retrained from
  * scratch with KD (T = 4, gamma = 0.1, alpha = 0.9, the CRD benchmark's KD settings).
+ *
+ * Li & Talwalkar's code (liamcli/randomNAS_release searchers/random_weight_share.py,
+ * benchmarks/cnn/darts/darts_wrapper_discrete.py @ 6513a0a) samples DARTS cells uniformly and
+ * scores them with shared weights; it has no distillation loss, so only the uniform sampling
+ * corresponds. The KD of the retraining is core's softTargetKL, checked by the kd parity fixture.
  */
 import { defineMethod } from '@kdbench/core';
 import { randomSearch } from './search.js';

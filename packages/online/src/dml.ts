@@ -9,6 +9,13 @@
  * Peer 0 is the run's student; the others are networks of the `peer` architecture (the student's
  * by default) in the contract's `networks`, trained in the main stage. Every peer's accuracy is
  * reported (`peer0` = the student), as the survey's tables report both networks of a DML pair.
+ *
+ * Checked against the authors' code: YingZhangDUT/Deep-Mutual-Learning train_models.py
+ * (kl_loss_compute, _tower_loss, train) @ 34a2058: CE plus KL(p_l || p_k) at temperature 1, batch
+ * mean, each network's gradient taken for its own variables only (the others' predictions act as
+ * fixed targets), match for the default 2 peers. With more peers the code sums the KL terms, where
+ * we average them as the paper does for K networks. The code also updates the networks one after
+ * another (see deviations); its KL carries 1e-8 guards, which we omit.
  */
 import { crossEntropy, defineMethod, softTargetKL, stopGradient, type LossTerms } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
@@ -46,7 +53,7 @@ export const dml = defineMethod({
   },
   deviations:
     'All peers take one joint SGD step per batch against each other\'s predictions from the same forward pass; '
-    + 'Algorithm 1 of the paper updates the peers one after another, each against the others\' predictions recomputed after the previous update.',
+    + 'Algorithm 1 of the paper updates the peers one after another, each against the others\' predictions recomputed after the previous update, and so does the authors\' code (train_models.py: one session run per network, each on a new batch).',
   create: (ctx) => {
     const { hp } = ctx;
     const peers = makePeers(ctx, hp.peers, hp.peer, 'dml');

@@ -13,6 +13,10 @@
  *             true class scores 0, then the element-wise minimum: the least confusing non-target logits.
  * Peer 0 is the run's student; every peer's accuracy is reported (`peer0` = the student), and the
  * mean of the peers' logits as `ensemble` (MinLogit needs labels, so it is not an inference ensemble).
+ *
+ * No public code from the authors (searched: the code corpus for KDCL, MinLogit and the paper's
+ * title; only a third-party re-implementation turned up, which says its parameters differ from the
+ * paper's).
  */
 import { crossEntropy, defineMethod, softTargetKL, stopGradient, type LossTerms } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

@@ -15,6 +15,13 @@
  * (the gated ensemble is its "ONE-E"); the ensemble's and the other branches' accuracies are
  * reported besides (`ensemble`, `branch1`, ...). Branches are copies of a CIFAR ResNet's last stage,
  * so the student must be a zoo ResNet.
+ *
+ * Checked against the authors' code: Lan1991Xu/ONE_NeurIPS2018 cifar_one.py, loss/kl_loss.py,
+ * utils/ramps.py, models/cifar/resnet.py (ONE_ResNet) and scripts/ONE_ResNet32.sh @ 54afde3: the CE
+ * of every branch and of the ensemble, the T = 3 KL with T^2 and batch mean against the detached
+ * ensemble, the per-epoch sigmoid ramp-up over 80 of 300 epochs, and the gate (pooled shared
+ * feature, linear, BN, ReLU, softmax) match. The reference adds 1e-7 to the ensemble's
+ * probabilities, which we omit.
  */
 import { crossEntropy, defineMethod, moduleSeed, ParamModule, softTargetKL, stopGradient, type LossTerms } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

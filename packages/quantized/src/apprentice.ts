@@ -12,6 +12,9 @@
  * here starts from the same initialisation): the teacher is fixed, so its alpha term is a constant and
  *   loss = beta * CE(y, softmax(s_q)) + gamma * H(softmax(t / T), softmax(s_q / T)),
  * with beta = gamma = 0.5 and T = 1, the paper's setting (alpha = 1 only weighs the teacher's own term).
+ *
+ * No public code from the authors (searched: the code corpus for the paper's title and authors;
+ * only third-party projects citing it).
  */
 import { crossEntropy, defineMethod } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

@@ -9,6 +9,9 @@
  *   loss = CE(y, softmax(s_q)),
  * with s_q the quantised student's logits. Compared with `vanilla` it isolates the cost of the bits;
  * compared with quantdistill / apprentice / qkd it isolates the gain of distillation.
+ *
+ * No distillation loss to check (label cross-entropy only); the paper's quantiser, released with
+ * TensorFlow, is replaced on purpose by the shared one (see deviations) and was not compared.
  */
 import { crossEntropy, defineMethod } from '@kdbench/core';
 import { QUANT_DEFAULTS, QUANT_DOCS, quantizedStudent, sizeRecord } from './shared/student.js';

@@ -16,6 +16,9 @@
  * accuracy is recorded after each co-studying epoch and reported after training as `costudied_teacher`.
  * Phase lengths: selfStudy and coStudy are fractions of the protocol's epochs (at least one epoch
  * each, 0 skips the phase); tutoring runs the protocol's epochs with its learning-rate schedule.
+ *
+ * No public code from the authors (searched: the code corpus for the paper's title and its three
+ * phases; only third-party implementations).
  */
 import { crossEntropy, defineMethod, softTargetKL, stopGradient, type LossTerms, type TrainingStage } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

@@ -9,6 +9,12 @@
  *   loss = (1 - alpha) * CE(y, softmax(s_q)) + alpha * T^2 * KL(softmax(t / T) || softmax(s_q / T)),
  * with alpha = 0.7 and T = 2, the weighting and temperature of the authors' code
  * (github.com/antspy/quantized_distillation, cnn_models/help_fun.py).
+ *
+ * Checked against the authors' code: antspy/quantized_distillation cnn_models/help_fun.py
+ * (forward_and_backward) and cnn_models/conv_forward_model.py @ bb500b7:
+ * 0.7 * T^2 * KLDivLoss(log_softmax(s/T), softmax(t/T)) + 0.3 * CE with the teacher detached and
+ * T = 2 (the function's default, which its callers never override) match for the default
+ * ask_teacher_strategy 'always'; the KL's element mean is the difference stated in deviations.
  */
 import { crossEntropy, defineMethod, softTargetKL } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

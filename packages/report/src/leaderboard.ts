@@ -135,7 +135,10 @@ export const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').r
 
 /**
  * The hyperparameters of a run that differ from its method's registered defaults, as `k=v, k=v`
- * in key order ('' when none differ, when the row has no hyperparameters, or the method is unknown).
+ * in key order ('' when none differ, when the row records no hyperparameters at all, or the method is unknown).
+ * A default the row does not record (a hyperparameter added after the run, such as cc's `form`) is
+ * a difference too, `k=(not recorded)`: the run may have trained otherwise, so it is never pooled
+ * with runs of the current default.
  */
 export function variantOf(r: Pick<ReportRow, 'method' | 'hyperparameters'>, meta: ReadonlyMap<string, MethodMeta>): string {
   const defaults = meta.get(r.method)?.defaults as Record<string, unknown> | undefined;
@@ -146,7 +149,10 @@ export function variantOf(r: Pick<ReportRow, 'method' | 'hyperparameters'>, meta
   } catch {
     return '';
   }
-  return Object.keys(hp).sort().filter((k) => k in defaults && String(hp[k]) !== String(defaults[k])).map((k) => `${k}=${String(hp[k])}`).join(', ');
+  if (Object.keys(hp).length === 0) return '';
+  const differ = Object.keys(hp).filter((k) => k in defaults && String(hp[k]) !== String(defaults[k])).map((k) => [k, String(hp[k])]);
+  const unrecorded = Object.keys(defaults).filter((k) => !(k in hp)).map((k) => [k, '(not recorded)']);
+  return [...differ, ...unrecorded].sort(([a], [b]) => (a! < b! ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(', ');
 }
 
 const nameOf = (method: string, variant: string) => (variant ? `${method} [${variant}]` : method);

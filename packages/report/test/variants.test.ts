@@ -26,7 +26,10 @@ describe('method variants', () => {
     expect(variantOf({ method: 'kd', hyperparameters: '{"alpha":0.9,"T":4}' }, meta)).toBe('');
     expect(variantOf({ method: 'kd', hyperparameters: '{"alpha":0.5,"T":2}' }, meta)).toBe('T=2, alpha=0.5');
     expect(variantOf({ method: 'kd' }, meta)).toBe('');
+    expect(variantOf({ method: 'kd', hyperparameters: '{}' }, meta)).toBe(''); // records none at all: nothing to tell
     expect(variantOf({ method: 'unknown', hyperparameters: '{"a":1}' }, meta)).toBe('');
+    // a row recorded before a hyperparameter existed is its own variant, never pooled with the current default
+    expect(variantOf({ method: 'kd', hyperparameters: '{"alpha":0.5}' }, meta)).toBe('T=(not recorded), alpha=0.5');
   });
 
   it('keeps variants apart, compares each against default KD, and averages extra numbers per entry', async () => {

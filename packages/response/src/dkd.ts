@@ -10,6 +10,12 @@
  * linear warm-up over the first W epochs. Defaults are the paper's CIFAR-100 ones: alpha = 1,
  * beta = 8 (the paper uses 2 for res56/res20 and res110/res32, 6 for vgg13 and wrn40-2 pairs),
  * T = 4, CE weight 1, warm-up 20 epochs of 240, scaled to the run (W = warmup * epochs / 240).
+ *
+ * Checked against the authors' code: megvii-research/mdistiller mdistiller/distillers/DKD.py
+ * (dkd_loss, DKD.forward_train), mdistiller/engine/cfg.py and configs/cifar100/dkd/ @ a08d46f: the
+ * loss is pinned by the dkd parity fixture (test/parity.test.ts); the defaults CE_WEIGHT 1,
+ * ALPHA 1, BETA 8, T 4, WARMUP 20 and the warm-up min(epoch / 20, 1) with 1-based epochs (our
+ * end-of-epoch value) match.
  */
 import { crossEntropy, defineMethod, softTargetKL } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

@@ -9,6 +9,11 @@
  * student is trained by KD from the TA. Both hops use Hinton's loss
  *   gamma * CE(z, y) + alpha * T^2 * KL(softmax(z_teacher/T) || softmax(z/T)).
  * The TA's accuracy is reported (`assistant`).
+ *
+ * Checked against the authors' code: imirzadeh/Teacher-Assistant-Knowledge-Distillation train.py
+ * and search_space.json @ 0f8168f: (1 - lambda) CE + lambda * T^2 * KLDivLoss with the teacher in
+ * eval mode, the same loss on both hops, match; T and lambda come from an NNI search
+ * (T in {1, 2, 5, 10, 15, 20}, lambda 0.05..1) and the KL is element-mean, as the deviations say.
  */
 import { crossEntropy, defineMethod, softTargetKL, stopGradient } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

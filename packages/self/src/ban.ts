@@ -11,6 +11,9 @@
  * and schedule, and the main stage trains the student as generation K, taught by generation K-1.
  * Each generation's accuracy is reported (`gen0` ...), and the born-again ensemble (mean of all
  * generations' softmax outputs, the paper's BAN-Ens).
+ *
+ * No public code from the authors (searched: the code corpus for Born-Again Neural Networks; only
+ * unofficial re-implementations, e.g. nocotan/born_again_neuralnet, which calls itself unofficial).
  */
 import { crossEntropy, defineMethod, softTargetKL, stopGradient, type LossTerms, type TrainingStage } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

@@ -9,6 +9,13 @@
  * (the authors' CIFAR settings). The partners come from the trainer's `companions` hook (one per
  * batch row, augmented like the batch); the partner pass runs in training mode without gradient, as
  * in the authors' code (no_grad in train mode).
+ *
+ * Checked against the authors' code: alinlab/cs-kd train.py (KDLoss, train) and datasets.py
+ * (PairBatchSampler) @ b447f25: CE + lamda * T^2 * KL summed over classes and divided by the batch
+ * size, the partner's logits computed under no_grad in train mode and detached, lamda = 1 and
+ * temp = 4 (the README's CIFAR command) match. The reference draws the partner with random.choice
+ * over the whole class, so it is occasionally the record itself; we draw among the other records of
+ * the class.
  */
 import { crossEntropy, defineMethod, softTargetKL, stopGradient, type MethodContext } from '@kdbench/core';
 import { tf, type Rng } from '@kdbench/engine';

@@ -15,6 +15,10 @@
  * resumed run keeps it) into which the student's weights and batch-norm statistics are copied at
  * every cycle boundary; it runs in eval mode. Cycles: 4 equal cycles of the run's epochs (300
  * epochs in 4 cycles in the CIFAR setup; the quick protocol's 12 epochs give 3-epoch cycles).
+ *
+ * No public code from the authors (searched: the code corpus for the paper's title; the first
+ * author's site, Chenglin-Yang/starter-hugo-academic
+ * content/publication/snapshot_distillation/index.md @ 308fe76, leaves url_code empty).
  */
 import { crossEntropy, defineMethod, softTargetKL, stopGradient, type LossTerms } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
@@ -55,7 +59,7 @@ export const snapshot = defineMethod({
     T: 'temperature smoothing the snapshot teacher\'s outputs; the CE weight is 1 + 1/T',
   },
   deviations:
-    'The learning rate changes per epoch, not per iteration; the weights (1 + 1/T, 1), T = 3 and 4 equal cycles follow a public re-implementation of the paper\'s CIFAR setup, not checked against the authors\' code.',
+    'The learning rate changes per epoch, not per iteration; the weights (1 + 1/T, 1), T = 3 and 4 equal cycles follow a public re-implementation of the paper\'s CIFAR setup, not checked against the authors\' code (none is public).',
   smallHyper: { cycles: 2 },
   create: (ctx) => {
     const { hp } = ctx;

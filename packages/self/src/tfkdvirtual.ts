@@ -10,6 +10,12 @@
  * KL by the class count (element-mean KLDivLoss) on their CIFAR-100 runs; the 1/100 is kept as a
  * constant. Defaults: the authors' CIFAR-100 ResNet18 configuration (alpha 0.1, T 20,
  * multiplier 100) and their code's a = 0.99 (the paper asks for a >= 0.9; the spec quotes 0.9).
+ *
+ * Checked against the authors' code: yuanli2333/Teacher-free-Knowledge-Distillation
+ * my_loss_function.py (loss_kd_regularization) and
+ * experiments/base_experiments/base_resnet18/params.json @ d000ab3: the virtual teacher (a = 0.99,
+ * the rest (1 - a)/(K - 1)), softmax(p_d / T) against the student's log-softmax at T = 1, the
+ * element-mean KLDivLoss times the multiplier, no T^2, alpha 0.1, T 20, multiplier 100 match.
  */
 import { crossEntropy, defineMethod, softTargetKL } from '@kdbench/core';
 import { tf } from '@kdbench/engine';

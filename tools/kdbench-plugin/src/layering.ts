@@ -73,10 +73,15 @@ function sourceFiles(root: string, dir: string): SourceFile[] {
   return out;
 }
 
-/** Module specifiers of static imports, re-exports and dynamic imports. */
+/**
+ * Module specifiers of static imports, re-exports and dynamic imports. A static import or re-export
+ * is a statement: its line starts with `import`, `export` or (a multi-line one) `}`, so an import
+ * written inside a string (a test that edits or plants source text) is not one.
+ */
 export function importsOf(content: string): string[] {
   const specs: string[] = [];
-  for (const re of [/\bfrom\s+['"]([^'"]+)['"]/g, /\bimport\s+['"]([^'"]+)['"]/g, /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g]) {
+  const statements = [/^\s*(?:import|export|\})[^'"\n]*?\bfrom\s+['"]([^'"]+)['"]/gm, /^\s*import\s+['"]([^'"]+)['"]/gm];
+  for (const re of [...statements, /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g]) {
     for (const m of content.matchAll(re)) specs.push(m[1]!);
   }
   return specs;

@@ -10,8 +10,10 @@ const root = repositoryRoot();
 
 describe('layering', () => {
   it('reads static, re-export and dynamic imports', () => {
-    expect(importsOf("import { a } from '@kdbench/core';\nexport * from './x.js';\nawait import('@kdbench/engine');\nimport 'side';"))
-      .toEqual(['@kdbench/core', './x.js', 'side', '@kdbench/engine']);
+    expect(importsOf("import { a } from '@kdbench/core';\nexport * from './x.js';\nawait import('@kdbench/engine');\nimport 'side';\nimport {\n  b,\n} from '@kdbench/data';"))
+      .toEqual(['@kdbench/core', './x.js', '@kdbench/data', 'side', '@kdbench/engine']);
+    // an import inside a string is not an import of the file
+    expect(importsOf("edit(f, (s) => s.replace(\"from '@kdbench/a';\", \"from '../../a/src/index.js';\"));")).toEqual([]);
   });
 
   it('the repository follows every rule', () => {

@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { readResults } from '../../../packages/harness/src/results/arrow-store.js';
+import { readResults } from '@kdbench/harness';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const workflows = join(root, '.github/workflows');

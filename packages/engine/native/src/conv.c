@@ -10,25 +10,17 @@
  * With P the patch matrix of x (rows (n, oh, ow), columns (kh, kw, ci), zeros outside the image):
  *   y = P W,   dP = dy W^T (then scattered back onto dx),   dW = P^T dy;
  * a stride-1 input gradient is instead the forward convolution of dy with the flipped filter.
- * Images are split into contiguous ranges, one per thread (each thread runs single-threaded
+ * Images are split into contiguous ranges, one per pool thread (each runs single-threaded
  * SGEMMs; filter-gradient partials are summed at the end), and each range is processed in chunks
  * whose patch matrix stays in cache (PATCH_FLOATS).
  */
 #include <cblas.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "kdnative.h"
 
 /* Patch-matrix floats per chunk: small enough for the chunk to stay in cache between im2col and SGEMM. */
 #define PATCH_FLOATS (64 * 1024)
-
-/* Threads for a pass: one on tiny problems (thread start-up costs more than it saves), never more than images. */
-static int threads_for(const Geometry *g) {
-  const double flops = 2.0 * g->n * g->oh * g->ow * g->kh * g->kw * g->ci * g->co;
-  const int t = kd_threads() < g->n ? kd_threads() : g->n;
-  return flops < 2e6 ? 1 : t;
-}
 
 /* Whether the patch matrix of x is x itself (1x1 filter, stride 1, no padding). */
 static int is_pointwise(const Geometry *g) {
@@ -38,10 +30,12 @@ static int is_pointwise(const Geometry *g) {
 
 /*
  * Images per chunk: a patch matrix of about PATCH_FLOATS, but at least MIN_ROWS rows (SGEMM is
- * inefficient on fewer: deep layers have few positions per image) and at least one image.
+ * inefficient on fewer: deep layers have few positions per image) and at least one image; a
+ * pointwise convolution needs no patch matrix and takes all its images at once.
  */
 static int chunk_images(const Geometry *g) {
   enum { MIN_ROWS = 256 };
+  if (is_pointwise(g)) return g->n; /* no patch matrix: one SGEMM per share */
   const size_t rows = (size_t)g->oh * g->ow;
   const size_t per_image = rows * g->kh * g->kw * g->ci;
   size_t images = per_image == 0 ? (size_t)g->n : PATCH_FLOATS / per_image;
@@ -97,18 +91,17 @@ static void col2im(const Geometry *g, const float *dp, int count, float *dx) {
 }
 
 
-/* One thread's share of a convolution pass: images [n0, n1), chunk by chunk. */
+/* One share of a convolution pass: images [n0, n1), chunk by chunk. */
 typedef struct {
   const Geometry *g;
   Pass pass;
   const float *a, *b; /* (x, w), (dy, w) or (x, dy) */
-  float *out;         /* y, dx, or this thread's dw (K x CO) */
+  float *out;         /* y, dx, or this share's dw (K x CO) */
   int n0, n1;
   int failed;
 } Share;
 
-static void *run_share(void *arg) {
-  Share *s = (Share *)arg;
+static void run_share(Share *s) {
   const Geometry *g = s->g;
   const int k = g->kh * g->kw * g->ci;
   const size_t rows_per_image = (size_t)g->oh * g->ow;
@@ -118,11 +111,12 @@ static void *run_share(void *arg) {
   float *p = pointwise ? NULL : (float *)malloc((size_t)chunk * rows_per_image * k * sizeof(float));
   if (!pointwise && p == NULL) {
     s->failed = 1;
-    return NULL;
+    return;
   }
   if (s->pass == BACKPROP_INPUT && !pointwise) {
     memset(s->out + (size_t)s->n0 * x_per_image, 0, (size_t)(s->n1 - s->n0) * x_per_image * sizeof(float));
   }
+  if (s->pass == BACKPROP_FILTER && s->n0 == s->n1) memset(s->out, 0, (size_t)k * g->co * sizeof(float));
   for (int n0 = s->n0; n0 < s->n1; n0 += chunk) {
     const int count = s->n1 - n0 < chunk ? s->n1 - n0 : chunk;
     const int rows = (int)(count * rows_per_image);
@@ -145,37 +139,42 @@ static void *run_share(void *arg) {
     }
   }
   free(p);
-  return NULL;
 }
 
-/* Runs a pass over all images, split into contiguous image ranges across threads. Returns 0 on failure. */
+static void share_task(void *ctx, int index) {
+  run_share((Share *)ctx + index);
+}
+
+/* Fewer shares for a filter gradient when their partial gradients would take more than PARTIAL_FLOATS, but one per thread. */
+int filter_shares(int shares, size_t filter) {
+  enum { PARTIAL_FLOATS = 1 << 22 };
+  const size_t fit = PARTIAL_FLOATS / (filter == 0 ? 1 : filter);
+  const int floor = shares < kd_threads() ? shares : kd_threads();
+  if ((size_t)shares <= fit) return shares;
+  return fit > (size_t)floor ? (int)fit : floor;
+}
+
+/* Runs a pass over all images, split into contiguous image ranges across the pool. Returns 0 on failure. */
 static int run_pass(const Geometry *g, Pass pass, const float *a, const float *b, float *out) {
-  enum { MAX_THREADS = 64 };
-  int t = threads_for(g);
-  if (t > MAX_THREADS) t = MAX_THREADS;
+  enum { MAX_SHARES = 64 };
+  const double flops = 2.0 * g->n * g->oh * g->ow * g->kh * g->kw * g->ci * g->co;
+  int t = kd_split_count(flops > 4e18 ? (size_t)-1 : (size_t)flops, 2000000, (size_t)g->n);
+  if (t > MAX_SHARES) t = MAX_SHARES;
   const size_t filter = (size_t)g->kh * g->kw * g->ci * g->co;
+  if (pass == BACKPROP_FILTER) t = filter_shares(t, filter);
   float *partials = NULL;
   if (pass == BACKPROP_FILTER && t > 1) {
     partials = (float *)malloc((size_t)(t - 1) * filter * sizeof(float));
     if (partials == NULL) t = 1;
   }
-  Share shares[MAX_THREADS];
-  pthread_t ids[MAX_THREADS];
-  int started[MAX_THREADS] = {0};
+  Share shares[MAX_SHARES];
   for (int i = 0; i < t; i++) {
     float *target = pass == BACKPROP_FILTER && i > 0 ? partials + (size_t)(i - 1) * filter : out;
     shares[i] = (Share){g, pass, a, b, target, (int)((long)g->n * i / t), (int)((long)g->n * (i + 1) / t), 0};
   }
-  for (int i = 1; i < t; i++) started[i] = pthread_create(&ids[i], NULL, run_share, &shares[i]) == 0;
-  for (int i = 1; i < t; i++) {
-    if (!started[i]) run_share(&shares[i]);
-  }
-  run_share(&shares[0]);
-  int ok = !shares[0].failed;
-  for (int i = 1; i < t; i++) {
-    if (started[i]) pthread_join(ids[i], NULL);
-    ok = ok && !shares[i].failed;
-  }
+  kd_parallel(t, share_task, shares);
+  int ok = 1;
+  for (int i = 0; i < t; i++) ok = ok && !shares[i].failed;
   if (partials != NULL) {
     for (int i = 1; i < t; i++) {
       const float *part = partials + (size_t)(i - 1) * filter;
@@ -206,15 +205,18 @@ static int backprop_input_stride1(const Geometry *g, const float *dy, const floa
   }
   const Geometry t = {g->n, g->oh, g->ow, g->co, g->kh, g->kw, g->ci, g->h, g->w, 1, 1, g->dh, g->dw,
                       (g->kh - 1) * g->dh - g->pt, (g->kw - 1) * g->dw - g->pl};
-  const int ok = run_pass(&t, FORWARD, dy, flipped, dx);
+  const int ok = direct_supported(&t, FORWARD) ? direct_run(&t, FORWARD, dy, flipped, dx) : run_pass(&t, FORWARD, dy, flipped, dx);
   free(flipped);
   return ok;
 }
 
 int conv_run(const Geometry *g, Pass pass, const float *a, const float *b, float *out) {
-  /* stride 1 on large maps: the flipped-filter convolution; small maps: SGEMM + col2im (wider SGEMM, cheap scatter) */
-  if (pass == BACKPROP_INPUT && g->sh == 1 && g->sw == 1 && !is_pointwise(g) && g->oh * g->ow >= 64) {
-    return backprop_input_stride1(g, a, b, out);
+  if (pass == BACKPROP_INPUT) {
+    /* stride 1 on large maps (and pointwise): the forward convolution of dy with the flipped filter;
+       small maps: SGEMM + col2im (wider SGEMM, cheap scatter) */
+    if (g->sh == 1 && g->sw == 1 && (is_pointwise(g) || g->oh * g->ow >= 64)) return backprop_input_stride1(g, a, b, out);
+    return run_pass(g, pass, a, b, out);
   }
+  if (direct_supported(g, pass)) return direct_run(g, pass, a, b, out);
   return run_pass(g, pass, a, b, out);
 }

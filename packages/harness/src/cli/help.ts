@@ -138,15 +138,26 @@ Run artifacts (the files a run lists in its details, such as the data-free image
 from the runs/ folder beside the results file, <folder of the .arrow file>/runs/<run id>/, and
 copied into <out>/artifacts/; runs whose folder is absent are shown without them.`;
 
-export const BENCH_HELP = `Usage: kdbench bench engine [options]
+export const BENCH_HELP = `Usage: kdbench bench engine|train [options]
+
+  engine   training steps of zoo nets on random batches, per backend (and per wasm kernel set)
+  train    whole epochs through the trainer: data pipeline, teacher, evaluation
+
+Both put PyTorch beside kdbench when python3-torch is installed (apt-get install -y python3-torch)
+and print markdown tables to record in benchmarks/RESULTS.md. kdbench bench engine|train --help.`;
+
+export const BENCH_ENGINE_HELP = `Usage: kdbench bench engine [options]
 
 Times training steps (forward, cross-entropy, backward, SGD momentum) of zoo students on each backend
-and, if python3-torch is installed (apt-get install -y python3-torch), the same nets in PyTorch.
-Prints a markdown table (and per-kernel shares with --profile); record it in benchmarks/RESULTS.md.
+and, if python3-torch is installed (apt-get install -y python3-torch), the same nets in PyTorch
+(benchmarks/engine/torch_step.py). Prints a markdown table, the kernels that ran, and per-kernel
+shares with --profile.
 
 Options:
-  --models LIST      zoo ids (default resnet8,resnet20,vgg8)
+  --models LIST      zoo ids (default resnet8,resnet20,vgg8; 'crd' for the CRD table's nets)
   --backends LIST    tfjs backends to time, in order (default auto: the one the resolver picks)
+  --kernels LIST     on wasm with the native kernels built: native, wasm or both (default wasm,native)
+  --repeat N         rounds of kdbench then PyTorch (default 1); the report gives medians
   --width X          width factor (default 1)
   --batch N          batch size (default 64)
   --steps N          timed steps per model (default 20), after --warmup N (default 3)
@@ -154,3 +165,27 @@ Options:
   --torch-threads N  PyTorch threads (default: number of cores; 0 skips PyTorch)
   --python PATH      Python with torch (default /usr/bin/python3)
   --profile          per-kernel time of one step`;
+
+export const BENCH_TRAIN_HELP = `Usage: kdbench bench train [options]
+
+Trains whole epochs as a run does (augmented batches, the method's losses, the teacher's forward pass
+for kd, SGD, then evaluation on the test file) and, if python3-torch is installed, the same epochs in
+PyTorch (benchmarks/engine/torch_epoch.py) on the same files; each configuration runs in its own
+process, interleaved with PyTorch round by round. Prints images/s, where each epoch's time goes
+(data, step, teacher, evaluation), peak memory, and memory after each epoch. Teachers have random
+weights (the forward pass costs the same).
+
+Options:
+  --pairs LIST         student:teacher pairs (default resnet8:resnet20,resnet20:resnet56)
+  --methods LIST       vanilla, kd (default vanilla,kd)
+  --dataset D          cifar10 | cifar100 (default cifar10; evaluation needs its test file)
+  --data-dir DIR       CIFAR data folder (default: $KDBENCH_DATA_DIR, else ~/.cache/kdbench/datasets)
+  --train-per-class N  training images per class (default: all)
+  --eval-per-class N   test images per class (default: all)
+  --width X            width factor (default 1)
+  --batch N            batch size (default 64)
+  --epochs N           epochs per run (default 1; 2+ shows memory across epochs)
+  --repeat N           rounds (default 1); the report gives medians
+  --backend NAME       kdbench backend (default auto)
+  --torch-threads N    PyTorch threads (default: number of cores; 0 skips PyTorch)
+  --python PATH        Python with torch (default /usr/bin/python3)`;

@@ -1,7 +1,7 @@
 /**
- * Runs a suite plan: skips runs already in the results, trains every needed teacher in a first
- * phase (each by one worker, so no two workers train the same teacher), then the runs in N worker
- * processes. A failed job is reported and the suite goes on; the summary lists the failures.
+ * Runs a suite plan: skips runs already in the results, trains every needed teacher (each by one
+ * worker, so no two workers train the same teacher) and the runs in N worker processes; a run
+ * starts as soon as its own teachers are stored, while other teachers may still be training. A failed job is reported and the suite goes on; the summary lists the failures.
  */
 import { existsSync } from 'node:fs';
 import { readResults } from '../results/arrow-store.js';
@@ -100,13 +100,11 @@ export async function runSuite(opts: SuiteRunOptions): Promise<SuiteSummary> {
   };
 
   try {
-    const teacherOk = new Map<string, boolean>();
-    await Promise.all(teachers.map(async (t) => {
-      const id = `teacher-${shortHash(t.key)}`;
-      teacherOk.set(t.key, await execute({ id, kind: 'teacher', label: t.label, request: t.request }));
-    }));
+    // every teacher is queued first; a run is queued as soon as its own teachers are stored
+    const teacherOk = new Map(teachers.map((t) => [t.key, execute({ id: `teacher-${shortHash(t.key)}`, kind: 'teacher', label: t.label, request: t.request })]));
     await Promise.all(todo.map(async (r) => {
-      const missing = r.teacherKeys.filter((k) => !teacherOk.get(k));
+      const ok = await Promise.all(r.teacherKeys.map((k) => teacherOk.get(k) ?? true));
+      const missing = r.teacherKeys.filter((_, i) => !ok[i]);
       if (missing.length > 0) {
         const error = `its teacher${missing.length > 1 ? 's' : ''} (${missing.map((k) => plan.teachers.find((t) => t.key === k)?.request.teacher ?? k).join(', ')}) could not be trained`;
         progress.finish(r.id, 'run', false, `FAILED ${r.label} [run ${r.id}]: ${error}`);

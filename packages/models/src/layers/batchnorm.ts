@@ -9,19 +9,36 @@
  * closed form (tf.customGrad): with xhat = (x - mean) * rstd over the N*H*W positions of a channel,
  *   dbeta = sum dy, dgamma = sum dy * xhat, dx = gamma * rstd * (dy - dbeta / n - xhat * dgamma / n),
  * a handful of kernels instead of the ~20 that differentiating the forward ops produces (batch-norm
- * reductions and elementwise chains are a large share of a wasm training step). The running-stat
- * On wasm with kdbench's native addon, the forward statistics and this gradient each run as one
- * fused kernel (engine: fusedBatchNormTrain / fusedBatchNormGrad). The running-stat
- * update is a Variable.assign inside a nested tidy: it leaks nothing, and it works inside
- * tf.grads / tf.variableGrads because the update does not lie on the path to the loss.
+ * reductions and elementwise chains are a large share of a wasm training step).
+ * apply() also takes what follows the normalisation in the zoo's blocks: a residual to add and a
+ * ReLU, relu(bn(x) + residual). On wasm with kdbench's native addon, training mode runs all of it
+ * as one fused kernel and its gradient as another (engine: fusedBatchNormTrain), and evaluation
+ * mode as one per-channel affine kernel (engine: fusedChannelAffine); elsewhere the same result is
+ * composed from ops. The running-stat update is a Variable.assign inside a nested tidy:
+ * it leaks nothing, and it works inside tf.grads / tf.variableGrads because the update does not
+ * lie on the path to the loss.
  */
-import { fusedBatchNormAvailable, fusedBatchNormGrad, fusedBatchNormTrain, tf } from '@kdbench/engine';
+import { fusedBatchNormAvailable, fusedBatchNormTrain, fusedChannelAffine, fusedChannelAffineAvailable, tf } from '@kdbench/engine';
 import type { Scope } from './store.js';
 import { constantInit } from './init.js';
 import { activeHooks } from './hooks.js';
 
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
+
+/** What apply() adds after the normalisation: relu(bn(x) + residual). */
+export interface BatchNormApplyOptions {
+  /** Added to the normalised output (a block's shortcut), same shape as x. */
+  residual?: tf.Tensor4D;
+  /** Apply ReLU last. */
+  relu?: boolean;
+}
+
+/** y [+ residual], then ReLU when asked: the unfused tail of apply(). */
+function tail(y: tf.Tensor4D, opts: BatchNormApplyOptions): tf.Tensor4D {
+  const summed: tf.Tensor4D = opts.residual ? tf.add(y, opts.residual) : y;
+  return opts.relu ? tf.relu(summed) : summed;
+}
 
 export class BatchNorm {
   readonly gamma: tf.Variable;
@@ -42,7 +59,8 @@ export class BatchNorm {
     this.runningVar = scope.variable('running_var', [channels], constantInit(1), false);
   }
 
-  apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+  /** relu(bn(x) + residual), with the residual and the ReLU each only when given in `opts`. */
+  apply(x: tf.Tensor4D, training: boolean, opts: BatchNormApplyOptions = {}): tf.Tensor4D {
     const hooks = activeHooks();
     if (!training) {
       if (hooks?.batchNorm) {
@@ -53,7 +71,8 @@ export class BatchNorm {
       // y = x * scale + shift with scale = gamma / sqrt(rv + eps), shift = beta - rm * scale
       const scale = tf.mul(this.gamma, tf.rsqrt(tf.add(this.runningVar, BN_EPS)));
       const shift = tf.sub(this.beta, tf.mul(this.runningMean, scale));
-      return tf.add(tf.mul(x, scale), shift);
+      if (fusedChannelAffineAvailable() && x.dtype === 'float32') return fusedChannelAffine(x, scale, shift, opts) as tf.Tensor4D;
+      return tail(tf.add(tf.mul(x, scale), shift), opts);
     }
     if (!BatchNorm.closedFormGradient || hooks?.batchNorm) {
       // differentiable through the statistics (DeepInversion's hook needs gradients of mean/variance)
@@ -63,12 +82,19 @@ export class BatchNorm {
       hooks?.batchNorm?.(this.name, mean as tf.Tensor1D, variance as tf.Tensor1D);
       const scale = tf.mul(this.gamma, tf.rsqrt(tf.add(variance, BN_EPS)));
       if (!hooks?.keepRunningStats) this.updateRunningStats(mean, variance, x.shape[0] * x.shape[1] * x.shape[2]);
-      return tf.add(tf.mul(centered, scale), this.beta);
+      return tail(tf.add(tf.mul(centered, scale), this.beta), opts);
     }
     const n = x.shape[0] * x.shape[1] * x.shape[2];
-    return trainingBatchNorm(x, this.gamma, this.beta, (mean, variance) => {
+    const onStats = (mean: tf.Tensor, variance: tf.Tensor) => {
       if (!hooks?.keepRunningStats) this.updateRunningStats(mean, variance, n);
-    });
+    };
+    if (fusedBatchNormAvailable() && x.dtype === 'float32') {
+      const fused = fusedBatchNormTrain(x, this.gamma, this.beta, BN_EPS, opts);
+      onStats(fused.mean, fused.variance);
+      tf.dispose([fused.mean, fused.variance]);
+      return fused.out as tf.Tensor4D;
+    }
+    return tail(trainingBatchNorm(x, this.gamma, this.beta, onStats), opts);
   }
 
   /** Use the closed-form gradient in training mode (false: differentiate the forward ops; for comparisons). */
@@ -92,22 +118,6 @@ export class BatchNorm {
  */
 function trainingBatchNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, onStats: (mean: tf.Tensor, variance: tf.Tensor) => void): tf.Tensor4D {
   const n = x.shape[0] * x.shape[1] * x.shape[2];
-  if (fusedBatchNormAvailable() && x.dtype === 'float32') {
-    const fused = tf.customGrad((xi, g, b, save) => {
-      const out = fusedBatchNormTrain(xi as tf.Tensor, g as tf.Tensor, b as tf.Tensor, BN_EPS);
-      onStats(out.mean, out.variance);
-      (save as unknown as (tensors: tf.Tensor[]) => void)([out.xhat, out.rstd, g as tf.Tensor]);
-      return {
-        value: out.y,
-        gradFunc: (dy, saved) => {
-          const [xh, rs, gm] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-          const { dx, dgamma, dbeta } = fusedBatchNormGrad(dy as tf.Tensor, xh, gm, rs);
-          return [dx, dgamma, dbeta];
-        },
-      };
-    });
-    return fused(x, gamma, beta) as tf.Tensor4D;
-  }
   const f = tf.customGrad((xi, g, b, save) => {
     const input = xi as tf.Tensor;
     const scale = g as tf.Tensor;

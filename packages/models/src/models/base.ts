@@ -27,9 +27,10 @@ export interface BuiltNet {
 
 export type NetBuilder = (ctx: BuildContext) => BuiltNet;
 
-/** A block that reports its output and its output before the final ReLU. */
+/** A block that reports its output and, when asked, its output before the final ReLU. */
 export interface PreactBlock {
-  apply(x: tf.Tensor4D, training: boolean): { out: tf.Tensor4D; preact: tf.Tensor4D };
+  /** `withPreact` false lets the block fuse its last sum and ReLU into one kernel (no preact returned). */
+  apply(x: tf.Tensor4D, training: boolean, withPreact?: boolean): { out: tf.Tensor4D; preact?: tf.Tensor4D };
 }
 
 /**
@@ -45,7 +46,12 @@ export function stagedForward(
   const features: StageFeature[] = [{ name: 'stem', pre: stemPre, post: h }];
   stages.forEach((blocks, s) => {
     let preact = h;
-    for (const block of blocks) ({ out: h, preact } = block.apply(h, training));
+    blocks.forEach((block, i) => {
+      const last = i === blocks.length - 1;
+      const r = block.apply(h, training, last);
+      h = r.out;
+      if (last) preact = r.preact!;
+    });
     features.push({ name: `stage${s + 1}`, pre: preact, post: h });
   });
   const embedding = globalAvgPool(h);

@@ -39,10 +39,9 @@ class InvertedResidual {
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     const [pw, dw, pwl] = this.convs as [Conv2d, Conv2d, Conv2d];
     const [b1, b2, b3] = this.bns as [BatchNorm, BatchNorm, BatchNorm];
-    let h = relu(b1.apply(pw.apply(x), training));
-    h = relu(b2.apply(dw.apply(h), training));
-    h = b3.apply(pwl.apply(h), training);
-    return this.useRes ? tf.add(x, h) : h;
+    let h = b1.apply(pw.apply(x), training, { relu: true });
+    h = b2.apply(dw.apply(h), training, { relu: true });
+    return b3.apply(pwl.apply(h), training, this.useRes ? { residual: x } : {});
   }
 }
 
@@ -101,7 +100,7 @@ function buildMobileNetV2(T: number, widthMult: number): NetBuilder {
           const stage = STAGE_ENDS.indexOf(g);
           if (stage >= 0) features.push({ name: `stage${stage + 1}`, pre: h, post: h });
         });
-        const embedding = globalAvgPool(relu(headBn.apply(headConv.apply(h), training)));
+        const embedding = globalAvgPool(headBn.apply(headConv.apply(h), training, { relu: true }));
         return { logits: classifier.apply(embedding), features, embedding };
       },
     };

@@ -39,13 +39,12 @@ export class BasicBlock {
     }
   }
 
-  /** Returns the block output and its pre-ReLU residual sum (bn2's output without a shortcut). */
-  apply(x: tf.Tensor4D, training: boolean): { out: tf.Tensor4D; preact: tf.Tensor4D } {
-    let out = relu(this.bn1.apply(this.conv1.apply(x), training));
-    out = this.bn2.apply(this.conv2.apply(out), training);
-    if (!this.residual) return { out: relu(out), preact: out };
-    const shortcut = this.downsample ? this.downsample.bn.apply(this.downsample.conv.apply(x), training) : x;
-    const preact = tf.add(out, shortcut) as tf.Tensor4D;
+  /** Returns the block output and (unless `withPreact` is false) its pre-ReLU residual sum (bn2's output without a shortcut). */
+  apply(x: tf.Tensor4D, training: boolean, withPreact = true): { out: tf.Tensor4D; preact?: tf.Tensor4D } {
+    const h = this.conv2.apply(this.bn1.apply(this.conv1.apply(x), training, { relu: true }));
+    const residual = !this.residual ? undefined : this.downsample ? this.downsample.bn.apply(this.downsample.conv.apply(x), training) : x;
+    if (!withPreact) return { out: this.bn2.apply(h, training, { residual, relu: true }) };
+    const preact = this.bn2.apply(h, training, { residual });
     return { out: relu(preact), preact };
   }
 }

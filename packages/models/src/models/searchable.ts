@@ -81,14 +81,16 @@ class SearchBlockLayer implements PreactBlock {
     }
   }
 
-  apply(x: tf.Tensor4D, training: boolean): { out: tf.Tensor4D; preact: tf.Tensor4D } {
+  apply(x: tf.Tensor4D, training: boolean, withPreact = true): { out: tf.Tensor4D; preact?: tf.Tensor4D } {
     let h = x;
-    this.convs.forEach(({ conv, bn }, i) => {
-      h = bn.apply(conv.apply(h), training);
-      if (i < this.convs.length - 1) h = relu(h);
+    const last = this.convs.length - 1;
+    this.convs.slice(0, last).forEach(({ conv, bn }) => {
+      h = bn.apply(conv.apply(h), training, { relu: true });
     });
     const residual = this.shortcut ? this.shortcut.bn.apply(this.shortcut.conv.apply(x), training) : x;
-    const preact = tf.add(h, residual) as tf.Tensor4D;
+    const { conv, bn } = this.convs[last]!;
+    if (!withPreact) return { out: bn.apply(conv.apply(h), training, { residual, relu: true }) };
+    const preact = bn.apply(conv.apply(h), training, { residual });
     return { out: relu(preact), preact };
   }
 }

@@ -61,11 +61,20 @@ class Bottleneck {
     this.outSize = this.conv3.outSize;
   }
 
-  apply(x: tf.Tensor4D, training: boolean): { out: tf.Tensor4D; preact: tf.Tensor4D } {
-    let out = relu(this.bn1.apply(this.conv1.apply(x), training));
+  /**
+   * Without `withPreact`, the last BN runs fused with the residual sum and ReLU; in a down-sampling
+   * block the ReLU moves before the concatenation, exact because the pooled input is a ReLU output.
+   */
+  apply(x: tf.Tensor4D, training: boolean, withPreact = true): { out: tf.Tensor4D; preact?: tf.Tensor4D } {
+    let out = this.bn1.apply(this.conv1.apply(x), training, { relu: true });
     out = channelShuffle(out, this.firstGroups);
-    out = relu(this.bn2.apply(this.conv2.apply(out), training));
-    out = this.bn3.apply(this.conv3.apply(out), training);
+    out = this.bn2.apply(this.conv2.apply(out), training, { relu: true });
+    const h = this.conv3.apply(out);
+    if (!withPreact) {
+      if (this.stride === 2) return { out: tf.concat([this.bn3.apply(h, training, { relu: true }), avgPool3s2p1(x)], 3) };
+      return { out: this.bn3.apply(h, training, { residual: x, relu: true }) };
+    }
+    out = this.bn3.apply(h, training);
     const preact: tf.Tensor4D = this.stride === 2 ? tf.concat([out, avgPool3s2p1(x)], 3) : tf.add(out, x);
     return { out: relu(preact), preact };
   }

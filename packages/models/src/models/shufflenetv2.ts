@@ -22,6 +22,7 @@ import {
   Conv2d,
   Linear,
   channelShuffle,
+  type BatchNormApplyOptions,
   globalAvgPool,
   relu,
   splitChannels,
@@ -47,8 +48,8 @@ class ConvBn {
   get outSize(): Size2d {
     return this.conv.outSize;
   }
-  apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    return this.bn.apply(this.conv.apply(x), training);
+  apply(x: tf.Tensor4D, training: boolean, opts: BatchNormApplyOptions = {}): tf.Tensor4D {
+    return this.bn.apply(this.conv.apply(x), training, opts);
   }
 }
 
@@ -68,7 +69,7 @@ class BasicUnit {
 
   apply(x: tf.Tensor4D, training: boolean): { out: tf.Tensor4D; preact: tf.Tensor4D } {
     const [x1, x2] = splitChannels(x, this.split);
-    let h = relu(this.cb1.apply(x2, training));
+    let h = this.cb1.apply(x2, training, { relu: true });
     h = this.cb2.apply(h, training);
     const pre = this.cb3.apply(h, training);
     const preact = tf.concat([x1, pre], 3);
@@ -96,9 +97,9 @@ class DownUnit {
   }
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    const left = relu(this.left2.apply(this.left1.apply(x, training), training));
-    let right = relu(this.right1.apply(x, training));
-    right = relu(this.right3.apply(this.right2.apply(right, training), training));
+    const left = this.left2.apply(this.left1.apply(x, training), training, { relu: true });
+    let right = this.right1.apply(x, training, { relu: true });
+    right = this.right3.apply(this.right2.apply(right, training), training, { relu: true });
     return channelShuffle(tf.concat([left, right], 3), 2);
   }
 }
@@ -141,7 +142,7 @@ function buildShuffleNetV2(outChannels: [number, number, number, number], numBlo
           for (const unit of units) ({ out: h, preact } = unit.apply(h, training));
           features.push({ name: `stage${s + 1}`, pre: preact, post: h });
         });
-        const embedding = globalAvgPool(relu(head.apply(h, training)));
+        const embedding = globalAvgPool(head.apply(h, training, { relu: true }));
         return { logits: linear.apply(embedding), features, embedding };
       },
     };

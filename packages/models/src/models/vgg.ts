@@ -40,8 +40,7 @@ class VggBlock {
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     let h = x;
     this.layers.forEach(({ conv, bn }, i) => {
-      h = bn.apply(conv.apply(h), training);
-      if (i < this.layers.length - 1) h = relu(h);
+      h = bn.apply(conv.apply(h), training, { relu: i < this.layers.length - 1 });
     });
     return h;
   }

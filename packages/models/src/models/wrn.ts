@@ -42,7 +42,7 @@ class PreActBlock {
   apply(x: tf.Tensor4D, training: boolean): { out: tf.Tensor4D; bnIn: tf.Tensor4D } {
     const bnIn = this.bn1.apply(x, training);
     const act = relu(bnIn);
-    let out = relu(this.bn2.apply(this.conv1.apply(act), training));
+    let out = this.bn2.apply(this.conv1.apply(act), training, { relu: true });
     out = this.conv2.apply(out);
     const residual = this.shortcut ? this.shortcut.apply(act) : x;
     return { out: tf.add(residual, out), bnIn };

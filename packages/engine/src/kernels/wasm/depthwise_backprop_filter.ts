@@ -3,12 +3,14 @@
  * multiplier m, dW[kh,kw,c,q] = sum_{n,oh,ow} x[n, oh*s - pt + kh*d, ow*s - pl + kw*d, c] *
  * dy[n,oh,ow,c*m+q]. Each (n, c) pair is an independent channel of a single depthwise
  * convolution: x as [1, H, W, n*c], dy as an [OH, OW, n*c, m] filter, stride and dilation swapped.
- * Its output [1, kh', kw', n*c*m] is cropped to the filter size and summed over n.
+ * Its output [1, kh', kw', n*c*m] is cropped to the filter size and summed over n. With the
+ * native addon and m = 1, its kernel runs instead.
  */
 import {
   callWasm, convGeometry, crop4, filterGradPadHi, free, pair, transpose, view,
   type KernelArgs, type KernelConfig, type TensorInfo,
 } from './util.js';
+import { nativeDepthwiseConv2DBackpropFilter } from './native_conv.js';
 
 export function depthwiseConv2dNativeBackpropFilter({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
@@ -22,6 +24,8 @@ export function depthwiseConv2dNativeBackpropFilter({ inputs, backend, attrs }: 
   if (outC !== c * m) {
     throw new Error(`engine wasm DepthwiseConv2dNativeBackpropFilter: dy has ${outC} channels, expected ${c}*${m}`);
   }
+  const native = nativeDepthwiseConv2DBackpropFilter(backend, x, dy, filterShape, g, strides, dilations);
+  if (native !== undefined) return native;
   const padBottom = filterGradPadHi(inH, outH, kh, strides[0], dilations[0], g.top);
   const padRight = filterGradPadHi(inW, outW, kw, strides[1], dilations[1], g.left);
 

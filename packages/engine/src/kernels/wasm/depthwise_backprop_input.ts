@@ -2,9 +2,11 @@
  * DepthwiseConv2dNativeBackpropInput for the wasm backend (which has none). With channel
  * multiplier m, dx[..., c] = sum_q (dy[..., c*m+q] correlated with the flipped w[:, :, c, q]).
  * That is one depthwise convolution over the c*m channels of the zero-inserted dy with the
- * flipped filter seen as [kh, kw, c*m, 1], followed (when m > 1) by a sum over q.
+ * flipped filter seen as [kh, kw, c*m, 1], followed (when m > 1) by a sum over q. With the native
+ * addon and m = 1, its kernel runs instead.
  */
 import { inputGradientByConv } from './conv2d_backprop_input.js';
+import { nativeDepthwiseConv2DBackpropInput } from './native_conv.js';
 import {
   callWasm, convGeometry, free, pair, view,
   type KernelArgs, type KernelConfig, type TensorInfo,
@@ -21,6 +23,8 @@ export function depthwiseConv2dNativeBackpropInput({ inputs, backend, attrs }: K
   if (dy.shape[3] !== c * m) {
     throw new Error(`engine wasm DepthwiseConv2dNativeBackpropInput: dy has ${dy.shape[3]} channels, expected ${c}*${m}`);
   }
+  const native = nativeDepthwiseConv2DBackpropInput(backend, dy, filter, inputShape, g, strides, dilations);
+  if (native !== undefined) return native;
   const flipped = callWasm('Reverse', backend, { x: filter }, { dims: [0, 1] });
   const perChannel = inputGradientByConv(
     backend, 'DepthwiseConv2dNative', dy, view(flipped, [kh, kw, c * m, 1]), inputShape, strides, dilations, g.top, g.left,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareNights, type NightRow } from '../../../tools/nightly/regressions.js';
+import { compareNights, type NightRow } from '../regressions.js';
 
 const row = (method: string, seed: number, last: number): NightRow => ({
   dataset: 'cifar10', protocol: 'smoke', teacher: 'resnet8', student: 'resnet8', method, seed, best_top1: last, last_top1: last,
