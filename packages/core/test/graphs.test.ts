@@ -87,7 +87,7 @@ describe('graph layers', () => {
     expect(Math.max(...w.map(Math.abs))).toBeLessThanOrEqual(2 * std + 1e-7);
     expect(tn.bias).toBeNull();
     const xn = new Dense(100, 100, 2, { init: { kind: 'xavier_normal', gain: Math.SQRT2 }, bias: 'zero' });
-    const xs = xn.weight.dataSync();
+    const xs = Array.from(xn.weight.dataSync());
     const sd = Math.sqrt(xs.reduce((a, v) => a + v * v, 0) / xs.length);
     expect(sd).toBeGreaterThan(0.95 * Math.SQRT2 * Math.sqrt(2 / 200)); // 10^4 draws: within 5%
     expect(sd).toBeLessThan(1.05 * Math.SQRT2 * Math.sqrt(2 / 200));
