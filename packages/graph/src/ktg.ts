@@ -159,12 +159,17 @@ export const ktg = defineMethod({
         graph: {
           metrics: (evaluate) => {
             const out: Record<string, number> = {};
-            nodes.forEach((_, k) => { out[`node${k + 1}`] = evaluate(isTrained(nodes, k + 1) ? nets[k + 1]! : fixed(k + 1)).top1; });
+            nodes.forEach((_, k) => { out[`node${k + 1}_top1`] = evaluate(isTrained(nodes, k + 1) ? nets[k + 1]! : fixed(k + 1)).top1; });
             if (search) {
-              out.search_trials = search.trials.length;
-              out.search_best = search.best;
+              // named as the NAS family names a search: candidates, searched_candidate, candidate_<i>_*
+              out.candidates = search.trials.length;
+              out.searched_candidate = search.best;
               out.search_seconds = search.seconds;
-              search.trials.forEach((t, i) => { out[`trial${i}_top1`] = t.scores.at(-1)?.top1 ?? 0; });
+              search.trials.forEach((t, i) => {
+                const last = t.scores.at(-1);
+                out[`candidate_${i}_top1`] = last?.top1 ?? 0;
+                out[`candidate_${i}_epochs`] = last?.epochs ?? 0;
+              });
             }
             return out;
           },

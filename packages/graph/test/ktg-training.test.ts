@@ -55,7 +55,7 @@ describe('ktg on real networks', () => {
     const again = ktg.create(ctxWith());
     expect(Object.values(again.losses(io(xs))).map(value)).toEqual(Object.values(ktg.create(ctxWith()).losses(io(xs))).map(value));
     const m = metricsOf(inst, (model) => ({ top1: model === teacher ? 50 : model === peer ? 20 : -1, top5: 0 }));
-    expect(m).toEqual({ node1: 20, node2: 50 });
+    expect(m).toEqual({ node1_top1: 20, node2_top1: 50 });
     [inst, again].forEach((i) => disposeInstance(i));
     xs.dispose();
   });
@@ -99,13 +99,15 @@ describe('ktg search', () => {
     const before = tf.memory().numTensors;
     const a = run();
     expect(tf.memory().numTensors).toBe(before); // every trial's networks are disposed
-    expect(a.m.search_trials).toBe(3);
+    expect(a.m.candidates).toBe(3);
     // rung 0 (1 epoch): 3 trials, the better 2 go on; rung 1 (2 epochs): the better of the 2 wins
     const trials = a.record.search.trials as { gates: string; scores: { epochs: number; top1: number }[] }[];
     expect(trials.map((t) => t.scores.map((s) => s.epochs)).sort()).toEqual([[1], [1, 2], [1, 2]]);
     const finalists = trials.map((t, i) => [i, t.scores] as const).filter(([, s]) => s.length === 2);
     const best = finalists.reduce((x, y) => (y[1][1]!.top1 > x[1][1]!.top1 ? y : x))[0];
-    expect(a.m.search_best).toBe(best);
+    expect(a.m.searched_candidate).toBe(best);
+    // each candidate's held-out top-1 and epochs at the last rung it reached
+    trials.forEach((t, i) => expect([a.m[`candidate_${i}_top1`], a.m[`candidate_${i}_epochs`]]).toEqual([t.scores.at(-1)!.top1, t.scores.at(-1)!.epochs]));
     expect(a.record.gates).toBe(trials[best]!.gates);
     const { search_seconds: _s, ...rest } = a.m;
     const { search_seconds: _t, ...again } = run().m;
