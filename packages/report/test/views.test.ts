@@ -342,7 +342,7 @@ describe('view pages in the site (fabricated rows)', async () => {
     const gd = rows.find((r) => r.includes('data-method="graphdistill"') && r.includes('data-role'))!;
     expect(gd).toMatch(/>controls the transfer<.*>gray<.*>55\.00 ± 1\.41<.*>−3\.00<.*>−6\.00</s);
     const ktg = rows.filter((r) => r.includes('data-method="ktg"') && !r.includes('data-role'));
-    expect(ktg[0]).toMatch(/>ktg<.*0: student, 1: student, 2: teacher.*given: through through through.*node 1 \(student\): 56\.00 ± 1\.41<br>node 2 \(teacher\): 66\.00 ± 0\.00/s);
+    expect(ktg[0]).toMatch(/>ktg<.*0: student, 1: peer \(student architecture\), 2: teacher.*given: through through through.*node 1 \(peer \(student architecture\)\): 56\.00 ± 1\.41<br>node 2 \(teacher\): 66\.00 ± 0\.00/s);
     expect(ktg[1]).toMatch(/ktg \[search=4\].*searched: 4 random graphs by successive halving \(30\.0 ± n\/a s\); seed 0: candidate 2, held-out top-1 41\.50 after 4 epochs/s);
     expect(ktg[1]).toContain(`href="artifacts/${ktgSearch.run_id}/ktg-graph.json"`);
     const weights = rows.find((r) => r.includes('data-method="graphdistill"') && !r.includes('data-role'))!;

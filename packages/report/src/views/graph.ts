@@ -110,7 +110,8 @@ function ktgTable(id: string, rows: GraphViewRow[], ctx: ViewContext): string {
   if (ktg.length === 0) return '';
   const body = ktg.map((r) => {
     const hp = hpOf(r.runs[0]!);
-    const nodes = ['student', ...String(hp.nodes ?? '').split(/\s+/).filter(Boolean)];
+    // ktg's `nodes`: 'student' past node 0 is a peer of the student's architecture trained with it
+    const nodes = ['student', ...String(hp.nodes ?? '').split(/\s+/).filter(Boolean).map((n) => (n === 'student' ? 'peer (student architecture)' : n))];
     const searched = extraSpread(r.runs, 'candidates');
     const accuracy = nodes.slice(1).map((n, k) => {
       const s = extraSpread(r.runs, `node${k + 1}_top1`);
