@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildLeaderboards, buildSite, crossModalView, dataFreeView, formatExtra, GRAPH_STRUCTURES, graphView, handMade, lifelongView, nasRuns, taskForgetting, type MethodMeta, type ReportRow } from '../src/index.js';
+import { buildLeaderboards, buildSite, crossModalView, dataFreeView, formatExtra, GRAPH_STRUCTURES, graphView, handMade, lifelongView, nasRuns, taskForgetting, viewsOf, type MethodMeta, type ReportRow } from '../src/index.js';
 import { testRows } from './fixtures.js';
 
 const LABEL = 'TEST DATA (fabricated for report view tests, not measured) · quick (CPU): 400 train + 100 eval images/class, widths x0.5, 12 epochs';
@@ -223,6 +223,15 @@ describe('graph view (fabricated rows)', () => {
     // carriers first, then control methods, each by top-1
     expect(v.map((r) => r.structure?.role)).toEqual(['carrier', 'control', 'control', 'control']);
     expect(v.map((r) => r.name)).toEqual(['irg', 'ktg', 'ktg [search=4]', 'graphdistill']);
+  });
+
+  it("counts rows recorded under another family when the registry now puts their method in 'graph'", () => {
+    const old = [fab({ method: 'lp', family: 'relation', seed: 0, top1: 59, teacher: 'resnet32' }), ...refs('resnet8')];
+    expect(graphView(old)).toEqual([]);
+    const lpMeta: MethodMeta = { ...KTG_META, id: 'lp', family: 'graph', defaults: {} };
+    expect(graphView(old, 'last_top1', new Map([['lp', lpMeta]])).map((r) => [r.method, r.top1.mean, r.vanilla])).toEqual([['lp', 59, 58]]);
+    const [board] = buildLeaderboards(old, [lpMeta]);
+    expect(viewsOf(board!).map((x) => x.id)).toEqual(['graph']);
   });
 
   it('describes the vertices and edges of every graph method', () => {

@@ -62,9 +62,11 @@ export interface GraphViewRow {
 
 export function graphView(rows: readonly ReportRow[], metric: Metric = 'last_top1', meta: ReadonlyMap<string, MethodMeta> = new Map()): GraphViewRow[] {
   const latest = latestRows(rows);
-  const refs = latest.filter((r) => r.family !== 'graph' && variantName(r, meta) === '');
+  // the registry's family first: irg and lp rows recorded while they belonged to 'relation' count here
+  const isGraph = (r: ReportRow) => (meta.get(r.method)?.family ?? r.family) === 'graph';
+  const refs = latest.filter((r) => !isGraph(r) && variantName(r, meta) === '');
   const groups = new Map<string, ReportRow[]>();
-  for (const r of latest.filter((x) => x.family === 'graph')) {
+  for (const r of latest.filter(isGraph)) {
     const k = JSON.stringify([r.method, hpKey(r), r.teacher, r.student]);
     groups.set(k, [...(groups.get(k) ?? []), r]);
   }

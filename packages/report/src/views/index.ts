@@ -3,7 +3,7 @@
  * task curves, search cost, modalities, synthesized images, graphs). Each works from rows only.
  */
 import type { Leaderboard } from '../leaderboard.js';
-import { boardsWith, type FamilyView } from './common.js';
+import { boardsWith, hasFamily, type FamilyView } from './common.js';
 import { quantizedPage } from './quantized.js';
 import { lifelongPage } from './lifelong.js';
 import { nasPage } from './nas.js';
@@ -17,7 +17,7 @@ export const FAMILY_VIEWS: readonly FamilyView[] = [quantizedPage, lifelongPage,
 export const viewsWithRows = (boards: readonly Leaderboard[]) => FAMILY_VIEWS.filter((v) => boardsWith(boards, v.family).length > 0);
 
 /** The views with rows on this leaderboard. */
-export const viewsOf = (b: Leaderboard) => FAMILY_VIEWS.filter((v) => b.rows.some((r) => r.family === v.family));
+export const viewsOf = (b: Leaderboard) => FAMILY_VIEWS.filter((v) => hasFamily(b, v.family));
 
 export { viewFile, type FamilyView, type ViewContext } from './common.js';
 export { quantizedView, bitsLabel, bitsText, type QuantizedViewInput, type QuantizedViewRow, type QuantizedViewOptions } from './quantized.js';
