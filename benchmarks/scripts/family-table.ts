@@ -1,13 +1,16 @@
 /**
  * Prints one of the report's family views over a results file as markdown: the cross-modal
- * modality x method table, or the data-free table (accuracy, synthesis time, images generated).
+ * modality x method table, the data-free table (accuracy, synthesis time, images generated), or the
+ * graph table (each method's top-1 and its gains over vanilla and kd, then the numbers ktg and
+ * graphdistill report: the accuracy of ktg's other networks, graphdistill's learned modality weights).
  *
  *   npx tsx benchmarks/scripts/family-table.ts results/results.arrow --view cross-modal [--dataset cifar10] [--protocol quick]
  *   npx tsx benchmarks/scripts/family-table.ts results/results.arrow --view data-free
+ *   npx tsx benchmarks/scripts/family-table.ts results/results.arrow --view graph --dataset cifar100
  */
 import { parseArgs } from 'node:util';
 import { readResults, registry } from '@kdbench/harness';
-import { crossModalView, dataFreeView, type ReportRow } from '@kdbench/report';
+import { crossModalView, dataFreeView, graphView, mean, std, type ReportRow } from '@kdbench/report';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -35,6 +38,26 @@ if (values.view === 'cross-modal') {
   for (const r of dataFreeView(rows, 'last_top1', meta)) {
     console.log(`| ${r.name} | ${r.teacher} -> ${r.student} | ${r.seeds.join(', ')} | ${cell(r.top1)} | ${cell(r.synthesisSeconds, 0)} | ${cell(r.imagesGenerated, 0)} |`);
   }
+} else if (values.view === 'graph') {
+  const signed = (x: number | null) => (x === null ? '-' : `${x >= 0 ? '+' : ''}${x.toFixed(2)}`);
+  const view = graphView(rows, 'last_top1', meta);
+  console.log('| method | the graph | teacher -> student | input | seeds | top-1 mean ± std | vs vanilla | vs kd |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of view) {
+    const gain = (ref: number | null) => signed(r.top1.mean === null || ref === null ? null : r.top1.mean - ref);
+    console.log(`| ${r.name} | ${r.structure?.role ?? '-'} | ${r.teacher} -> ${r.student} | ${r.input} | ${r.top1.seeds.join(', ')} | ${cell(r.top1)} | ${gain(r.vanilla)} | ${gain(r.kd)} |`);
+  }
+  // what ktg and graphdistill report besides the student's accuracy, mean ± std over seeds
+  const extraOf = (x: ReportRow) => (JSON.parse(x.details || '{}') as { extra?: Record<string, number> }).extra ?? {};
+  const reported = (r: (typeof view)[number], key: string) => {
+    const xs = r.runs.map((x) => extraOf(x)[key]).filter((v): v is number => typeof v === 'number');
+    return { n: xs.length, mean: xs.length ? mean(xs) : null, std: xs.length > 1 ? std(xs) : null };
+  };
+  for (const r of view.filter((x) => x.method === 'ktg' || x.method === 'graphdistill')) {
+    const keys = [...new Set(r.runs.flatMap((x) => Object.keys(extraOf(x))))]
+      .filter((k) => !/^candidate_\d+_/.test(k)).sort();
+    console.log(`\n${r.name} (${r.teacher} -> ${r.student}): ${keys.map((k) => `${k} ${cell(reported(r, k), k.startsWith('edge_') ? 3 : 2)}`).join('; ')}`);
+  }
 } else {
-  throw new Error(`--view must be cross-modal or data-free, got '${values.view}'`);
+  throw new Error(`--view must be cross-modal, data-free or graph, got '${values.view}'`);
 }

@@ -48,6 +48,7 @@ export type Family =
   | 'feature'
   | 'attention'
   | 'relation'
+  | 'graph'
   | 'online'
   | 'self'
   | 'adversarial'
@@ -59,7 +60,7 @@ export type Family =
   | 'nas';
 
 export const FAMILIES: readonly Family[] = [
-  'baseline', 'response', 'feature', 'attention', 'relation', 'online', 'self', 'adversarial',
+  'baseline', 'response', 'feature', 'attention', 'relation', 'graph', 'online', 'self', 'adversarial',
   'multi-teacher', 'cross-modal', 'data-free', 'quantized', 'lifelong', 'nas',
 ];
 

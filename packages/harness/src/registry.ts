@@ -7,7 +7,8 @@ import { dkd, kd, takd } from '@kdbench/response';
 import { ab, fitnet, ft, nst, vid } from '@kdbench/feature';
 import { jointrd, mgd, padl2 } from '@kdbench/feature';
 import { at, semckd } from '@kdbench/attention';
-import { cc, crd, crdkd, fsp, graph, irg, pkt, rkd, sp } from '@kdbench/relation';
+import { cc, crd, crdkd, fsp, pkt, rkd, sp } from '@kdbench/relation';
+import { graphdistill, hkd, irg, ktg, lp, lsp, mhgd } from '@kdbench/graph';
 import { dcm, dml, kdcl, one, pcl, rocket } from '@kdbench/online';
 import { ban, byot, cskd, ddgsd, snapshot, tfkdself, tfkdvirtual } from '@kdbench/self';
 import { nasevo, nasrandom } from '@kdbench/nas';
@@ -41,17 +42,23 @@ export const registry = new MethodRegistry()
   // attention-based
   .register(at)
   .register(semckd)
-  // relation- and graph-based
+  // relation-based
   .register(fsp)
   .register(sp)
   .register(cc)
   .register(rkd)
   .register(pkt)
-  .register(irg)
   .register(crd)
   .register(crdkd)
-  .register(graph)
   .register(sskd)
+  // graph-based
+  .register(irg)
+  .register(lp)
+  .register(mhgd)
+  .register(hkd)
+  .register(lsp)
+  .register(ktg)
+  .register(graphdistill)
   // online distillation
   .register(dml)
   .register(one)

@@ -17,7 +17,7 @@ beforeAll(async () => {
 
 describe('relation methods on real resnet8 features (width 0.25, batch 4)', () => {
   it('every method builds and returns finite loss terms', () => {
-    expect(relationMethods.map((m) => m.id)).toEqual(['fsp', 'sp', 'cc', 'rkd', 'pkt', 'irg', 'crd', 'crdkd', 'lp']);
+    expect(relationMethods.map((m) => m.id)).toEqual(['fsp', 'sp', 'cc', 'rkd', 'pkt', 'crd', 'crdkd']);
     const x = tf.randomNormal([4, 32, 32, 3], 0, 1, 'float32', 0) as tf.Tensor4D;
     const ids = Int32Array.from({ length: 20 }, (_, i) => i);
     const train = { images: new Uint8Array(0), ids, labels: ids.map((i) => i % 10), n: 20 };

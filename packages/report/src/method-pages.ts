@@ -57,7 +57,7 @@ function results(id: string, boards: Leaderboard[], comparisons: Map<string, Com
 <p class="small muted">Measured under each leaderboard's protocol (stated on its page); published numbers under their papers' protocols.</p>`;
 }
 
-/** Per-candidate numbers of a search (`candidate_<i>_*`): shown on the NAS view, not here. */
+/** Per-candidate numbers of a search (`candidate_<i>_*`): shown on the NAS and graph views (ktg), not here. */
 const PER_CANDIDATE = /^candidate_\d+_/;
 /** Keys of counts and sizes (not accuracies): printed as integers. */
 const COUNT_KEY = /(_bytes|macs|params|candidates|images_generated|wbits|abits|^searched_candidate)$/;
@@ -75,7 +75,7 @@ function extraNumbers(id: string, boards: Leaderboard[]): string {
   if (entries.length === 0) return '';
   const rows = entries.flatMap(({ b, s }) => shown(s.extras).map(([k, v]) => `<tr><td>${esc(b.dataset)} · ${esc(b.protocol.protocol)}</td><td>${esc(s.name)}</td><td>${esc(s.pair)}</td><td><code>${esc(k)}</code></td><td class="num">${formatExtra(k, v.mean)}</td><td class="num">${v.n}</td></tr>`));
   return `<h2>Other numbers it reports</h2>
-<p class="small muted">Accuracies of the method's other networks (peers, heads, generations, teachers), per-task accuracies (%, 2 decimals), sizes, counts and costs (integers; seconds with 1 decimal), as the method reports them after training: mean over seeds. Per-candidate numbers of a search are on the NAS view.</p>
+<p class="small muted">Accuracies of the method's other networks (peers, heads, generations, teachers), per-task accuracies (%, 2 decimals), sizes, counts and costs (integers; seconds with 1 decimal), as the method reports them after training: mean over seeds. Per-candidate numbers of a search are on the NAS and graph views.</p>
 <div class="scroll"><table id="method-extras" class="sortable"><thead><tr><th>leaderboard</th><th>setting</th><th>pair</th><th>number</th><th class="num">mean</th><th class="num">seeds</th></tr></thead>
 <tbody>${rows.join('\n')}</tbody></table></div>`;
 }

@@ -1,5 +1,5 @@
 /**
- * Family views of the report site (quantized, lifelong, nas, cross-modal, data-free): their numbers,
+ * Family views of the report site (quantized, lifelong, nas, cross-modal, data-free, graph): their numbers,
  * their pages and links, the copied artifacts and the charts. FABRICATED TEST DATA: every accuracy,
  * size, time and image below is made up to check the arithmetic and the pages; none was measured,
  * and the rows' protocol label says so.
@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildLeaderboards, buildSite, crossModalView, dataFreeView, formatExtra, handMade, lifelongView, nasRuns, taskForgetting, type ReportRow } from '../src/index.js';
+import { buildLeaderboards, buildSite, crossModalView, dataFreeView, formatExtra, GRAPH_STRUCTURES, graphView, handMade, lifelongView, nasRuns, taskForgetting, viewsOf, type MethodMeta, type ReportRow } from '../src/index.js';
 import { testRows } from './fixtures.js';
 
 const LABEL = 'TEST DATA (fabricated for report view tests, not measured) · quick (CPU): 400 train + 100 eval images/class, widths x0.5, 12 epochs';
@@ -92,6 +92,23 @@ const dataFreeRows = () => [
   fab({ method: 'dafl', family: 'data-free', seed: 0, top1: 40, teacher: 'resnet32', extra: { synthesis_seconds: 12.34, images_generated: 1000 }, artifacts: ['synthesis.png', '../escape.png'] }),
   fab({ method: 'dafl', family: 'data-free', seed: 1, top1: 44, teacher: 'resnet32', extra: { synthesis_seconds: 14.34, images_generated: 1200 }, artifacts: ['synthesis.png'] }),
 ];
+
+// Graph: irg 63 / 65 (mean 64: +6 over vanilla's 58, +3 over kd's 61); ktg with its given graph
+// (node 1 the peer 55 / 57, node 2 the teacher 66) and ktg searching 4 graphs (seed 0: candidate 2 won,
+// 41.5 held-out after 4 epochs); graphdistill on gray, rgb edge weights 0.5 / 0.6 (mean 0.55 ± 0.0707).
+const KTG_HP = { nodes: 'student teacher', gates: 'through through through / through through through / cutoff cutoff cutoff', search: 0 };
+const graphRows = () => [
+  fab({ method: 'irg', family: 'graph', seed: 0, top1: 63, teacher: 'resnet32' }), fab({ method: 'irg', family: 'graph', seed: 1, top1: 65, teacher: 'resnet32' }),
+  fab({ method: 'ktg', family: 'graph', seed: 0, top1: 62, teacher: 'resnet32', hp: KTG_HP, extra: { node1_top1: 55, node2_top1: 66 } }),
+  fab({ method: 'ktg', family: 'graph', seed: 1, top1: 64, teacher: 'resnet32', hp: KTG_HP, extra: { node1_top1: 57, node2_top1: 66 } }),
+  fab({
+    method: 'ktg', family: 'graph', seed: 0, top1: 60, teacher: 'resnet32', hp: { ...KTG_HP, search: 4 }, artifacts: ['ktg-graph.json'],
+    extra: { node1_top1: 50, node2_top1: 66, candidates: 4, searched_candidate: 2, search_seconds: 30, candidate_2_top1: 41.5, candidate_2_epochs: 4, candidate_0_top1: 30, candidate_0_epochs: 1 },
+  }),
+  fab({ method: 'graphdistill', family: 'graph', seed: 0, top1: 54, teacher: 'resnet32', hp: { target: 'gray' }, extra: { edge_rgb: 0.5, edge_low8: 0.3, edge_edge: 0.2, source_rgb: 66, source_low8: 40, source_edge: 30 } }),
+  fab({ method: 'graphdistill', family: 'graph', seed: 1, top1: 56, teacher: 'resnet32', hp: { target: 'gray' }, extra: { edge_rgb: 0.6, edge_low8: 0.2, edge_edge: 0.2, source_rgb: 66, source_low8: 42, source_edge: 30 } }),
+];
+const KTG_META: MethodMeta = { id: 'ktg', title: 'Knowledge transfer graph', family: 'graph', knowledge: 'response', scheme: 'online', paper: { authors: 'x', title: 'x', venue: 'x', year: 2020, url: 'x' }, defaults: KTG_HP };
 
 // Quantized: qat and quantdistill at W4A4 and W2A8 (ternary) against FP32 vanilla / kd of resnet8 (78k parameters = 312000 bytes).
 const q = (method: string, seed: number, top1: number, wbits: number, abits: number, bytes: number) =>
@@ -194,6 +211,36 @@ describe('data-free view (fabricated rows)', () => {
   });
 });
 
+describe('graph view (fabricated rows)', () => {
+  const v = graphView([...graphRows(), ...refs('resnet8')], 'last_top1', new Map([['ktg', KTG_META]]));
+
+  it('groups by method and setting, with gains over vanilla and kd of the same student', () => {
+    const irg = v.find((r) => r.method === 'irg')!;
+    expect(irg).toMatchObject({ name: 'irg', teacher: 'resnet32', student: 'resnet8', input: 'rgb', vanilla: 58, kd: 61 });
+    expect(irg.top1).toMatchObject({ n: 2, mean: 64, seeds: [0, 1] });
+    expect(v.filter((r) => r.method === 'ktg').map((r) => r.name).sort()).toEqual(['ktg', 'ktg [search=4]']);
+    expect(v.find((r) => r.method === 'graphdistill')).toMatchObject({ input: 'gray', top1: { mean: 55 } });
+    // carriers first, then control methods, each by top-1
+    expect(v.map((r) => r.structure?.role)).toEqual(['carrier', 'control', 'control', 'control']);
+    expect(v.map((r) => r.name)).toEqual(['irg', 'ktg', 'ktg [search=4]', 'graphdistill']);
+  });
+
+  it("counts rows recorded under another family when the registry now puts their method in 'graph'", () => {
+    const old = [fab({ method: 'lp', family: 'relation', seed: 0, top1: 59, teacher: 'resnet32' }), ...refs('resnet8')];
+    expect(graphView(old)).toEqual([]);
+    const lpMeta: MethodMeta = { ...KTG_META, id: 'lp', family: 'graph', defaults: {} };
+    expect(graphView(old, 'last_top1', new Map([['lp', lpMeta]])).map((r) => [r.method, r.top1.mean, r.vanilla])).toEqual([['lp', 59, 58]]);
+    const [board] = buildLeaderboards(old, [lpMeta]);
+    expect(viewsOf(board!).map((x) => x.id)).toEqual(['graph']);
+  });
+
+  it('describes the vertices and edges of every graph method', () => {
+    expect(Object.keys(GRAPH_STRUCTURES).sort()).toEqual(['graphdistill', 'hkd', 'irg', 'ktg', 'lp', 'lsp', 'mhgd']);
+    for (const s of Object.values(GRAPH_STRUCTURES)) expect(s.vertices.length * s.edges.length).toBeGreaterThan(0);
+    expect(graphView([fab({ method: 'newgraph', family: 'graph', seed: 0, top1: 50 })])[0]!.structure).toBeNull();
+  });
+});
+
 describe('extra numbers on method pages', () => {
   it('formats counts and sizes as integers, seconds with one decimal, accuracies with two', () => {
     expect(formatExtra('search_seconds', 13.34)).toBe('13.3');
@@ -212,21 +259,24 @@ describe('extra numbers on method pages', () => {
 describe('view pages in the site (fabricated rows)', async () => {
   const out = tmp();
   const runs = tmp();
-  const all = [...quantizedRows(), ...lifelongRows(), ...nasRows(), ...crossModalRows(), ...dataFreeRows(), ...refs()];
+  const all = [...quantizedRows(), ...lifelongRows(), ...nasRows(), ...crossModalRows(), ...dataFreeRows(), ...graphRows(), ...refs()];
   // seed 0 of dafl wrote its grid (8 made-up bytes standing in for a PNG); seed 1's folder is empty; the nas run wrote its log
   const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   const dafl0 = all.find((r) => r.method === 'dafl' && r.seed === 0)!;
   const dafl1 = all.find((r) => r.method === 'dafl' && r.seed === 1)!;
   const nas0 = all.find((r) => r.method === 'nasevo' && r.seed === 0)!;
+  const ktgSearch = all.find((r) => r.method === 'ktg' && (r.hyperparameters ?? '').includes('"search":4'))!;
   mkdirSync(join(runs, dafl0.run_id), { recursive: true });
   mkdirSync(join(runs, dafl1.run_id), { recursive: true });
   mkdirSync(join(runs, nas0.run_id), { recursive: true });
   writeFileSync(join(runs, dafl0.run_id, 'synthesis.png'), png);
   writeFileSync(join(runs, 'escape.png'), png);
   writeFileSync(join(runs, nas0.run_id, 'nas-search.json'), '{"fabricated":true}');
-  const site = await buildSite({ rows: all, outDir: out, runsDir: runs, generatedAt: 'test' });
+  mkdirSync(join(runs, ktgSearch.run_id), { recursive: true });
+  writeFileSync(join(runs, ktgSearch.run_id, 'ktg-graph.json'), '{"fabricated":true}');
+  const site = await buildSite({ rows: all, methods: [KTG_META], outDir: out, runsDir: runs, generatedAt: 'test' });
   const html = (f: string) => readFileSync(join(out, f), 'utf8');
-  const VIEWS = ['quantized.html', 'lifelong.html', 'nas.html', 'cross-modal.html', 'data-free.html'];
+  const VIEWS = ['quantized.html', 'lifelong.html', 'nas.html', 'cross-modal.html', 'data-free.html', 'graph.html'];
 
   it('writes one page per family view, each under the protocol banner, linked from the index and the leaderboard', () => {
     for (const f of VIEWS) {
@@ -235,7 +285,7 @@ describe('view pages in the site (fabricated rows)', async () => {
       expect(p.indexOf('class="protocol"'), f).toBeGreaterThan(0);
       expect(p.indexOf('class="protocol"'), `${f}: banner before the first table`).toBeLessThan(p.indexOf('<table'));
       expect(p, f).toContain('TEST DATA (fabricated for report view tests, not measured)');
-      // data-free, quantized and lifelong methods rank on boards of their own; nas and cross-modal on the main board
+      // data-free, quantized and lifelong methods rank on boards of their own; nas, cross-modal and graph on the main board
       const board = ['quantized.html', 'lifelong.html', 'data-free.html'].includes(f) ? `cifar100-quick-${f.replace('.html', '')}` : 'cifar100-quick';
       expect(p, f).toContain(`href="${board}.html"`);
       const ids = [...p.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
@@ -290,6 +340,25 @@ describe('view pages in the site (fabricated rows)', async () => {
     const gray = p.split('<tr').find((r) => r.includes('data-modality="gray"'))!;
     expect(gray).toMatch(/>53\.00 ± n\/a <span class="muted small">\(1\)<\/span><\/td><td[^>]*>51\.00 ± 1\.41 <span class="muted small">\(2\)<\/span><\/td><td class="num muted" data-v="">—</);
     expect(p.split('<tr').find((r) => r.includes('data-reference="kd"'))).toContain('61.00 ± 1.41');
+  });
+
+  it('shows the graph methods with their vertices, edges and gains, the ktg networks and the learned modality weights', () => {
+    const p = html('graph.html');
+    const rows = p.split('<tr');
+    const irg = rows.find((r) => r.includes('data-method="irg"'))!;
+    expect(irg).toMatch(/>carries the knowledge<.*>resnet32 → resnet8<.*>rgb<.*>2<.*>64\.00 ± 1\.41<.*>\+6\.00<.*>\+3\.00</s);
+    expect(irg).toContain(GRAPH_STRUCTURES.irg!.vertices.replaceAll("'", '&#39;'));
+    const gd = rows.find((r) => r.includes('data-method="graphdistill"') && r.includes('data-role'))!;
+    expect(gd).toMatch(/>controls the transfer<.*>gray<.*>55\.00 ± 1\.41<.*>−3\.00<.*>−6\.00</s);
+    const ktg = rows.filter((r) => r.includes('data-method="ktg"') && !r.includes('data-role'));
+    expect(ktg[0]).toMatch(/>ktg<.*0: student, 1: peer \(student architecture\), 2: teacher.*given: through through through.*node 1 \(peer \(student architecture\)\): 56\.00 ± 1\.41<br>node 2 \(teacher\): 66\.00 ± 0\.00/s);
+    expect(ktg[1]).toMatch(/ktg \[search=4\].*searched: 4 random graphs by successive halving \(30\.0 ± n\/a s\); seed 0: candidate 2, held-out top-1 41\.50 after 4 epochs/s);
+    expect(ktg[1]).toContain(`href="artifacts/${ktgSearch.run_id}/ktg-graph.json"`);
+    const weights = rows.find((r) => r.includes('data-method="graphdistill"') && !r.includes('data-role'))!;
+    // columns rgb first, then alphabetically: rgb 0.55 ± 0.071 (66), edge 0.2 (30), low8 0.25 ± 0.071 (41)
+    expect(weights).toMatch(/data-modality="rgb"[^>]*>0\.550 ± 0\.071 <span class="muted small">\(66\.00\)<.*data-modality="edge"[^>]*>0\.200 ± 0\.000 .*\(30\.00\).*data-modality="low8"[^>]*>0\.250 ± 0\.071 .*\(41\.00\)/s);
+    // per-candidate numbers stay off the method page
+    expect(html('method-ktg.html')).not.toContain('candidate_2_top1');
   });
 
   it('copies the existing artifacts of the runs and shows the image grids', () => {

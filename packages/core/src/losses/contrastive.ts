@@ -168,15 +168,23 @@ export class ContrastMemory {
   }
 }
 
-/** exp(<bank[idx], v> / tau) as [B, K+1]: all bank scores by one matMul, then a gather. */
-export function sampledScores(v: tf.Tensor2D, bank: tf.Variable, idx: Int32Array, tau: number): tf.Tensor2D {
+/**
+ * <bank[idx], v> as [B, cols] (row b: the bank rows idx[b * cols ..]): all bank scores by one
+ * matMul, then a gather (cheaper than gathering B * cols bank rows).
+ */
+export function bankScores(v: tf.Tensor2D, bank: tf.Variable, idx: Int32Array): tf.Tensor2D {
   const [b] = v.shape;
   const n = bank.shape[0]!;
   const flat = new Int32Array(idx.length);
   const cols = idx.length / b;
   for (let i = 0; i < idx.length; i++) flat[i] = Math.floor(i / cols) * n + idx[i]!;
   const all = tf.reshape(tf.matMul(v, bank as tf.Tensor2D, false, true), [-1]);
-  return tf.exp(tf.div(tf.reshape(tf.gather(all, tf.tensor1d(flat, 'int32')), [b, cols]), tau)) as tf.Tensor2D;
+  return tf.reshape(tf.gather(all, tf.tensor1d(flat, 'int32')), [b, cols]) as tf.Tensor2D;
+}
+
+/** exp(<bank[idx], v> / tau) as [B, K+1]. */
+export function sampledScores(v: tf.Tensor2D, bank: tf.Variable, idx: Int32Array, tau: number): tf.Tensor2D {
+  return tf.exp(tf.div(bankScores(v, bank, idx), tau)) as tf.Tensor2D;
 }
 
 export interface ContrastiveOptions {

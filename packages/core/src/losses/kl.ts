@@ -1,6 +1,7 @@
 /**
  * Response-level losses shared by every method: cross-entropy with labels and the
- * temperature-softened KL divergence of Hinton et al. (2015).
+ * temperature-softened KL divergence of Hinton et al. (2015), batch-averaged or per row (`rowKL`,
+ * `rowCrossEntropy`: multi-teacher weighting, the gates of the knowledge transfer graph).
  */
 import { tf } from '@kdbench/engine';
 
@@ -38,4 +39,18 @@ export function topKCorrect(logits: tf.Tensor2D, labels: tf.Tensor1D, k: number)
     const hit = tf.equal(indices, tf.expandDims(tf.cast(labels, 'int32'), 1));
     return tf.sum(tf.cast(tf.any(hit, 1), 'int32')).dataSync()[0]!;
   });
+}
+
+/** T^2 * KL(softmax(t/T) || softmax(s/T)) of every row: [B]. */
+export function rowKL(student: tf.Tensor2D, teacher: tf.Tensor2D, T: number): tf.Tensor1D {
+  return tf.tidy(() => {
+    const logPs = tf.logSoftmax(tf.div(student, T));
+    const logPt = tf.logSoftmax(tf.div(teacher, T));
+    return tf.mul(tf.sum(tf.mul(tf.exp(logPt), tf.sub(logPt, logPs)), 1), T * T) as tf.Tensor1D;
+  });
+}
+
+/** Cross-entropy of every row of logits [B, C] against integer labels [B]: [B]. */
+export function rowCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => tf.neg(tf.sum(tf.mul(tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]), tf.logSoftmax(logits)), 1)) as tf.Tensor1D);
 }

@@ -7,11 +7,13 @@
  *   teacher identical to the run's teacher, same architecture, seed and width, is skipped);
  * - `teacherAccuracies`: each teacher's and the ensemble's (averaged probabilities) top-1, for
  *   metrics, under `teacher:<model>:s<seed>` and `ensemble`;
- * - `rowKL`: T^2 * KL(softmax(t/T) || softmax(s/T)) per batch row;
+ * - `rowKL`, `rowCrossEntropy`: per-row losses (core's, re-exported);
  */
 import { ConfigError, softTargetKL, type ExtraTeacher, type MethodContext, type StepIO } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
 import { listModels, type ForwardResult, type Model } from '@kdbench/models';
+
+export { rowCrossEntropy, rowKL } from '@kdbench/core';
 
 /**
  * `teachers` hyperparameter -> extra teachers. Entries are `model:seed` (model a zoo id or `teacher`
@@ -85,20 +87,6 @@ export function teacherAccuracies(models: readonly Model[], evaluate: (m: Model)
   for (const m of models) out[teacherKey(m)] = evaluate(m).top1;
   if (models.length > 1) out.ensemble = evaluate(averagedEnsemble(models)).top1;
   return out;
-}
-
-/** T^2 * KL(softmax(t/T) || softmax(s/T)) of every row: [B]. */
-export function rowKL(student: tf.Tensor2D, teacher: tf.Tensor2D, T: number): tf.Tensor1D {
-  return tf.tidy(() => {
-    const logPs = tf.logSoftmax(tf.div(student, T));
-    const logPt = tf.logSoftmax(tf.div(teacher, T));
-    return tf.mul(tf.sum(tf.mul(tf.exp(logPt), tf.sub(logPt, logPs)), 1), T * T) as tf.Tensor1D;
-  });
-}
-
-/** Cross-entropy of every row of logits [B, C] against integer labels [B]: [B]. */
-export function rowCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
-  return tf.tidy(() => tf.neg(tf.sum(tf.mul(tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]), tf.logSoftmax(logits)), 1)) as tf.Tensor1D);
 }
 
 /**

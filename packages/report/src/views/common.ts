@@ -33,8 +33,14 @@ export interface FamilyView {
 
 export const viewFile = (v: Pick<FamilyView, 'id'>) => `${v.id}.html`;
 
+/**
+ * Whether a leaderboard has rows of `family`: by the family the rows recorded or the one the registry
+ * gives their method now (a method moved to another family keeps its recorded rows).
+ */
+export const hasFamily = (b: Leaderboard, family: string) => b.rows.some((r) => r.family === family) || b.stats.some((s) => s.family === family);
+
 /** Leaderboards having at least one row of `family`. */
-export const boardsWith = (boards: readonly Leaderboard[], family: string) => boards.filter((b) => b.rows.some((r) => r.family === family));
+export const boardsWith = (boards: readonly Leaderboard[], family: string) => boards.filter((b) => hasFamily(b, family));
 
 export function detailsOf(r: Pick<ReportRow, 'details'>): { extra: Record<string, number>; artifacts: string[]; trainedStudent: { id?: string; params?: number; flops?: number } | null } {
   let d: Record<string, unknown> = {};

@@ -20,7 +20,7 @@ export const KNOWLEDGE = ['response', 'feature', 'relation'] as const;
 export const SCHEMES = ['offline', 'online', 'self'] as const;
 /** The survey's families (FAMILIES of packages/core/src/method.ts; a test keeps the two equal). */
 export const FAMILIES = [
-  'baseline', 'response', 'feature', 'attention', 'relation', 'online', 'self', 'adversarial',
+  'baseline', 'response', 'feature', 'attention', 'relation', 'graph', 'online', 'self', 'adversarial',
   'multi-teacher', 'cross-modal', 'data-free', 'quantized', 'lifelong', 'nas',
 ] as const;
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@kdbench/engine';
-import { graph, localityPreservingLoss } from '../src/graph.js';
+import { lp, localityPreservingLoss } from '../src/lp.js';
 import { context, expectGradients, expectMetadata, expectNoLeak, forward, io, value, values } from './helpers.js';
 
 beforeAll(async () => {
@@ -18,7 +18,7 @@ function lpLoop(s: number[][], t: number[][], k: number, sigma2: number): number
   return total / (2 * s.length);
 }
 
-describe('graph: locality-preserving loss (Chen et al. 2021)', () => {
+describe('lp: locality-preserving loss (Chen et al. 2021)', () => {
   const B = 5, D = 3;
   const sv = values(B * D, 50), tv = values(B * 4, 51);
   const rows = (v: number[], d: number) => Array.from({ length: B }, (_, b) => v.slice(b * d, (b + 1) * d));
@@ -67,20 +67,20 @@ describe('graph: locality-preserving loss (Chen et al. 2021)', () => {
   it('rejects a normalized value other than 0 or 1', () => {
     const s = forward({ logits: tf.tensor2d(values(B * 3, 1), [B, 3]), embedding: tf.tensor2d(sv, [B, D]) });
     const t = forward({ logits: tf.tensor2d(values(B * 3, 2), [B, 3]), embedding: tf.tensor2d(tv, [B, 4]) });
-    expect(() => graph.create({ ...context(graph, s, t), hp: { ...graph.defaults, normalized: 2 } })).toThrow(/normalized must be 0 or 1/);
+    expect(() => lp.create({ ...context(lp, s, t), hp: { ...lp.defaults, normalized: 2 } })).toThrow(/normalized must be 0 or 1/);
   });
 
   it('sends gradients to the student embedding and leaks nothing', () => {
     const emb = tf.variable(tf.tensor2d(sv, [B, D]));
     const s = forward({ logits: tf.tensor2d(values(B * 3, 1), [B, 3]), embedding: emb as tf.Tensor2D });
     const t = forward({ logits: tf.tensor2d(values(B * 3, 2), [B, 3]), embedding: tf.tensor2d(tv, [B, 4]) });
-    const inst = graph.create(context(graph, s, t));
+    const inst = lp.create(context(lp, s, t));
     expectGradients(() => inst.losses(io(s, t)), [emb]);
     expectNoLeak(inst, () => io(s, t));
   });
 
   it('cites its paper and states its unverified hyperparameters', () => {
-    expectMetadata(graph, { gamma: 1, beta: 1, k: 5, sigma2: 0, normalized: 1 }, '1812.06597');
-    expect(graph.deviations).toMatch(/could not/);
+    expectMetadata(lp, { gamma: 1, beta: 1, k: 5, sigma2: 0, normalized: 1 }, '1812.06597');
+    expect(lp.deviations).toMatch(/could not/);
   });
 });

@@ -78,7 +78,7 @@ export const irg = defineMethod({
     year: 2019,
     url: 'https://openaccess.thecvf.com/content_CVPR_2019/html/Liu_Knowledge_Distillation_via_Instance_Relationship_Graph_CVPR_2019_paper.html',
   },
-  family: 'relation',
+  family: 'graph',
   knowledge: 'relation',
   scheme: 'offline',
   teacher: 'required',

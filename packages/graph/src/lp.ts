@@ -16,8 +16,6 @@
  *   L_LP = sum_ij alpha_ij ||s_i - s_j||^2 / (2 sum_i d_i ||s_i - m||^2),
  * d_i the degrees of the symmetrised graph (alpha + alpha^T) / 2 and m the degree-weighted mean
  * embedding, i.e. the generalised Rayleigh quotient tr(S^T L S) / tr(S^T D S) of the centred S.
- * Chosen over the multi-head graph distillation of Lee & Song (BMVC 2019), whose attention-network
- * pre-training stage could not be reproduced faithfully from its description.
  */
 import { crossEntropy, defineMethod, flattenRows, pairwiseDistances } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
@@ -57,7 +55,7 @@ export function localityPreservingLoss(fs: tf.Tensor, ft: tf.Tensor, k: number, 
   });
 }
 
-export const graph = defineMethod({
+export const lp = defineMethod({
   id: 'lp',
   title: 'Locality-preserving graph distillation (feature embedding)',
   paper: {
@@ -67,7 +65,7 @@ export const graph = defineMethod({
     year: 2021,
     url: 'https://arxiv.org/abs/1812.06597',
   },
-  family: 'relation',
+  family: 'graph',
   knowledge: 'relation',
   scheme: 'offline',
   teacher: 'required',
