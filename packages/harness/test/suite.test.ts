@@ -162,6 +162,19 @@ pairs:
     expect(again).toHaveLength(6);
     expect(pendingRuns(plan, new Set(plan.runs.map((r) => r.id)))).toHaveLength(0);
   });
+
+  it('--skip-gpu-pairs leaves out the pairs marked gpu: true, and their teachers', () => {
+    const text = base + '  - teacher: resnet56\n    student: resnet20\n    gpu: true\n';
+    const all = expandSuite(parseSuite(text, 'g.yaml'));
+    const cpu = expandSuite(parseSuite(text, 'g.yaml'), { skipGpuPairs: true });
+    expect(all.runs.filter((r) => r.request.student === 'resnet20')).toHaveLength(6); // vanilla and kd, 3 seeds
+    expect(cpu.runs.map((r) => r.request.student)).toEqual(Array(6).fill('resnet8'));
+    expect(cpu.teachers.map((t) => t.label)).toEqual(['teacher resnet20 cifar10 s0']);
+    expect([all.skippedGpuPairs, cpu.skippedGpuPairs]).toEqual([0, 1]);
+    // run ids do not depend on the flag
+    expect(cpu.runs.map((r) => r.id)).toEqual(all.runs.filter((r) => r.request.student === 'resnet8').map((r) => r.id));
+    expect(error(base + '    gpu: yes\n', 'g.yaml')).toBe("g.yaml:7: gpu must be true or false, got 'yes'");
+  });
 });
 
 describe('the shipped suites', () => {

@@ -100,6 +100,7 @@ Options:
   --teacher-cache on|off  teacher-output cache for logits-only methods (default on)
   --rerun M1,M2     train the runs of these methods again even if recorded (their rows are replaced),
                     e.g. after a fix to a method
+  --skip-gpu-pairs  leave out the pairs marked 'gpu: true' (architectures too large for a CPU run)
   --dry-run         list the runs (and whether each is already recorded) without running anything
 ${COMMON_HELP}`;
 

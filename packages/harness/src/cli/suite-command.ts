@@ -24,6 +24,7 @@ const OPTIONS = {
   'teacher-cache': { type: 'string' },
   'dry-run': { type: 'boolean' },
   rerun: { type: 'string' },
+  'skip-gpu-pairs': { type: 'boolean' },
 } as const;
 
 export async function suiteCommand(argv: string[]): Promise<number> {
@@ -40,6 +41,7 @@ export async function suiteCommand(argv: string[]): Promise<number> {
   const set = parseProtocolOverrides(protocol, o.set);
   const plan = expandSuite(suite, {
     protocol, seeds: seeds === undefined ? undefined : seedRange(seeds), set, shard: parseShard(o.shard),
+    skipGpuPairs: o['skip-gpu-pairs'] === true,
   });
   const warnings = [...plan.warnings, ...protocolWarnings({ epochs: set.epochs ?? 0, teacherEpochs: set.teacherEpochs ?? 0 }).map((w) => `--set ${w}`)];
   if (workers > availableParallelism()) {
@@ -53,7 +55,8 @@ export async function suiteCommand(argv: string[]): Promise<number> {
     if (!suiteMethods.has(m)) throw new ConfigError(`--rerun: method '${m}' has no runs in suite ${suite.name} (its methods: ${[...suiteMethods].join(', ')})`);
   }
   const results = resultsDir(o);
-  const shardText = plan.shard ? `, shard ${plan.shard.index}/${plan.shard.count}` : '';
+  const shardText = (plan.shard ? `, shard ${plan.shard.index}/${plan.shard.count}` : '')
+    + (plan.skippedGpuPairs ? `, ${plan.skippedGpuPairs} GPU-sized pairs left out` : '');
   if (o['dry-run']) {
     const recorded = new Set(readResults(resultsFile(results)).map((r) => r.run_id));
     console.log(formatTable(

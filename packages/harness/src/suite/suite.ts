@@ -21,6 +21,7 @@
  *     datasets: [cifar100]
  *     note: free text (the published row it maps to)
  *     reference: { table: crd, teacher: resnet56, student: resnet20 }
+ *     gpu: true              # sized for GPU machines: `suite run --skip-gpu-pairs` leaves it out
  * ```
  *
  * `reference` declares the published pair a CPU-sized pair stands in for: the report compares
@@ -49,6 +50,8 @@ export interface SuitePair {
   note?: string;
   /** The published pair this pair stands in for (kdbench model ids), and its table. */
   reference?: { table: string; teacher: string; student: string; where: string };
+  /** The pair is sized for GPU machines (architectures too large for a CPU run); `--skip-gpu-pairs` leaves it out. */
+  gpu?: boolean;
   /** Where the pair is defined, for messages. */
   where: string;
 }
@@ -66,7 +69,7 @@ export interface Suite {
 }
 
 const TOP_FIELDS = ['name', 'description', 'datasets', 'protocol', 'seeds', 'teacherSeed', 'methods', 'hp', 'set', 'pairs'];
-const PAIR_FIELDS = ['teacher', 'student', 'methods', 'datasets', 'hp', 'set', 'note', 'reference'];
+const PAIR_FIELDS = ['teacher', 'student', 'methods', 'datasets', 'hp', 'set', 'note', 'reference', 'gpu'];
 const REFERENCE_FIELDS = ['table', 'teacher', 'student'];
 
 /** Reads and validates a suite file; throws SuiteError with one `file:line: problem` line per problem. */
@@ -300,6 +303,7 @@ class Validator {
     const pairSet = this.check(() => this.set([...path, 'set']));
     this.check(() => {
       if (raw.note !== undefined && typeof raw.note !== 'string') this.fail([...path, 'note'], 'note must be text');
+      if (raw.gpu !== undefined && typeof raw.gpu !== 'boolean') this.fail([...path, 'gpu'], `gpu must be true or false, got '${String(raw.gpu)}'`);
     });
     const reference = raw.reference === undefined ? undefined : this.check(() => {
       if (raw.teacher === undefined || raw.teacher === null) {
@@ -323,7 +327,8 @@ class Validator {
         this.fail(where, (e as Error).message);
       }
     });
-    return { teacher, student, methods, datasets, hp, set: { ...top.set, ...pairSet }, note: raw.note as string | undefined, reference, where: this.at(path) };
+    return { teacher, student, methods, datasets, hp, set: { ...top.set, ...pairSet }, note: raw.note as string | undefined, reference,
+      ...(raw.gpu === true ? { gpu: true } : {}), where: this.at(path) };
   }
 
   /** `reference: { table, teacher, student }`: a published table id and the pair it stands in for (model ids). */
@@ -386,6 +391,8 @@ export interface SuitePlan {
   runs: PlannedRun[];
   teachers: PlannedTeacher[];
   shard?: { index: number; count: number };
+  /** How many pairs `skipGpuPairs` left out. */
+  skippedGpuPairs: number;
   /** The suite file's warnings (settings that are allowed but probably a mistake). */
   warnings: string[];
 }
@@ -398,6 +405,8 @@ export interface ExpandOptions {
   /** Protocol settings applied on top of the suite's (e.g. from --set). */
   set?: Partial<Protocol>;
   shard?: { index: number; count: number };
+  /** Leaves out the pairs marked `gpu: true`. */
+  skipGpuPairs?: boolean;
 }
 
 /**
@@ -412,7 +421,8 @@ export function expandSuite(suite: Suite, opts: ExpandOptions = {}): SuitePlan {
   const runs = new Map<string, PlannedRun>();
   const teachers = new Map<string, PlannedTeacher>();
   const errors = new Set<string>();
-  for (const pair of suite.pairs) {
+  const pairs = opts.skipGpuPairs ? suite.pairs.filter((p) => !p.gpu) : suite.pairs;
+  for (const pair of pairs) {
     const overrides = { ...parseProtocolOverrides(protocol, setText(pair.set)), ...(opts.set ?? {}) };
     for (const dataset of pair.datasets) {
       for (const method of pair.methods) {
@@ -462,7 +472,7 @@ export function expandSuite(suite: Suite, opts: ExpandOptions = {}): SuitePlan {
   const neededKeys = new Set(planned.flatMap((r) => r.teacherKeys));
   return {
     suite, protocol, seeds, runs: planned, teachers: [...teachers.values()].filter((t) => neededKeys.has(t.key)), shard: opts.shard,
-    warnings: suite.warnings,
+    skippedGpuPairs: suite.pairs.length - pairs.length, warnings: suite.warnings,
   };
 }
 
