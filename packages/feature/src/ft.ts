@@ -16,6 +16,11 @@
  * the factors: factor(F) = normalise(mean over channels of F^2) per sample, loss = mean |.| of the
  * difference (p1 = 2, p2 = 1). That is the default (`form: 'repdistiller'`, checked against the
  * loss-parity fixture `ft`); the paper's whole normalised factor is `--hp form=paper`.
+ *
+ * The paraphraser stage trains at a constant rate, RepDistiller's (helper/pretrain.py at b84f547):
+ * 0.01 for its CIFAR ResNet and WRN students, a fifth of their 0.05, and the student's own rate
+ * otherwise (0.01 for MobileNetV2/ShuffleNet, 0.05 for VGG). At the student's 0.05 the autoencoder
+ * diverged on resnet56's features within the first epoch (revision 1 fixes that).
  */
 import {
   ConvStack, crossEntropy, defineMethod, flattenRows, matchSpatial, meanSquaredError, moduleSeed, scaleEpochs,
@@ -24,6 +29,17 @@ import {
 import { tf } from '@kdbench/engine';
 
 export const FT_FORMS = ['repdistiller', 'paper'] as const;
+
+/** The students RepDistiller trains the paraphraser at 0.01 for (helper/pretrain.py at b84f547). */
+const SLOW_PARAPHRASER_STUDENTS = new Set([
+  'resnet8', 'resnet14', 'resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110', 'resnet8x4', 'resnet32x4',
+  'wrn_16_1', 'wrn_16_2', 'wrn_40_1', 'wrn_40_2',
+]);
+
+/** The paraphraser's constant rate, given the student's base rate: a fifth of it (0.05 -> 0.01) for those students. */
+export function paraphraserRate(studentId: string, base: number): number {
+  return SLOW_PARAPHRASER_STUDENTS.has(studentId.split('@')[0]!) ? base / 5 : base;
+}
 export type FtForm = (typeof FT_FORMS)[number];
 
 /**
@@ -61,13 +77,15 @@ export const ft = defineMethod({
     initEpochs: 'paraphraser training epochs in a 240-epoch schedule (scaled: initEpochs * epochs / 240, at least 1)',
     form: "'repdistiller': normalised channel means of squared factors, the CRD benchmark code's loss (default); 'paper': the whole normalised factors",
   },
+  // 1: the paraphraser stage at RepDistiller's rate (0.01 for CIFAR ResNet/WRN students), not the student's 0.05
+  revision: 1,
   deviations:
     "The default factor loss is RepDistiller's (form 'repdistiller'), which produced the CRD table's FT numbers: it " +
     'L2-normalises the channel mean of the squared factor, where the paper normalises the whole factor (form ' +
     "'paper'). The L1 distance is averaged over elements in both forms (the CRD benchmark's reduction), so beta = 200 " +
     "keeps its scale. The paraphraser's decoder uses 3x3 convolutions, equivalent in function class to the reference's " +
     'stride-1 3x3 transposed convolutions.',
-  create: ({ hp, studentShapes, teacherShapes, rng, epochs }) => {
+  create: ({ hp, student, studentShapes, teacherShapes, rng, epochs }) => {
     if (!(FT_FORMS as readonly string[]).includes(hp.form)) throw new Error(`ft: form must be one of ${FT_FORMS.join(', ')}, got '${hp.form}'`);
     const form = hp.form as FtForm;
     const sShapes = stageShapes(studentShapes);
@@ -92,6 +110,7 @@ export const ft = defineMethod({
         stages: [{
           name: 'ft-paraphraser',
           epochs: scaleEpochs(hp.initEpochs, epochs),
+          schedule: (base) => paraphraserRate(student.id ?? '', base),
           variables: () => [...encoder.trainableVariables(), ...decoder.trainableVariables()],
           losses: (io) => {
             const ft = io.teacher.features.at(-1)!.post;

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@kdbench/engine';
-import { ft, factorLoss } from '../src/ft.js';
+import { ft, paraphraserRate, factorLoss } from '../src/ft.js';
 import { ctxFor, fwd, leakOf, rand, runOnRealModels, stepIO, value, varsOf, stagesOf, disposeInstance } from '@kdbench/core/testing';
 
 beforeAll(async () => {
@@ -63,6 +63,21 @@ describe('ft (Kim 2018)', () => {
     expect(Object.keys(grads)).toHaveLength(para.length);
     tf.dispose(Object.values(grads));
     expect(stagesOf(ft.create(ctxFor(ft, s, t, {}, 2)))[0]!.epochs).toBe(1);
+    disposeInstance(inst);
+  });
+
+  it("trains the paraphraser at RepDistiller's constant rate: 0.01 for its ResNet and WRN students, else the student's", () => {
+    expect(paraphraserRate('resnet20', 0.05)).toBeCloseTo(0.01, 12);
+    expect(paraphraserRate('wrn_16_2', 0.05)).toBeCloseTo(0.01, 12);
+    expect(paraphraserRate('resnet8x4@0.5', 0.05)).toBeCloseTo(0.01, 12);
+    expect(paraphraserRate('vgg8', 0.05)).toBe(0.05);
+    expect(paraphraserRate('mobilenetv2', 0.01)).toBe(0.01); // the light students' own 0.01
+    expect(paraphraserRate('resnet18', 0.05)).toBe(0.05); // not one of RepDistiller's CIFAR ResNets
+    const { s, t } = feats();
+    const ctx = ctxFor(ft, s, t, {}, 24);
+    const inst = ft.create({ ...ctx, student: Object.assign(Object.create(ctx.student) as typeof ctx.student, { id: 'resnet20' }) });
+    const schedule = stagesOf(inst)[0]!.schedule as (base: number, epoch: number, epochs: number) => number;
+    expect([0, 1, 2].map((e) => schedule(0.05, e, 3))).toEqual([0.01, 0.01, 0.01].map((r) => expect.closeTo(r, 12)));
     disposeInstance(inst);
   });
 
