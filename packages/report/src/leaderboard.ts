@@ -146,7 +146,8 @@ export function variantOf(r: Pick<ReportRow, 'method' | 'hyperparameters'> & { d
   if (!m) return '';
   const parts = [...hyperparameterDifferences(r.hyperparameters, m.defaults as Record<string, unknown> | undefined)];
   // only methods with a revision pay for reading the details
-  if ((m.revision ?? 0) > 0 && recordedRevision(r.details) !== m.revision) parts.push(['revision', String(recordedRevision(r.details))]);
+  const recorded = (m.revision ?? 0) > 0 ? recordedRevision(r.details) : m.revision;
+  if (recorded !== m.revision) parts.push(['revision', String(recorded)]);
   return parts.sort(([a], [b]) => (a! < b! ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(', ');
 }
 
