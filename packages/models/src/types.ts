@@ -1,5 +1,6 @@
 import type { tf } from '@kdbench/engine';
 import type { ForwardHooks } from './layers/hooks.js';
+import type { Scope } from './layers/store.js';
 export type { ForwardHooks, HookedLayer } from './layers/hooks.js';
 
 /** Output of one stage of a network (or of its stem), before and after the final activation. */
@@ -23,6 +24,11 @@ export interface ForwardResult {
 export interface HeadOutput {
   readonly logits: tf.Tensor2D;
   readonly embedding: tf.Tensor2D;
+}
+
+/** A copy of a network's last stage and head (Model.copyLastStage), fed the second-to-last feature's `post`. */
+export interface LastStageCopy {
+  apply(h: tf.Tensor4D, training: boolean): HeadOutput;
 }
 
 /** A batch norm's scale (gamma) and shift (beta). */
@@ -81,6 +87,13 @@ export interface Model {
    * through the teacher's later stages with it.
    */
   forwardFrom?(from: number, input: tf.Tensor4D, opts: ForwardOptions): HeadOutput;
+  /**
+   * A new, separately initialised copy of the network's last stage, pooling and classifier, its
+   * variables created in `scope` (a method's own module): the branches of multi-branch online
+   * methods (ONE, PCL). Its input is the second-to-last feature's `post`. Present for the CIFAR
+   * ResNets, the VGGs and DenseNet.
+   */
+  copyLastStage?(scope: Scope, numClasses: number): LastStageCopy;
   /**
    * Per feature ([stem, stage1, ...]): the batch norm whose output (plus the shortcut, in a residual
    * block) reaches that feature's last ReLU, or null where none does. Present for the ResNets,

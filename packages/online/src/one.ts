@@ -13,8 +13,8 @@
  * branches 1..m-1 and the gate are this method's module, fed the student's second-to-last stage
  * output. The deployed student is a single branch, which is what the paper's tables report for ONE
  * (the gated ensemble is its "ONE-E"); the ensemble's and the other branches' accuracies are
- * reported besides (`ensemble`, `branch1`, ...). Branches are copies of a CIFAR ResNet's last stage,
- * so the student must be a zoo ResNet.
+ * reported besides (`ensemble`, `branch1`, ...). Branches are fresh copies of the student's last
+ * stage and classifier (Model.copyLastStage: CIFAR ResNets, VGGs, DenseNet).
  *
  * Checked against the authors' code: Lan1991Xu/ONE_NeurIPS2018 cifar_one.py, loss/kl_loss.py,
  * utils/ramps.py, models/cifar/resnet.py (ONE_ResNet) and scripts/ONE_ResNet32.sh @ 54afde3: the CE
@@ -23,10 +23,9 @@
  * feature, linear, BN, ReLU, softmax) match. The reference adds 1e-7 to the ensemble's
  * probabilities, which we omit.
  */
-import { crossEntropy, defineMethod, moduleSeed, ParamModule, softTargetKL, stopGradient, type LossTerms } from '@kdbench/core';
+import { ConfigError, crossEntropy, defineMethod, moduleSeed, ParamModule, softTargetKL, stopGradient, type LossTerms } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
-import { layers, resnetBlocksPerStage, viewModel, type FeatureShape, type ForwardResult } from '@kdbench/models';
-import { applyStageCopy, stageCopy, type StageCopy } from './shared/stage-copy.js';
+import { layers, viewModel, type FeatureShape, type ForwardResult, type LastStageCopy, type Model } from '@kdbench/models';
 
 /** Sigmoid-shaped ramp-up of Laine & Aila (arXiv:1610.02242): exp(-5 (1 - t/R)^2) for t < R, then 1. */
 export function sigmoidRampup(epoch: number, rampup: number): number {
@@ -35,24 +34,24 @@ export function sigmoidRampup(epoch: number, rampup: number): number {
   return Math.exp(-5 * phase * phase);
 }
 
-/** The m-1 extra branches (copies of the last ResNet stage + classifier) and the gate. */
+/** The m-1 extra branches (copies of the student's last stage + classifier) and the gate. */
 export class OneBranches extends ParamModule {
-  private readonly branches: StageCopy[] = [];
+  private readonly branches: LastStageCopy[] = [];
   private readonly gateFc: layers.Linear;
   private readonly gateBn: layers.BatchNorm;
 
-  constructor(seed: number, input: FeatureShape, last: FeatureShape, blocksPerStage: number, readonly count: number, numClasses: number) {
+  /** `input`: the student's second-to-last feature, which the branches and the gate are fed. */
+  constructor(seed: number, student: Model, input: FeatureShape, readonly count: number, numClasses: number) {
     super(seed);
-    const stride = input.height / last.height;
-    if (!Number.isInteger(stride) || stride < 1) throw new Error(`one: stage sizes ${input.height} -> ${last.height} are not a stride`);
-    for (let b = 1; b < count; b++) this.branches.push(stageCopy(this.scope.child(`branch${b}`), input, last, blocksPerStage, numClasses));
+    const copy = lastStageCopier('one', student);
+    for (let b = 1; b < count; b++) this.branches.push(copy(this.scope.child(`branch${b}`), numClasses));
     this.gateFc = new layers.Linear(this.scope.child('gate').child('fc'), input.channels, count);
     this.gateBn = new layers.BatchNorm(this.scope.child('gate').child('bn'), count);
   }
 
   /** Logits of branches 1..m-1 and the gate weights [B, m], from the shared trunk's output. */
   apply(shared: tf.Tensor4D, training: boolean): { logits: tf.Tensor2D[]; gate: tf.Tensor2D } {
-    const logits = this.branches.map((copy) => applyStageCopy(copy, shared, training).logits);
+    const logits = this.branches.map((copy) => copy.apply(shared, training).logits);
     const g = this.gateFc.apply(layers.globalAvgPool(shared));
     const [b, m] = g.shape;
     const normed = tf.reshape(this.gateBn.apply(tf.reshape(g, [b, 1, 1, m]) as tf.Tensor4D, training), [b, m]);
@@ -64,6 +63,14 @@ export class OneBranches extends ParamModule {
   buffers(): Record<string, tf.Variable> {
     return Object.fromEntries(this.store.entries.filter((e) => !e.trainable).map((e) => [`one/${e.name}`, e.variable]));
   }
+}
+
+/** The student's `copyLastStage`, or a usage error naming the method and the nets that have one. */
+export function lastStageCopier(method: string, student: Model): NonNullable<Model['copyLastStage']> {
+  if (!student.copyLastStage) {
+    throw new ConfigError(`${method}: branches copy the student's last stage, which '${student.id}' cannot (CIFAR ResNets, VGGs and DenseNet can)`);
+  }
+  return student.copyLastStage.bind(student);
 }
 
 /** The gated ensemble z_e = sum_i g_i z_i of the branches' logits (gate [B, m]). */
@@ -94,16 +101,13 @@ export const one = defineMethod({
     T: 'temperature of the ensemble-to-branch KL (3 in the authors\' code)',
     rampup: 'fraction of the epochs over which the KL weight ramps up (80 of 300 epochs in the authors\' scripts)',
   },
-  deviations: '',
+  deviations: 'The authors\' code builds branches for ResNets only; on a VGG or DenseNet student the branch point (the last stage: VGG block 4; DenseNet\'s second transition, third dense block and final BN) is kdbench\'s choice.',
   smallHyper: { branches: 2 },
   create: (ctx) => {
     const { hp } = ctx;
-    const blocksPerStage = resnetBlocksPerStage(ctx.student.id);
-    if (blocksPerStage === null) throw new Error(`one: branches copy a CIFAR ResNet's last stage; student '${ctx.student.id}' is not a zoo ResNet`);
-    if (!Number.isInteger(hp.branches) || hp.branches < 2) throw new Error(`one: branches must be an integer >= 2, got ${hp.branches}`);
+    if (!Number.isInteger(hp.branches) || hp.branches < 2) throw new ConfigError(`one: branches must be an integer >= 2, got ${hp.branches}`);
     const stages = ctx.studentShapes.filter((s) => s.name !== 'embedding');
-    const input = stages.at(-2)!;
-    const module = new OneBranches(moduleSeed(ctx.rng, 'one'), input, stages.at(-1)!, blocksPerStage, hp.branches, ctx.numClasses);
+    const module = new OneBranches(moduleSeed(ctx.rng, 'one'), ctx.student, stages.at(-2)!, hp.branches, ctx.numClasses);
     const rampEpochs = Math.round(hp.rampup * ctx.epochs);
     const heads = (student: ForwardResult, training: boolean) => {
       const { logits, gate } = module.apply(student.features.at(-2)!.post, training);

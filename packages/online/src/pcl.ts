@@ -22,7 +22,7 @@
  * exp(-5 (1 - e)^2) (its lambd = 1 is used as the ramp length), which switches distillation off for
  * most of the first 80 epochs; the intended mean-teacher ramp over 80 epochs is used here.
  *
- * Here the student is the trunk plus the first peer's branch (the zoo ResNet itself: peer 0); the other branches and
+ * Here the student is the trunk plus the first peer's branch (the student network itself: peer 0); the other branches and
  * the ensemble classifier are this method's module. The temporal mean of the student is a network
  * (`mean`, scored as the student: `procedure.deployed`), the temporal mean of the module a buffer-only
  * copy. Reported besides: every raw peer (`peer0` = the trained student), the other peers' mean
@@ -33,24 +33,25 @@ import {
   type LossTerms,
 } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
-import { layers, resnetBlocksPerStage, viewModel, type FeatureShape, type ForwardResult, type Model, type NamedVariable } from '@kdbench/models';
-import { sigmoidRampup } from './one.js';
-import { applyStageCopy, stageCopy, type StageCopy } from './shared/stage-copy.js';
+import { layers, viewModel, type ForwardResult, type HeadOutput, type LastStageCopy, type Model, type NamedVariable } from '@kdbench/models';
+import { lastStageCopier, sigmoidRampup } from './one.js';
 
-/** Peers 1..m-1 (copies of the last ResNet stage + classifier) and the ensemble classifier on all m peers' pooled features. */
+/** Peers 1..m-1 (copies of the student's last stage + classifier) and the ensemble classifier on all m peers' pooled features. */
 export class PeerBranches extends ParamModule {
-  private readonly branches: StageCopy[] = [];
+  private readonly branches: LastStageCopy[] = [];
   private readonly ensembleFc: layers.Linear;
 
-  constructor(seed: number, input: FeatureShape, last: FeatureShape, blocksPerStage: number, readonly count: number, numClasses: number) {
+  /** `embeddingDim`: the width of the student's pooled feature, which every peer has. */
+  constructor(seed: number, student: Model, embeddingDim: number, readonly count: number, numClasses: number) {
     super(seed);
-    for (let b = 1; b < count; b++) this.branches.push(stageCopy(this.scope.child(`branch${b}`), input, last, blocksPerStage, numClasses));
-    this.ensembleFc = new layers.Linear(this.scope.child('ensemble'), count * last.channels, numClasses);
+    const copy = lastStageCopier('pcl', student);
+    for (let b = 1; b < count; b++) this.branches.push(copy(this.scope.child(`branch${b}`), numClasses));
+    this.ensembleFc = new layers.Linear(this.scope.child('ensemble'), count * embeddingDim, numClasses);
   }
 
   /** Branch b (1..m-1) on the trunk's output `h`: pooled feature and logits. */
-  branch(b: number, h: tf.Tensor4D, training: boolean): { embedding: tf.Tensor2D; logits: tf.Tensor2D } {
-    return applyStageCopy(this.branches[b - 1]!, h, training);
+  branch(b: number, h: tf.Tensor4D, training: boolean): HeadOutput {
+    return this.branches[b - 1]!.apply(h, training);
   }
 
   /** The ensemble classifier on the m peers' pooled features (peer 0 first). */
@@ -111,19 +112,17 @@ export const pcl = defineMethod({
   deviations:
     'Grounded in an unofficial reproduction (the paper text beyond the abstract and any authors\' code were not found); its ramp-up bug is fixed (see the doc comment). '
     + 'The trunk of each extra view is run as the whole student network (its last stage\'s output unused), so the student\'s and the mean network\'s last-stage batch-norm statistics are updated by all m views, not by view 1 alone. '
-    + 'Branches copy the last stage of a zoo CIFAR ResNet only (the paper also splits VGG-16 and DenseNet-40-12), and zoo ResNet-110 is the basic-block network (the reproduction\'s ResNet-110 uses bottleneck blocks; which one the paper used is unverified). '
+    + 'Branches are fresh copies of the student\'s last stage and classifier. For ResNets this is the reproduction\'s split; the paper also splits VGG-16 and DenseNet-40-12, where it is not readable which layers the peers hold: kdbench copies the last stage as for ResNets (VGG block 4; DenseNet\'s second transition, third dense block and final BN). Zoo ResNet-110 is the basic-block network (the reproduction\'s ResNet-110 uses bottleneck blocks; which one the paper used is unverified). '
     + 'The peers\' classifiers start from independent draws (the reproduction copies one classifier into all peers); the protocol\'s SGD (Nesterov in the reproduction) and schedule instead of 300 epochs with lr x0.1 at 150/225.',
   smallHyper: { branches: 2 },
   create: (ctx) => {
     const { hp } = ctx;
-    const blocksPerStage = resnetBlocksPerStage(ctx.student.id);
-    if (blocksPerStage === null) throw new ConfigError(`pcl: peers copy a CIFAR ResNet's last stage; student '${ctx.student.id}' is not a zoo ResNet`);
     if (!Number.isInteger(hp.branches) || hp.branches < 2) throw new ConfigError(`pcl: branches must be an integer >= 2, got ${hp.branches}`);
     if (!(hp.T > 0)) throw new ConfigError(`pcl: T must be > 0, got ${hp.T}`);
     if (!(hp.decay >= 0 && hp.decay < 1)) throw new ConfigError(`pcl: decay must be in [0, 1), got ${hp.decay}`);
     if (!(hp.rampup >= 0 && hp.rampup <= 1)) throw new ConfigError(`pcl: rampup must be a fraction of the epochs in [0, 1], got ${hp.rampup}`);
-    const stages = ctx.studentShapes.filter((s) => s.name.startsWith('stage'));
-    const build = (label: string) => new PeerBranches(moduleSeed(ctx.rng, label), stages.at(-2)!, stages.at(-1)!, blocksPerStage, hp.branches, ctx.numClasses);
+    const embeddingDim = ctx.studentShapes.find((s) => s.name === 'embedding')!.channels;
+    const build = (label: string) => new PeerBranches(moduleSeed(ctx.rng, label), ctx.student, embeddingDim, hp.branches, ctx.numClasses);
     const branches = build('pcl');
     const meanBranches = build('pcl-mean');
     const mean = ctx.createNetwork('mean');

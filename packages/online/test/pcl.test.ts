@@ -98,6 +98,24 @@ describe('pcl (Wu & Gong 2021)', () => {
     tf.dispose([b.x, b.labels]);
   });
 
+  it('runs on the survey\'s other PCL students: peers copy VGG block 4 and DenseNet\'s last transition, dense block and head', () => {
+    const d = realContext(pcl, { branches: 2 }, { student: 'densenet40_12' });
+    const dense = pcl.create(d.ctx);
+    expect((dense.parts!.pcl as PeerBranches).namedVariables().map((nv) => nv.name)).toEqual(expect.arrayContaining(['branch1.trans2.conv.weight', 'branch1.dense3.11.conv.weight', 'branch1.bn.weight', 'branch1.fc.weight', 'ensemble.weight']));
+    disposeInstance(dense);
+    d.student.dispose();
+    const { ctx, student } = realContext(pcl, { branches: 2 }, { student: 'vgg8' });
+    const inst = pcl.create(ctx);
+    expect((inst.parts!.pcl as PeerBranches).namedVariables().map((nv) => nv.name)).toEqual(expect.arrayContaining(['branch1.block4.0.weight', 'branch1.classifier.weight', 'ensemble.weight']));
+    const b = batch(4);
+    const extra = views(1, 40);
+    expectGradients(() => inst.losses(stepIO(student, b, { epoch: 100, companions: extra, companion: extra[0] })), [...student.trainableVariables(), ...inst.parts!.pcl!.trainableVariables!()], 'pcl on vgg8');
+    disposeInstance(inst);
+    student.dispose();
+    freeViews(extra);
+    tf.dispose([b.x, b.labels]);
+  });
+
   it('keeps the mean network at the temporal mean: a copy after the first step, then min(1 - 1/(t+1), decay)', () => {
     const { ctx, student } = realContext(pcl, { decay: 0.5 });
     const inst = pcl.create(ctx);
@@ -160,7 +178,7 @@ describe('pcl (Wu & Gong 2021)', () => {
       expect(() => pcl.create(ctx)).toThrow(ConfigError); // a usage error (exit 2), not an internal one
       s.dispose();
     };
-    bad({}, /pcl: peers copy a CIFAR ResNet's last stage; student 'wrn_16_1' is not a zoo ResNet/, 'wrn_16_1');
+    bad({}, /pcl: branches copy the student's last stage, which 'wrn_16_1' cannot/, 'wrn_16_1');
     bad({ branches: 1 }, /branches must be an integer >= 2, got 1/);
     bad({ T: 0 }, /T must be > 0/);
     bad({ decay: 1 }, /decay must be in \[0, 1\), got 1/);

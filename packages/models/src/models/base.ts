@@ -5,7 +5,7 @@
  * RepDistiller's `is_feat` / `preact` feature lists).
  */
 import { tf } from '@kdbench/engine';
-import type { FeatureShape, ForwardOptions, ForwardResult, HeadOutput, Model, ModelOptions, NamedVariable, NormParams } from '../types.js';
+import type { FeatureShape, ForwardOptions, ForwardResult, HeadOutput, LastStageCopy, Model, ModelOptions, NamedVariable, NormParams } from '../types.js';
 import { withHooks } from '../layers/hooks.js';
 import { globalAvgPool, relu, ParamStore, Scope, type BatchNorm, type Conv2d, type Linear, type Size2d } from '../layers/index.js';
 import type { StageFeature } from '../types.js';
@@ -20,6 +20,8 @@ export interface BuiltNet {
   forward(x: tf.Tensor4D, training: boolean): ForwardResult;
   /** The stages after feature `from` ([stem, stage1, ...] index), pooling and head, on `h` standing for features[from].post. */
   forwardFrom?(from: number, h: tf.Tensor4D, training: boolean): HeadOutput;
+  /** Builds a fresh copy of the last stage, pooling and head in `scope` (see Model.copyLastStage). */
+  lastStage?(scope: Scope, numClasses: number): LastStageCopy;
   /** Per feature: the batch norm whose output (plus a shortcut, in residual blocks) reaches the feature's last ReLU, or null. */
   readonly preReluNorms?: (BatchNorm | null)[];
   /** Shapes of the stage features for a 32x32 input (without the embedding). */
@@ -69,12 +71,15 @@ export function stagedForward(
 export function stagedPasses(stem: { conv: Conv2d; bn: BatchNorm }, stages: PreactBlock[][], head: Linear): Pick<Required<BuiltNet>, 'forward' | 'forwardFrom'> {
   return {
     forward: (x, training) => stagedForward(x, training, stem, stages, head),
-    forwardFrom: (from, h, training) => {
-      for (const blocks of stages.slice(from)) for (const block of blocks) h = block.apply(h, training).out;
-      const embedding = globalAvgPool(h);
-      return { logits: head.apply(embedding), embedding };
-    },
+    forwardFrom: (from, h, training) => blocksToHead(stages.slice(from).flat(), head, h, training),
   };
+}
+
+/** `blocks` in order on `h`, then global average pooling and `head`. */
+export function blocksToHead(blocks: readonly PreactBlock[], head: Linear, h: tf.Tensor4D, training: boolean): HeadOutput {
+  for (const block of blocks) h = block.apply(h, training).out;
+  const embedding = globalAvgPool(h);
+  return { logits: head.apply(embedding), embedding };
 }
 
 /** CIFAR input size every architecture is specified for. */
@@ -118,6 +123,8 @@ export class ZooModel implements Model {
   private disposed = false;
   /** Present when the architecture runs from an intermediate feature (see Model.forwardFrom). */
   readonly forwardFrom?: (from: number, input: tf.Tensor4D, opts: ForwardOptions) => HeadOutput;
+  /** Present when the architecture can copy its last stage (see Model.copyLastStage). */
+  readonly copyLastStage?: (scope: Scope, numClasses: number) => LastStageCopy;
   /** Present when the architecture names its pre-ReLU batch norms (see Model.preReluNorms). */
   readonly preReluNorms?: () => (NormParams | null)[];
 
@@ -145,7 +152,8 @@ export class ZooModel implements Model {
       this.store.dispose();
       throw e;
     }
-    const { forwardFrom, preReluNorms } = this.net;
+    const { forwardFrom, preReluNorms, lastStage } = this.net;
+    if (lastStage) this.copyLastStage = (scope, numClasses) => lastStage(scope, numClasses);
     if (forwardFrom) this.forwardFrom = (from, input, opts) => this.runFrom(forwardFrom, from, input, opts);
     if (preReluNorms) this.preReluNorms = () => preReluNorms.map((bn) => (bn ? { gamma: bn.gamma, beta: bn.beta } : null));
   }

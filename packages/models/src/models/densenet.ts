@@ -12,7 +12,8 @@
  * Features, as for the pre-activation WRNs: stem = conv output (pre = post); stage i post = the
  * dense block's output, pre = that output after the next BN (the transition's, or the final one).
  *
- * widthFactor scales the stem width and the growth rate k.
+ * widthFactor scales the stem width and the growth rate k. The last stage a branch copies
+ * (copyLastStage) is the second transition, the third dense block and the final BN.
  */
 import { tf } from '@kdbench/engine';
 import { BatchNorm, Conv2d, Linear, avgPool2, globalAvgPool, maxPool2Size, relu, type Scope, type Size2d } from '../layers/index.js';
@@ -77,6 +78,7 @@ function buildDenseNet(depth: number, growthRate: number): NetBuilder {
     }
     const bnFinal = new BatchNorm(scope.child('bn'), planes);
     const fc = new Linear(scope.child('fc'), planes, ctx.numClasses, { kind: 'torch_default_zero_bias' });
+    const [lastIn, last] = [shapes.at(-2)!, shapes.at(-1)!];
 
     return {
       featureShapes: shapes,
@@ -95,6 +97,27 @@ function buildDenseNet(depth: number, growthRate: number): NetBuilder {
         });
         const embedding = globalAvgPool(relu(pre));
         return { logits: fc.apply(embedding), features, embedding };
+      },
+      // the second transition, the third dense block and the final BN and head, named as in the net
+      lastStage: (copy, numClasses) => {
+        const at = { h: lastIn.height, w: lastIn.width };
+        const transition = new Transition(copy.child('trans2'), lastIn.channels, at);
+        let width = lastIn.channels;
+        const block = Array.from({ length: layersPerBlock }, (_, i) => {
+          const layer = new DenseLayer(copy.child('dense3').child(i), width, growth, { h: last.height, w: last.width });
+          width += growth;
+          return layer;
+        });
+        const bn = new BatchNorm(copy.child('bn'), width);
+        const head = new Linear(copy.child('fc'), width, numClasses, { kind: 'torch_default_zero_bias' });
+        return {
+          apply: (h, training) => {
+            h = transition.applyFromPre(transition.bn.apply(h, training));
+            for (const layer of block) h = layer.apply(h, training);
+            const embedding = globalAvgPool(relu(bn.apply(h, training)));
+            return { logits: head.apply(embedding), embedding };
+          },
+        };
       },
     };
   };

@@ -11,7 +11,7 @@
  */
 import { tf } from '@kdbench/engine';
 import { BatchNorm, Conv2d, Linear, relu, type Scope, type Size2d } from '../layers/index.js';
-import { INPUT_SIZE, featureShape, scaleWidth, stagedPasses, type BuildContext, type BuiltNet, type NetBuilder } from './base.js';
+import { INPUT_SIZE, blocksToHead, featureShape, scaleWidth, stagedPasses, type BuildContext, type BuiltNet, type NetBuilder } from './base.js';
 
 export class BasicBlock {
   private readonly conv1: Conv2d;
@@ -79,12 +79,24 @@ function buildResNet(depth: number, widths: readonly [number, number, number, nu
       shapes.push(featureShape(`stage${s + 1}`, planes, size));
     }
     const fc = new Linear(scope.child('fc'), inPlanes, ctx.numClasses);
+    const [lastIn, last] = [shapes.at(-2)!, shapes.at(-1)!];
 
     return {
       featureShapes: shapes,
       embeddingDim: inPlanes,
       classifier: fc,
       ...stagedPasses({ conv: conv1, bn: bn1 }, stages, fc),
+      // blocks `<scope>.layer.<j>` and the head `<scope>.fc`, built as stage 3 and fc are
+      lastStage: (copy, numClasses) => {
+        let at = { h: lastIn.height, w: lastIn.width };
+        const blocks = Array.from({ length: n }, (_, j) => {
+          const block = new BasicBlock(copy.child('layer').child(j), j === 0 ? lastIn.channels : last.channels, last.channels, j === 0 ? 2 : 1, at);
+          at = block.outSize;
+          return block;
+        });
+        const head = new Linear(copy.child('fc'), last.channels, numClasses);
+        return { apply: (h, training) => blocksToHead(blocks, head, h, training) };
+      },
       preReluNorms: [bn1, ...stages.map((blocks) => blocks.at(-1)!.lastNorm)],
     };
   };

@@ -11,7 +11,7 @@
  * Convs: N(0, 2/(k*k*out)) with zero bias; Linear: N(0, 0.01), zero bias.
  *
  * Features: stem = block0, stage1..4 = block1..4; pre = the block's last BN output, post = after
- * ReLU (RepDistiller f_i / f_i_pre).
+ * ReLU (RepDistiller f_i / f_i_pre). The last stage a branch copies (copyLastStage) is block 4.
  */
 import { BatchNorm, Conv2d, Linear, globalAvgPool, maxPool2, maxPool2Size, relu, type Scope, type Size2d } from '../layers/index.js';
 import type { tf } from '@kdbench/engine';
@@ -63,6 +63,7 @@ function buildVgg(cfg: number[][]): NetBuilder {
       shapes.push(featureShape(i === 0 ? 'stem' : `stage${i}`, c, size));
     }
     const classifier = new Linear(scope.child('classifier'), c, ctx.numClasses, { kind: 'normal', std: 0.01 });
+    const lastIn = shapes.at(-2)!;
 
     return {
       featureShapes: shapes,
@@ -79,6 +80,17 @@ function buildVgg(cfg: number[][]): NetBuilder {
         });
         const embedding = globalAvgPool(h);
         return { logits: classifier.apply(embedding), features, embedding };
+      },
+      // block 4 (no pool before it) as `<scope>.block4` and the head as `<scope>.classifier`, initialised as the net's own
+      lastStage: (copy, numClasses) => {
+        const block = new VggBlock(copy.child('block4'), lastIn.channels, widths[4]!, { h: lastIn.height, w: lastIn.width });
+        const head = new Linear(copy.child('classifier'), c, numClasses, { kind: 'normal', std: 0.01 });
+        return {
+          apply: (h, training) => {
+            const embedding = globalAvgPool(relu(block.apply(h, training)));
+            return { logits: head.apply(embedding), embedding };
+          },
+        };
       },
     };
   };
