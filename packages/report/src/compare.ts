@@ -4,7 +4,7 @@
  * declared reference pair (references.ts: resnet20 -> resnet8 standing in for the CRD table's
  * resnet56 -> resnet20). agreement.ts computes the rank agreement from these matches.
  */
-import type { Leaderboard, MethodStats } from './leaderboard.js';
+import { PARTNER_KEYS, type Leaderboard, type MethodStats } from './leaderboard.js';
 import type { PublishedRow, PublishedTable } from './published.js';
 import { referencesOf, type PairReference } from './references.js';
 
@@ -26,8 +26,17 @@ function referencesFor(s: MethodStats, board: Leaderboard, refs: readonly PairRe
 function exactMatch(s: MethodStats, p: PublishedRow, dataset: string, pairsHere: ReadonlySet<string>): boolean {
   if (p.dataset !== dataset || p.methodId !== s.method || p.studentId !== s.student) return false;
   if (s.teacher) return p.teacherId === s.teacher;
+  // An online or self-distillation row: its teacher column names the partner network (a DML peer,
+  // Rocket's booster) or none ('student ensemble', '' for self-distillation).
+  if (p.scheme === 'online' || p.scheme === 'self') return p.teacherId === s.partner;
   // A label-only (vanilla) student matches the published student rows of the pairs it serves here.
   return p.teacherId !== null && pairsHere.has(`${p.teacherId}|${p.studentId}`);
+}
+
+/** Published rows are the default setting; a teacher-free row whose only difference is its partner network (`peer=wrn_28_10`) is that setting too. */
+function defaultSetting(s: MethodStats): boolean {
+  if (!s.variant) return true;
+  return s.partner !== null && PARTNER_KEYS.some((k) => s.variant === `${k}=${s.partner}`);
 }
 
 export function compare(board: Leaderboard, tables: readonly PublishedTable[], refs: readonly PairReference[] = []): ComparisonRow[] {
@@ -37,7 +46,7 @@ export function compare(board: Leaderboard, tables: readonly PublishedTable[], r
   const out: ComparisonRow[] = [];
   for (const s of board.stats) {
     const hits: ComparisonRow[] = [];
-    if (!s.variant) { // published rows are the default setting
+    if (defaultSetting(s)) {
       for (const p of all) if (exactMatch(s, p, board.dataset, pairsHere)) hits.push({ stats: s, published: p, via: null });
       for (const r of referencesFor(s, board, refs, pairsHere)) {
         for (const p of byTable.get(r.table)?.rows ?? []) {

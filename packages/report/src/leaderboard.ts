@@ -49,6 +49,12 @@ export interface MethodStats {
   student: string;
   /** `teacher -> student`, or the student alone for label-only runs. */
   pair: string;
+  /**
+   * The network a teacher-free method trains beside the student, where a hyperparameter names it
+   * (PARTNER_KEYS: DML's, KDCL's and DCM's `peer`, '' meaning the student's architecture; Rocket's
+   * `booster`); null otherwise. Published online rows print it in their teacher column.
+   */
+  partner: string | null;
   /** Pairs this row belongs to for filtering (a vanilla student belongs to every pair of its student). */
   pairs: string[];
   n: number;
@@ -175,6 +181,22 @@ function recordedRevision(details: string | undefined): number {
   }
 }
 
+/** Hyperparameters that name the network trained beside a teacher-free student (see MethodStats.partner). */
+export const PARTNER_KEYS = ['peer', 'booster'] as const;
+
+/** The row's partner network: its recorded (or default) `peer`/`booster`, the student's architecture for an empty `peer`. */
+export function partnerOf(r: Pick<ReportRow, 'method' | 'student' | 'teacher' | 'hyperparameters'>, meta: ReadonlyMap<string, MethodMeta>): string | null {
+  const defaults = (meta.get(r.method)?.defaults ?? {}) as Record<string, unknown>;
+  const key = PARTNER_KEYS.find((k) => k in defaults);
+  if (r.teacher || !key) return null;
+  let hp: Record<string, unknown> = {};
+  try {
+    hp = JSON.parse(r.hyperparameters || '{}') as Record<string, unknown>;
+  } catch { /* unreadable hyperparameters: the default */ }
+  const value = String(hp[key] ?? defaults[key] ?? '');
+  return value === '' ? (key === 'peer' ? r.student : null) : value;
+}
+
 const nameOf = (method: string, variant: string) => (variant ? `${method} [${variant}]` : method);
 
 function protocolSettings(r: ReportRow): Record<string, unknown> {
@@ -294,6 +316,7 @@ function methodStats(rows: ReportRow[], metric: Metric, meta: Map<string, Method
       teacher: first.teacher,
       student: first.student,
       pair,
+      partner: partnerOf(first, meta),
       pairs: first.teacher ? [pair] : [pair, ...(pairsOfStudent.get(first.student) ?? [])],
       n: values.length,
       seeds: seedList,
