@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandSuite, loadSuite, parseShard, parseSuite, shardOf } from '../src/suite/suite.js';
-import { loadSuiteReferences, suiteReferences } from '../src/suite/references.js';
+import { loadSuiteDeclarations, loadSuiteReferences, suiteReferences, suiteSettings } from '../src/suite/references.js';
 import { pendingRuns } from '../src/suite/runner.js';
 import { repoRoot } from './paths.js';
 
@@ -83,7 +83,17 @@ describe('reference pairs', () => {
     expect(refs.map((r) => `${r.dataset} ${r.teacher}->${r.student} ${r.table} ${r.publishedTeacher}->${r.publishedStudent}`)).toEqual(['cifar10 resnet20->resnet8 crd resnet56->resnet20']);
     expect(refs[0]!.declaredIn).toMatch(/a\.yaml:7$/);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^report: reference pairs of .*c\.yaml skipped: .*c\.yaml:1/);
+    expect(warnings[0]).toMatch(/^report: reference pairs and settings of .*c\.yaml skipped: .*c\.yaml:1/);
+  });
+
+  it('reads the settings a pair declares (its hp), per dataset and method, for the report to compare with the pair\'s published rows', () => {
+    const suite = parseSuite('name: t\ndatasets: [cifar10, cifar100]\nmethods: [vanilla, kd, dkd]\nhp: { kd: { T: 2 } }\npairs:\n  - teacher: resnet20\n    student: resnet8\n    hp: { dkd: { beta: 6 } }\n', 'benchmarks/x.yaml');
+    expect(suiteSettings(suite).map((d) => `${d.dataset} ${d.teacher}->${d.student} ${d.method} ${JSON.stringify(d.hyperparameters)} ${d.declaredIn}`)).toEqual([
+      'cifar10 resnet20->resnet8 kd {"T":2} benchmarks/x.yaml:6', 'cifar10 resnet20->resnet8 dkd {"beta":6} benchmarks/x.yaml:6',
+      'cifar100 resnet20->resnet8 kd {"T":2} benchmarks/x.yaml:6', 'cifar100 resnet20->resnet8 dkd {"beta":6} benchmarks/x.yaml:6',
+    ]);
+    const shipped = loadSuiteDeclarations(join(repoRoot, 'benchmarks'), () => {}).settings;
+    expect(shipped.filter((d) => d.dataset === 'cifar100' && d.student === 'shufflenetv2' && d.method === 'tfkdself').map((d) => d.hyperparameters)).toEqual([{ T: 20, multiplier: 1 }]);
   });
 
   it('the CRD subset suites declare the CRD table\'s resnet56 -> resnet20', () => {

@@ -4,9 +4,10 @@
  * declared reference pair (references.ts: resnet20 -> resnet8 standing in for the CRD table's
  * resnet56 -> resnet20). agreement.ts computes the rank agreement from these matches.
  */
-import { PARTNER_KEYS, type Leaderboard, type MethodStats } from './leaderboard.js';
+import { PARTNER_KEYS, variantOf, type Leaderboard, type MethodStats } from './leaderboard.js';
 import type { PublishedRow, PublishedTable } from './published.js';
-import { referencesOf, type PairReference } from './references.js';
+import { referencesOf, type DeclaredSetting, type PairReference } from './references.js';
+import type { MethodMeta } from './types.js';
 
 export interface ComparisonRow {
   stats: MethodStats;
@@ -14,6 +15,8 @@ export interface ComparisonRow {
   published: PublishedRow | null;
   /** The declared reference the match goes through; null for a match on the same dataset and pair. */
   via: PairReference | null;
+  /** Where the suite declares the (non-default) setting that makes this row comparable; null for the default setting. */
+  declaredIn: string | null;
 }
 
 /** The reference declarations a row's matches may go through: its own pair's, or for a teacher-free row those of its student's pairs here. */
@@ -33,30 +36,54 @@ function exactMatch(s: MethodStats, p: PublishedRow, dataset: string, pairsHere:
   return p.teacherId !== null && pairsHere.has(`${p.teacherId}|${p.studentId}`);
 }
 
-/** Published rows are the default setting; a teacher-free row whose only difference is its partner network (`peer=wrn_28_10`) is that setting too. */
-function defaultSetting(s: MethodStats): boolean {
-  if (!s.variant) return true;
-  return s.partner !== null && PARTNER_KEYS.some((k) => s.variant === `${k}=${s.partner}`);
+/** A declared setting with the variant name its rows carry (see settingVariants). */
+export interface SettingVariant {
+  dataset: string;
+  teacher: string;
+  student: string;
+  method: string;
+  variant: string;
+  declaredIn: string;
 }
 
-export function compare(board: Leaderboard, tables: readonly PublishedTable[], refs: readonly PairReference[] = []): ComparisonRow[] {
+/**
+ * Published rows are the default setting, or the setting a suite declares for the pair (its hp);
+ * a teacher-free row whose only difference is its partner network (`peer=wrn_28_10`) is that setting too.
+ */
+function publishedSetting(s: MethodStats, dataset: string, declared: readonly SettingVariant[]): SettingVariant | true | null {
+  if (!s.variant) return true;
+  if (s.partner !== null && PARTNER_KEYS.some((k) => s.variant === `${k}=${s.partner}`)) return true;
+  return declared.find((d) => d.dataset === dataset && d.teacher === s.teacher && d.student === s.student && d.method === s.method && d.variant === s.variant) ?? null;
+}
+
+/** The variant names of declared settings, as variantOf names a row recorded in them (the method's defaults with the declared values over them). */
+export function settingVariants(settings: readonly DeclaredSetting[], meta: ReadonlyMap<string, MethodMeta>): SettingVariant[] {
+  return settings.map((d) => {
+    const hyperparameters = JSON.stringify({ ...(meta.get(d.method)?.defaults ?? {}), ...d.hyperparameters });
+    return { dataset: d.dataset, teacher: d.teacher, student: d.student, method: d.method, declaredIn: d.declaredIn, variant: variantOf({ method: d.method, hyperparameters }, meta) };
+  });
+}
+
+export function compare(board: Leaderboard, tables: readonly PublishedTable[], refs: readonly PairReference[] = [], declared: readonly SettingVariant[] = []): ComparisonRow[] {
   const pairsHere = new Set(board.stats.filter((s) => s.teacher).map((s) => `${s.teacher}|${s.student}`));
   const byTable = new Map(tables.map((t) => [t.id, t]));
   const all = tables.flatMap((t) => t.rows);
   const out: ComparisonRow[] = [];
   for (const s of board.stats) {
     const hits: ComparisonRow[] = [];
-    if (defaultSetting(s)) {
-      for (const p of all) if (exactMatch(s, p, board.dataset, pairsHere)) hits.push({ stats: s, published: p, via: null });
+    const setting = publishedSetting(s, board.dataset, declared);
+    if (setting) {
+      const declaredIn = setting === true ? null : setting.declaredIn;
+      for (const p of all) if (exactMatch(s, p, board.dataset, pairsHere)) hits.push({ stats: s, published: p, via: null, declaredIn });
       for (const r of referencesFor(s, board, refs, pairsHere)) {
         for (const p of byTable.get(r.table)?.rows ?? []) {
           if (p.methodId === s.method && p.teacherId === r.publishedTeacher && p.studentId === r.publishedStudent && !hits.some((h) => h.published === p)) {
-            hits.push({ stats: s, published: p, via: r });
+            hits.push({ stats: s, published: p, via: r, declaredIn });
           }
         }
       }
     }
-    out.push(...(hits.length ? hits : [{ stats: s, published: null, via: null }]));
+    out.push(...(hits.length ? hits : [{ stats: s, published: null, via: null, declaredIn: null }]));
   }
   return out;
 }

@@ -140,9 +140,9 @@ export function gainCell(p: PublishedRow): string {
 function comparisonTable(b: Leaderboard, cmp: ComparisonRow[], tables: readonly PublishedTable[]): string {
   const title = new Map(tables.map((t) => [t.id, t.title]));
   const short = new Map(tables.map((t) => [t.id, t.short]));
-  const rows = cmp.map(({ stats: s, published: p, via }) => {
+  const rows = cmp.map(({ stats: s, published: p, via, declaredIn }) => {
     const where = p
-      ? `${esc(title.get(p.table) ?? p.table)}${via ? `<div class="small stand-in">${esc(standsInText(via, short.get(p.table) ?? p.table))}</div>` : ''}${p.dataset !== b.dataset ? `<div class="small muted">published on ${esc(p.dataset)}</div>` : ''}${p.note ? `<div class="small muted">${esc(p.note)}</div>` : ''}`
+      ? `${esc(title.get(p.table) ?? p.table)}${via ? `<div class="small stand-in">${esc(standsInText(via, short.get(p.table) ?? p.table))}</div>` : ''}${declaredIn ? `<div class="small muted">the pair's setting in ${esc(declaredIn)}</div>` : ''}${p.dataset !== b.dataset ? `<div class="small muted">published on ${esc(p.dataset)}</div>` : ''}${p.note ? `<div class="small muted">${esc(p.note)}</div>` : ''}`
       : '<span class="muted">not in the published tables</span>';
     return `<tr data-method="${esc(s.method)}" data-family="${esc(s.family)}" data-pair="${esc(s.pairs.join('|'))}" data-table="${esc(p?.table ?? '')}" class="${p ? 'matched' : 'unmatched'}">
 <td><a class="method-page" href="${esc(methodPageFile(s.method))}" title="method page">${esc(s.name)}</a></td><td>${esc(s.pair)}</td><td class="small">${where}</td>

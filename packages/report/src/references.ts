@@ -21,6 +21,23 @@ export interface PairReference {
   declaredIn: string;
 }
 
+/**
+ * A suite pair's hyperparameters for a method (`hp: { dkd: { beta: 2 } }` on a pair): the setting
+ * the suite runs for that pair, usually the paper's own for it (DKD's beta per pair, Tf-KD's per-model
+ * settings). A row in that setting is compared with the published row of its pair although its
+ * hyperparameters differ from the method's defaults.
+ */
+export interface DeclaredSetting {
+  dataset: string;
+  /** '' for a teacher-free pair. */
+  teacher: string;
+  student: string;
+  method: string;
+  hyperparameters: Record<string, string | number | boolean>;
+  /** Where the pair is defined (`benchmarks/survey-cifar100.yaml:136`). */
+  declaredIn: string;
+}
+
 /** `stands in for resnet56 → resnet20 of the CRD table (CIFAR-100)`. */
 export function standsInText(r: PairReference, tableTitle: string): string {
   return `stands in for ${pairLabel(r.publishedTeacher, r.publishedStudent)} of the ${tableTitle}`;

@@ -12,7 +12,7 @@ import { copyFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { agreements as agreementsOf, type Agreement } from './agreement.js';
 import { renderCharts } from './charts.js';
-import { compare, type ComparisonRow } from './compare.js';
+import { compare, settingVariants, type ComparisonRow } from './compare.js';
 import { toCsv } from './csv.js';
 import { page } from './html.js';
 import { indexBody } from './index-page.js';
@@ -21,7 +21,7 @@ import { buildLeaderboards, type Leaderboard } from './leaderboard.js';
 import { methodPageBody, methodPageFile, methodsWithPages } from './method-pages.js';
 import { publishedBody } from './published-page.js';
 import type { PublishedTable } from './published.js';
-import type { PairReference } from './references.js';
+import type { DeclaredSetting, PairReference } from './references.js';
 import type { MethodMeta, Metric, ReportRow } from './types.js';
 import { detailsOf } from './views/common.js';
 import { viewFile, viewsWithRows } from './views/index.js';
@@ -32,6 +32,8 @@ export interface SiteOptions {
   published?: readonly PublishedTable[];
   /** Reference pairs declared by the suites (a measured pair standing in for a published one). */
   references?: readonly PairReference[];
+  /** Settings suites declare for their pairs (hp), compared with the pair's published rows. */
+  settings?: readonly DeclaredSetting[];
   outDir: string;
   metric?: Metric;
   /** Shown in every page's top bar (default: now). */
@@ -91,6 +93,7 @@ export async function buildSite(o: SiteOptions): Promise<SiteResult> {
   const generatedAt = o.generatedAt ?? new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
   const tables = o.published ?? [];
   const boards = buildLeaderboards(o.rows, o.methods ?? [], metric);
+  const declared = settingVariants(o.settings ?? [], new Map((o.methods ?? []).map((m) => [m.id, m])));
   mkdirSync(o.outDir, { recursive: true });
   const files: string[] = [];
   const write = (name: string, text: string) => {
@@ -108,7 +111,7 @@ export async function buildSite(o: SiteOptions): Promise<SiteResult> {
   const agreements = new Map<string, Agreement[]>();
 
   for (const b of boards) {
-    const cmp = compare(b, tables, o.references ?? []);
+    const cmp = compare(b, tables, o.references ?? [], declared);
     const agr = agreementsOf(cmp, tables);
     comparisons.set(b.id, cmp);
     agreements.set(b.id, agr);

@@ -4,7 +4,7 @@
  * column names the partner network (a DML peer, Rocket's booster) or none.
  */
 import { describe, expect, it } from 'vitest';
-import { buildLeaderboards, compare, loadPublished, partnerOf, type MethodMeta, type ReportRow } from '../src/index.js';
+import { buildLeaderboards, compare, loadPublished, partnerOf, settingVariants, type DeclaredSetting, type MethodMeta, type ReportRow } from '../src/index.js';
 
 const LABEL = 'TEST DATA (fabricated for the online-rows test, not measured) · quick';
 const METHODS: MethodMeta[] = [
@@ -13,6 +13,7 @@ const METHODS: MethodMeta[] = [
   ['dml', 'online', 'online', { peers: 2, peer: '', weight: 1 }],
   ['rocket', 'online', 'online', { gamma: 0.03, booster: 'wrn_40_1', share: 'interval' }],
   ['ddgsd', 'self', 'self', { T: 3 }],
+  ['tfkdself', 'self', 'self', { alpha: 0.95, T: 6, multiplier: 50 }],
 ].map(([id, family, scheme, defaults]) => ({ id, title: `${id} (test title)`, family, knowledge: 'response', scheme, paper: null, defaults } as MethodMeta));
 
 /** A row recording every hyperparameter, as runs do: the method's defaults with `hp` over them. */
@@ -35,6 +36,7 @@ const rows = [
   ...seeds('cifar100', 'dml', 'resnet32', 31, { peer: 'mobilenetv1' }), ...seeds('cifar100', 'dml', 'resnet32', 31, { peer: 'wrn_16_2' }),
   ...seeds('cifar100', 'rocket', 'wrn_16_1', 25), ...seeds('cifar100', 'ddgsd', 'densenet40_12', 29),
   ...seeds('cifar10', 'dml', 'resnet32', 60), // peer '' = the student's architecture: Table 5's ResNet32 + ResNet32 row
+  ...seeds('cifar100', 'tfkdself', 'shufflenetv2', 40, { T: 20, multiplier: 1 }), // the authors' ShuffleNetV2 setting
 ];
 const published = loadPublished();
 
@@ -59,7 +61,21 @@ describe('online and self rows of the survey', () => {
       'pcl [branches=4]|resnet110|-',
       'pcl|resnet110|survey-t6:student ensemble:79.98',
       'rocket|wrn_16_1|survey-t6:WRN-40-1:67',
+      'tfkdself [T=20, multiplier=1]|shufflenetv2|-',
       'vanilla|resnet110|-',
     ]);
+  });
+
+  it('compare a non-default setting when a suite declares it for the pair, and say where', () => {
+    const meta = new Map(METHODS.map((m) => [m.id, m]));
+    const setting = (over: Partial<DeclaredSetting>): DeclaredSetting => ({
+      dataset: 'cifar100', teacher: '', student: 'shufflenetv2', method: 'tfkdself', hyperparameters: { T: 20, multiplier: 1 }, declaredIn: 'benchmarks/survey-cifar100.yaml:136', ...over,
+    });
+    const tfkd = (declared: DeclaredSetting[]) => buildLeaderboards(rows, METHODS).flatMap((board) => compare(board, published, [], settingVariants(declared, meta)))
+      .filter((c) => c.stats.method === 'tfkdself').map((c) => `${c.published?.distilledAcc ?? '-'} ${c.declaredIn ?? '-'}`);
+    expect(settingVariants([setting({})], meta)[0]!.variant).toBe('T=20, multiplier=1');
+    expect(tfkd([setting({})])).toEqual(['72.23 benchmarks/survey-cifar100.yaml:136']);
+    // another dataset, student or value declares another setting
+    expect(tfkd([setting({ dataset: 'cifar10' }), setting({ student: 'resnet18' }), setting({ hyperparameters: { T: 10, multiplier: 1 } })])).toEqual(['- -']);
   });
 });

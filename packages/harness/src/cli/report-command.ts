@@ -12,7 +12,7 @@ import type { ResultRow } from '../results/schema.js';
 import { registry } from '../registry.js';
 import { checkWritableDir } from '../output-dirs.js';
 import { effectiveLabel } from '../protocol-label.js';
-import { DEFAULT_SUITES_DIR, loadSuiteReferences } from '../suite/references.js';
+import { DEFAULT_SUITES_DIR, loadSuiteDeclarations } from '../suite/references.js';
 import { parse, resultsDir } from './args.js';
 import { REPORT_HELP } from './help.js';
 
@@ -37,12 +37,14 @@ export async function reportCommand(argv: string[]): Promise<number> {
   checkWritableDir(out, 'site folder (--out)');
   // ResultRow must stay assignable to the report's row type: a schema change that breaks the report fails here.
   // labels state the effective values of overrides, also in rows recorded before they did
+  const declared = loadSuiteDeclarations(o.suites ?? DEFAULT_SUITES_DIR);
   const rows: ReportRow[] = readResults(file).map((r) => ({ ...r, protocol_label: effectiveLabel(r.protocol_label) })) satisfies ResultRow[];
   const site = await buildSite({
     rows,
     methods: registry.list(),
     published: loadPublished(o.published ?? DEFAULT_PUBLISHED_DIR),
-    references: loadSuiteReferences(o.suites ?? DEFAULT_SUITES_DIR),
+    references: declared.references,
+    settings: declared.settings,
     outDir: out,
     metric,
     exportDir: o['export-beside-results'] ? dirname(resolve(file)) : undefined,

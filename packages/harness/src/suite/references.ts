@@ -1,13 +1,14 @@
 /**
  * The reference pairs the suite files declare (`reference:` in a pair), as the report reads them:
- * one entry per dataset of each declaring pair. `kdbench report` collects them from the suite files
+ * one entry per dataset of each declaring pair; and the settings (a pair's `hp`) they run, which the
+ * report compares with the pair's published rows. `kdbench report` collects them from the suite files
  * of a folder (default: benchmarks/ of this checkout), so rows written before a declaration existed
  * match too; a suite file that does not load is named on stderr and skipped.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PairReference } from '@kdbench/report';
+import type { DeclaredSetting, PairReference } from '@kdbench/report';
 import { loadSuite, type Suite } from './suite.js';
 
 /** benchmarks/ of this checkout. */
@@ -22,16 +23,33 @@ export function suiteReferences(suite: Suite): PairReference[] {
     : []));
 }
 
-/** The declarations of every suite file (*.yaml, *.yml, *.json) directly in `dir`; file names in `declaredIn` are relative to the working directory. */
-export function loadSuiteReferences(dir: string, warn: (line: string) => void = (l) => console.error(l)): PairReference[] {
-  if (!existsSync(dir)) return [];
-  const out: PairReference[] = [];
+/** The settings (hp) each pair declares for its methods, one entry per dataset and method with hyperparameters. */
+export function suiteSettings(suite: Suite): DeclaredSetting[] {
+  return suite.pairs.flatMap((p) => p.datasets.flatMap((dataset) => p.methods
+    .filter((m) => Object.keys(p.hp[m] ?? {}).length > 0)
+    .map((method) => ({ dataset, teacher: p.teacher ?? '', student: p.student, method, hyperparameters: { ...p.hp[method] }, declaredIn: p.where }))));
+}
+
+/**
+ * The reference pairs and declared settings of every suite file (*.yaml, *.yml, *.json) directly in
+ * `dir`; file names in `declaredIn` are relative to the working directory.
+ */
+export function loadSuiteDeclarations(dir: string, warn: (line: string) => void = (l) => console.error(l)): { references: PairReference[]; settings: DeclaredSetting[] } {
+  const out = { references: [] as PairReference[], settings: [] as DeclaredSetting[] };
+  if (!existsSync(dir)) return out;
   for (const f of readdirSync(dir).filter((x) => /\.(ya?ml|json)$/.test(x)).sort()) {
     try {
-      out.push(...suiteReferences(loadSuite(relative(process.cwd(), join(dir, f)) || f)));
+      const suite = loadSuite(relative(process.cwd(), join(dir, f)) || f);
+      out.references.push(...suiteReferences(suite));
+      out.settings.push(...suiteSettings(suite));
     } catch (e) {
-      warn(`report: reference pairs of ${join(dir, f)} skipped: ${(e as Error).message}`);
+      warn(`report: reference pairs and settings of ${join(dir, f)} skipped: ${(e as Error).message}`);
     }
   }
   return out;
+}
+
+/** The reference pairs alone (see loadSuiteDeclarations). */
+export function loadSuiteReferences(dir: string, warn: (line: string) => void = (l) => console.error(l)): PairReference[] {
+  return loadSuiteDeclarations(dir, warn).references;
 }
