@@ -137,6 +137,20 @@ export function gainCell(p: PublishedRow): string {
   return `<td class="num" data-v="${p.gain}">${signed(p.gain)}</td>`;
 }
 
+/**
+ * The teacher columns. An online row whose table prints its partner network after online training
+ * (DML, DCM, KDCL: "teacher then student") shows it after an arrow, published and measured (the
+ * run's `peer1` accuracy).
+ */
+function teacherCells(s: MethodStats, p: PublishedRow | null): string {
+  const partnerAfter = p?.distilledTeacherAcc ?? null;
+  const measuredAfter = s.extras.peer1?.mean ?? null;
+  if (partnerAfter === null) return `<td class="num" data-v="${dv(p?.teacherAcc)}">${p ? fmt(p.teacherAcc) : '—'}</td><td class="num" data-v="${dv(s.teacherTop1)}">${fmt(s.teacherTop1)}</td>`;
+  const title = 'the partner network alone, then after online training';
+  return `<td class="num" data-v="${dv(partnerAfter)}" title="${title}">${fmt(p!.teacherAcc)} → ${fmt(partnerAfter)}</td>`
+    + `<td class="num" data-v="${dv(measuredAfter)}" title="the partner network after online training (peer1)">${measuredAfter === null ? '—' : `→ ${fmt(measuredAfter)}`}</td>`;
+}
+
 function comparisonTable(b: Leaderboard, cmp: ComparisonRow[], tables: readonly PublishedTable[]): string {
   const title = new Map(tables.map((t) => [t.id, t.title]));
   const short = new Map(tables.map((t) => [t.id, t.short]));
@@ -146,7 +160,7 @@ function comparisonTable(b: Leaderboard, cmp: ComparisonRow[], tables: readonly 
       : '<span class="muted">not in the published tables</span>';
     return `<tr data-method="${esc(s.method)}" data-family="${esc(s.family)}" data-pair="${esc(s.pairs.join('|'))}" data-table="${esc(p?.table ?? '')}" class="${p ? 'matched' : 'unmatched'}">
 <td><a class="method-page" href="${esc(methodPageFile(s.method))}" title="method page">${esc(s.name)}</a></td><td>${esc(s.pair)}</td><td class="small">${where}</td>
-<td class="num" data-v="${dv(p?.teacherAcc)}">${p ? fmt(p.teacherAcc) : '—'}</td><td class="num" data-v="${dv(s.teacherTop1)}">${fmt(s.teacherTop1)}</td>
+${teacherCells(s, p)}
 <td class="num" data-v="${dv(p?.studentAcc)}">${p ? fmt(p.studentAcc) : '—'}</td><td class="num" data-v="${dv(s.vanillaMean)}">${fmt(s.vanillaMean)}</td>
 <td class="num" data-v="${dv(p?.distilledAcc)}">${p ? fmt(p.distilledAcc) : '—'}</td><td class="num" data-v="${dv(s.mean)}">${fmt(s.mean)}</td>
 ${p ? gainCell(p) : '<td class="num" data-v="">—</td>'}<td class="num" data-v="${dv(s.gain)}">${signed(s.gain)}</td></tr>`;

@@ -3,8 +3,11 @@
  * (made-up accuracies, labelled as such). Those rows have no pre-trained teacher; their teacher
  * column names the partner network (a DML peer, Rocket's booster) or none.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildLeaderboards, compare, loadPublished, partnerOf, settingVariants, type DeclaredSetting, type MethodMeta, type ReportRow } from '../src/index.js';
+import { buildSite, buildLeaderboards, compare, loadPublished, partnerOf, settingVariants, type DeclaredSetting, type MethodMeta, type ReportRow } from '../src/index.js';
 
 const LABEL = 'TEST DATA (fabricated for the online-rows test, not measured) · quick';
 const METHODS: MethodMeta[] = [
@@ -23,7 +26,9 @@ function row(dataset: string, method: string, student: string, seed: number, acc
     run_id: `online-${dataset}-${method}-${student}-${JSON.stringify(over)}-${seed}`, method, family: 'online', knowledge: 'response', scheme: 'online',
     dataset, split: 'holdout', split_description: 'holdout [TEST DATA]', teacher: '', student, protocol: 'quick', protocol_label: LABEL,
     seed, epochs: 12, best_top1: acc, last_top1: acc, train_seconds: 10, images_per_second: 100, backend: 'wasm+native', teacher_top1: null,
-    student_params: 1, student_flops: 1, git_commit: 'abc123def456', date: '2026-12-07T00:00:00Z', details: '{}', hyperparameters: JSON.stringify(hp),
+    student_params: 1, student_flops: 1, git_commit: 'abc123def456', date: '2026-12-07T00:00:00Z', hyperparameters: JSON.stringify(hp),
+    // online methods report every peer's accuracy (peer0 = the student)
+    details: JSON.stringify(method === 'dml' ? { extra: { peer0: acc, peer1: acc + 10 } } : {}),
   };
 }
 
@@ -77,5 +82,22 @@ describe('online and self rows of the survey', () => {
     expect(tfkd([setting({})])).toEqual(['72.23 benchmarks/survey-cifar100.yaml:136']);
     // another dataset, student or value declares another setting
     expect(tfkd([setting({ dataset: 'cifar10' }), setting({ student: 'resnet18' }), setting({ hyperparameters: { T: 10, multiplier: 1 } })])).toEqual(['- -']);
+  });
+
+  it('show the partner network after online training beside the published one (DML: teacher then student)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kdbench-online-'));
+    try {
+      await buildSite({ rows, methods: METHODS, published, outDir: dir, generatedAt: 'test' });
+      const page = readFileSync(join(dir, 'cifar100-quick.html'), 'utf8');
+      const table = page.slice(page.indexOf('id="published-vs-measured"'));
+      const dml = table.split('<tr').find((r) => r.includes('data-method="dml"') && r.includes('class="matched"'))!;
+      // Table 6: MobileNet 73.65 alone, 76.13 after DML beside ResNet32; measured peer1 = 31.x + 10 over seeds 1-3
+      expect(dml).toContain('73.65 → 76.13');
+      expect(dml).toContain('→ 41.20');
+      const pcl = table.split('<tr').find((r) => r.includes('data-method="pcl"') && r.includes('class="matched"'))!;
+      expect(pcl).not.toContain('→');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
