@@ -7,5 +7,6 @@ export { main } from './cli/main.js';
 export * from './results-merge.js';
 export * from './teacher-cache.js';
 export * from './suite/suite.js';
+export { DEFAULT_SUITES_DIR, loadSuiteDeclarations } from './suite/references.js';
 export { runSuite, type SuiteRunOptions, type SuiteSummary } from './suite/runner.js';
 export { gitCommit } from './git.js';
