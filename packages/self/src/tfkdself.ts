@@ -22,17 +22,12 @@
  */
 import { crossEntropy, defineMethod, softTargetKL, stopGradient } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
+import { TFKD_PAPER } from './shared/tfkd-paper.js';
 
 export const tfkdself = defineMethod({
   id: 'tfkdself',
   title: 'Teacher-free KD: self-teacher',
-  paper: {
-    authors: 'L. Yuan, F. E. H. Tay, G. Li, T. Wang, J. Feng',
-    title: 'Revisiting Knowledge Distillation via Label Smoothing Regularization',
-    venue: 'CVPR',
-    year: 2020,
-    url: 'https://arxiv.org/abs/1909.11723',
-  },
+  paper: TFKD_PAPER,
   family: 'self',
   knowledge: 'response',
   scheme: 'self',

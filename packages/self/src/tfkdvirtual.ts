@@ -19,6 +19,7 @@
  */
 import { crossEntropy, defineMethod, softTargetKL } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
+import { TFKD_PAPER } from './shared/tfkd-paper.js';
 
 /** The virtual teacher's distribution: `a` on the label, (1 - a)/(K - 1) elsewhere ([B, K]). */
 export function virtualTeacher(labels: tf.Tensor1D, numClasses: number, a: number): tf.Tensor2D {
@@ -33,13 +34,7 @@ export function virtualTeacher(labels: tf.Tensor1D, numClasses: number, a: numbe
 export const tfkdvirtual = defineMethod({
   id: 'tfkdvirtual',
   title: 'Teacher-free KD: virtual teacher',
-  paper: {
-    authors: 'L. Yuan, F. E. H. Tay, G. Li, T. Wang, J. Feng',
-    title: 'Revisiting Knowledge Distillation via Label Smoothing Regularization',
-    venue: 'CVPR',
-    year: 2020,
-    url: 'https://arxiv.org/abs/1909.11723',
-  },
+  paper: TFKD_PAPER,
   family: 'self',
   knowledge: 'response',
   scheme: 'self',
