@@ -98,6 +98,33 @@ export function featureShape(name: string, channels: number, size: Size2d): Feat
   return { name, channels, height: size.h, width: size.w };
 }
 
+/**
+ * The stages of blocks after a stem of `stemWidth` channels at `stemSize`, built in order: block b
+ * of stage s is `make(s, b, inPlanes, size)`, which says its output width. Returns the stages, the
+ * feature shapes (stem, then every stage's last block) and the final width.
+ */
+export function buildStages<B extends { readonly outSize: Size2d }>(
+  stemWidth: number,
+  stemSize: Size2d,
+  blocksPerStage: readonly number[],
+  make: (s: number, b: number, inPlanes: number, size: Size2d) => { block: B; out: number },
+): { stages: B[][]; shapes: FeatureShape[]; planes: number } {
+  const shapes = [featureShape('stem', stemWidth, stemSize)];
+  let planes = stemWidth;
+  let size = stemSize;
+  const stages = blocksPerStage.map((count, s) => {
+    const blocks = Array.from({ length: count }, (_, b) => {
+      const { block, out } = make(s, b, planes, size);
+      planes = out;
+      size = block.outSize;
+      return block;
+    });
+    shapes.push(featureShape(`stage${s + 1}`, planes, size));
+    return blocks;
+  });
+  return { stages, shapes, planes };
+}
+
 /** The most a width factor (or a model id's multiplier, or their product) may be. */
 export const MAX_WIDTH = 4;
 

@@ -14,7 +14,7 @@
  */
 import type { tf } from '@kdbench/engine';
 import { BatchNorm, Conv2d, Linear, relu, type Scope, type Size2d } from '../layers/index.js';
-import { INPUT_SIZE, featureShape, scaleWidth, stagedPasses, type BuildContext, type BuiltNet, type NetBuilder, type PreactBlock } from './base.js';
+import { INPUT_SIZE, buildStages, scaleWidth, stagedPasses, type BuildContext, type BuiltNet, type NetBuilder, type PreactBlock } from './base.js';
 
 export class SeparableBlock implements PreactBlock {
   private readonly dw: Conv2d;
@@ -50,19 +50,10 @@ const buildMobileNetV1: NetBuilder = (ctx: BuildContext): BuiltNet => {
   const stem = scaleWidth(32, ctx.widthFactor);
   const conv1 = new Conv2d(scope.child('conv1'), { inChannels: 3, outChannels: stem, kernelSize: 3, padding: 1, init: 'torch_default' }, INPUT_SIZE);
   const bn1 = new BatchNorm(scope.child('bn1'), stem);
-  const shapes = [featureShape('stem', stem, conv1.outSize)];
-  let inPlanes = stem;
-  let size = conv1.outSize;
-  const stages = STAGES.map((cfg, s) => {
-    const blocks = cfg.map(([channels, stride], b) => {
-      const out = scaleWidth(channels, ctx.widthFactor);
-      const block = new SeparableBlock(scope.child(`layer${s + 1}`).child(b), inPlanes, out, stride, size);
-      inPlanes = out;
-      size = block.outSize;
-      return block;
-    });
-    shapes.push(featureShape(`stage${s + 1}`, inPlanes, size));
-    return blocks;
+  const { stages, shapes, planes: inPlanes } = buildStages(stem, conv1.outSize, STAGES.map((cfg) => cfg.length), (s, b, inPlanes, size) => {
+    const [channels, stride] = STAGES[s]![b]!;
+    const out = scaleWidth(channels, ctx.widthFactor);
+    return { block: new SeparableBlock(scope.child(`layer${s + 1}`).child(b), inPlanes, out, stride, size), out };
   });
   const linear = new Linear(scope.child('linear'), inPlanes, ctx.numClasses);
   return {

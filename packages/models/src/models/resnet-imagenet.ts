@@ -23,7 +23,7 @@
 import { tf } from '@kdbench/engine';
 import { BatchNorm, Conv2d, Linear, relu, type Scope, type Size2d } from '../layers/index.js';
 import { BasicBlock } from './resnet.js';
-import { INPUT_SIZE, featureShape, scaleWidth, stagedPasses, type BuildContext, type BuiltNet, type NetBuilder, type PreactBlock } from './base.js';
+import { INPUT_SIZE, buildStages, scaleWidth, stagedPasses, type BuildContext, type BuiltNet, type NetBuilder, type PreactBlock } from './base.js';
 
 /**
  * Bottleneck block: 1x1 conv to `width` - BN - ReLU - 3x3 conv (stride, `groups` groups) - BN -
@@ -94,26 +94,15 @@ export function buildImagenetResNet(cfg: ImagenetResNetConfig): NetBuilder {
     const stem = scaleWidth(64, ctx.widthFactor);
     const conv1 = new Conv2d(scope.child('conv1'), { inChannels: 3, outChannels: stem, kernelSize: 3, padding: 1 }, INPUT_SIZE);
     const bn1 = new BatchNorm(scope.child('bn1'), stem);
-    const shapes = [featureShape('stem', stem, conv1.outSize)];
-    let inPlanes = stem;
-    let size = conv1.outSize;
-    const stages: (BasicBlock | Bottleneck)[][] = [];
-    PLANES.forEach((planes, s) => {
-      const blocks: (BasicBlock | Bottleneck)[] = [];
-      const out = scaleWidth(cfg.block === 'basic' ? planes : planes * 4, ctx.widthFactor);
-      const width = scaleWidth(Math.floor((planes * widthPerGroup) / 64) * groups, ctx.widthFactor, groups);
-      for (let b = 0; b < cfg.blocks[s]!; b++) {
-        const stride = b === 0 && s > 0 ? 2 : 1;
-        const blockScope = scope.child(`layer${s + 1}`).child(b);
-        const block = cfg.block === 'basic'
-          ? new BasicBlock(blockScope, inPlanes, out, stride, size, residual)
-          : new Bottleneck(blockScope, inPlanes, width, out, stride, groups, size);
-        blocks.push(block);
-        inPlanes = out;
-        size = block.outSize;
-      }
-      stages.push(blocks);
-      shapes.push(featureShape(`stage${s + 1}`, out, size));
+    const outs = PLANES.map((planes) => scaleWidth(cfg.block === 'basic' ? planes : planes * 4, ctx.widthFactor));
+    const widths = PLANES.map((planes) => scaleWidth(Math.floor((planes * widthPerGroup) / 64) * groups, ctx.widthFactor, groups));
+    const { stages, shapes, planes: inPlanes } = buildStages<BasicBlock | Bottleneck>(stem, conv1.outSize, cfg.blocks, (s, b, inPlanes, size) => {
+      const stride = b === 0 && s > 0 ? 2 : 1;
+      const blockScope = scope.child(`layer${s + 1}`).child(b);
+      const block = cfg.block === 'basic'
+        ? new BasicBlock(blockScope, inPlanes, outs[s]!, stride, size, residual)
+        : new Bottleneck(blockScope, inPlanes, widths[s]!, outs[s]!, stride, groups, size);
+      return { block, out: outs[s]! };
     });
     const fc = new Linear(scope.child('fc'), inPlanes, ctx.numClasses);
     return {

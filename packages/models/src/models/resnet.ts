@@ -11,7 +11,7 @@
  */
 import { tf } from '@kdbench/engine';
 import { BatchNorm, Conv2d, Linear, relu, type Scope, type Size2d } from '../layers/index.js';
-import { INPUT_SIZE, blocksToHead, featureShape, scaleWidth, stagedPasses, type BuildContext, type BuiltNet, type NetBuilder } from './base.js';
+import { INPUT_SIZE, blocksToHead, buildStages, scaleWidth, stagedPasses, type BuildContext, type BuiltNet, type NetBuilder } from './base.js';
 
 export class BasicBlock {
   private readonly conv1: Conv2d;
@@ -62,22 +62,10 @@ function buildResNet(depth: number, widths: readonly [number, number, number, nu
     const w = widths.map((c) => scaleWidth(c, ctx.widthFactor));
     const conv1 = new Conv2d(scope.child('conv1'), { inChannels: 3, outChannels: w[0]!, kernelSize: 3, padding: 1 }, INPUT_SIZE);
     const bn1 = new BatchNorm(scope.child('bn1'), w[0]!);
-    const shapes = [featureShape('stem', w[0]!, conv1.outSize)];
-    let inPlanes = w[0]!;
-    let size = conv1.outSize;
-    const stages: BasicBlock[][] = [];
-    for (let s = 0; s < 3; s++) {
-      const planes = w[s + 1]!;
-      const blocks: BasicBlock[] = [];
-      for (let b = 0; b < n; b++) {
-        const block = new BasicBlock(scope.child(`layer${s + 1}`).child(b), inPlanes, planes, b === 0 && s > 0 ? 2 : 1, size);
-        blocks.push(block);
-        inPlanes = planes;
-        size = block.outSize;
-      }
-      stages.push(blocks);
-      shapes.push(featureShape(`stage${s + 1}`, planes, size));
-    }
+    const { stages, shapes, planes: inPlanes } = buildStages(w[0]!, conv1.outSize, [n, n, n], (s, b, inPlanes, size) => ({
+      block: new BasicBlock(scope.child(`layer${s + 1}`).child(b), inPlanes, w[s + 1]!, b === 0 && s > 0 ? 2 : 1, size),
+      out: w[s + 1]!,
+    }));
     const fc = new Linear(scope.child('fc'), inPlanes, ctx.numClasses);
     const [lastIn, last] = [shapes.at(-2)!, shapes.at(-1)!];
 

@@ -14,7 +14,7 @@
  */
 import { BatchNorm, Conv2d, Linear } from '../layers/index.js';
 import { Bottleneck } from './resnet-imagenet.js';
-import { INPUT_SIZE, featureShape, scaleWidth, stagedPasses, type BuildContext, type BuiltNet, type NetBuilder } from './base.js';
+import { INPUT_SIZE, buildStages, scaleWidth, stagedPasses, type BuildContext, type BuiltNet, type NetBuilder } from './base.js';
 
 const DEPTH = 29;
 
@@ -26,23 +26,11 @@ export function buildResNeXt29(cardinality: number): NetBuilder {
     const stem = scaleWidth(64, ctx.widthFactor);
     const conv1 = new Conv2d(scope.child('conv1'), { inChannels: 3, outChannels: stem, kernelSize: 3, padding: 1 }, INPUT_SIZE);
     const bn1 = new BatchNorm(scope.child('bn1'), stem);
-    const shapes = [featureShape('stem', stem, conv1.outSize)];
-    let inPlanes = stem;
-    let size = conv1.outSize;
-    const stages: Bottleneck[][] = [];
-    for (let s = 0; s < 3; s++) {
+    const { stages, shapes, planes: inPlanes } = buildStages(stem, conv1.outSize, [blocksPerStage, blocksPerStage, blocksPerStage], (s, b, inPlanes, size) => {
       const out = scaleWidth(256 * 2 ** s, ctx.widthFactor);
       const width = scaleWidth((cardinality * 256 * 2 ** s) / 4, ctx.widthFactor, cardinality);
-      const blocks: Bottleneck[] = [];
-      for (let b = 0; b < blocksPerStage; b++) {
-        const block = new Bottleneck(scope.child(`stage${s + 1}`).child(b), inPlanes, width, out, b === 0 && s > 0 ? 2 : 1, cardinality, size);
-        blocks.push(block);
-        inPlanes = out;
-        size = block.outSize;
-      }
-      stages.push(blocks);
-      shapes.push(featureShape(`stage${s + 1}`, out, size));
-    }
+      return { block: new Bottleneck(scope.child(`stage${s + 1}`).child(b), inPlanes, width, out, b === 0 && s > 0 ? 2 : 1, cardinality, size), out };
+    });
     const classifier = new Linear(scope.child('classifier'), inPlanes, ctx.numClasses, { kind: 'normal', std: Math.sqrt(2 / inPlanes) });
     return {
       featureShapes: shapes,

@@ -26,7 +26,7 @@ import {
   type Scope,
   type Size2d,
 } from '../layers/index.js';
-import { INPUT_SIZE, featureShape, scaleWidth, stagedPasses, type BuildContext, type BuiltNet, type NetBuilder } from './base.js';
+import { INPUT_SIZE, buildStages, scaleWidth, stagedPasses, type BuildContext, type BuiltNet, type NetBuilder } from './base.js';
 
 class Bottleneck {
   private readonly conv1: Conv2d;
@@ -94,29 +94,10 @@ function buildShuffleNetV1(outPlanes: [number, number, number], numBlocks: [numb
     const opts = { init: 'torch_default' } as const;
     const conv1 = new Conv2d(scope.child('conv1'), { ...opts, inChannels: 3, outChannels: stemC, kernelSize: 1 }, INPUT_SIZE);
     const bn1 = new BatchNorm(scope.child('bn1'), stemC);
-    const shapes = [featureShape('stem', stemC, conv1.outSize)];
-    let inPlanes = stemC;
-    let size = conv1.outSize;
-    const stages: Bottleneck[][] = [];
-    widths.forEach((w, s) => {
-      const blocks: Bottleneck[] = [];
-      for (let i = 0; i < numBlocks[s]!; i++) {
-        const first = i === 0;
-        const block = new Bottleneck(
-          scope.child(`layer${s + 1}`).child(i),
-          inPlanes,
-          first ? w - inPlanes : w,
-          first ? 2 : 1,
-          groups,
-          s === 0 && first ? 1 : groups,
-          size,
-        );
-        blocks.push(block);
-        inPlanes = w;
-        size = block.outSize;
-      }
-      stages.push(blocks);
-      shapes.push(featureShape(`stage${s + 1}`, w, size));
+    const { stages, shapes, planes: inPlanes } = buildStages(stemC, conv1.outSize, numBlocks, (s, i, inPlanes, size) => {
+      const [w, first] = [widths[s]!, i === 0];
+      const block = new Bottleneck(scope.child(`layer${s + 1}`).child(i), inPlanes, first ? w - inPlanes : w, first ? 2 : 1, groups, s === 0 && first ? 1 : groups, size);
+      return { block, out: w };
     });
     const linear = new Linear(scope.child('linear'), inPlanes, ctx.numClasses);
 
