@@ -28,7 +28,10 @@ const meta = new Map(methods.map((m) => [m.id, m]));
 const { references, settings } = loadSuiteDeclarations(values.suites!);
 const rows = readResults(positionals[0] ?? 'results/results.arrow').filter((r) => r.dataset === table.dataset);
 const boards = buildLeaderboards(rows, methods);
-const matches: ComparisonRow[] = boards.flatMap((b) => compare(b, published, references, settingVariants(settings, meta)));
+const declared = settingVariants(settings, meta);
+/** Every board's comparisons, each with the vanilla student of its own board (rows at other widths sit on other boards). */
+const matches: (ComparisonRow & { overrides: string; vanilla: MethodStats | undefined })[] = boards.flatMap((b) => compare(b, published, references, declared)
+  .map((c) => ({ ...c, overrides: /\[(.*)\]/.exec(b.protocol.label)?.[1] ?? '', vanilla: b.stats.find((v) => v.method === 'vanilla' && !v.variant && v.student === c.stats.student) })));
 
 /** The survey suites' pairs on this table's dataset: where a row would run. */
 const suitePairs = readdirSync(values.suites!).filter((f) => /^survey-.*\.ya?ml$/.test(f))
@@ -45,9 +48,9 @@ const runningPairs = (p: PublishedRow) => suitePairs.filter((sp) => p.methodId !
 const f2 = (x: number | null | undefined) => (x === null || x === undefined ? '' : x.toFixed(2));
 const signed = (x: number | null | undefined) => (x === null || x === undefined ? '' : `${x >= 0 ? '+' : ''}${x.toFixed(2)}`);
 const meanStd = (s: MethodStats) => `${s.mean.toFixed(2)} ± ${(s.std ?? 0).toFixed(2)} (n=${s.n})`;
-const vanillaOf = (s: MethodStats) => boards.flatMap((b) => b.stats).find((v) => v.method === 'vanilla' && !v.variant && v.student === s.student);
 
-console.log(`### ${table.title}: published beside measured (${rows.length > 0 ? rows[0]!.protocol_label : 'no rows'})\n`);
+console.log(`### ${table.title}: published beside measured\n`);
+console.log(`Measured on: ${boards.map((b) => b.protocol.label).join('; ') || 'no rows yet'}.\n`);
 console.log('| # | method | pair (published) | published: student → distilled (gain) | partner after (published) | measured: student alone | measured: distilled | measured gain | partner after (measured) |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 table.rows.forEach((p, i) => {
@@ -64,8 +67,8 @@ table.rows.forEach((p, i) => {
     return;
   }
   for (const c of hits) {
-    const s = c.stats;
-    const v = vanillaOf(s);
-    console.log(`${head} ${v ? meanStd(v) : ''} | ${s.name}: ${meanStd(s)} | ${signed(s.gain)} | ${f2(s.extras.peer1?.mean)} |`);
+    const [s, v] = [c.stats, c.vanilla];
+    const at = c.overrides ? ` [${c.overrides}]` : '';
+    console.log(`${head} ${v ? meanStd(v) : ''} | ${s.name}: ${meanStd(s)}${at} | ${signed(s.gain)} | ${f2(s.extras.peer1?.mean)} |`);
   }
 });

@@ -1,0 +1,114 @@
+/**
+ * What a suite costs on this machine, estimated before running it: per pair and method, minutes per
+ * run and for all seeds, from multiply-accumulates. A run's cost is
+ *   seconds = c x training images x epochs x passes (MMACs per image),
+ * passes = 3 x the trained networks' MACs (forward and backward) times the views of the batch each
+ * sees, plus one forward of every frozen network (teacher, temporal mean). The method table below
+ * says what each method adds to the plain 3 x student (+ teacher) and is an estimate from the
+ * methods' procedures, not a measurement. c is fitted on the recorded rows given (their
+ * train_seconds), and the fit's spread over those rows is printed: read the estimates with it.
+ * Teachers cost 3 x their MACs for the protocol's teacher epochs, once per suite.
+ *
+ *   npx tsx benchmarks/scripts/suite-cost.ts benchmarks/survey-cifar10.yaml --skip-gpu-pairs --calibrate benchmarks/results/quick-crd-pairs-cifar100.arrow
+ */
+import { parseArgs } from 'node:util';
+import { getProtocol } from '@kdbench/core';
+import { expandSuite, loadSuite, readResults } from '@kdbench/harness';
+import { tf } from '@kdbench/engine';
+import { modelCounts } from '@kdbench/models';
+
+await tf.setBackend('cpu'); // counting builds no weights, but the count store needs a backend
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { calibrate: { type: 'string' }, 'skip-gpu-pairs': { type: 'boolean', default: false }, protocol: { type: 'string' } },
+});
+
+/** Training images of the local splits under quick-style protocols (all train images; CIFAR-100 keeps 20 per class for evaluation). */
+const TRAIN_IMAGES: Record<string, number> = { cifar10: 20000, cifar100: 8000 };
+
+interface Nets { student: number; teacher: number; partner: number }
+/** MMACs of forward passes per training image, by method (S student, T teacher, P partner network). */
+const PASSES: Record<string, (n: Nets, hp: Record<string, string>) => number> = {
+  vanilla: ({ student: S }) => 3 * S,
+  pcl: ({ student: S }, hp) => 4 * Number(hp.branches ?? 3) * S, // every view through the trainable net and the temporal mean
+  one: ({ student: S }, hp) => 3 * S * (1 + 0.35 * (Number(hp.branches ?? 3) - 1)), // extra last stages
+  dml: ({ student: S, partner: P }) => 3 * S + 3 * P,
+  kdcl: ({ student: S, partner: P }) => 3 * S + 3 * P,
+  dcm: ({ student: S, partner: P }) => 3.3 * S + 3.3 * P, // plus the cross-layer heads
+  rocket: ({ student: S, partner: P }) => 3 * S + 3 * P,
+  ddgsd: ({ student: S }) => 6 * S, // two distorted views
+  cskd: ({ student: S }) => 6 * S, // a second batch of same-class images
+  snapshot: ({ student: S }) => 4 * S, // the previous snapshot's forward
+  byot: ({ student: S }) => 3.5 * S, // auxiliary heads
+  tfkdself: ({ student: S }) => 7 * S, // the self-teacher is trained first
+  sskd: ({ student: S, teacher: T }) => 12 * S + 4 * T, // four rotations
+  aekd: ({ student: S, teacher: T }) => 3 * S + 3 * T, // three teachers
+  ft: ({ student: S, teacher: T }) => 3 * S + 2 * T, // the paraphraser's stage
+  jointrd: ({ student: S, teacher: T }) => 3 * S + 3 * T, // the student's features through the teacher's later stages
+};
+
+const protocolOf = (id: string): { epochs: number; teacherEpochs: number; widthFactor: number } => getProtocol(id);
+const counted = new Map<string, number>();
+/** MMACs per image of a network at a width (0 for none). */
+function macs(id: string | undefined, width: number): number {
+  if (!id) return 0;
+  const key = `${id}|${width}`;
+  if (!counted.has(key)) counted.set(key, modelCounts(id, { numClasses: 100, seed: 0, widthFactor: width }).macs / 1e6);
+  return counted.get(key)!;
+}
+
+function passesOf(method: string, n: Nets, hp: Record<string, string>, teacherRequired: boolean): number {
+  const f = PASSES[method];
+  if (f) return f(n, hp);
+  return 3 * n.student + (teacherRequired ? n.teacher : 0);
+}
+
+// c: seconds per (image x epoch x MMAC of passes), from recorded rows
+let c = 2.4e-6;
+let spread = 'no calibration rows given: c is a default';
+if (values.calibrate) {
+  const rows = readResults(values.calibrate);
+  const ratios = rows.filter((r) => TRAIN_IMAGES[r.dataset] && r.train_seconds > 0).map((r) => {
+    const hp = JSON.parse(r.hyperparameters || '{}') as Record<string, string>;
+    const width = protocolOf(r.protocol).widthFactor ?? 1;
+    const n = { student: macs(r.student, width), teacher: macs(r.teacher || undefined, width), partner: macs(hp.peer || hp.booster || undefined, width) };
+    return r.train_seconds / (TRAIN_IMAGES[r.dataset]! * r.epochs * passesOf(r.method, n, hp, Boolean(r.teacher)));
+  }).sort((a, b) => a - b);
+  if (ratios.length > 0) {
+    c = ratios[Math.floor(ratios.length / 2)]!;
+    spread = `c fitted on ${ratios.length} rows of ${values.calibrate} (median); the rows' own estimates are off by ${Math.round((ratios[0]! / c - 1) * 100)}% to +${Math.round((ratios.at(-1)! / c - 1) * 100)}%`;
+  }
+}
+
+for (const file of positionals) {
+  const plan = expandSuite(loadSuite(file), { protocol: values.protocol, skipGpuPairs: values['skip-gpu-pairs'] });
+  const byPair = new Map<string, { minutes: number; runs: number }>();
+  let total = 0;
+  for (const run of plan.runs) {
+    const r = run.request;
+    const p = { ...protocolOf(r.protocol), ...(r.protocolOverrides as Record<string, number>) };
+    const width = p.widthFactor ?? 1;
+    const n = { student: macs(r.student, width), teacher: macs(r.teacher, width), partner: macs(r.hp.peer || r.hp.booster || undefined, width) };
+    if (r.hp.peer === '') n.partner = n.student;
+    const seconds = c * TRAIN_IMAGES[r.dataset]! * p.epochs * passesOf(r.method, n, r.hp, Boolean(r.teacher));
+    const key = `${r.dataset} | ${r.teacher ? `${r.teacher} -> ` : ''}${r.student} | ${r.method}${Object.keys(r.hp).length ? ` ${JSON.stringify(r.hp)}` : ''}`;
+    const e = byPair.get(key) ?? { minutes: 0, runs: 0 };
+    byPair.set(key, { minutes: e.minutes + seconds / 60, runs: e.runs + 1 });
+    total += seconds;
+  }
+  let teacherSeconds = 0;
+  for (const t of plan.teachers) {
+    const req = t.request;
+    const p = { ...protocolOf(req.protocol), ...(req.protocolOverrides as Record<string, number> | undefined) };
+    teacherSeconds += c * TRAIN_IMAGES[req.dataset]! * p.teacherEpochs * 3 * macs(req.teacher, p.widthFactor);
+  }
+  console.log(`\n### ${file}${values['skip-gpu-pairs'] ? ' (--skip-gpu-pairs)' : ''}: ${plan.runs.length} runs, ${plan.teachers.length} teachers\n`);
+  console.log(`${spread}.\n`);
+  console.log('| dataset \\| pair \\| method | runs | minutes per run | minutes, all seeds |');
+  console.log('|---|---|---|---|');
+  for (const [k, v] of [...byPair].sort((a, b) => b[1].minutes - a[1].minutes)) {
+    console.log(`| ${k.replaceAll('|', '\\|')} | ${v.runs} | ${(v.minutes / v.runs).toFixed(0)} | ${v.minutes.toFixed(0)} |`);
+  }
+  console.log(`\nRuns: ${(total / 3600).toFixed(1)} h of one worker; teachers: ${(teacherSeconds / 3600).toFixed(1)} h; with 2 workers about ${((total + teacherSeconds) / 7200).toFixed(1)} h.`);
+}
