@@ -13,7 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import { getProtocol } from '@kdbench/core';
-import { expandSuite, loadSuite, readResults } from '@kdbench/harness';
+import { expandSuite, loadSuite, readResults, registry } from '@kdbench/harness';
 import { tf } from '@kdbench/engine';
 import { modelCounts } from '@kdbench/models';
 
@@ -87,12 +87,14 @@ for (const file of positionals) {
   let total = 0;
   for (const run of plan.runs) {
     const r = run.request;
+    const hp = r.hp ?? {};
+    const full = { ...(registry.get(r.method).defaults as Record<string, unknown>), ...hp }; // the method's defaults name a default partner
     const p = { ...protocolOf(r.protocol), ...(r.protocolOverrides as Record<string, number>) };
     const width = p.widthFactor ?? 1;
-    const n = { student: macs(r.student, width), teacher: macs(r.teacher, width), partner: macs(r.hp.peer || r.hp.booster || undefined, width) };
-    if (r.hp.peer === '') n.partner = n.student;
-    const seconds = c * TRAIN_IMAGES[r.dataset]! * p.epochs * passesOf(r.method, n, r.hp, Boolean(r.teacher));
-    const key = `${r.dataset} | ${r.teacher ? `${r.teacher} -> ` : ''}${r.student} | ${r.method}${Object.keys(r.hp).length ? ` ${JSON.stringify(r.hp)}` : ''}`;
+    const n = { student: macs(r.student, width), teacher: macs(r.teacher, width), partner: macs(String(full.peer ?? '') || String(full.booster ?? '') || undefined, width) };
+    if (full.peer === '') n.partner = n.student; // '': the student's architecture
+    const seconds = c * TRAIN_IMAGES[r.dataset]! * p.epochs * passesOf(r.method, n, hp, Boolean(r.teacher));
+    const key = `${r.dataset} | ${r.teacher ? `${r.teacher} -> ` : ''}${r.student} | ${r.method}${Object.keys(hp).length ? ` ${JSON.stringify(hp)}` : ''}`;
     const e = byPair.get(key) ?? { minutes: 0, runs: 0 };
     byPair.set(key, { minutes: e.minutes + seconds / 60, runs: e.runs + 1 });
     total += seconds;
