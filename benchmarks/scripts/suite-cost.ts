@@ -14,6 +14,7 @@
 import { parseArgs } from 'node:util';
 import { getProtocol } from '@kdbench/core';
 import { expandSuite, loadSuite, readResults, registry } from '@kdbench/harness';
+import { partnerOf } from '@kdbench/report';
 import { tf } from '@kdbench/engine';
 import { modelCounts } from '@kdbench/models';
 
@@ -58,6 +59,8 @@ function macs(id: string | undefined, width: number): number {
   return counted.get(key)!;
 }
 
+const meta = new Map(registry.list().map((m) => [m.id, m]));
+
 function passesOf(method: string, n: Nets, hp: Record<string, string>, teacherRequired: boolean): number {
   const f = PASSES[method];
   if (f) return f(n, hp);
@@ -72,7 +75,7 @@ if (values.calibrate) {
   const ratios = rows.filter((r) => TRAIN_IMAGES[r.dataset] && r.train_seconds > 0).map((r) => {
     const hp = JSON.parse(r.hyperparameters || '{}') as Record<string, string>;
     const width = protocolOf(r.protocol).widthFactor ?? 1;
-    const n = { student: macs(r.student, width), teacher: macs(r.teacher || undefined, width), partner: macs(hp.peer || hp.booster || undefined, width) };
+    const n = { student: macs(r.student, width), teacher: macs(r.teacher || undefined, width), partner: macs(partnerOf(r, meta) ?? undefined, width) };
     return r.train_seconds / (TRAIN_IMAGES[r.dataset]! * r.epochs * passesOf(r.method, n, hp, Boolean(r.teacher)));
   }).sort((a, b) => a - b);
   if (ratios.length > 0) {
@@ -88,11 +91,9 @@ for (const file of positionals) {
   for (const run of plan.runs) {
     const r = run.request;
     const hp = r.hp ?? {};
-    const full = { ...(registry.get(r.method).defaults as Record<string, unknown>), ...hp }; // the method's defaults name a default partner
     const p = { ...protocolOf(r.protocol), ...(r.protocolOverrides as Record<string, number>) };
     const width = p.widthFactor ?? 1;
-    const n = { student: macs(r.student, width), teacher: macs(r.teacher, width), partner: macs(String(full.peer ?? '') || String(full.booster ?? '') || undefined, width) };
-    if (full.peer === '') n.partner = n.student; // '': the student's architecture
+    const n = { student: macs(r.student, width), teacher: macs(r.teacher, width), partner: macs(partnerOf({ method: r.method, student: r.student, teacher: r.teacher ?? '', hyperparameters: JSON.stringify(hp) }, meta) ?? undefined, width) };
     const seconds = c * TRAIN_IMAGES[r.dataset]! * p.epochs * passesOf(r.method, n, hp, Boolean(r.teacher));
     const key = `${r.dataset} | ${r.teacher ? `${r.teacher} -> ` : ''}${r.student} | ${r.method}${Object.keys(hp).length ? ` ${JSON.stringify(hp)}` : ''}`;
     const e = byPair.get(key) ?? { minutes: 0, runs: 0 };

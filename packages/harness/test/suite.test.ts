@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandSuite, loadSuite, parseShard, parseSuite, shardOf } from '../src/suite/suite.js';
-import { loadSuiteDeclarations, loadSuiteReferences, suiteReferences, suiteSettings } from '../src/suite/references.js';
+import { loadSuiteDeclarations, suiteReferences, suiteSettings } from '../src/suite/references.js';
 import { pendingRuns } from '../src/suite/runner.js';
 import { repoRoot } from './paths.js';
 
@@ -79,7 +79,7 @@ describe('reference pairs', () => {
     writeFileSync(join(d, 'b.yaml'), base);
     writeFileSync(join(d, 'c.yaml'), 'name: [');
     const warnings: string[] = [];
-    const refs = loadSuiteReferences(d, (l) => warnings.push(l));
+    const refs = loadSuiteDeclarations(d, (l) => warnings.push(l)).references;
     expect(refs.map((r) => `${r.dataset} ${r.teacher}->${r.student} ${r.table} ${r.publishedTeacher}->${r.publishedStudent}`)).toEqual(['cifar10 resnet20->resnet8 crd resnet56->resnet20']);
     expect(refs[0]!.declaredIn).toMatch(/a\.yaml:7$/);
     expect(warnings).toHaveLength(1);
@@ -97,7 +97,7 @@ describe('reference pairs', () => {
   });
 
   it('the CRD subset suites declare the CRD table\'s resnet56 -> resnet20', () => {
-    const refs = loadSuiteReferences(join(repoRoot, 'benchmarks'), () => {});
+    const refs = loadSuiteDeclarations(join(repoRoot, 'benchmarks'), () => {}).references;
     for (const dataset of ['cifar10', 'cifar100']) {
       expect(refs.filter((r) => r.dataset === dataset && r.teacher === 'resnet20' && r.student === 'resnet8').map((r) => `${r.table} ${r.publishedTeacher} ${r.publishedStudent}`), dataset).toEqual(['crd resnet56 resnet20']);
     }

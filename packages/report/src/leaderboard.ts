@@ -13,6 +13,7 @@ import { provenanceKey, provenanceMix, provenanceOf, provenanceSets, type Proven
 import { holm, MIN_SEEDS, pairedBySeed, rankGroups, seedSummary, type PairedTest } from './stats.js';
 import { TRACKS, trackOf, type Track, type TrackInfo } from './tracks.js';
 import type { MethodMeta, Metric, ReportRow } from './types.js';
+import { hpOf } from './views/common.js';
 
 export interface ProtocolInfo {
   dataset: string;
@@ -189,11 +190,7 @@ export function partnerOf(r: Pick<ReportRow, 'method' | 'student' | 'teacher' | 
   const defaults = (meta.get(r.method)?.defaults ?? {}) as Record<string, unknown>;
   const key = PARTNER_KEYS.find((k) => k in defaults);
   if (r.teacher || !key) return null;
-  let hp: Record<string, unknown> = {};
-  try {
-    hp = JSON.parse(r.hyperparameters || '{}') as Record<string, unknown>;
-  } catch { /* unreadable hyperparameters: the default */ }
-  const value = String(hp[key] ?? defaults[key] ?? '');
+  const value = String(hpOf(r)[key] ?? defaults[key] ?? '');
   return value === '' ? (key === 'peer' ? r.student : null) : value;
 }
 

@@ -48,8 +48,3 @@ export function loadSuiteDeclarations(dir: string, warn: (line: string) => void 
   }
   return out;
 }
-
-/** The reference pairs alone (see loadSuiteDeclarations). */
-export function loadSuiteReferences(dir: string, warn: (line: string) => void = (l) => console.error(l)): PairReference[] {
-  return loadSuiteDeclarations(dir, warn).references;
-}
