@@ -2,6 +2,7 @@
  * What a suite costs on this machine, estimated before running it: per pair and method, minutes per
  * run and for all seeds, from multiply-accumulates. A run's cost is
  *   seconds = c x training images x epochs x passes (MMACs per image),
+ * training images being what the run's protocol takes of the local split (CIFAR-10 quick: 4,000),
  * passes = 3 x the trained networks' MACs (forward and backward) times the views of the batch each
  * sees, plus one forward of every frozen network (teacher, temporal mean). The method table below
  * says what each method adds to the plain 3 x student (+ teacher) and is an estimate from the
@@ -25,8 +26,21 @@ const { values, positionals } = parseArgs({
   options: { calibrate: { type: 'string' }, 'skip-gpu-pairs': { type: 'boolean', default: false }, protocol: { type: 'string' } },
 });
 
-/** Training images of the local splits under quick-style protocols (all train images; CIFAR-100 keeps 20 per class for evaluation). */
-const TRAIN_IMAGES: Record<string, number> = { cifar10: 20000, cifar100: 8000 };
+/**
+ * The local splits in ../shared/datasets: classes, training records per class, and whether the
+ * evaluation images are held out of them (CIFAR-100 has no test file here).
+ */
+const LOCAL_SPLITS: Record<string, { classes: number; perClass: number; holdout: boolean }> = {
+  cifar10: { classes: 10, perClass: 2000, holdout: false },
+  cifar100: { classes: 100, perClass: 100, holdout: true },
+};
+/** Training images of a run: the protocol's trainPerClass (if any) of what the local split holds after its holdout. */
+function trainImages(dataset: string, p: { trainPerClass?: number; holdoutPerClass: number }): number | undefined {
+  const split = LOCAL_SPLITS[dataset];
+  if (!split) return undefined;
+  const available = split.perClass - (split.holdout ? p.holdoutPerClass : 0);
+  return split.classes * Math.min(p.trainPerClass ?? available, available);
+}
 
 interface Nets { student: number; teacher: number; partner: number }
 /** MMACs of forward passes per training image, by method (S student, T teacher, P partner network). */
@@ -49,7 +63,8 @@ const PASSES: Record<string, (n: Nets, hp: Record<string, string>) => number> = 
   jointrd: ({ student: S, teacher: T }) => 3 * S + 3 * T, // the student's features through the teacher's later stages
 };
 
-const protocolOf = (id: string): { epochs: number; teacherEpochs: number; widthFactor: number } => getProtocol(id);
+type Settings = { epochs: number; teacherEpochs: number; widthFactor: number; trainPerClass?: number; holdoutPerClass: number };
+const protocolOf = (id: string): Settings => getProtocol(id);
 const counted = new Map<string, number>();
 /** MMACs per image of a network at a width (0 for none). */
 function macs(id: string | undefined, width: number): number {
@@ -72,11 +87,14 @@ let c = 2.4e-6;
 let spread = 'no calibration rows given: c is a default';
 if (values.calibrate) {
   const rows = readResults(values.calibrate);
-  const ratios = rows.filter((r) => TRAIN_IMAGES[r.dataset] && r.train_seconds > 0).map((r) => {
+  // a row's own training-set size where it records one, else what its protocol takes of the local split
+  const imagesOf = (r: (typeof rows)[number]): number | undefined =>
+    (JSON.parse(r.details || '{}') as { trainImages?: number }).trainImages ?? trainImages(r.dataset, protocolOf(r.protocol));
+  const ratios = rows.filter((r) => imagesOf(r) && r.train_seconds > 0).map((r) => {
     const hp = JSON.parse(r.hyperparameters || '{}') as Record<string, string>;
     const width = protocolOf(r.protocol).widthFactor ?? 1;
     const n = { student: macs(r.student, width), teacher: macs(r.teacher || undefined, width), partner: macs(partnerOf(r, meta) ?? undefined, width) };
-    return r.train_seconds / (TRAIN_IMAGES[r.dataset]! * r.epochs * passesOf(r.method, n, hp, Boolean(r.teacher)));
+    return r.train_seconds / (imagesOf(r)! * r.epochs * passesOf(r.method, n, hp, Boolean(r.teacher)));
   }).sort((a, b) => a - b);
   if (ratios.length > 0) {
     c = ratios[Math.floor(ratios.length / 2)]!;
@@ -91,10 +109,10 @@ for (const file of positionals) {
   for (const run of plan.runs) {
     const r = run.request;
     const hp = r.hp ?? {};
-    const p = { ...protocolOf(r.protocol), ...(r.protocolOverrides as Record<string, number>) };
+    const p: Settings = { ...protocolOf(r.protocol), ...(r.protocolOverrides as Partial<Settings>) };
     const width = p.widthFactor ?? 1;
     const n = { student: macs(r.student, width), teacher: macs(r.teacher, width), partner: macs(partnerOf({ method: r.method, student: r.student, teacher: r.teacher ?? '', hyperparameters: JSON.stringify(hp) }, meta) ?? undefined, width) };
-    const seconds = c * TRAIN_IMAGES[r.dataset]! * p.epochs * passesOf(r.method, n, hp, Boolean(r.teacher));
+    const seconds = c * (trainImages(r.dataset, p) ?? 0) * p.epochs * passesOf(r.method, n, hp, Boolean(r.teacher));
     const key = `${r.dataset} | ${r.teacher ? `${r.teacher} -> ` : ''}${r.student} | ${r.method}${Object.keys(hp).length ? ` ${JSON.stringify(hp)}` : ''}`;
     const e = byPair.get(key) ?? { minutes: 0, runs: 0 };
     byPair.set(key, { minutes: e.minutes + seconds / 60, runs: e.runs + 1 });
@@ -103,8 +121,8 @@ for (const file of positionals) {
   let teacherSeconds = 0;
   for (const t of plan.teachers) {
     const req = t.request;
-    const p = { ...protocolOf(req.protocol), ...(req.protocolOverrides as Record<string, number> | undefined) };
-    teacherSeconds += c * TRAIN_IMAGES[req.dataset]! * p.teacherEpochs * 3 * macs(req.teacher, p.widthFactor);
+    const p: Settings = { ...protocolOf(req.protocol), ...(req.protocolOverrides as Partial<Settings> | undefined) };
+    teacherSeconds += c * (trainImages(req.dataset, p) ?? 0) * p.teacherEpochs * 3 * macs(req.teacher, p.widthFactor);
   }
   console.log(`\n### ${file}${values['skip-gpu-pairs'] ? ' (--skip-gpu-pairs)' : ''}: ${plan.runs.length} runs, ${plan.teachers.length} teachers\n`);
   console.log(`${spread}.\n`);
