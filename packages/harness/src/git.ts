@@ -1,4 +1,9 @@
-/** The commit the code runs from ('unknown' outside a git checkout), recorded with every result. */
+/**
+ * The commit the code runs from ('unknown' outside a git checkout), recorded with every result.
+ * Read once per process and kept: a process runs the code it loaded, so a checkout that changes
+ * while it runs (a suite worker lives for hours) must not change what its rows record. Processes
+ * that train call `pinGitState` when they start.
+ */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 
@@ -33,4 +38,10 @@ export function gitDiffHash(): string | null {
     }
   }
   return cachedDiff;
+}
+
+/** Reads the commit and the hash of uncommitted changes now, so later rows record the code this process loaded. */
+export function pinGitState(): void {
+  gitCommit();
+  gitDiffHash();
 }

@@ -16,7 +16,7 @@ import { createModel, modelIdProblem, type Model } from '@kdbench/models';
 import { registry } from './registry.js';
 import { appendResults, readResults } from './results/arrow-store.js';
 import type { ResultRow } from './results/schema.js';
-import { gitCommit } from './git.js';
+import { gitCommit, pinGitState } from './git.js';
 import { runProvenance } from './provenance.js';
 import { TeacherLogitsFiles, teacherCacheEnabled } from './teacher-cache.js';
 import { checkDataDir, checkRunOutputs } from './output-dirs.js';
@@ -147,6 +147,7 @@ export function resultsFile(resultsDir: string): string {
 }
 
 export async function runOne(req: RunRequest): Promise<RunOutcome> {
+  pinGitState(); // the row records the code this run started with (a no-op in a worker, pinned at its start)
   const log = req.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const v = validateRequest(req);
   const id = runId(req, v);

@@ -4,6 +4,7 @@
  * Exits when the parent disconnects or says so.
  */
 import type { TrainEvent } from '@kdbench/core';
+import { pinGitState } from '../git.js';
 import { executeJob, type Job, type JobContext } from './jobs.js';
 
 export type ToWorker = { type: 'job'; job: Job; ctx: JobContext } | { type: 'exit' };
@@ -36,4 +37,5 @@ process.on('message', (msg: ToWorker) => {
     (e: unknown) => send({ type: 'failed', jobId: job.id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
   );
 });
+pinGitState(); // the rows of every job record the code loaded now, even if the checkout changes later
 send({ type: 'ready' });
