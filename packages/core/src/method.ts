@@ -25,9 +25,9 @@
  * | procedure `deployed` | after each main epoch and at the end: the network evaluated as the student instead of the trained one | `pcl` (temporal mean) |
  * | procedure `syntheticBatch(size, epoch, step)` | every step of a `data: 'none'` method: its inputs | `dafl`, `deepinv` |
  * | procedure `companions(ids, labels, epoch)` | every batch: one partner record per row (or k of them: k row arrays), augmented, served as `io.companion` / `io.companions` | `cskd`, `pcl`, `ddgsd` |
- * | procedure `main` | the main stage's options: training rows, end hook, schedule | `icarl`, `snapshot` |
+ * | procedure `main` | the main stage's options: training rows, end hook, schedule, gradient cap | `icarl`, `snapshot`, `mhgd` |
  *
- * Stage options (`schedule`, `rows`, `evaluate`, `onEnd`; the main stage takes them through
+ * Stage options (`schedule`, `rows`, `evaluate`, `onEnd`, `gradientCap`; the main stage takes them through
  * `procedure.main`) and the player option `every` are documented on their types. The definition adds `teacherOutputs`, `data`,
  * `smallHyper` and `extraTeachers`; the context gives `createNetwork` (optionally sharing layers with
  * another network) and `probe`. Several augmented views of a batch are companions that are the
@@ -185,6 +185,24 @@ export interface TrainingStage<T extends TeacherNeed = TeacherNeed> {
   readonly evaluate?: Model;
   /** Called after the stage's last epoch (exemplar selection, freezing a generation, ...). */
   onEnd?(tools: StageTools): void;
+  /** One loss term's gradient capped by the others' on every variable (an authors' optimiser: MHGD's). */
+  readonly gradientCap?: GradientCap;
+}
+
+/**
+ * A loss term whose gradient some authors' optimisers cap per variable instead of adding it as is
+ * (Lee & Song's MHGD code): on each variable, the term's gradient g_c is clipped to `factor(epoch)`
+ * times the norm of the gradient g_o of the stage's other terms on that variable, then added,
+ *   g = g_o + g_c * min(1, factor * |g_o| / |g_c|).
+ * The trainer takes two gradient passes per step for it: the other terms, then the capped term with
+ * the student's batch-norm running statistics left as the first pass set them (the same batch, the
+ * same values); a method's own modules run twice.
+ */
+export interface GradientCap {
+  /** The capped loss term (a key of the stage's `losses`). */
+  readonly term: string;
+  /** The cap's multiplier at a 0-based epoch of the stage (MHGD: a sigmoid warm-up). */
+  factor(epoch: number): number;
 }
 
 /** Optimiser of a player (the student always uses the protocol's SGD). */
@@ -214,7 +232,7 @@ export interface NetworkSlot {
 }
 
 /** The main stage's own options (the last task of an incremental sequence, a cyclic schedule). */
-export type MainStage = Pick<TrainingStage, 'rows' | 'onEnd' | 'schedule'>;
+export type MainStage = Pick<TrainingStage, 'rows' | 'onEnd' | 'schedule' | 'gradientCap'>;
 
 /** How a method trains when it is more than losses on one student: stages, networks, players, ... */
 export interface Procedure<T extends TeacherNeed = TeacherNeed> {

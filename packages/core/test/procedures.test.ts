@@ -6,10 +6,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { initEngine, Rng, tf } from '@kdbench/engine';
-import { loadCifar, makeRunSplits, type RunSplits } from '@kdbench/data';
+import { join } from 'node:path';
+import { Rng, tf } from '@kdbench/engine';
+import type { RunSplits } from '@kdbench/data';
+import { smallCifar10 } from './small-splits.js';
 import { createModel, type Model } from '@kdbench/models';
 import { train, type TrainSpec } from '../src/training/trainer.js';
 import { DataAccessError } from '../src/training/step-io.js';
@@ -21,14 +21,11 @@ import { sameRows } from '../src/companions.js';
 import { evaluate } from '../src/training/evaluate.js';
 import { MovingAverage, movingAverageDecay, pairByName } from '../src/modules/moving-average.js';
 
-const dataDir = process.env.KDBENCH_DATA_DIR ?? resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../shared/datasets');
 let splits: RunSplits;
 const protocol = withOverrides(getProtocol('smoke'), { epochs: 2, batchSize: 20, widthFactor: 0.25 });
 
 beforeAll(async () => {
-  await initEngine({ backend: 'wasm' });
-  const data = await loadCifar('cifar10', { dataDir });
-  splits = makeRunSplits(data, { seed: 0, trainPerClass: 4, evalPerClass: 2 });
+  splits = await smallCifar10(4, 2);
 });
 
 const net = (seed: number) => createModel('resnet8', { numClasses: 10, seed, widthFactor: 0.25 });

@@ -1,9 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initEngine, Rng, tf } from '@kdbench/engine';
-import { loadCifar, makeRunSplits, type RunSplits } from '@kdbench/data';
+import { Rng, tf } from '@kdbench/engine';
+import type { RunSplits } from '@kdbench/data';
+import { smallCifar10 } from './small-splits.js';
 import { createModel } from '@kdbench/models';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { train, NonFiniteLossError } from '../src/training/trainer.js';
 import { getProtocol, withOverrides } from '../src/protocols.js';
 import { vanilla } from '../src/methods/vanilla.js';
@@ -11,13 +10,10 @@ import { methodContext } from '../src/method-context.js';
 import type { MethodInstance, StepIO } from '../src/method.js';
 import { scheduledRate } from '../src/optim/schedule.js';
 
-const dataDir = process.env.KDBENCH_DATA_DIR ?? resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../shared/datasets');
 let splits: RunSplits;
 
 beforeAll(async () => {
-  await initEngine({ backend: 'wasm' });
-  const data = await loadCifar('cifar10', { dataDir });
-  splits = makeRunSplits(data, { seed: 0, trainPerClass: 6, evalPerClass: 5 });
+  splits = await smallCifar10(6, 5);
 });
 
 const protocol = withOverrides(getProtocol('smoke'), { epochs: 3, batchSize: 20, widthFactor: 0.25 });

@@ -17,7 +17,11 @@
  * Stage 2 (the main stage) freezes the attention networks (batch norm on running statistics) and
  * the student matches the teacher's graphs row by row:
  *   L_tr = sum_pairs sum_{h, i} KL( softmax_j tanh G_S[h, i, :] || softmax_j tanh G_T[h, i, :] ),
- *   loss = CE(s, y) + beta * L_tr.
+ *   loss = CE(s, y) + beta * L_tr,
+ * where L_tr's gradient on each student variable is clipped to the norm of CE's gradient on it times
+ * sigmoid(e), e the 0-based student epoch (op_util.py `Optimizer_w_MHGD`: clip_by_norm by the class
+ * loss's gradient norm times sigmoid(epoch - init_epoch)): the summed KL never outweighs the labels,
+ * and its share ramps up over the first student epochs (the stage's `gradientCap`).
  * Defaults: H = 8, teacher 1 and student 4 singular vectors (Relation.py); 40 attention epochs
  * before 100 student epochs (train_w_distill.py), i.e. attentionFraction 0.4 of the main stage's
  * epochs; fully connected weights truncated-normal with variance 2.6 / fan-out
@@ -123,6 +127,15 @@ export function headDropMask(rng: Rng, heads: number, b: number): tf.Tensor3D {
   return tf.tensor3d(keep, [heads, b, 1]);
 }
 
+/** Student epochs of the authors' schedule (train_w_distill.py), the scale of the cap's warm-up. */
+const CODE_STUDENT_EPOCHS = 100;
+
+/** The code's `sigmoid(x, 0)`: 1 / (1 + e^-x), and exactly 1 once within 1e-8 of it. */
+export function warmUp(x: number): number {
+  const s = 1 / (1 + Math.exp(-x));
+  return s > 1 - 1e-8 ? 1 : s;
+}
+
 /** Stage outputs' channel counts, stem excluded; teacher and student must agree at every stage. */
 function stageChannels(method: string, s: readonly FeatureShape[], t: readonly FeatureShape[]): number[] {
   const stages = (shapes: readonly FeatureShape[]) => shapes.filter((f) => f.name !== 'stem' && f.name !== 'embedding').map((f) => f.channels);
@@ -153,15 +166,14 @@ export const mhgd = defineMethod({
   defaults: { gamma: 1, beta: 1, heads: 8, attentionFraction: 0.4, studentVectors: 4 },
   hyperDocs: {
     gamma: 'weight of the cross-entropy with labels',
-    beta: 'weight of the graph transfer loss (a sum over pairs, heads and rows; the code adds it unweighted, clipped by gradient norm)',
+    beta: 'weight of the graph transfer loss (a sum over pairs, heads and rows; its gradient is then capped per variable by the cross-entropy\'s, as in the code)',
     heads: 'attention heads per pair of consecutive stages',
     attentionFraction: 'epochs of the attention-network stage as a fraction of the main stage\'s (the code: 40 before 100); at least 1',
     studentVectors: 'singular vectors kept per student map, the one best aligned with the teacher\'s is used',
   },
   deviations:
-    'The code adds the transfer gradient to the cross-entropy gradient after clipping it, per student variable, to the ' +
-    'norm of the cross-entropy gradient times sigmoid(epoch - 40); the contract sums weighted loss terms, so the transfer ' +
-    'loss enters unclipped with weight beta = 1. The attention stage uses the protocol\'s SGD (momentum 0.9, weight decay ' +
+    'The cap\'s sigmoid warm-up counts epochs at the code\'s scale (100 student epochs): sigmoid(e * 100 / epochs), so it ' +
+    'spans the same share of a shorter run. The attention stage uses the protocol\'s SGD (momentum 0.9, weight decay ' +
     '5e-4 as gradient term, learning rate constant at the protocol\'s) where the code uses Nesterov momentum at 0.1 with ' +
     'a 5e-4 * sum of squares penalty. The singular vectors come from a Jacobi eigensolver of X^T X with the exact eigenvector ' +
     'gradient (the code: LAPACK eigh and its own analytic gradient); each vector\'s sign is fixed by its largest component.',
@@ -187,6 +199,7 @@ export const mhgd = defineMethod({
     return {
       parts: { attention },
       procedure: {
+        main: { gradientCap: { term: 'graph', factor: (epoch) => warmUp((epoch * CODE_STUDENT_EPOCHS) / ctx.epochs) } },
         stages: [{
           name: 'mhgd-attention',
           epochs: Math.max(1, Math.round(hp.attentionFraction * ctx.epochs)),

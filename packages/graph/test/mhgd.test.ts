@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { disposeInstance, leakOf, stagesOf, varsOf } from '@kdbench/core/testing';
 import { Rng, tf } from '@kdbench/engine';
-import { headDropMask, headGraphs, mhgd, rowKLSum } from '../src/mhgd.js';
+import { headDropMask, headGraphs, mhgd, rowKLSum, warmUp } from '../src/mhgd.js';
 import { alignToTeacher, rightSingularVectors, symmetricEigen } from '../src/shared/singular-vectors.js';
 import { context, expectGradients, expectMetadata, expectNoLeak, forward, io, value, values } from './helpers.js';
 
@@ -149,8 +149,21 @@ describe('mhgd (Lee & Song 2019)', () => {
     expect(() => mhgd.create(context(mhgd, s, t))).toThrow(/student \[3, 4, 5\], teacher \[6, 8, 10\]/);
   });
 
-  it('cites its paper and states the missing gradient clipping', () => {
+  it('caps the graph gradient by the cross-entropy\'s with the code\'s sigmoid warm-up, at the code\'s epoch scale', () => {
+    expect(warmUp(0)).toBe(0.5);
+    expect(warmUp(1)).toBeCloseTo(1 / (1 + Math.exp(-1)), 12);
+    expect(warmUp(18)).toBeLessThan(1);
+    expect(warmUp(19)).toBe(1); // within 1e-8 of 1: exactly 1, as the code's tf.cond
+    const { inst } = build(); // 240 epochs: the code's 100 student epochs are 240 here
+    const cap = inst.procedure!.main!.gradientCap!;
+    expect(cap.term).toBe('graph');
+    expect(cap.factor(0)).toBe(0.5);
+    expect(cap.factor(12)).toBeCloseTo(warmUp(5), 12);
+    disposeInstance(inst);
+  });
+
+  it('cites its paper and states where it departs', () => {
     expectMetadata(mhgd, { gamma: 1, beta: 1, heads: 8, attentionFraction: 0.4, studentVectors: 4 }, '1907.02226');
-    expect(mhgd.deviations).toMatch(/clipping/);
+    expect(mhgd.deviations).toMatch(/warm-up counts epochs at the code's scale/);
   });
 });

@@ -28,6 +28,8 @@ export interface StepInput {
   data: DataAccess;
   /** The batch is synthetic (data-free): x may be read even with data 'none'. */
   synthetic?: boolean;
+  /** The student's training-mode forward leaves its batch-norm running statistics alone (a second pass over the batch). */
+  keepRunningStats?: boolean;
 }
 
 export function makeStepIO(a: StepInput): StepIO {
@@ -45,7 +47,7 @@ export function makeStepIO(a: StepInput): StepIO {
     },
     ids: a.ids,
     get student() {
-      return (student ??= a.student.forward(a.x, { training: true }));
+      return (student ??= a.student.forward(a.x, a.keepRunningStats ? { training: true, hooks: { keepRunningStats: true } } : { training: true }));
     },
     teacher: a.teacher,
     get teachers() {

@@ -3,12 +3,12 @@
  * module rather than a copy of it): the teacher's outputs (from the teacher-output cache, else a
  * forward pass in eval mode), then each player's step on this batch (every `every`-th batch),
  * then the stage's step, each an optimiser update of its own variables on the sum of its loss
- * terms; then the parts' `afterStep`. Returns every logged value: the stage's terms, each player's
+ * terms (with a stage's `gradientCap`, one term's gradient capped by the others'); then the parts' `afterStep`. Returns every logged value: the stage's terms, each player's
  * as `<player>/<term>`, and `total` (the stage's sum).
  */
 import { tf } from '@kdbench/engine';
 import type { ForwardResult, Model } from '@kdbench/models';
-import type { LossTerms, Player, StepIO } from '../method.js';
+import type { GradientCap, LossTerms, Player, StepIO } from '../method.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { EpochLogits } from './epoch-logits.js';
 import { makeStepIO, type DataAccess } from './step-io.js';
@@ -34,6 +34,7 @@ export interface Update {
   losses(io: StepIO): LossTerms;
   readonly optimizer: Optimizer;
   readonly lr: number;
+  readonly gradientCap?: GradientCap;
 }
 
 export interface StepSetup {
@@ -56,16 +57,17 @@ export function trainStep(s: StepSetup, batch: StepBatch): Record<string, number
   tf.tidy(() => {
     const teacher = teacherOutput(s, batch);
     const teachersOut = extraTeacherOutputs(s, batch);
-    const io = () => makeStepIO({
+    const io = (keepRunningStats = false) => makeStepIO({
       x: batch.x, labels: batch.labels, ids: batch.ids, student: s.student, teacher, teachers: s.teachers, teachersOut,
       companions: batch.companions, epoch: batch.epoch, progress: batch.progress, step: batch.step, stage: s.stage.stageName,
-      data: s.data, synthetic: batch.labels === undefined,
+      data: s.data, synthetic: batch.labels === undefined, keepRunningStats,
     });
     for (const p of s.players) {
       if (batch.step % (p.player.every ?? 1) !== 0) continue;
       for (const [name, v] of Object.entries(optimize(p, io))) out[`${p.player.name}/${name}`] = v;
     }
-    const terms = optimize(s.stage, io);
+    const cap = s.stage.gradientCap;
+    const terms = cap ? optimizeCapped(s.stage, io, cap, batch.epoch) : optimize(s.stage, io);
     Object.assign(out, terms);
     out.total = Object.values(terms).reduce((a, v) => a + v, 0);
   });
@@ -111,6 +113,47 @@ function optimize(u: Update, io: () => StepIO): Record<string, number> {
     }, vars);
     u.optimizer.apply(u.lr, vars, grads);
     tf.dispose([value, ...Object.values(grads)]);
+  });
+  return Object.fromEntries(termNames.map((k, i) => [k, values[i]!]));
+}
+
+/**
+ * The update with one term's gradient capped per variable by the other terms' (GradientCap): the
+ * other terms' gradients g_o, then the capped term's g_c from a second pass over the batch (the
+ * student's running statistics untouched), then g_o + g_c * min(1, factor * |g_o| / |g_c|) per
+ * variable (TensorFlow's clip_by_norm; a variable the other terms do not reach gets none of g_c).
+ */
+function optimizeCapped(u: Update, io: (keepRunningStats: boolean) => StepIO, cap: GradientCap, epoch: number): Record<string, number> {
+  let termNames: string[] = [];
+  let values: Float32Array | Int32Array | Uint8Array = new Float32Array(0);
+  tf.tidy(() => {
+    const vars = u.variables();
+    const others = tf.variableGrads(() => {
+      const terms = u.losses(io(false));
+      termNames = Object.keys(terms);
+      const rest = termNames.filter((k) => k !== cap.term);
+      if (rest.length === termNames.length || rest.length === 0) {
+        throw new Error(`${u.name}: its gradient cap needs the term '${cap.term}' and at least one other; its losses return ${termNames.join(', ') || 'none'}`);
+      }
+      values = tf.stack(termNames.map((k) => terms[k]!)).dataSync();
+      return tf.addN(rest.map((k) => terms[k]!)) as tf.Scalar;
+    }, vars);
+    const capped = tf.variableGrads(() => u.losses(io(true))[cap.term]!, vars);
+    const factor = cap.factor(epoch);
+    const grads: Record<string, tf.Tensor> = {};
+    for (const v of vars) {
+      const g = others.grads[v.name];
+      if (!g) continue;
+      const c = capped.grads[v.name];
+      if (!c) {
+        grads[v.name] = g;
+        continue;
+      }
+      const limit = tf.mul(tf.norm(g), factor);
+      const scale = tf.div(limit, tf.maximum(tf.maximum(tf.norm(c), limit), 1e-30));
+      grads[v.name] = tf.add(g, tf.mul(c, scale));
+    }
+    u.optimizer.apply(u.lr, vars, grads);
   });
   return Object.fromEntries(termNames.map((k, i) => [k, values[i]!]));
 }

@@ -101,6 +101,7 @@ function stagesOf(spec: TrainSpec, parts: PartSet): TrainingStage[] {
     losses: (io) => spec.method.losses(io),
     ...(main?.rows ? { rows: () => main.rows!() } : {}),
     ...(main?.onEnd ? { onEnd: main.onEnd.bind(main) } : {}),
+    ...(main?.gradientCap ? { gradientCap: main.gradientCap } : {}),
   };
   return [...(spec.method.procedure?.stages ?? []), mainStage];
 }
@@ -293,7 +294,10 @@ function stepSetup(
   const perStep = changesWithinEpoch(spec.protocol);
   return {
     student: parts.student, teacher: spec.teacher, teachers: spec.teachers, data: run.data,
-    stage: { name: `stage '${stage.name}'`, stageName: stage.name, variables: () => vars, losses: (io) => stage.losses(io), optimizer: run.optimizers.sgd, lr },
+    stage: {
+      name: `stage '${stage.name}'`, stageName: stage.name, variables: () => vars, losses: (io) => stage.losses(io), optimizer: run.optimizers.sgd, lr,
+      ...(stage.gradientCap ? { gradientCap: stage.gradientCap } : {}),
+    },
     players: isMain ? parts.players.map((p, i) => ({
       name: `player '${p.name}'`, player: p, variables: () => p.variables(), losses: (io: StepIO) => p.losses(io), optimizer: run.optimizers.players[i]!,
       lr: p.optimizer.schedule ? scheduledRate(p.optimizer.lr, spec.protocol, epoch, perStep ? step : 0, steps, stage.epochs) : p.optimizer.lr,
