@@ -2,7 +2,7 @@
  * What a suite costs on this machine, estimated before running it: per pair and method, minutes per
  * run and for all seeds, from multiply-accumulates. A run's cost is
  *   seconds = c x training images x epochs x passes (MMACs per image),
- * training images being what the run's protocol takes of the local split (CIFAR-10 quick: 4,000),
+ * training images being what the run's protocol takes of the data dir's split (CIFAR-10 quick: 4,000),
  * passes = 3 x the trained networks' MACs (forward and backward) times the views of the batch each
  * sees, plus one forward of every frozen network (teacher, temporal mean). The method table below
  * says what each method adds to the plain 3 x student (+ teacher) and is an estimate from the
@@ -10,10 +10,13 @@
  * train_seconds), and the fit's spread over those rows is printed: read the estimates with it.
  * Teachers cost 3 x their MACs for the protocol's teacher epochs, once per suite.
  *
- *   npx tsx benchmarks/scripts/suite-cost.ts benchmarks/survey-cifar10.yaml --skip-gpu-pairs --calibrate benchmarks/results/quick-crd-pairs-cifar100.arrow
+ *   npx tsx benchmarks/scripts/suite-cost.ts benchmarks/survey-cifar10.yaml --skip-gpu-pairs --calibrate benchmarks/results/quick-crd-pairs-cifar100.arrow --data-dir ../shared/datasets
  */
 import { parseArgs } from 'node:util';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { getProtocol } from '@kdbench/core';
+import { datasetSpec, resolveDataDir } from '@kdbench/data';
 import { expandSuite, loadSuite, readResults, registry } from '@kdbench/harness';
 import { partnerOf } from '@kdbench/report';
 import { tf } from '@kdbench/engine';
@@ -23,21 +26,28 @@ await tf.setBackend('cpu'); // counting builds no weights, but the count store n
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { calibrate: { type: 'string' }, 'skip-gpu-pairs': { type: 'boolean', default: false }, protocol: { type: 'string' } },
+  options: { calibrate: { type: 'string' }, 'skip-gpu-pairs': { type: 'boolean', default: false }, protocol: { type: 'string' }, 'data-dir': { type: 'string' } },
 });
+const dataDir = resolveDataDir(values['data-dir']);
 
 /**
- * The local splits in ../shared/datasets: classes, training records per class, and whether the
- * evaluation images are held out of them (CIFAR-100 has no test file here).
+ * What the data dir holds of a dataset: classes, training records per class (the training files'
+ * sizes over the record size; the classes are balanced) and whether the evaluation images are held
+ * out of them (no test file, as CIFAR-100 here).
  */
-const LOCAL_SPLITS: Record<string, { classes: number; perClass: number; holdout: boolean }> = {
-  cifar10: { classes: 10, perClass: 2000, holdout: false },
-  cifar100: { classes: 100, perClass: 100, holdout: true },
-};
-/** Training images of a run: the protocol's trainPerClass (if any) of what the local split holds after its holdout. */
-function trainImages(dataset: string, p: { trainPerClass?: number; holdoutPerClass: number }): number | undefined {
-  const split = LOCAL_SPLITS[dataset];
-  if (!split) return undefined;
+function localSplit(dataset: string): { classes: number; perClass: number; holdout: boolean } {
+  const spec = datasetSpec(dataset);
+  const dir = join(dataDir, spec.folder);
+  const records = spec.trainFiles.filter((f) => existsSync(join(dir, f))).reduce((n, f) => n + statSync(join(dir, f)).size / spec.recordBytes, 0);
+  if (records === 0) {
+    console.error(`suite-cost: no ${spec.title} training files in ${dir} (give the data dir with --data-dir)`);
+    process.exit(1);
+  }
+  return { classes: spec.numClasses, perClass: Math.floor(records / spec.numClasses), holdout: !existsSync(join(dir, spec.testFile)) };
+}
+/** Training images of a run: the protocol's trainPerClass (if any) of what the data dir holds after its holdout. */
+function trainImages(dataset: string, p: { trainPerClass?: number; holdoutPerClass: number }): number {
+  const split = localSplit(dataset);
   const available = split.perClass - (split.holdout ? p.holdoutPerClass : 0);
   return split.classes * Math.min(p.trainPerClass ?? available, available);
 }
@@ -88,13 +98,13 @@ let spread = 'no calibration rows given: c is a default';
 if (values.calibrate) {
   const rows = readResults(values.calibrate);
   // a row's own training-set size where it records one, else what its protocol takes of the local split
-  const imagesOf = (r: (typeof rows)[number]): number | undefined =>
+  const imagesOf = (r: (typeof rows)[number]): number =>
     (JSON.parse(r.details || '{}') as { trainImages?: number }).trainImages ?? trainImages(r.dataset, protocolOf(r.protocol));
-  const ratios = rows.filter((r) => imagesOf(r) && r.train_seconds > 0).map((r) => {
+  const ratios = rows.filter((r) => r.train_seconds > 0).map((r) => {
     const hp = JSON.parse(r.hyperparameters || '{}') as Record<string, string>;
     const width = protocolOf(r.protocol).widthFactor ?? 1;
     const n = { student: macs(r.student, width), teacher: macs(r.teacher || undefined, width), partner: macs(partnerOf(r, meta) ?? undefined, width) };
-    return r.train_seconds / (imagesOf(r)! * r.epochs * passesOf(r.method, n, hp, Boolean(r.teacher)));
+    return r.train_seconds / (imagesOf(r) * r.epochs * passesOf(r.method, n, hp, Boolean(r.teacher)));
   }).sort((a, b) => a - b);
   if (ratios.length > 0) {
     c = ratios[Math.floor(ratios.length / 2)]!;
@@ -112,7 +122,7 @@ for (const file of positionals) {
     const p: Settings = { ...protocolOf(r.protocol), ...(r.protocolOverrides as Partial<Settings>) };
     const width = p.widthFactor ?? 1;
     const n = { student: macs(r.student, width), teacher: macs(r.teacher, width), partner: macs(partnerOf({ method: r.method, student: r.student, teacher: r.teacher ?? '', hyperparameters: JSON.stringify(hp) }, meta) ?? undefined, width) };
-    const seconds = c * (trainImages(r.dataset, p) ?? 0) * p.epochs * passesOf(r.method, n, hp, Boolean(r.teacher));
+    const seconds = c * trainImages(r.dataset, p) * p.epochs * passesOf(r.method, n, hp, Boolean(r.teacher));
     const key = `${r.dataset} | ${r.teacher ? `${r.teacher} -> ` : ''}${r.student} | ${r.method}${Object.keys(hp).length ? ` ${JSON.stringify(hp)}` : ''}`;
     const e = byPair.get(key) ?? { minutes: 0, runs: 0 };
     byPair.set(key, { minutes: e.minutes + seconds / 60, runs: e.runs + 1 });
@@ -122,7 +132,7 @@ for (const file of positionals) {
   for (const t of plan.teachers) {
     const req = t.request;
     const p: Settings = { ...protocolOf(req.protocol), ...(req.protocolOverrides as Partial<Settings> | undefined) };
-    teacherSeconds += c * (trainImages(req.dataset, p) ?? 0) * p.teacherEpochs * 3 * macs(req.teacher, p.widthFactor);
+    teacherSeconds += c * trainImages(req.dataset, p) * p.teacherEpochs * 3 * macs(req.teacher, p.widthFactor);
   }
   console.log(`\n### ${file}${values['skip-gpu-pairs'] ? ' (--skip-gpu-pairs)' : ''}: ${plan.runs.length} runs, ${plan.teachers.length} teachers\n`);
   console.log(`${spread}.\n`);
