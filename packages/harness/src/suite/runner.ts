@@ -1,12 +1,17 @@
 /**
  * Runs a suite plan: skips runs already in the results, trains every needed teacher (each by one
  * worker, so no two workers train the same teacher) and the runs in N worker processes; a run
- * starts as soon as its own teachers are stored, while other teachers may still be training. A failed job is reported and the suite goes on; the summary lists the failures.
+ * is ready as soon as its own teachers are stored, while other teachers may still be training. A
+ * free worker takes the ready job listed first in the suite file, a teacher counting as listed just
+ * before the first run that needs it: the file's pairs finish in its order, and a suite stopped
+ * part-way has its first pairs complete. A failed job is reported and the suite goes on; the
+ * summary lists the failures.
  */
 import { existsSync } from 'node:fs';
 import { readResults } from '../results/arrow-store.js';
 import { resultsFile } from '../run.js';
 import { jobLogFile, type Job, type JobContext } from './jobs.js';
+import { RankedDispatch } from './dispatch.js';
 import { ForkPool, InlinePool, type JobPool } from './pool.js';
 import { SuiteProgress } from './progress.js';
 import type { SuitePlan } from './suite.js';
@@ -99,9 +104,14 @@ export async function runSuite(opts: SuiteRunOptions): Promise<SuiteSummary> {
     }
   };
 
+  const dispatch = new RankedDispatch(Math.max(1, size));
+  const rankOf = new Map(plan.runs.map((r, i) => [r.id, i]));
+  /** A teacher ranks just before the first pending run that needs it. */
+  const teacherRank = (key: string) => Math.min(...todo.filter((r) => r.teacherKeys.includes(key)).map((r) => rankOf.get(r.id)!)) - 0.5;
   try {
-    // every teacher is queued first; a run is queued as soon as its own teachers are stored
-    const teacherOk = new Map(teachers.map((t) => [t.key, execute({ id: `teacher-${shortHash(t.key)}`, kind: 'teacher', label: t.label, request: t.request })]));
+    // a run is ready as soon as its own teachers are stored
+    const teacherOk = new Map(teachers.map((t) => [t.key, dispatch.submit(teacherRank(t.key),
+      () => execute({ id: `teacher-${shortHash(t.key)}`, kind: 'teacher', label: t.label, request: t.request }))]));
     await Promise.all(todo.map(async (r) => {
       const ok = await Promise.all(r.teacherKeys.map((k) => teacherOk.get(k) ?? true));
       const missing = r.teacherKeys.filter((_, i) => !ok[i]);
@@ -111,7 +121,7 @@ export async function runSuite(opts: SuiteRunOptions): Promise<SuiteSummary> {
         summary.failed.push({ label: r.label, id: r.id, error, log: '' });
         return;
       }
-      await execute({ id: r.id, kind: 'run', label: r.label, request: r.request });
+      await dispatch.submit(rankOf.get(r.id)!, () => execute({ id: r.id, kind: 'run', label: r.label, request: r.request }));
     }));
   } finally {
     process.off('SIGINT', interrupt);
