@@ -1,6 +1,7 @@
 /**
  * Published numbers (benchmarks/published/*.csv, copies of the sources listed in its README):
- * the survey's Tables 5 (CIFAR-10) and 6 (CIFAR-100), and the CRD benchmark with the DKD rows.
+ * the survey's Tables 5 (CIFAR-10) and 6 (CIFAR-100), the CRD benchmark with the DKD rows, the
+ * data-free table and HKD's table.
  * Gains are computed from each row's own accuracies; a printed gain that disagrees with them by
  * more than rounding is marked (the survey has three such rows, named in their `note`).
  */
@@ -14,7 +15,7 @@ import { methodId, modelId } from './names.js';
 export const DEFAULT_PUBLISHED_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../benchmarks/published');
 
 /** The ids of the published tables `loadPublished` returns (suite files name them in `reference.table`). */
-export const PUBLISHED_TABLE_IDS = ['survey-t5', 'survey-t6', 'crd', 'dkd', 'datafree'] as const;
+export const PUBLISHED_TABLE_IDS = ['survey-t5', 'survey-t6', 'crd', 'dkd', 'datafree', 'hkd'] as const;
 
 /** A printed gain further than this from distilled - student (both printed to 2 decimals) is a mismatch. */
 export const GAIN_TOLERANCE = 0.015;
@@ -98,35 +99,52 @@ function surveyTable(dir: string, file: string, id: string, title: string, short
 }
 
 /**
- * The CRD/DKD file holds one accuracy per (source, teacher, student, method). Each method row
- * gets its pair's Teacher and Student rows as teacher and student accuracies (the DKD rows take
- * them from the CRD table of the same pair, whose baselines the DKD paper reprints).
+ * Rows of a file that holds one accuracy per (teacher, student, method), with `Teacher` and
+ * `Student` rows per pair: each method row (the `Student` row included, as vanilla) gets its pair's
+ * teacher and student accuracies, the first of the pair in `baselines` (the CRD/DKD file lists the
+ * CRD rows first: the DKD rows take the baselines of the CRD table's pair, which the DKD paper reprints).
  */
+function pairAccuracyRows(recs: Record<string, string>[], baselines: Record<string, string>[], table: string, source: (r: Record<string, string>) => string): PublishedRow[] {
+  const pairKey = (r: Record<string, string>) => `${r.teacher}|${r.student}`;
+  const first = (method: string) => {
+    const acc = new Map<string, number>();
+    for (const r of baselines) if (r.method === method && !acc.has(pairKey(r))) acc.set(pairKey(r), num(r.top1)!);
+    return acc;
+  };
+  const [teacherAcc, studentAcc] = [first('Teacher'), first('Student')];
+  return recs.filter((r) => r.method !== 'Teacher').map((r) =>
+    withGain({
+      table, dataset: 'cifar100', source: source(r), scheme: 'offline', method: r.method!, methodId: methodId(r.method!),
+      reference: null, knowledge: null, teacher: r.teacher!, teacherId: modelId(r.teacher!), student: r.student!,
+      studentId: modelId(r.student!), teacherAcc: teacherAcc.get(pairKey(r)) ?? null, studentAcc: studentAcc.get(pairKey(r)) ?? null,
+      distilledAcc: num(r.top1), distilledTeacherAcc: null, gainPrinted: null, note: r.note ?? '',
+    }),
+  );
+}
+
+/** The CRD/DKD file, split by its `source` column into the CRD table and the DKD table. */
 function repdistillerTables(dir: string, file: string): PublishedTable[] {
   const recs = readCsv(dir, file);
-  const pairKey = (r: Record<string, string>) => `${r.teacher}|${r.student}`;
-  const teacherAcc = new Map<string, number>();
-  const studentAcc = new Map<string, number>();
-  for (const r of recs) {
-    if (r.method === 'Teacher' && !teacherAcc.has(pairKey(r))) teacherAcc.set(pairKey(r), num(r.top1)!);
-    if (r.method === 'Student' && !studentAcc.has(pairKey(r))) studentAcc.set(pairKey(r), num(r.top1)!);
-  }
   const defs = [
     { id: 'crd', prefix: 'CRD', short: 'CRD table', title: 'CRD benchmark, CIFAR-100 (Tian et al., ICLR 2020)', protocolNote: 'CRD protocol: full CIFAR-100, 240 epochs, last epoch, one run per cell' },
     { id: 'dkd', prefix: 'DKD', short: 'DKD table', title: 'DKD paper, CIFAR-100 (Zhao et al., CVPR 2022)', protocolNote: 'CRD protocol, best epoch, mean of 5 runs; teacher/student accuracies from the CRD table of the same pair' },
   ];
   return defs.map((d) => {
-    const mine = recs.filter((r) => r.source?.startsWith(d.prefix) && r.method !== 'Teacher');
-    const rows = mine.map((r) =>
-      withGain({
-        table: d.id, dataset: 'cifar100', source: r.source!, scheme: 'offline', method: r.method!, methodId: methodId(r.method!),
-        reference: null, knowledge: null, teacher: r.teacher!, teacherId: modelId(r.teacher!), student: r.student!,
-        studentId: modelId(r.student!), teacherAcc: teacherAcc.get(pairKey(r)) ?? null, studentAcc: studentAcc.get(pairKey(r)) ?? null,
-        distilledAcc: num(r.top1), distilledTeacherAcc: null, gainPrinted: null, note: r.note ?? '',
-      }),
-    );
+    const mine = recs.filter((r) => r.source?.startsWith(d.prefix));
+    const rows = pairAccuracyRows(mine, recs, d.id, (r) => r.source!);
     return { id: d.id, title: d.title, short: d.short, dataset: 'cifar100', file, source: mine[0]?.source ?? d.prefix, protocolNote: d.protocolNote, rows };
   });
+}
+
+/** HKD's Table 1 (five CRD-benchmark pairs; the baselines and X+KD rows as the HKD authors re-ran them). */
+function hkdTable(dir: string, file: string): PublishedTable {
+  const recs = readCsv(dir, file);
+  const source = recs[0]?.source ?? 'HKD (Zhou et al., ICCV 2021)';
+  return {
+    id: 'hkd', title: 'HKD paper, CIFAR-100 (Zhou et al., ICCV 2021)', short: 'HKD table', dataset: 'cifar100', file, source,
+    protocolNote: 'CRD protocol (full CIFAR-100, 240 epochs); baselines re-run by the HKD authors; number of runs and best or last epoch not stated; the std is in the note',
+    rows: pairAccuracyRows(recs, recs, 'hkd', () => source),
+  };
 }
 
 /**
@@ -154,12 +172,13 @@ function dataFreeTable(dir: string, file: string): PublishedTable {
   };
 }
 
-/** Loads the survey's Tables 5 and 6, the CRD and DKD tables and the data-free table from `dir`. */
+/** Loads the survey's Tables 5 and 6, the CRD and DKD tables, the data-free table and HKD's table from `dir`. */
 export function loadPublished(dir: string = DEFAULT_PUBLISHED_DIR): PublishedTable[] {
   return [
     surveyTable(dir, 'survey-table5-cifar10.csv', 'survey-t5', 'Survey Table 5, CIFAR-10 (Gou et al., IJCV 2021)', 'survey\'s Table 5', 'cifar10'),
     surveyTable(dir, 'survey-table6-cifar100.csv', 'survey-t6', 'Survey Table 6, CIFAR-100 (Gou et al., IJCV 2021)', 'survey\'s Table 6', 'cifar100'),
     ...repdistillerTables(dir, 'repdistiller-cifar100.csv'),
     ...(existsSync(join(dir, 'datafree-cifar.csv')) ? [dataFreeTable(dir, 'datafree-cifar.csv')] : []),
+    ...(existsSync(join(dir, 'hkd-cifar100.csv')) ? [hkdTable(dir, 'hkd-cifar100.csv')] : []),
   ];
 }

@@ -5,8 +5,8 @@ describe('published tables', () => {
   const tables = loadPublished();
   const byId = new Map(tables.map((t) => [t.id, t]));
 
-  it('loads survey Tables 5 and 6, the CRD and DKD tables and the data-free table', () => {
-    expect(tables.map((t) => t.id)).toEqual(['survey-t5', 'survey-t6', 'crd', 'dkd', 'datafree']);
+  it('loads survey Tables 5 and 6, the CRD and DKD tables, the data-free table and HKD\'s table', () => {
+    expect(tables.map((t) => t.id)).toEqual(['survey-t5', 'survey-t6', 'crd', 'dkd', 'datafree', 'hkd']);
     expect(tables.map((t) => t.id)).toEqual([...PUBLISHED_TABLE_IDS]); // the ids suite files may name in `reference.table`
     // data-free: WRN-40-2 -> WRN-16-2, DAFL 81.55 against the real-data student 93.95 (CMI README)
     const dafl = byId.get('datafree')!.rows.find((r) => r.methodId === 'dafl' && r.teacherId === 'wrn_40_2' && r.studentId === 'wrn_16_2')!;
@@ -44,6 +44,17 @@ describe('published tables', () => {
     const dkd = byId.get('dkd')!.rows.find((r) => r.method === 'DKD' && r.teacher === 'resnet32x4' && r.student === 'resnet8x4')!;
     expect([dkd.teacherAcc, dkd.studentAcc, dkd.distilledAcc]).toEqual([79.42, 72.5, 76.32]);
     expect(byId.get('crd')!.rows.find((r) => r.method === 'CRD+KD')!.methodId).toBe('crdkd');
+  });
+
+  it('fills HKD rows with the baselines the HKD authors re-ran for the pair (not the CRD table\'s)', () => {
+    const hkd = byId.get('hkd')!;
+    expect(hkd.rows).toHaveLength(55); // 5 pairs x (Student, KD, seven X+KD, HKD, HKD+KD)
+    const row = hkd.rows.find((r) => r.method === 'HKD' && r.teacher === 'vgg13' && r.student === 'MobileNetV2')!;
+    expect(row).toMatchObject({ methodId: 'hkd', teacherId: 'vgg13', studentId: 'mobilenetv2', teacherAcc: 74.64, studentAcc: 65.33, distilledAcc: 69.97, gain: 4.64 });
+    const student = hkd.rows.find((r) => r.method === 'Student' && r.teacher === 'resnet32x4' && r.student === 'resnet8x4')!;
+    expect([student.methodId, student.distilledAcc]).toEqual(['vanilla', 72.79]); // the CRD table prints 72.50 for this student
+    // X+KD has no kdbench id (hkd with alpha 1 is a setting of hkd, not a method); CRD+KD is crdkd
+    expect(['HKD+KD', 'AT+KD', 'PKT+KD', 'CRD+KD'].map((m) => hkd.rows.find((r) => r.method === m)!.methodId)).toEqual([null, null, null, 'crdkd']);
   });
 });
 
