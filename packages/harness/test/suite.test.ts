@@ -65,7 +65,7 @@ describe('reference pairs', () => {
   });
 
   it('names the line of a bad reference', () => {
-    expect(error(withRef.replace('table: crd', 'table: imagenet'))).toMatch(/^suite\.yaml:7: unknown published table 'imagenet'\. Tables: survey-t5, survey-t6, crd, dkd, datafree$/);
+    expect(error(withRef.replace('table: crd', 'table: imagenet'))).toMatch(/^suite\.yaml:7: unknown published table 'imagenet'\. Tables: survey-t5, survey-t6, crd, dkd, datafree, hkd$/);
     expect(error(withRef.replace('teacher: resnet56', 'teacher: resnet57'))).toMatch(/^suite\.yaml:7: unknown model 'resnet57' \(reference teacher\)/);
     expect(error(withRef.replace(', student: resnet20', ''))).toBe("suite.yaml:7: reference needs 'student' (fields: table, teacher, student)");
     expect(error(withRef.replace('table: crd', 'tabel: crd'))).toMatch(/^suite\.yaml:7: unknown field 'tabel' in reference/);
