@@ -85,8 +85,8 @@ $KDBENCH_CIFAR_MIRROR replaces the official base URL.`;
 export const SUITE_HELP = `Usage: kdbench suite run FILE [--protocol P] [--seeds N] [--workers N] [--shard i/n] [--dry-run]
 
 Runs a suite file (benchmarks/*.yaml): every dataset x teacher/student pair x method x seed.
-Teachers are trained first (each once, into the teacher store), then the runs in N worker
-processes. Runs already in <results>/results.arrow are skipped, interrupted ones resume from their
+Jobs run in N worker processes in the file's order: each teacher once (into the teacher store),
+just before the first run that needs it, so the pairs listed first finish first. Runs already in <results>/results.arrow are skipped, interrupted ones resume from their
 checkpoints, a failed run is reported and the suite goes on (exit code 1 if any failed).
 Each job logs to <results>/logs/<id>.log.
 
