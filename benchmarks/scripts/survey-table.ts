@@ -28,7 +28,7 @@ const meta = new Map(methods.map((m) => [m.id, m]));
 const { references, settings } = loadSuiteDeclarations(values.suites!);
 const rows = readResults(positionals[0] ?? 'results/results.arrow').filter((r) => r.dataset === table.dataset);
 const boards = buildLeaderboards(rows, methods);
-const declared = settingVariants(settings, meta);
+const declared = settingVariants(settings, meta, published);
 /** Every board's comparisons, each with the vanilla student of its own board (rows at other widths sit on other boards). */
 const matches: (ComparisonRow & { overrides: string; vanilla: MethodStats | undefined })[] = boards.flatMap((b) => compare(b, published, references, declared)
   .map((c) => ({ ...c, overrides: /\[(.*)\]/.exec(b.protocol.label)?.[1] ?? '', vanilla: b.stats.find((v) => v.method === 'vanilla' && !v.variant && v.student === c.stats.student) })));

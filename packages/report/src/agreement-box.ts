@@ -10,8 +10,8 @@ import { standsInText } from './references.js';
 import { MIN_SEEDS } from './stats.js';
 
 function ordering(items: OrderedItem[], other: OrderedItem[], heading: string, cls: string): string {
-  const otherRank = new Map(other.map((o, i) => [o.method, i + 1]));
-  return `<div class="${cls}"><h3 class="small">${esc(heading)}</h3><ol>${items.map((o) => `<li data-method="${esc(o.method)}">${familyChip(o.family, false)}<strong>${esc(o.name)}</strong> ${fmt(o.value)}${o.n ? (o.n < MIN_SEEDS ? ` <span class="muted small">n=${o.n}</span>` : '') : ''} <span class="muted small">(#${otherRank.get(o.method)} ${cls === 'measured' ? 'published' : 'measured'})</span></li>`).join('')}</ol></div>`;
+  const otherRank = new Map(other.map((o, i) => [o.key, i + 1]));
+  return `<div class="${cls}"><h3 class="small">${esc(heading)}</h3><ol>${items.map((o) => `<li data-method="${esc(o.method)}">${familyChip(o.family, false)}<strong>${esc(o.name)}</strong> ${fmt(o.value)}${o.n ? (o.n < MIN_SEEDS ? ` <span class="muted small">n=${o.n}</span>` : '') : ''} <span class="muted small">(#${otherRank.get(o.key)} ${cls === 'measured' ? 'published' : 'measured'})</span></li>`).join('')}</ol></div>`;
 }
 
 function entry(a: Agreement): string {

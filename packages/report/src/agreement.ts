@@ -12,6 +12,8 @@ import type { PairReference } from './references.js';
 
 export interface OrderedItem {
   method: string;
+  /** The measured row's name (method and setting): the same in both orderings, unique within one. */
+  key: string;
   name: string;
   family: string;
   value: number;
@@ -45,7 +47,7 @@ export interface Agreement {
   measured: OrderedItem[];
 }
 
-const byValue = (a: OrderedItem, b: OrderedItem) => b.value - a.value || a.method.localeCompare(b.method);
+const byValue = (a: OrderedItem, b: OrderedItem) => b.value - a.value || a.key.localeCompare(b.key);
 
 /** One agreement per (published table, measured pair) with at least two methods matched. */
 export function agreements(cmp: readonly ComparisonRow[], tables: readonly PublishedTable[]): Agreement[] {
@@ -72,8 +74,8 @@ export function agreements(cmp: readonly ComparisonRow[], tables: readonly Publi
       minSeeds: Math.min(...g.map((c) => c.stats.n)),
       signTotal: signed.length,
       signAgree: signed.filter((c) => Math.sign(c.stats.gain!) === Math.sign(c.published!.gain!)).length,
-      published: g.map((c) => ({ method: c.stats.method, name: c.published!.method, family: c.stats.family, value: c.published!.distilledAcc!, n: 0 })).sort(byValue),
-      measured: g.map((c) => ({ method: c.stats.method, name: c.stats.name, family: c.stats.family, value: c.stats.mean, n: c.stats.n })).sort(byValue),
+      published: g.map((c) => ({ method: c.stats.method, key: c.stats.name, name: c.published!.method, family: c.stats.family, value: c.published!.distilledAcc!, n: 0 })).sort(byValue),
+      measured: g.map((c) => ({ method: c.stats.method, key: c.stats.name, name: c.stats.name, family: c.stats.family, value: c.stats.mean, n: c.stats.n })).sort(byValue),
     });
   }
   return out.sort((a, b) => b.n - a.n || a.table.localeCompare(b.table) || a.pair.localeCompare(b.pair));

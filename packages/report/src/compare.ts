@@ -44,42 +44,62 @@ export interface SettingVariant {
   method: string;
   variant: string;
   declaredIn: string;
+  /** Set when the setting is a published row's own (HKD+KD: hkd with alpha 1); teacher and student are then the published pair. */
+  published?: PublishedRow;
 }
 
 /**
- * Published rows are the default setting, or the setting a suite declares for the pair (its hp);
- * a teacher-free row whose only difference is its partner network (`peer=wrn_28_10`) is that setting too.
+ * The setting a row is in for matching: the default (true), the setting a suite declares for the
+ * pair (its hp), or null (another setting); a teacher-free row whose only difference is its
+ * partner network (`peer=wrn_28_10`) is in the default setting.
  */
-function publishedSetting(s: MethodStats, dataset: string, declared: readonly SettingVariant[]): SettingVariant | true | null {
+function rowSetting(s: MethodStats, dataset: string, declared: readonly SettingVariant[]): SettingVariant | true | null {
   if (!s.variant) return true;
   if (s.partner !== null && PARTNER_KEYS.some((k) => s.variant === `${k}=${s.partner}`)) return true;
-  return declared.find((d) => d.dataset === dataset && d.teacher === s.teacher && d.student === s.student && d.method === s.method && d.variant === s.variant) ?? null;
+  return declared.find((d) => !d.published && d.dataset === dataset && d.teacher === s.teacher && d.student === s.student && d.method === s.method && d.variant === s.variant) ?? null;
 }
 
-/** The variant names of declared settings, as variantOf names a row recorded in them (the method's defaults with the declared values over them). */
-export function settingVariants(settings: readonly DeclaredSetting[], meta: ReadonlyMap<string, MethodMeta>): SettingVariant[] {
-  return settings.map((d) => {
-    const hyperparameters = JSON.stringify({ ...(meta.get(d.method)?.defaults ?? {}), ...d.hyperparameters });
-    return { dataset: d.dataset, teacher: d.teacher, student: d.student, method: d.method, declaredIn: d.declaredIn, variant: variantOf({ method: d.method, hyperparameters }, meta) };
-  });
+/**
+ * The variant names of declared settings, as variantOf names a row recorded in them (the method's
+ * defaults with the declared values over them): the suites' (their pairs' hp) and, given the
+ * published tables, the settings published rows name (`published` set).
+ */
+export function settingVariants(settings: readonly DeclaredSetting[], meta: ReadonlyMap<string, MethodMeta>, tables: readonly PublishedTable[] = []): SettingVariant[] {
+  const variant = (method: string, hp: Record<string, unknown>) =>
+    variantOf({ method, hyperparameters: JSON.stringify({ ...(meta.get(method)?.defaults ?? {}), ...hp }) }, meta);
+  const suites = settings.map((d) => ({ dataset: d.dataset, teacher: d.teacher, student: d.student, method: d.method, declaredIn: d.declaredIn, variant: variant(d.method, d.hyperparameters) }));
+  const published = tables.flatMap((t) => t.rows).filter((p) => p.hyperparameters && p.methodId && meta.has(p.methodId))
+    .map((p) => ({ dataset: p.dataset, teacher: p.teacherId ?? p.teacher, student: p.studentId ?? p.student, method: p.methodId!, declaredIn: `${p.table}: ${p.method}`, variant: variant(p.methodId!, p.hyperparameters!), published: p }));
+  return [...suites, ...published];
 }
 
 export function compare(board: Leaderboard, tables: readonly PublishedTable[], refs: readonly PairReference[] = [], declared: readonly SettingVariant[] = []): ComparisonRow[] {
   const pairsHere = new Set(board.stats.filter((s) => s.teacher).map((s) => `${s.teacher}|${s.student}`));
   const byTable = new Map(tables.map((t) => [t.id, t]));
   const all = tables.flatMap((t) => t.rows);
+  const ownSetting = new Map(declared.filter((d) => d.published).map((d) => [d.published!, d.variant]));
+  /**
+   * Whether row s, in `setting`, is comparable with published row p: a published row with its own
+   * setting takes the rows run in it; any other takes rows in the default or declared setting, but
+   * not those run in the setting of another published row of its table, method and pair.
+   */
+  const admits = (s: MethodStats, p: PublishedRow, setting: SettingVariant | true | null): boolean => {
+    const own = ownSetting.get(p);
+    if (own !== undefined) return s.variant === own;
+    const another = !!s.variant && [...ownSetting].some(([q, v]) => v === s.variant && q.table === p.table && q.methodId === p.methodId
+      && q.teacherId === p.teacherId && q.studentId === p.studentId && q.dataset === p.dataset);
+    return setting !== null && !another;
+  };
   const out: ComparisonRow[] = [];
   for (const s of board.stats) {
     const hits: ComparisonRow[] = [];
-    const setting = publishedSetting(s, board.dataset, declared);
-    if (setting) {
-      const declaredIn = setting === true ? null : setting.declaredIn;
-      for (const p of all) if (exactMatch(s, p, board.dataset, pairsHere)) hits.push({ stats: s, published: p, via: null, declaredIn });
-      for (const r of referencesFor(s, board, refs, pairsHere)) {
-        for (const p of byTable.get(r.table)?.rows ?? []) {
-          if (p.methodId === s.method && p.teacherId === r.publishedTeacher && p.studentId === r.publishedStudent && !hits.some((h) => h.published === p)) {
-            hits.push({ stats: s, published: p, via: r, declaredIn });
-          }
+    const setting = rowSetting(s, board.dataset, declared);
+    const declaredIn = setting === true || setting === null ? null : setting.declaredIn;
+    for (const p of all) if (exactMatch(s, p, board.dataset, pairsHere) && admits(s, p, setting)) hits.push({ stats: s, published: p, via: null, declaredIn });
+    for (const r of referencesFor(s, board, refs, pairsHere)) {
+      for (const p of byTable.get(r.table)?.rows ?? []) {
+        if (p.methodId === s.method && p.teacherId === r.publishedTeacher && p.studentId === r.publishedStudent && admits(s, p, setting) && !hits.some((h) => h.published === p)) {
+          hits.push({ stats: s, published: p, via: r, declaredIn });
         }
       }
     }

@@ -62,11 +62,26 @@ const METHOD_IDS: Record<string, string | null> = {
   BAN: 'ban',
 };
 
+/**
+ * Published labels that name a kdbench method in a setting other than its defaults: the rows match
+ * measured rows run with those hyperparameters only (and the default rows do not match them).
+ */
+const METHOD_SETTINGS: Record<string, { id: string; hyperparameters: Record<string, number | string> }> = {
+  // HKD's Table 1: HKD with the KD term (train_student.py's -a 1; scripts/run_cifar_distill.sh "# HKD+KD")
+  'HKD+KD': { id: 'hkd', hyperparameters: { alpha: 1 } },
+};
+
+/** The hyperparameters a published label's row ran with beyond its method's defaults, or null (the defaults). */
+export function methodSetting(label: string): Record<string, number | string> | null {
+  return METHOD_SETTINGS[label.trim()]?.hyperparameters ?? null;
+}
+
 /** kdbench method id for a published method label (lowercased label when not listed), or null. */
 export function methodId(label: string): string | null {
   const s = label.trim();
   if (s in METHOD_IDS) return METHOD_IDS[s]!;
-  // 'AT+KD', 'HKD+KD': a method with KD added (HKD's table); kdbench runs no such combination as one id
+  if (s in METHOD_SETTINGS) return METHOD_SETTINGS[s]!.id;
+  // 'AT+KD', 'PKT+KD': a method with KD added (HKD's table); kdbench runs no such combination as one id
   if (/\+KD$/.test(s)) return null;
   const id = s.toLowerCase();
   return /^[a-z][a-z0-9_+-]*$/.test(id) ? id : null;

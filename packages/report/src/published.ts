@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCsv } from './csv.js';
-import { methodId, modelId } from './names.js';
+import { methodId, methodSetting, modelId } from './names.js';
 
 /** benchmarks/published of this checkout. */
 export const DEFAULT_PUBLISHED_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../benchmarks/published');
@@ -28,6 +28,8 @@ export interface PublishedRow {
   /** Method label as published, and its kdbench id (null: no counterpart). */
   method: string;
   methodId: string | null;
+  /** The hyperparameters the row ran with beyond the method's defaults (HKD+KD: hkd with alpha 1), or null. */
+  hyperparameters: Record<string, number | string> | null;
   reference: string | null;
   knowledge: string | null;
   teacher: string;
@@ -85,7 +87,7 @@ function surveyTable(dir: string, file: string, id: string, title: string, short
   const rows = readCsv(dir, file).map((r) =>
     withGain({
       table: id, dataset, source,
-      scheme: r.scheme || null, method: r.method!, methodId: methodId(r.method!), reference: r.reference || null,
+      scheme: r.scheme || null, method: r.method!, methodId: methodId(r.method!), hyperparameters: methodSetting(r.method!), reference: r.reference || null,
       knowledge: r.knowledge || null, teacher: r.teacher ?? '', teacherId: modelId(r.teacher ?? ''),
       student: r.student ?? '', studentId: modelId(r.student ?? ''), teacherAcc: num(r.teacher_acc),
       studentAcc: num(r.student_acc), distilledAcc: num(r.distilled_acc), distilledTeacherAcc: num(r.distilled_teacher_acc),
@@ -114,7 +116,7 @@ function pairAccuracyRows(recs: Record<string, string>[], baselines: Record<stri
   const [teacherAcc, studentAcc] = [first('Teacher'), first('Student')];
   return recs.filter((r) => r.method !== 'Teacher').map((r) =>
     withGain({
-      table, dataset: 'cifar100', source: source(r), scheme: 'offline', method: r.method!, methodId: methodId(r.method!),
+      table, dataset: 'cifar100', source: source(r), scheme: 'offline', method: r.method!, methodId: methodId(r.method!), hyperparameters: methodSetting(r.method!),
       reference: null, knowledge: null, teacher: r.teacher!, teacherId: modelId(r.teacher!), student: r.student!,
       studentId: modelId(r.student!), teacherAcc: teacherAcc.get(pairKey(r)) ?? null, studentAcc: studentAcc.get(pairKey(r)) ?? null,
       distilledAcc: num(r.top1), distilledTeacherAcc: null, gainPrinted: null, note: r.note ?? '',
@@ -159,7 +161,7 @@ function dataFreeTable(dir: string, file: string): PublishedTable {
   const rows = recs.filter((r) => r.method !== 'Teacher' && r.method !== 'Student').map((r) =>
     withGain({
       table: 'datafree', dataset: r.dataset!, source: 'CMI (Fang et al., IJCAI 2021) README', scheme: 'offline', method: r.method!,
-      methodId: methodId(r.method!), reference: null, knowledge: null, teacher: r.teacher!, teacherId: modelId(r.teacher!), student: r.student!,
+      methodId: methodId(r.method!), hyperparameters: methodSetting(r.method!), reference: null, knowledge: null, teacher: r.teacher!, teacherId: modelId(r.teacher!), student: r.student!,
       studentId: modelId(r.student!), teacherAcc: teacherAcc.get(pairKey(r)) ?? null, studentAcc: studentAcc.get(pairKey(r)) ?? null,
       distilledAcc: num(r.top1), distilledTeacherAcc: null, gainPrinted: null, note: r.note ?? '',
     }),

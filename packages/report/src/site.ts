@@ -93,7 +93,7 @@ export async function buildSite(o: SiteOptions): Promise<SiteResult> {
   const generatedAt = o.generatedAt ?? new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
   const tables = o.published ?? [];
   const boards = buildLeaderboards(o.rows, o.methods ?? [], metric);
-  const declared = settingVariants(o.settings ?? [], new Map((o.methods ?? []).map((m) => [m.id, m])));
+  const declared = settingVariants(o.settings ?? [], new Map((o.methods ?? []).map((m) => [m.id, m])), tables);
   mkdirSync(o.outDir, { recursive: true });
   const files: string[] = [];
   const write = (name: string, text: string) => {

@@ -53,8 +53,10 @@ describe('published tables', () => {
     expect(row).toMatchObject({ methodId: 'hkd', teacherId: 'vgg13', studentId: 'mobilenetv2', teacherAcc: 74.64, studentAcc: 65.33, distilledAcc: 69.97, gain: 4.64 });
     const student = hkd.rows.find((r) => r.method === 'Student' && r.teacher === 'resnet32x4' && r.student === 'resnet8x4')!;
     expect([student.methodId, student.distilledAcc]).toEqual(['vanilla', 72.79]); // the CRD table prints 72.50 for this student
-    // X+KD has no kdbench id (hkd with alpha 1 is a setting of hkd, not a method); CRD+KD is crdkd
-    expect(['HKD+KD', 'AT+KD', 'PKT+KD', 'CRD+KD'].map((m) => hkd.rows.find((r) => r.method === m)!.methodId)).toEqual([null, null, null, 'crdkd']);
+    // HKD+KD is hkd in a setting (alpha 1); the other X+KD have no kdbench id; CRD+KD is crdkd
+    expect(['HKD+KD', 'AT+KD', 'PKT+KD', 'CRD+KD'].map((m) => hkd.rows.find((r) => r.method === m)!.methodId)).toEqual(['hkd', null, null, 'crdkd']);
+    expect(hkd.rows.find((r) => r.method === 'HKD+KD')!.hyperparameters).toEqual({ alpha: 1 });
+    expect(row.hyperparameters).toBeNull();
   });
 });
 
