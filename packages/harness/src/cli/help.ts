@@ -86,8 +86,9 @@ export const SUITE_HELP = `Usage: kdbench suite run FILE [--protocol P] [--seeds
 
 Runs a suite file (benchmarks/*.yaml): every dataset x teacher/student pair x method x seed.
 Jobs run in N worker processes in the file's order: each teacher once (into the teacher store),
-just before the first run that needs it, so the pairs listed first finish first. Runs already in <results>/results.arrow are skipped, interrupted ones resume from their
-checkpoints, a failed run is reported and the suite goes on (exit code 1 if any failed).
+just before the first run that needs it, so the pairs listed first finish first. Runs already in
+<results>/results.arrow are skipped, interrupted ones resume from their checkpoints, a failed run
+is reported and the suite goes on (exit code 1 if any failed).
 Each job logs to <results>/logs/<id>.log.
 
 Options:
