@@ -54,6 +54,26 @@ describe('RankedDispatch: a free slot takes the ready task of lowest rank', () =
     await Promise.all(done);
   });
 
+  it('a task submitted when another settles (a run whose teacher just finished) goes before later-ranked waiting tasks', async () => {
+    const t = tasks();
+    const d = new RankedDispatch(1);
+    // the suite's shape: teacher (rank 0.5), its run (rank 1, submitted once the teacher settles),
+    // a teacher-free run listed after both (rank 2) waiting for the slot
+    const teacher = d.submit(0.5, t.task('teacher'));
+    const run = (async () => {
+      const ok = await Promise.all([teacher]); // as the suite runner waits for a run's teachers
+      return ok && d.submit(1, t.task('run'));
+    })();
+    const later = d.submit(2, t.task('later'));
+    await t.turn();
+    expect(t.started).toEqual(['teacher']);
+    await t.release('teacher');
+    expect(t.started).toEqual(['teacher', 'run']);
+    await t.release('run');
+    await t.release('later');
+    expect(await Promise.all([run, later])).toEqual(['run', 'later']);
+  });
+
   it('never runs more than its slots; a failed task frees its slot and rejects its own promise only', async () => {
     const t = tasks();
     const d = new RankedDispatch(2);

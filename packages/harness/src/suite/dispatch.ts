@@ -2,7 +2,7 @@
  * Which job a free worker takes next: the ready job of lowest rank (ties in the order they became
  * ready), at most `slots` at a time. A suite ranks its runs in its file's order (a teacher just
  * before the first run that needs it), so a run whose teacher finishes late still goes before the
- * runs listed after it.
+ * runs listed after it, also when the teacher's own slot is the one that frees.
  */
 export class RankedDispatch {
   private readonly ready: { rank: number; order: number; start: () => void }[] = [];
@@ -20,7 +20,9 @@ export class RankedDispatch {
         this.running++;
         task().then(resolve, reject).finally(() => {
           this.running--;
-          this.pump();
+          // wait a turn, so that the tasks this one's end makes ready (a run whose teacher it
+          // trained) are submitted and ranked before the slot is given away
+          setImmediate(() => this.pump());
         });
       };
       this.ready.push({ rank, order: this.submitted++, start });

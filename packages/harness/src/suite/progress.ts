@@ -1,7 +1,10 @@
 /**
  * One progress display for a whole suite on stderr: runs done/total, running, failed, teachers and
- * an ETA from the work done so far (finished jobs plus the fraction of running ones). On a terminal
- * the status line is redrawn in place; otherwise it is printed every `everyMs` and on each change.
+ * an ETA from the work done so far (finished jobs plus the fraction of running ones). Jobs are
+ * weighed by their estimated cost when `weights` gives it (job id -> cost, suite/cost.ts), else
+ * counted alike: a suite that lists its cheap pairs first would otherwise promise an ETA that is
+ * hours short. On a terminal the status line is redrawn in place; otherwise it is printed every
+ * `everyMs` and on each change.
  */
 import type { TrainEvent } from '@kdbench/core';
 import { bar, formatDuration } from '../progress.js';
@@ -10,6 +13,8 @@ export class SuiteProgress {
   private readonly started = Date.now();
   private readonly tty: boolean;
   private readonly running = new Map<string, { label: string; fraction: number }>();
+  /** Weight of the finished jobs (done or failed). */
+  private finishedWeight = 0;
   private timer?: NodeJS.Timeout;
   private lastPlain = 0;
   done = 0;
@@ -24,6 +29,8 @@ export class SuiteProgress {
     private readonly teachersTotal: number,
     private readonly stream: NodeJS.WriteStream = process.stderr,
     private readonly everyMs = 30_000,
+    /** Estimated cost of each pending job by id (runs and teachers); without it, jobs weigh 1. */
+    private readonly weights?: ReadonlyMap<string, number>,
   ) {
     this.tty = Boolean(stream.isTTY);
     if (this.tty) this.timer = setInterval(() => this.draw(), 500);
@@ -44,6 +51,7 @@ export class SuiteProgress {
 
   finish(id: string, kind: 'teacher' | 'run', ok: boolean, text: string): void {
     this.running.delete(id);
+    this.finishedWeight += this.weightOf(id);
     if (kind === 'teacher') ok ? this.teachersDone++ : this.teachersFailed++;
     else ok ? this.done++ : this.failed++;
     this.line(text);
@@ -54,12 +62,21 @@ export class SuiteProgress {
     this.stream.write(this.tty ? `\r\x1b[2K${text}\n` : `${text}\n`);
   }
 
+  private weightOf(id: string): number {
+    return this.weights?.get(id) ?? 1;
+  }
+
+  /** The share of the pending work done: finished jobs and the done fraction of running ones, by weight. */
+  workDone(): number {
+    const jobs = this.runsTotal - this.runsSkipped + this.teachersTotal;
+    const total = this.weights ? [...this.weights.values()].reduce((s, w) => s + w, 0) : jobs;
+    const partial = [...this.running].reduce((s, [id, r]) => s + this.weightOf(id) * r.fraction, 0);
+    return total > 0 ? Math.min(1, (this.finishedWeight + partial) / total) : 1;
+  }
+
   status(): string {
-    const toRun = this.runsTotal - this.runsSkipped;
-    const jobs = toRun + this.teachersTotal;
-    const finished = this.done + this.failed + this.teachersDone + this.teachersFailed;
     const partial = [...this.running.values()].reduce((s, r) => s + r.fraction, 0);
-    const f = jobs ? (finished + partial) / jobs : 1;
+    const f = this.workDone();
     const elapsed = (Date.now() - this.started) / 1000;
     const eta = f > 0 && f < 1 ? (elapsed * (1 - f)) / f : f >= 1 ? 0 : NaN;
     const runsDone = this.done + this.runsSkipped;

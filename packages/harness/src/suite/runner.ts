@@ -8,12 +8,14 @@
  * summary lists the failures.
  */
 import { existsSync } from 'node:fs';
+import { initEngine } from '@kdbench/engine';
 import { readResults } from '../results/arrow-store.js';
 import { resultsFile } from '../run.js';
 import { jobLogFile, type Job, type JobContext } from './jobs.js';
 import { RankedDispatch } from './dispatch.js';
 import { ForkPool, InlinePool, type JobPool } from './pool.js';
 import { SuiteProgress } from './progress.js';
+import { MacCounter, runCost, teacherCost } from './cost.js';
 import type { SuitePlan } from './suite.js';
 
 export interface SuiteRunOptions {
@@ -65,8 +67,9 @@ export async function runSuite(opts: SuiteRunOptions): Promise<SuiteSummary> {
   const recorded = new Set(readResults(resultsFile(ctx.resultsDir)).map((r) => r.run_id));
   const todo = pendingRuns(plan, recorded, opts.rerun);
   const teachers = plan.teachers.filter((t) => todo.some((r) => r.teacherKeys.includes(t.key)));
+  const weights = opts.workers > 0 ? await jobWeights(todo, teachers, ctx.dataDir) : undefined;
   const progress = new SuiteProgress(plan.suite.name, plan.runs.length, plan.runs.length - todo.length, teachers.length,
-    opts.stream, opts.statusEveryMs);
+    opts.stream, opts.statusEveryMs, weights);
   const summary: SuiteSummary = {
     total: plan.runs.length, alreadyRecorded: plan.runs.length - todo.length, ran: 0, failed: [], teachers: teachers.length, teachersFailed: [], wallSeconds: 0,
   };
@@ -111,7 +114,7 @@ export async function runSuite(opts: SuiteRunOptions): Promise<SuiteSummary> {
   try {
     // a run is ready as soon as its own teachers are stored
     const teacherOk = new Map(teachers.map((t) => [t.key, dispatch.submit(teacherRank(t.key),
-      () => execute({ id: `teacher-${shortHash(t.key)}`, kind: 'teacher', label: t.label, request: t.request }))]));
+      () => execute({ id: teacherJobId(t.key), kind: 'teacher', label: t.label, request: t.request }))]));
     await Promise.all(todo.map(async (r) => {
       const ok = await Promise.all(r.teacherKeys.map((k) => teacherOk.get(k) ?? true));
       const missing = r.teacherKeys.filter((_, i) => !ok[i]);
@@ -132,6 +135,32 @@ export async function runSuite(opts: SuiteRunOptions): Promise<SuiteSummary> {
   summary.wallSeconds = (Date.now() - started) / 1000;
   return summary;
 }
+
+/**
+ * The pending jobs' estimated costs by job id, for the progress line's ETA. Counting MACs needs a
+ * tf backend: the CPU one, set in this parent process only when the jobs train in worker processes
+ * (run in this process, they would see it). A job that cannot be costed weighs the mean of the others.
+ */
+async function jobWeights(todo: SuitePlan['runs'], teachers: SuitePlan['teachers'], dataDir: string): Promise<Map<string, number>> {
+  await initEngine({ backend: 'cpu' });
+  const macs = new MacCounter();
+  const costs = [
+    ...teachers.map((t) => [teacherJobId(t.key), () => teacherCost(t.request, dataDir, macs)] as const),
+    ...todo.map((r) => [r.id, () => runCost(r.request, dataDir, macs)] as const),
+  ].map(([id, cost]) => {
+    try {
+      const c = cost();
+      return [id, Number.isFinite(c) && c > 0 ? c : NaN] as const;
+    } catch {
+      return [id, NaN] as const; // the job itself reports what is wrong with it
+    }
+  });
+  const known = costs.filter(([, c]) => !Number.isNaN(c));
+  const mean = known.length ? known.reduce((s, [, c]) => s + c, 0) / known.length : 1;
+  return new Map(costs.map(([id, c]) => [id, Number.isNaN(c) ? mean : c]));
+}
+
+const teacherJobId = (key: string) => `teacher-${shortHash(key)}`;
 
 function shortHash(text: string): string {
   let h = 2166136261;

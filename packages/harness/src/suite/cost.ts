@@ -1,0 +1,131 @@
+/**
+ * What a suite's jobs cost, estimated before they run, from multiply-accumulates:
+ *   cost of a run = training images x epochs x passes (MMACs per image),
+ * training images being what the run's protocol takes of the data dir's split (CIFAR-10 quick:
+ * 4,000), passes = 3 x the trained networks' MACs (forward and backward) times the views of the
+ * batch each sees, plus one forward of every frozen network (teacher, temporal mean). A teacher
+ * costs 3 x its MACs for the protocol's teacher epochs. The method table says what each method adds
+ * to the plain 3 x student (+ teacher); it is an estimate from the methods' procedures, not a
+ * measurement. One estimate serves the suite's progress line (its ETA weighs jobs by it) and
+ * benchmarks/scripts/suite-cost.ts (which turns it into minutes with a factor fitted on recorded rows).
+ *
+ * Counting a network's MACs builds it with placeholder weights, so a tf backend must be set.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { getProtocol, resolveHyper, type Protocol } from '@kdbench/core';
+import { datasetSpec } from '@kdbench/data';
+import { modelCounts } from '@kdbench/models';
+import { partnerOf } from '@kdbench/report';
+import { registry } from '../registry.js';
+import { extraTeachersOf } from '../run.js';
+
+/** MMACs per image of the networks a run uses: S student, T teacher(s), P partner network. */
+export interface RunNets {
+  student: number;
+  teacher: number;
+  partner: number;
+}
+
+/** MMACs of forward passes per training image, by method; methods not listed: 3 S (+ T). */
+const PASSES: Record<string, (n: RunNets, hp: Record<string, string>) => number> = {
+  vanilla: ({ student: S }) => 3 * S,
+  pcl: ({ student: S }, hp) => 4 * Number(hp.branches ?? 3) * S, // every view through the trainable net and the temporal mean
+  one: ({ student: S }, hp) => 3 * S * (1 + 0.35 * (Number(hp.branches ?? 3) - 1)), // extra last stages
+  dml: ({ student: S, partner: P }) => 3 * S + 3 * P,
+  kdcl: ({ student: S, partner: P }) => 3 * S + 3 * P,
+  dcm: ({ student: S, partner: P }) => 3.3 * S + 3.3 * P, // plus the cross-layer heads
+  rocket: ({ student: S, partner: P }) => 3 * S + 3 * P,
+  ddgsd: ({ student: S }) => 6 * S, // two distorted views
+  cskd: ({ student: S }) => 6 * S, // a second batch of same-class images
+  snapshot: ({ student: S }) => 4 * S, // the previous snapshot's forward
+  byot: ({ student: S }) => 3.5 * S, // auxiliary heads
+  tfkdself: ({ student: S }) => 7 * S, // the self-teacher is trained first
+  sskd: ({ student: S, teacher: T }) => 12 * S + 4 * T, // four rotations
+  ft: ({ student: S, teacher: T }) => 3 * S + 2 * T, // the paraphraser's stage
+  jointrd: ({ student: S, teacher: T }) => 3 * S + 3 * T, // the student's features through the teacher's later stages
+};
+
+/** MMACs of passes per training image of a run of `method`. */
+export function passesOf(method: string, nets: RunNets, hp: Record<string, string>, teacherRequired: boolean): number {
+  const f = PASSES[method];
+  return f ? f(nets, hp) : 3 * nets.student + (teacherRequired ? nets.teacher : 0);
+}
+
+type Settings = Pick<Protocol, 'epochs' | 'teacherEpochs' | 'widthFactor' | 'trainPerClass' | 'holdoutPerClass'>;
+
+/** The protocol's settings with a run's overrides. */
+export function settingsOf(protocol: string, overrides?: Partial<Protocol>): Settings {
+  return { ...getProtocol(protocol), ...overrides };
+}
+
+/**
+ * Training images of a run: the protocol's trainPerClass (if any) of what the data dir holds after
+ * its holdout (taken when there is no test file, as CIFAR-100 here). The data dir's training files
+ * give the records per class (the classes are balanced); without them, the official archive's.
+ */
+export function trainImages(dataset: string, settings: Pick<Settings, 'trainPerClass' | 'holdoutPerClass'>, dataDir: string): number {
+  const spec = datasetSpec(dataset);
+  const dir = join(dataDir, spec.folder);
+  const local = spec.trainFiles.filter((f) => existsSync(join(dir, f)));
+  const records = local.length > 0
+    ? local.reduce((n, f) => n + statSync(join(dir, f)).size / spec.recordBytes, 0)
+    : spec.trainFiles.length * spec.recordsPerTrainFile;
+  const holdout = local.length > 0 && !existsSync(join(dir, spec.testFile));
+  const available = Math.floor(records / spec.numClasses) - (holdout ? settings.holdoutPerClass : 0);
+  return spec.numClasses * Math.max(0, Math.min(settings.trainPerClass ?? available, available));
+}
+
+/** Counts MACs of networks, each (id, width, classes) once. */
+export class MacCounter {
+  private readonly counted = new Map<string, number>();
+
+  /** MMACs per image of network `id` at `width` (0 for none). */
+  mmacs(id: string | undefined | null, width: number, numClasses: number): number {
+    if (!id) return 0;
+    const key = `${id}|${width}|${numClasses}`;
+    if (!this.counted.has(key)) this.counted.set(key, modelCounts(id, { numClasses, seed: 0, widthFactor: width }).macs / 1e6);
+    return this.counted.get(key)!;
+  }
+}
+
+/** The fields of a run that its cost depends on. */
+export interface CostedRun {
+  dataset: string;
+  method: string;
+  student: string;
+  teacher?: string;
+  protocol: string;
+  hp?: Record<string, string>;
+  protocolOverrides?: Partial<Protocol>;
+}
+
+const methodMeta = () => new Map(registry.list().map((m) => [m.id, m]));
+
+/** The networks' MMACs per image of a run: student, teacher (all of a multi-teacher method's), partner. */
+export function runNets(run: CostedRun, macs: MacCounter): RunNets {
+  const width = settingsOf(run.protocol, run.protocolOverrides).widthFactor ?? 1;
+  const classes = datasetSpec(run.dataset).numClasses;
+  const hp = run.hp ?? {};
+  const def = registry.get(run.method);
+  const extra = run.teacher ? extraTeachersOf({ def, hp: resolveHyper(def, hp) }, run.teacher).map((t) => t.model) : [];
+  const teachers = run.teacher ? [run.teacher, ...extra] : [];
+  const partner = partnerOf({ method: run.method, student: run.student, teacher: run.teacher ?? '', hyperparameters: JSON.stringify(hp) }, methodMeta());
+  return {
+    student: macs.mmacs(run.student, width, classes),
+    teacher: teachers.reduce((s, t) => s + macs.mmacs(t, width, classes), 0),
+    partner: macs.mmacs(partner, width, classes),
+  };
+}
+
+/** A run's cost in image x epoch x MMAC units. */
+export function runCost(run: CostedRun, dataDir: string, macs: MacCounter): number {
+  const s = settingsOf(run.protocol, run.protocolOverrides);
+  return trainImages(run.dataset, s, dataDir) * s.epochs * passesOf(run.method, runNets(run, macs), run.hp ?? {}, Boolean(run.teacher));
+}
+
+/** A teacher's training cost in the same units. */
+export function teacherCost(t: { dataset: string; teacher: string; protocol: string; protocolOverrides?: Partial<Protocol> }, dataDir: string, macs: MacCounter): number {
+  const s = settingsOf(t.protocol, t.protocolOverrides);
+  return trainImages(t.dataset, s, dataDir) * s.teacherEpochs * 3 * macs.mmacs(t.teacher, s.widthFactor ?? 1, datasetSpec(t.dataset).numClasses);
+}

@@ -1,0 +1,85 @@
+/**
+ * The suite's cost estimate (suite/cost.ts) and the progress line that weighs jobs by it: a suite
+ * listing cheap pairs first must not promise an ETA that counts its heavy runs as cheap ones.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getProtocol } from '@kdbench/core';
+import { initEngine } from '@kdbench/engine';
+import { MacCounter, passesOf, runCost, runNets, teacherCost, trainImages } from '../src/suite/cost.js';
+import { SuiteProgress } from '../src/suite/progress.js';
+
+const quietStream = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
+
+describe('suite cost estimate', () => {
+  beforeAll(async () => {
+    await initEngine({ backend: 'cpu' });
+  });
+  const noData = mkdtempSync(join(tmpdir(), 'kdb-cost-'));
+  const macs = new MacCounter();
+
+  it('training images: the protocol share of the local split, after the holdout when there is no test file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kdb-cost-data-'));
+    mkdirSync(join(dir, 'cifar-100-binary'));
+    writeFileSync(join(dir, 'cifar-100-binary', 'train.bin'), Buffer.alloc(3074 * 10_000)); // 100 per class, no test file
+    expect(trainImages('cifar100', { holdoutPerClass: 20 }, dir)).toBe(100 * 80);
+    expect(trainImages('cifar100', { trainPerClass: 50, holdoutPerClass: 20 }, dir)).toBe(100 * 50);
+    // no local files: the official archive's 50,000 images, no holdout
+    expect(trainImages('cifar10', { trainPerClass: 400, holdoutPerClass: 20 }, noData)).toBe(4000);
+    expect(trainImages('cifar10', { holdoutPerClass: 20 }, noData)).toBe(50_000);
+  });
+
+  it('passes: 3 x the student, plus one forward of the teacher; online peers train both networks', () => {
+    const nets = { student: 10, teacher: 40, partner: 20 };
+    expect(passesOf('vanilla', nets, {}, false)).toBe(30);
+    expect(passesOf('kd', nets, {}, true)).toBe(70);
+    expect(passesOf('dml', nets, {}, false)).toBe(90);
+    expect(passesOf('pcl', nets, { branches: '2' }, false)).toBe(80);
+  });
+
+  it('a run counts every network it uses: the multi-teacher ensemble, the online partner', () => {
+    const base = { dataset: 'cifar10', student: 'resnet8', protocol: 'quick' };
+    const r56 = macs.mmacs('resnet56', 0.5, 10);
+    expect(r56).toBeGreaterThan(macs.mmacs('resnet8', 0.5, 10));
+    expect(runNets({ ...base, method: 'kd', teacher: 'resnet56' }, macs).teacher).toBeCloseTo(r56, 6);
+    expect(runNets({ ...base, method: 'aekd', teacher: 'resnet56' }, macs).teacher).toBeCloseTo(3 * r56, 6);
+    expect(runNets({ ...base, method: 'dml', hp: { peer: 'resnet56' } }, macs).partner).toBeCloseTo(r56, 6);
+    expect(runNets({ ...base, method: 'vanilla' }, macs)).toEqual({ student: macs.mmacs('resnet8', 0.5, 10), teacher: 0, partner: 0 });
+  });
+
+  it('costs scale with the network, the epochs and the images', () => {
+    const run = { dataset: 'cifar10', method: 'vanilla', student: 'resnet8', protocol: 'quick' };
+    const small = runCost(run, noData, macs);
+    expect(runCost({ ...run, student: 'resnet110' }, noData, macs) / small).toBeCloseTo(macs.mmacs('resnet110', 0.5, 10) / macs.mmacs('resnet8', 0.5, 10), 6);
+    expect(runCost({ ...run, protocolOverrides: { epochs: 24 } }, noData, macs) / small).toBeCloseTo(24 / 12, 6);
+    expect(runCost({ ...run, protocolOverrides: { trainPerClass: 200 } }, noData, macs) / small).toBeCloseTo(0.5, 6);
+    const teacher = teacherCost({ dataset: 'cifar10', teacher: 'resnet8', protocol: 'quick' }, noData, macs);
+    const quick = getProtocol('quick');
+    expect(teacher / small).toBeCloseTo(quick.teacherEpochs / quick.epochs, 6); // a teacher trains alone, 3 x its MACs
+  });
+});
+
+describe('suite progress weighs jobs by cost', () => {
+  it('a cheap job done is a small share of the work; a heavy one half done is most of it', () => {
+    const p = new SuiteProgress('s', 2, 0, 0, quietStream, 30_000, new Map([['cheap', 1], ['heavy', 9]]));
+    p.start('cheap', 'cheap');
+    p.start('heavy', 'heavy');
+    p.finish('cheap', 'run', true, 'done cheap');
+    expect(p.workDone()).toBeCloseTo(0.1, 9);
+    p.event('heavy', { type: 'epoch', record: {} as never, epochs: 2, doneSteps: 5, totalSteps: 10, elapsed: 1 });
+    expect(p.workDone()).toBeCloseTo(0.55, 9);
+    p.finish('heavy', 'run', false, 'failed heavy'); // a failed job's share is done too: it will not run again
+    expect(p.workDone()).toBe(1);
+    p.close();
+  });
+
+  it('without weights, jobs count alike (runs and teachers)', () => {
+    const p = new SuiteProgress('s', 3, 1, 1, quietStream);
+    p.finish('teacher-x', 'teacher', true, 'done teacher');
+    expect(p.workDone()).toBeCloseTo(1 / 3, 9);
+    expect(p.status()).toMatch(/1\/3 runs done \(1 already recorded\) \| 0 running \| 0 runs failed \| teachers 1\/1 \| elapsed \S+ \| ETA \S+/);
+    p.close();
+  });
+});
