@@ -13,9 +13,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { datasetSpec, resolveDataDir } from '@kdbench/data';
 import { MacCounter, expandSuite, loadSuite, passesOf, readResults, runCost, runNets, settingsOf, teacherCost, trainImages } from '@kdbench/harness';
-import { tf } from '@kdbench/engine';
+import { initEngine } from '@kdbench/engine';
 
-await tf.setBackend('cpu'); // counting builds no weights, but the count store needs a backend
+await initEngine({ backend: 'cpu' }); // counting builds no weights, but the count store needs a backend
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
