@@ -1,10 +1,11 @@
 /**
  * What a suite costs on this machine, estimated before running it: per pair and method, minutes per
  * run and for all seeds. The cost model (multiply-accumulates x training images x epochs x the
- * passes each method makes) is the harness's (packages/harness/src/suite/cost.ts, which also weighs
- * the suite progress line's ETA); this script turns it into seconds with a factor c fitted on the
- * recorded rows given (their train_seconds), and prints the fit's spread over those rows: read the
- * estimates with it. Teachers are counted once per suite.
+ * passes each method makes) and its calibration on recorded rows are the harness's
+ * (packages/harness/src/suite/cost.ts, which also weighs the suite progress line's ETA): each job's
+ * seconds per unit come from the rows given that are most like it (their train_seconds). Give the
+ * results of earlier suites (`--calibrate results/results.arrow`); the spread of all rows around
+ * one factor is printed. Teachers are counted once per suite.
  *
  *   npx tsx benchmarks/scripts/suite-cost.ts benchmarks/survey-cifar10.yaml --skip-gpu-pairs --calibrate benchmarks/results/quick-crd-pairs-cifar100.arrow --data-dir ../shared/datasets
  */
@@ -12,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { datasetSpec, resolveDataDir } from '@kdbench/data';
-import { MacCounter, expandSuite, loadSuite, passesOf, readResults, runCost, runNets, settingsOf, teacherCost, trainImages } from '@kdbench/harness';
+import { CostCalibration, MacCounter, expandSuite, loadSuite, readResults } from '@kdbench/harness';
 import { initEngine } from '@kdbench/engine';
 
 await initEngine({ backend: 'cpu' }); // counting builds no weights, but the count store needs a backend
@@ -32,25 +33,14 @@ function requireLocalData(dataset: string): void {
 }
 const macs = new MacCounter();
 
-// c: seconds per (image x epoch x MMAC of passes), from recorded rows
-let c = 2.4e-6;
-let spread = 'no calibration rows given: c is a default';
-if (values.calibrate) {
-  const rows = readResults(values.calibrate);
-  const ratios = rows.filter((r) => r.train_seconds > 0).map((r) => {
-    const hp = JSON.parse(r.hyperparameters || '{}') as Record<string, string>;
-    const run = { dataset: r.dataset, method: r.method, student: r.student, teacher: r.teacher || undefined, protocol: r.protocol, hp };
-    // a row's own training-set size where it records one, else what its protocol takes of the local split
-    const recorded = (JSON.parse(r.details || '{}') as { trainImages?: number }).trainImages;
-    if (recorded === undefined) requireLocalData(r.dataset);
-    const images = recorded ?? trainImages(r.dataset, settingsOf(r.protocol), dataDir);
-    return r.train_seconds / (images * r.epochs * passesOf(r.method, runNets(run, macs), hp, Boolean(r.teacher)));
-  }).sort((a, b) => a - b);
-  if (ratios.length > 0) {
-    c = ratios[Math.floor(ratios.length / 2)]!;
-    spread = `c fitted on ${ratios.length} rows of ${values.calibrate} (median); the rows' own estimates are off by ${Math.round((ratios[0]! / c - 1) * 100)}% to +${Math.round((ratios.at(-1)! / c - 1) * 100)}%`;
-  }
-}
+// seconds per (image x epoch x MMAC of passes), fitted on the recorded rows most like each job
+const rows = values.calibrate ? readResults(values.calibrate) : [];
+for (const dataset of new Set(rows.filter((r) => !(JSON.parse(r.details || '{}') as { trainImages?: number }).trainImages).map((r) => r.dataset))) requireLocalData(dataset);
+const calibration = new CostCalibration(rows, dataDir, macs);
+const fit = calibration.spread();
+const spread = fit
+  ? `seconds per unit fitted on ${fit.rows} rows of ${values.calibrate}, for each job on the rows most like it (same method and pair, else method and student, student, method, all); all rows' ratios to their median range from ${Math.round((fit.low - 1) * 100)}% to +${Math.round((fit.high - 1) * 100)}%`
+  : 'no calibration rows given: seconds per unit are a default';
 
 for (const file of positionals) {
   const plan = expandSuite(loadSuite(file), { protocol: values.protocol, skipGpuPairs: values['skip-gpu-pairs'] });
@@ -60,13 +50,13 @@ for (const file of positionals) {
   for (const run of plan.runs) {
     const r = run.request;
     const hp = r.hp ?? {};
-    const seconds = c * runCost(r, dataDir, macs);
+    const seconds = calibration.runSeconds(r, dataDir, macs);
     const key = `${r.dataset} | ${r.teacher ? `${r.teacher} -> ` : ''}${r.student} | ${r.method}${Object.keys(hp).length ? ` ${JSON.stringify(hp)}` : ''}`;
     const e = byPair.get(key) ?? { minutes: 0, runs: 0 };
     byPair.set(key, { minutes: e.minutes + seconds / 60, runs: e.runs + 1 });
     total += seconds;
   }
-  const teacherSeconds = plan.teachers.reduce((s, t) => s + c * teacherCost(t.request, dataDir, macs), 0);
+  const teacherSeconds = plan.teachers.reduce((s, t) => s + calibration.teacherSeconds(t.request, dataDir, macs), 0);
   console.log(`\n### ${file}${values['skip-gpu-pairs'] ? ' (--skip-gpu-pairs)' : ''}: ${plan.runs.length} runs, ${plan.teachers.length} teachers\n`);
   console.log(`${spread}.\n`);
   console.log('| dataset \\| pair \\| method | runs | minutes per run | minutes, all seeds |');

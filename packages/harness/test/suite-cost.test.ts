@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getProtocol } from '@kdbench/core';
 import { initEngine } from '@kdbench/engine';
-import { MacCounter, passesOf, runCost, runNets, teacherCost, trainImages } from '../src/suite/cost.js';
+import { CostCalibration, MacCounter, passesOf, runCost, runNets, teacherCost, trainImages } from '../src/suite/cost.js';
+import { fakeRow } from './fixtures/rows.js';
 import { SuiteProgress } from '../src/suite/progress.js';
 
 const quietStream = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
@@ -58,6 +59,43 @@ describe('suite cost estimate', () => {
     const teacher = teacherCost({ dataset: 'cifar10', teacher: 'resnet8', protocol: 'quick' }, noData, macs);
     const quick = getProtocol('quick');
     expect(teacher / small).toBeCloseTo(quick.teacherEpochs / quick.epochs, 6); // a teacher trains alone, 3 x its MACs
+  });
+});
+
+describe('cost calibration on recorded rows', () => {
+  beforeAll(async () => {
+    await initEngine({ backend: 'cpu' });
+  });
+  const noData = mkdtempSync(join(tmpdir(), 'kdb-cal-'));
+  const macs = new MacCounter();
+  const quick = JSON.stringify({ protocol: getProtocol('quick'), trainImages: 4000 });
+  /** A row of `method` on resnet20 -> resnet8 that took `ratio` seconds per unit of its estimated cost. */
+  const row = (id: string, method: string, ratio: number, patch: Parameters<typeof fakeRow>[1] = {}) => {
+    const r = fakeRow(id, { method, protocol: 'quick', epochs: 12, details: quick, ...(method === 'vanilla' ? { teacher: '' } : {}), ...patch });
+    const units = runCost({ dataset: r.dataset, method, student: r.student, ...(r.teacher ? { teacher: r.teacher } : {}), protocol: 'quick' }, noData, macs);
+    return { ...r, train_seconds: ratio * units };
+  };
+
+  it('a job is timed by the rows most like it: same method and pair, then method and student, student, method, all', () => {
+    const rows = [row('a', 'kd', 1), row('b', 'kd', 3), row('c', 'kd', 2), row('d', 'dafl', 40), row('e', 'vanilla', 5, { student: 'mobilenetv2' }), row('f', 'vanilla', 1)];
+    const cal = new CostCalibration(rows, noData, macs);
+    expect(cal.factor({ method: 'kd', teacher: 'resnet20', student: 'resnet8', dataset: 'cifar10' })).toBeCloseTo(2, 9); // median of 1, 3, 2
+    expect(cal.factor({ method: 'dafl', teacher: 'resnet20', student: 'resnet8', dataset: 'cifar100' })).toBeCloseTo(40, 9); // same method and student, other dataset
+    expect(cal.factor({ method: 'kd', teacher: 'resnet56', student: 'mobilenetv2', dataset: 'cifar10' })).toBeCloseTo(5, 9); // the student's rows
+    expect(cal.factor({ method: 'dafl', student: 'resnet110', dataset: 'cifar10' })).toBeCloseTo(40, 9); // the method's rows
+    expect(cal.factor({ method: 'ft', student: 'resnet110', dataset: 'cifar10' })).toBeCloseTo(3, 9); // all rows: 1 1 2 3 5 40, the upper median
+    const spread = cal.spread()!;
+    expect(spread.rows).toBe(6);
+    expect(spread.low).toBeCloseTo(1 / 3, 9);
+    expect(spread.high).toBeCloseTo(40 / 3, 9);
+    const run = { dataset: 'cifar10', method: 'dafl', teacher: 'resnet20', student: 'resnet8', protocol: 'quick' };
+    expect(cal.runSeconds(run, noData, macs)).toBeCloseTo(40 * runCost(run, noData, macs), 6);
+  });
+
+  it('no rows: the default factor; rows that cannot be costed are left out', () => {
+    expect(new CostCalibration([], noData, macs, 7).factor({ method: 'kd', student: 'resnet8', dataset: 'cifar10' })).toBe(7);
+    const cal = new CostCalibration([row('a', 'kd', 3), { ...row('b', 'kd', 1), student: 'no_such_net' }, { ...row('c', 'kd', 1), train_seconds: 0 }], noData, macs, 7);
+    expect(cal.spread()).toEqual({ rows: 1, low: 1, high: 1 });
   });
 });
 

@@ -6,8 +6,11 @@
  * batch each sees, plus one forward of every frozen network (teacher, temporal mean). A teacher
  * costs 3 x its MACs for the protocol's teacher epochs. The method table says what each method adds
  * to the plain 3 x student (+ teacher); it is an estimate from the methods' procedures, not a
- * measurement. One estimate serves the suite's progress line (its ETA weighs jobs by it) and
- * benchmarks/scripts/suite-cost.ts (which turns it into minutes with a factor fitted on recorded rows).
+ * measurement. Seconds per unit come from recorded rows (CostCalibration): the rows most like the job
+ * (same method and pair, else same method and student, ...), since a unit of MACs costs more in some
+ * networks (depthwise convolutions) and methods (generators, graph heads) than the count says.
+ * One estimate serves the suite's progress line (its ETA weighs jobs by it) and
+ * benchmarks/scripts/suite-cost.ts (minutes per pair before a suite runs).
  *
  * Counting a network's MACs builds it with placeholder weights, so a tf backend must be set.
  */
@@ -18,6 +21,7 @@ import { datasetSpec } from '@kdbench/data';
 import { modelCounts } from '@kdbench/models';
 import { partnerOf } from '@kdbench/report';
 import { registry } from '../registry.js';
+import type { ResultRow } from '../results/schema.js';
 import { extraTeachersOf } from '../run.js';
 
 /** MMACs per image of the networks a run uses: S student, T teacher(s), P partner network. */
@@ -100,7 +104,8 @@ export interface CostedRun {
   protocolOverrides?: Partial<Protocol>;
 }
 
-const methodMeta = () => new Map(registry.list().map((m) => [m.id, m]));
+let META: Map<string, ReturnType<typeof registry.list>[number]> | undefined;
+const methodMeta = () => (META ??= new Map(registry.list().map((m) => [m.id, m])));
 
 /** The networks' MMACs per image of a run: student, teacher (all of a multi-teacher method's), partner. */
 export function runNets(run: CostedRun, macs: MacCounter): RunNets {
@@ -128,4 +133,72 @@ export function runCost(run: CostedRun, dataDir: string, macs: MacCounter): numb
 export function teacherCost(t: { dataset: string; teacher: string; protocol: string; protocolOverrides?: Partial<Protocol> }, dataDir: string, macs: MacCounter): number {
   const s = settingsOf(t.protocol, t.protocolOverrides);
   return trainImages(t.dataset, s, dataDir) * s.teacherEpochs * 3 * macs.mmacs(t.teacher, s.widthFactor ?? 1, datasetSpec(t.dataset).numClasses);
+}
+
+/** A recorded row as a costed run, with the settings it ran under (details.protocol) and its own training-set size. */
+function rowRun(r: ResultRow): { run: CostedRun; images?: number } {
+  const d = JSON.parse(r.details || '{}') as { protocol?: Partial<Protocol>; trainImages?: number };
+  const hp = Object.fromEntries(Object.entries(JSON.parse(r.hyperparameters || '{}') as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+  const run: CostedRun = { dataset: r.dataset, method: r.method, student: r.student, protocol: r.protocol, hp, protocolOverrides: { ...d.protocol, epochs: r.epochs } };
+  if (r.teacher) run.teacher = r.teacher;
+  return d.trainImages === undefined ? { run } : { run, images: d.trainImages };
+}
+
+/** From the most to the least alike: what a job's seconds per unit are fitted on. */
+function similarityKeys(run: Pick<CostedRun, 'method' | 'teacher' | 'student' | 'dataset'>): string[] {
+  return [`${run.method}|${run.teacher ?? ''}|${run.student}|${run.dataset}`, `${run.method}||${run.student}`, `|${run.student}`, `${run.method}|`, '*'];
+}
+
+/**
+ * Seconds per cost unit, fitted on recorded rows (their train_seconds): for a job, the median over
+ * the rows most like it: same method, pair and dataset; else same method and student; else same
+ * student; else same method; else all rows; else `fallback`. Rows that cannot be costed (a model or
+ * method this build does not know) are left out.
+ */
+export class CostCalibration {
+  private readonly ratios = new Map<string, number[]>();
+
+  constructor(rows: readonly ResultRow[], dataDir: string, macs: MacCounter, private readonly fallback = 2.4e-6) {
+    for (const r of rows) {
+      if (!(r.train_seconds > 0)) continue;
+      let units: number;
+      try {
+        const { run, images } = rowRun(r);
+        const s = settingsOf(run.protocol, run.protocolOverrides);
+        units = (images ?? trainImages(run.dataset, s, dataDir)) * s.epochs * passesOf(run.method, runNets(run, macs), run.hp ?? {}, Boolean(run.teacher));
+      } catch {
+        continue;
+      }
+      if (!(units > 0)) continue;
+      for (const key of similarityKeys({ ...r, teacher: r.teacher || undefined })) this.ratios.set(key, [...(this.ratios.get(key) ?? []), r.train_seconds / units]);
+    }
+    for (const list of this.ratios.values()) list.sort((a, b) => a - b);
+  }
+
+  /** Seconds per unit for a run. */
+  factor(run: Pick<CostedRun, 'method' | 'teacher' | 'student' | 'dataset'>): number {
+    for (const key of similarityKeys(run)) {
+      const list = this.ratios.get(key);
+      if (list?.length) return list[Math.floor(list.length / 2)]!;
+    }
+    return this.fallback;
+  }
+
+  /** All rows' ratios to their median, lowest and highest: how far one factor is from the rows. */
+  spread(): { rows: number; low: number; high: number } | undefined {
+    const all = this.ratios.get('*');
+    if (!all?.length) return undefined;
+    const c = all[Math.floor(all.length / 2)]!;
+    return { rows: all.length, low: all[0]! / c, high: all.at(-1)! / c };
+  }
+
+  /** Estimated seconds of a run. */
+  runSeconds(run: CostedRun, dataDir: string, macs: MacCounter): number {
+    return this.factor(run) * runCost(run, dataDir, macs);
+  }
+
+  /** Estimated seconds of a teacher's training, fitted as a plain run of its architecture. */
+  teacherSeconds(t: Parameters<typeof teacherCost>[0], dataDir: string, macs: MacCounter): number {
+    return this.factor({ method: 'vanilla', student: t.teacher, dataset: t.dataset }) * teacherCost(t, dataDir, macs);
+  }
 }

@@ -15,7 +15,8 @@ import { jobLogFile, type Job, type JobContext } from './jobs.js';
 import { RankedDispatch } from './dispatch.js';
 import { ForkPool, InlinePool, type JobPool } from './pool.js';
 import { SuiteProgress } from './progress.js';
-import { MacCounter, runCost, teacherCost } from './cost.js';
+import { CostCalibration, MacCounter } from './cost.js';
+import type { ResultRow } from '../results/schema.js';
 import type { SuitePlan } from './suite.js';
 
 export interface SuiteRunOptions {
@@ -64,10 +65,11 @@ export interface SuiteSummary {
 export async function runSuite(opts: SuiteRunOptions): Promise<SuiteSummary> {
   const { plan, ctx } = opts;
   const started = Date.now();
-  const recorded = new Set(readResults(resultsFile(ctx.resultsDir)).map((r) => r.run_id));
+  const rows = readResults(resultsFile(ctx.resultsDir));
+  const recorded = new Set(rows.map((r) => r.run_id));
   const todo = pendingRuns(plan, recorded, opts.rerun);
   const teachers = plan.teachers.filter((t) => todo.some((r) => r.teacherKeys.includes(t.key)));
-  const weights = opts.workers > 0 ? await jobWeights(todo, teachers, ctx.dataDir) : undefined;
+  const weights = opts.workers > 0 ? await jobWeights(todo, teachers, rows, ctx.dataDir) : undefined;
   const progress = new SuiteProgress(plan.suite.name, plan.runs.length, plan.runs.length - todo.length, teachers.length,
     opts.stream, opts.statusEveryMs, weights);
   const summary: SuiteSummary = {
@@ -137,16 +139,18 @@ export async function runSuite(opts: SuiteRunOptions): Promise<SuiteSummary> {
 }
 
 /**
- * The pending jobs' estimated costs by job id, for the progress line's ETA. Counting MACs needs a
- * tf backend: the CPU one, set in this parent process only when the jobs train in worker processes
- * (run in this process, they would see it). A job that cannot be costed weighs the mean of the others.
+ * The pending jobs' estimated seconds by job id, for the progress line's ETA: their cost in MACs
+ * timed by the recorded rows most like them (suite/cost.ts). Counting MACs needs a tf backend: the
+ * CPU one, set in this parent process only when the jobs train in worker processes (run in this
+ * process, they would see it). A job that cannot be costed weighs the mean of the others.
  */
-async function jobWeights(todo: SuitePlan['runs'], teachers: SuitePlan['teachers'], dataDir: string): Promise<Map<string, number>> {
+async function jobWeights(todo: SuitePlan['runs'], teachers: SuitePlan['teachers'], rows: ResultRow[], dataDir: string): Promise<Map<string, number>> {
   await initEngine({ backend: 'cpu' });
   const macs = new MacCounter();
+  const calibration = new CostCalibration(rows, dataDir, macs);
   const costs = [
-    ...teachers.map((t) => [teacherJobId(t.key), () => teacherCost(t.request, dataDir, macs)] as const),
-    ...todo.map((r) => [r.id, () => runCost(r.request, dataDir, macs)] as const),
+    ...teachers.map((t) => [teacherJobId(t.key), () => calibration.teacherSeconds(t.request, dataDir, macs)] as const),
+    ...todo.map((r) => [r.id, () => calibration.runSeconds(r.request, dataDir, macs)] as const),
   ].map(([id, cost]) => {
     try {
       const c = cost();
