@@ -5,7 +5,8 @@
  * (packages/harness/src/suite/cost.ts, which also weighs the suite progress line's ETA): each job's
  * seconds per unit come from the rows given that are most like it (their train_seconds). Give the
  * results of earlier suites (`--calibrate results/results.arrow`); the spread of all rows around
- * one factor is printed. Teachers are counted once per suite.
+ * one factor is printed, and how long the runs not recorded there take. Teachers are counted
+ * once per suite.
  *
  *   npx tsx benchmarks/scripts/suite-cost.ts benchmarks/survey-cifar10.yaml --skip-gpu-pairs --calibrate benchmarks/results/quick-crd-pairs-cifar100.arrow --data-dir ../shared/datasets
  */
@@ -47,6 +48,8 @@ for (const file of positionals) {
   for (const dataset of new Set(plan.runs.map((r) => r.request.dataset))) requireLocalData(dataset);
   const byPair = new Map<string, { minutes: number; runs: number }>();
   let total = 0;
+  let pending = 0;
+  const recorded = new Set(rows.map((r) => r.run_id));
   for (const run of plan.runs) {
     const r = run.request;
     const hp = r.hp ?? {};
@@ -55,6 +58,7 @@ for (const file of positionals) {
     const e = byPair.get(key) ?? { minutes: 0, runs: 0 };
     byPair.set(key, { minutes: e.minutes + seconds / 60, runs: e.runs + 1 });
     total += seconds;
+    if (!recorded.has(run.id)) pending += seconds;
   }
   const teacherSeconds = plan.teachers.reduce((s, t) => s + calibration.teacherSeconds(t.request, dataDir, macs), 0);
   console.log(`\n### ${file}${values['skip-gpu-pairs'] ? ' (--skip-gpu-pairs)' : ''}: ${plan.runs.length} runs, ${plan.teachers.length} teachers\n`);
@@ -65,4 +69,6 @@ for (const file of positionals) {
     console.log(`| ${k.replaceAll('|', '\\|')} | ${v.runs} | ${(v.minutes / v.runs).toFixed(0)} | ${v.minutes.toFixed(0)} |`);
   }
   console.log(`\nRuns: ${(total / 3600).toFixed(1)} h of one worker; teachers: ${(teacherSeconds / 3600).toFixed(1)} h; with 2 workers about ${((total + teacherSeconds) / 7200).toFixed(1)} h.`);
+  const done = plan.runs.filter((r) => recorded.has(r.id)).length;
+  if (done > 0) console.log(`${done} of ${plan.runs.length} runs are recorded in ${values.calibrate}; the rest take about ${(pending / 7200).toFixed(1)} h with 2 workers, plus teachers not yet stored.`);
 }
