@@ -4,11 +4,11 @@
  * passes each method makes) and its calibration on recorded rows are the harness's
  * (packages/harness/src/suite/cost.ts, which also weighs the suite progress line's ETA): each job's
  * seconds per unit come from the rows given that are most like it (their train_seconds). Give the
- * results of earlier suites (`--calibrate results/results.arrow`); the spread of all rows around
+ * results of earlier suites (`--calibrate results/results.arrow`, repeatable); the spread of all rows around
  * one factor is printed, and how long the runs not recorded there take. Teachers are counted
  * once per suite.
  *
- *   npx tsx benchmarks/scripts/suite-cost.ts benchmarks/survey-cifar10.yaml --skip-gpu-pairs --calibrate benchmarks/results/quick-crd-pairs-cifar100.arrow --data-dir ../shared/datasets
+ *   npx tsx benchmarks/scripts/suite-cost.ts benchmarks/survey-cifar10.yaml --skip-gpu-pairs $(printf -- '--calibrate %s ' benchmarks/results/*.arrow) --data-dir ../shared/datasets
  */
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
@@ -21,7 +21,7 @@ await initEngine({ backend: 'cpu' }); // counting builds no weights, but the cou
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { calibrate: { type: 'string' }, 'skip-gpu-pairs': { type: 'boolean', default: false }, protocol: { type: 'string' }, 'data-dir': { type: 'string' } },
+  options: { calibrate: { type: 'string', multiple: true }, 'skip-gpu-pairs': { type: 'boolean', default: false }, protocol: { type: 'string' }, 'data-dir': { type: 'string' } },
 });
 const dataDir = resolveDataDir(values['data-dir']);
 /** Exits with one line when the data dir has no training files of `dataset` (the estimate counts the local split). */
@@ -35,12 +35,12 @@ function requireLocalData(dataset: string): void {
 const macs = new MacCounter();
 
 // seconds per (image x epoch x MMAC of passes), fitted on the recorded rows most like each job
-const rows = values.calibrate ? readResults(values.calibrate) : [];
-for (const dataset of new Set(rows.filter((r) => !(JSON.parse(r.details || '{}') as { trainImages?: number }).trainImages).map((r) => r.dataset))) requireLocalData(dataset);
-const calibration = new CostCalibration(rows, dataDir, macs);
+const calibrationFiles = values.calibrate ?? [];
+const rows = calibrationFiles.flatMap((f) => readResults(f));
+const calibration = new CostCalibration(rows, macs);
 const fit = calibration.spread();
 const spread = fit
-  ? `seconds per unit fitted on ${fit.rows} rows of ${values.calibrate}, for each job on the rows most like it (same method and pair, else method and student, student, method, all); all rows' ratios to their median range from ${Math.round((fit.low - 1) * 100)}% to +${Math.round((fit.high - 1) * 100)}%`
+  ? `seconds per unit fitted on ${fit.rows} rows of ${calibrationFiles.join(', ')}, for each job on the rows most like it (same method and pair, else method and student, student, method, all); all rows' ratios to their median range from ${Math.round((fit.low - 1) * 100)}% to +${Math.round((fit.high - 1) * 100)}%`
   : 'no calibration rows given: seconds per unit are a default';
 
 for (const file of positionals) {
@@ -70,5 +70,5 @@ for (const file of positionals) {
   }
   console.log(`\nRuns: ${(total / 3600).toFixed(1)} h of one worker; teachers: ${(teacherSeconds / 3600).toFixed(1)} h; with 2 workers about ${((total + teacherSeconds) / 7200).toFixed(1)} h.`);
   const done = plan.runs.filter((r) => recorded.has(r.id)).length;
-  if (done > 0) console.log(`${done} of ${plan.runs.length} runs are recorded in ${values.calibrate}; the rest take about ${(pending / 7200).toFixed(1)} h with 2 workers, plus teachers not yet stored.`);
+  if (done > 0) console.log(`${done} of ${plan.runs.length} runs are recorded in the calibration rows; the rest take about ${(pending / 7200).toFixed(1)} h with 2 workers, plus teachers not yet stored.`);
 }

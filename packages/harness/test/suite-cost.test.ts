@@ -78,7 +78,7 @@ describe('cost calibration on recorded rows', () => {
 
   it('a job is timed by the rows most like it: same method and pair, then method and student, student, method, all', () => {
     const rows = [row('a', 'kd', 1), row('b', 'kd', 3), row('c', 'kd', 2), row('d', 'dafl', 40), row('e', 'vanilla', 5, { student: 'mobilenetv2' }), row('f', 'vanilla', 1)];
-    const cal = new CostCalibration(rows, noData, macs);
+    const cal = new CostCalibration(rows, macs);
     expect(cal.factor({ method: 'kd', teacher: 'resnet20', student: 'resnet8', dataset: 'cifar10' })).toBeCloseTo(2, 9); // median of 1, 3, 2
     expect(cal.factor({ method: 'dafl', teacher: 'resnet20', student: 'resnet8', dataset: 'cifar100' })).toBeCloseTo(40, 9); // same method and student, other dataset
     expect(cal.factor({ method: 'kd', teacher: 'resnet56', student: 'mobilenetv2', dataset: 'cifar10' })).toBeCloseTo(5, 9); // the student's rows
@@ -92,9 +92,10 @@ describe('cost calibration on recorded rows', () => {
     expect(cal.runSeconds(run, noData, macs)).toBeCloseTo(40 * runCost(run, noData, macs), 6);
   });
 
-  it('no rows: the default factor; rows that cannot be costed are left out', () => {
-    expect(new CostCalibration([], noData, macs, 7).factor({ method: 'kd', student: 'resnet8', dataset: 'cifar10' })).toBe(7);
-    const cal = new CostCalibration([row('a', 'kd', 3), { ...row('b', 'kd', 1), student: 'no_such_net' }, { ...row('c', 'kd', 1), train_seconds: 0 }], noData, macs, 7);
+  it('no rows: the default factor; rows that cannot be costed, or do not record their training-set size, are left out', () => {
+    expect(new CostCalibration([], macs, 7).factor({ method: 'kd', student: 'resnet8', dataset: 'cifar10' })).toBe(7);
+    const older = { ...row('d', 'kd', 1), details: JSON.stringify({ protocol: getProtocol('quick') }) }; // no trainImages: an older row
+    const cal = new CostCalibration([row('a', 'kd', 3), { ...row('b', 'kd', 1), student: 'no_such_net' }, { ...row('c', 'kd', 1), train_seconds: 0 }, older], macs, 7);
     expect(cal.spread()).toEqual({ rows: 1, low: 1, high: 1 });
   });
 });

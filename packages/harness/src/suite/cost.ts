@@ -136,12 +136,12 @@ export function teacherCost(t: { dataset: string; teacher: string; protocol: str
 }
 
 /** A recorded row as a costed run, with the settings it ran under (details.protocol) and its own training-set size. */
-function rowRun(r: ResultRow): { run: CostedRun; images?: number } {
+function rowRun(r: ResultRow): { run: CostedRun; images: number | undefined } {
   const d = JSON.parse(r.details || '{}') as { protocol?: Partial<Protocol>; trainImages?: number };
   const hp = Object.fromEntries(Object.entries(JSON.parse(r.hyperparameters || '{}') as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
   const run: CostedRun = { dataset: r.dataset, method: r.method, student: r.student, protocol: r.protocol, hp, protocolOverrides: { ...d.protocol, epochs: r.epochs } };
   if (r.teacher) run.teacher = r.teacher;
-  return d.trainImages === undefined ? { run } : { run, images: d.trainImages };
+  return { run, images: d.trainImages };
 }
 
 /** From the most to the least alike: what a job's seconds per unit are fitted on. */
@@ -152,20 +152,23 @@ function similarityKeys(run: Pick<CostedRun, 'method' | 'teacher' | 'student' | 
 /**
  * Seconds per cost unit, fitted on recorded rows (their train_seconds): for a job, the median over
  * the rows most like it: same method, pair and dataset; else same method and student; else same
- * student; else same method; else all rows; else `fallback`. Rows that cannot be costed (a model or
- * method this build does not know) are left out.
+ * student; else same method; else all rows; else `fallback`. Left out: rows that do not record their
+ * training-set size (details.trainImages; older rows, which ran under other engine builds and
+ * splits and took up to 7 times as long for the same work) and rows that cannot be costed (a model
+ * or method this build does not know).
  */
 export class CostCalibration {
   private readonly ratios = new Map<string, number[]>();
 
-  constructor(rows: readonly ResultRow[], dataDir: string, macs: MacCounter, private readonly fallback = 2.4e-6) {
+  constructor(rows: readonly ResultRow[], macs: MacCounter, private readonly fallback = 2.4e-6) {
     for (const r of rows) {
       if (!(r.train_seconds > 0)) continue;
       let units: number;
       try {
         const { run, images } = rowRun(r);
+        if (images === undefined) continue;
         const s = settingsOf(run.protocol, run.protocolOverrides);
-        units = (images ?? trainImages(run.dataset, s, dataDir)) * s.epochs * passesOf(run.method, runNets(run, macs), run.hp ?? {}, Boolean(run.teacher));
+        units = images * s.epochs * passesOf(run.method, runNets(run, macs), run.hp ?? {}, Boolean(run.teacher));
       } catch {
         continue;
       }

@@ -147,7 +147,7 @@ export async function runSuite(opts: SuiteRunOptions): Promise<SuiteSummary> {
 async function jobWeights(todo: SuitePlan['runs'], teachers: SuitePlan['teachers'], rows: ResultRow[], dataDir: string): Promise<Map<string, number>> {
   await initEngine({ backend: 'cpu' });
   const macs = new MacCounter();
-  const calibration = new CostCalibration(rows, dataDir, macs);
+  const calibration = new CostCalibration(rows, macs);
   const costs = [
     ...teachers.map((t) => [teacherJobId(t.key), () => calibration.teacherSeconds(t.request, dataDir, macs)] as const),
     ...todo.map((r) => [r.id, () => calibration.runSeconds(r.request, dataDir, macs)] as const),
