@@ -50,7 +50,7 @@ const signed = (x: number | null | undefined) => (x === null || x === undefined 
 const meanStd = (s: MethodStats) => `${s.mean.toFixed(2)} ± ${(s.std ?? 0).toFixed(2)} (n=${s.n})`;
 
 console.log(`### ${table.title}: published beside measured\n`);
-console.log(`Measured on: ${boards.map((b) => b.protocol.label).join('; ') || 'no rows yet'}.\n`);
+console.log(`Measured on: ${[...new Set(boards.map((b) => b.protocol.label))].join('; ') || 'no rows yet'}.\n`);
 console.log('| # | method | pair (published) | published: student → distilled (gain) | partner after (published) | measured: student alone | measured: distilled | measured gain | partner after (measured) |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 table.rows.forEach((p, i) => {
