@@ -100,22 +100,57 @@ describe('cost calibration on recorded rows', () => {
   });
 });
 
-describe('suite progress weighs jobs by cost', () => {
+describe('suite progress: the ETA comes from the rate of the work done here, weighed by cost', () => {
+  const epoch = (doneSteps: number, totalSteps = 10) => ({ type: 'epoch' as const, record: {} as never, epochs: 2, doneSteps, totalSteps, elapsed: 1 });
+  const step = (epoch: number, step: number) => ({ type: 'step' as const, stage: 'main', epoch, epochs: 2, step, steps: 5 });
+
   it('a cheap job done is a small share of the work; a heavy one half done is most of it', () => {
     const p = new SuiteProgress('s', 2, 0, 0, quietStream, 30_000, new Map([['cheap', 1], ['heavy', 9]]));
     p.start('cheap', 'cheap');
     p.start('heavy', 'heavy');
+    p.event('cheap', step(0, 0));
+    p.event('heavy', step(0, 0));
     p.finish('cheap', 'run', true, 'done cheap');
     expect(p.workDone()).toBeCloseTo(0.1, 9);
-    p.event('heavy', { type: 'epoch', record: {} as never, epochs: 2, doneSteps: 5, totalSteps: 10, elapsed: 1 });
+    p.event('heavy', epoch(5));
     expect(p.workDone()).toBeCloseTo(0.55, 9);
-    p.finish('heavy', 'run', false, 'failed heavy'); // a failed job's share is done too: it will not run again
+    p.finish('heavy', 'run', false, 'failed heavy'); // what a failed job left undone leaves the total
     expect(p.workDone()).toBe(1);
+    p.close();
+  });
+
+  it('a teacher found in the store (no training) leaves the total instead of counting as work done', () => {
+    const p = new SuiteProgress('s', 1, 0, 1, quietStream, 30_000, new Map([['teacher-t', 30], ['run', 10]]));
+    p.start('teacher-t', 'teacher');
+    p.finish('teacher-t', 'teacher', true, 'done teacher (stored)');
+    expect(p.workDone()).toBe(0);
+    p.start('run', 'run');
+    p.event('run', step(0, 0));
+    p.event('run', epoch(4));
+    expect(p.workDone()).toBeCloseTo(0.4, 9); // 4 of the run's 10 units; the teacher's 30 are not this process's work
+    p.close();
+  });
+
+  it('a run resumed from a checkpoint counts only the training done after it', () => {
+    const p = new SuiteProgress('s', 2, 0, 0, quietStream, 30_000, new Map([['resumed', 10], ['fresh', 10]]));
+    p.start('resumed', 'resumed');
+    p.event('resumed', { type: 'resume', stage: 'main', epoch: 1 });
+    p.event('resumed', step(1, 0)); // half its steps were done before this process
+    p.event('resumed', epoch(10));
+    expect(p.workDone()).toBeCloseTo((10 * (1 - 0.4995)) / (20 - 10 * 0.4995), 9);
+    p.finish('resumed', 'run', true, 'done resumed');
+    expect(p.workDone()).toBeCloseTo((10 * (1 - 0.4995)) / (20 - 10 * 0.4995), 9);
+    p.start('fresh', 'fresh');
+    p.event('fresh', epoch(5)); // first seen at the end of its first epoch (of 2): trained here from 0
+    expect(p.workDone()).toBeCloseTo((10 * (1 - 0.4995) + 5) / (20 - 10 * 0.4995), 9);
     p.close();
   });
 
   it('without weights, jobs count alike (runs and teachers)', () => {
     const p = new SuiteProgress('s', 3, 1, 1, quietStream);
+    p.start('teacher-x', 'teacher');
+    p.event('teacher-x', step(0, 0));
+    p.event('teacher-x', epoch(10));
     p.finish('teacher-x', 'teacher', true, 'done teacher');
     expect(p.workDone()).toBeCloseTo(1 / 3, 9);
     expect(p.status()).toMatch(/1\/3 runs done \(1 already recorded\) \| 0 running \| 0 runs failed \| teachers 1\/1 \| elapsed \S+ \| ETA \S+/);

@@ -1,10 +1,12 @@
 /**
  * One progress display for a whole suite on stderr: runs done/total, running, failed, teachers and
- * an ETA from the work done so far (finished jobs plus the fraction of running ones). Jobs are
- * weighed by their estimated cost when `weights` gives it (job id -> cost, suite/cost.ts), else
- * counted alike: a suite that lists its cheap pairs first would otherwise promise an ETA that is
- * hours short. On a terminal the status line is redrawn in place; otherwise it is printed every
- * `everyMs` and on each change.
+ * an ETA from the rate of the work done so far. Jobs are weighed by their estimated cost when
+ * `weights` gives it (job id -> seconds, suite/cost.ts), else counted alike: a suite that lists its
+ * cheap pairs first would otherwise promise an ETA that is hours short. Only work done in this
+ * process counts: a job that ends without training (a teacher found in the store, a run that fails
+ * at once) leaves the total, and a run resumed from a checkpoint counts from where it resumed.
+ * On a terminal the status line is redrawn in place; otherwise it is printed every `everyMs` and
+ * on each change.
  */
 import type { TrainEvent } from '@kdbench/core';
 import { bar, formatDuration } from '../progress.js';
@@ -12,9 +14,12 @@ import { bar, formatDuration } from '../progress.js';
 export class SuiteProgress {
   private readonly started = Date.now();
   private readonly tty: boolean;
-  private readonly running = new Map<string, { label: string; fraction: number }>();
-  /** Weight of the finished jobs (done or failed). */
-  private finishedWeight = 0;
+  /** Running jobs: the share of their training done, and the share done when this process first saw them train. */
+  private readonly running = new Map<string, { label: string; fraction: number; from?: number }>();
+  /** Weighted work finished in this process. */
+  private doneWork = 0;
+  /** Weighted work that will not be done here: done before (stored teachers, checkpoints) or left by failed jobs. */
+  private droppedWork = 0;
   private timer?: NodeJS.Timeout;
   private lastPlain = 0;
   done = 0;
@@ -44,14 +49,25 @@ export class SuiteProgress {
   event(id: string, e: TrainEvent): void {
     const r = this.running.get(id);
     if (!r) return;
-    if (e.type === 'epoch') r.fraction = e.totalSteps ? e.doneSteps / e.totalSteps : r.fraction;
-    else if (e.type === 'step') r.fraction = Math.max(r.fraction, ((e.epoch + e.step / e.steps) / e.epochs) * 0.999);
+    if (e.type === 'epoch') {
+      r.fraction = e.totalSteps ? e.doneSteps / e.totalSteps : r.fraction;
+      r.from ??= Math.max(0, r.fraction - 1 / e.epochs); // first seen at an epoch's end: it trained that epoch here
+    } else if (e.type === 'step') {
+      r.fraction = Math.max(r.fraction, ((e.epoch + e.step / e.steps) / e.epochs) * 0.999);
+      r.from ??= r.fraction;
+    }
     if (!this.tty && Date.now() - this.lastPlain > this.everyMs) this.draw();
   }
 
   finish(id: string, kind: 'teacher' | 'run', ok: boolean, text: string): void {
+    const r = this.running.get(id);
     this.running.delete(id);
-    this.finishedWeight += this.weightOf(id);
+    const trained = r?.from !== undefined;
+    const from = trained ? r.from! : ok ? 1 : 0; // ended without training: its work is not this process's
+    const end = ok ? 1 : Math.max(from, r?.fraction ?? 0);
+    const w = this.weightOf(id);
+    this.doneWork += w * (end - from);
+    this.droppedWork += w * (from + 1 - end);
     if (kind === 'teacher') ok ? this.teachersDone++ : this.teachersFailed++;
     else ok ? this.done++ : this.failed++;
     this.line(text);
@@ -66,12 +82,17 @@ export class SuiteProgress {
     return this.weights?.get(id) ?? 1;
   }
 
-  /** The share of the pending work done: finished jobs and the done fraction of running ones, by weight. */
+  /** The share of this process's work done, by weight: finished jobs and the done part of running ones. */
   workDone(): number {
     const jobs = this.runsTotal - this.runsSkipped + this.teachersTotal;
-    const total = this.weights ? [...this.weights.values()].reduce((s, w) => s + w, 0) : jobs;
-    const partial = [...this.running].reduce((s, [id, r]) => s + this.weightOf(id) * r.fraction, 0);
-    return total > 0 ? Math.min(1, (this.finishedWeight + partial) / total) : 1;
+    let total = (this.weights ? [...this.weights.values()].reduce((s, w) => s + w, 0) : jobs) - this.droppedWork;
+    let done = this.doneWork;
+    for (const [id, r] of this.running) {
+      const from = r.from ?? 0;
+      total -= this.weightOf(id) * from;
+      done += this.weightOf(id) * (r.fraction - from);
+    }
+    return total > 0 ? Math.min(1, done / total) : 1;
   }
 
   status(): string {
