@@ -155,5 +155,6 @@ describe('kdbench suite: problems found before anything runs', () => {
     expect(r.stderr).toMatch(new RegExp(`^kdbench suite: warning: ${file}:6: epochs: 100000000 is more than 2400`, 'm'));
     expect(r.stderr).toMatch(/^kdbench suite: warning: --workers 1000 is more than the \d+ cores here/m);
     expect(r.stdout).toMatch(/1 runs, 1 to run/);
+    expect(r.stdout).toMatch(/^estimated \(multiply-accumulates, no recorded rows to time them by: a default speed; rough\): [\d.]+ h of runs and up to 0\.0 h of teachers \(none if stored\), about [\d.]+ h with 1000 workers$/m);
   });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getProtocol } from '@kdbench/core';
 import { initEngine } from '@kdbench/engine';
-import { CostCalibration, MacCounter, passesOf, runCost, runNets, teacherCost, trainImages } from '../src/suite/cost.js';
+import { CostCalibration, MacCounter, estimateJobs, passesOf, runCost, runNets, teacherCost, trainImages } from '../src/suite/cost.js';
 import { fakeRow } from './fixtures/rows.js';
 import { SuiteProgress } from '../src/suite/progress.js';
 
@@ -97,6 +97,24 @@ describe('cost calibration on recorded rows', () => {
     const older = { ...row('d', 'kd', 1), details: JSON.stringify({ protocol: getProtocol('quick') }) }; // no trainImages: an older row
     const cal = new CostCalibration([row('a', 'kd', 3), { ...row('b', 'kd', 1), student: 'no_such_net' }, { ...row('c', 'kd', 1), train_seconds: 0 }, older], macs, 7);
     expect(cal.spread()).toEqual({ rows: 1, low: 1, high: 1 });
+  });
+});
+
+describe('estimateJobs: the pending jobs of a suite in seconds', () => {
+  beforeAll(async () => {
+    await initEngine({ backend: 'cpu' });
+  });
+  it('runs and teachers at the default speed without rows; a job that cannot be costed gets the mean of the others', () => {
+    const noData = mkdtempSync(join(tmpdir(), 'kdb-est-'));
+    const macs = new MacCounter();
+    const run = { dataset: 'cifar10', method: 'vanilla', student: 'resnet8', protocol: 'quick' };
+    const teacher = { dataset: 'cifar10', teacher: 'resnet20', protocol: 'quick' };
+    const e = estimateJobs([{ id: 'a', request: run }, { id: 'bad', request: { ...run, student: 'no_such_net' } }], [{ key: 't', request: teacher }], [], noData);
+    const a = 2.4e-6 * runCost(run, noData, macs);
+    const t = 2.4e-6 * teacherCost(teacher, noData, macs);
+    expect(e.runs.get('a')).toBeCloseTo(a, 9);
+    expect(e.teachers.get('t')).toBeCloseTo(t, 9);
+    expect(e.runs.get('bad')).toBeCloseTo((a + t) / 2, 9);
   });
 });
 

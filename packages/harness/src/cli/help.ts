@@ -89,7 +89,8 @@ Jobs run in N worker processes in the file's order: each teacher once (into the 
 just before the first run that needs it, so the pairs listed first finish first. Runs already in
 <results>/results.arrow are skipped, interrupted ones resume from their checkpoints, a failed run
 is reported and the suite goes on (exit code 1 if any failed).
-Each job logs to <results>/logs/<id>.log.
+Each job logs to <results>/logs/<id>.log. The status line's ETA weighs each job by its estimated
+time (multiply-accumulates, timed by the recorded rows most like it).
 
 Options:
   --protocol ID     smoke | quick | paper (default: the suite's, else quick)
@@ -102,7 +103,8 @@ Options:
   --rerun M1,M2     train the runs of these methods again even if recorded (their rows are replaced),
                     e.g. after a fix to a method
   --skip-gpu-pairs  leave out the pairs marked 'gpu: true' (architectures too large for a CPU run)
-  --dry-run         list the runs (and whether each is already recorded) without running anything
+  --dry-run         list the runs (and whether each is already recorded) and estimate the time of those
+                    to run, without running anything
 ${COMMON_HELP}`;
 
 export const RESULTS_HELP = `Usage: kdbench results merge A.arrow B.arrow [...] --out C.arrow [--force]

@@ -7,7 +7,10 @@ import { checkDataDir, checkRunOutputs, checkWritableDir } from '../output-dirs.
 import { protocolWarnings, resultsFile } from '../run.js';
 import { EXIT } from './errors.js';
 import { pendingRuns, runSuite } from '../suite/runner.js';
-import { expandSuite, loadSuite, parseShard, seedRange } from '../suite/suite.js';
+import { estimateJobs } from '../suite/cost.js';
+import type { ResultRow } from '../results/schema.js';
+import { initEngine } from '@kdbench/engine';
+import { expandSuite, loadSuite, parseShard, seedRange, type SuitePlan } from '../suite/suite.js';
 import { COMMON_OPTIONS, dataDir, int, parse, resultsDir } from './args.js';
 import { parseTeacherCache } from './run-command.js';
 import { formatTable } from './table.js';
@@ -58,15 +61,17 @@ export async function suiteCommand(argv: string[]): Promise<number> {
   const shardText = (plan.shard ? `, shard ${plan.shard.index}/${plan.shard.count}` : '')
     + (plan.skippedGpuPairs ? `, ${plan.skippedGpuPairs} GPU-sized pairs left out` : '');
   if (o['dry-run']) {
-    const recorded = new Set(readResults(resultsFile(results)).map((r) => r.run_id));
+    const rows = readResults(resultsFile(results));
+    const recorded = new Set(rows.map((r) => r.run_id));
     console.log(formatTable(
       ['run id', 'dataset', 'method', 'teacher', 'student', 'seed', 'status'],
       plan.runs.map((r) => [r.id, r.request.dataset, r.request.method, r.request.teacher ?? '-', r.request.student, r.request.seed,
         !recorded.has(r.id) ? 'to run' : rerun.has(r.request.method) ? 'recorded, to rerun' : 'recorded']),
     ));
-    const todo = pendingRuns(plan, recorded, rerun).length;
+    const todo = pendingRuns(plan, recorded, rerun);
     console.log(`\nsuite ${suite.name} (${file}), protocol ${protocol}, seeds ${plan.seeds.join(',')}${shardText}: `
-      + `${plan.runs.length} runs, ${todo} to run, ${plan.teachers.length} teachers (${plan.teachers.map((t) => t.label.replace('teacher ', '')).join(', ') || 'none'})`);
+      + `${plan.runs.length} runs, ${todo.length} to run, ${plan.teachers.length} teachers (${plan.teachers.map((t) => t.label.replace('teacher ', '')).join(', ') || 'none'})`);
+    if (todo.length > 0) console.log(await estimateText(plan, todo, rows, dataDir(o), workers));
     return 0;
   }
   // before any worker starts: a bad --results or --data-dir fails now, in one line
@@ -86,4 +91,21 @@ export async function suiteCommand(argv: string[]): Promise<number> {
     console.log(`  FAILED ${f.label} [${f.id}]: ${f.error.split('\n')[0]}${f.log ? ` (log: ${f.log})` : ''}`);
   }
   return summary.failed.length || summary.teachersFailed.length ? EXIT.failedRuns : EXIT.ok;
+}
+
+/**
+ * What the pending runs and their teachers take, estimated from MACs and timed by the recorded rows
+ * most like each (suite/cost.ts): teachers already in the store take no time, so their hours are an
+ * upper bound.
+ */
+async function estimateText(plan: SuitePlan, todo: SuitePlan['runs'], rows: ResultRow[], dir: string, workers: number): Promise<string> {
+  await initEngine({ backend: 'cpu' });
+  const teachers = plan.teachers.filter((t) => todo.some((r) => r.teacherKeys.includes(t.key)));
+  const e = estimateJobs(todo, teachers, rows, dir);
+  const hours = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0) / 3600;
+  const runs = hours(e.runs);
+  const teacherHours = hours(e.teachers);
+  const timed = rows.some((r) => r.details.includes('"trainImages"')) ? 'timed by the recorded rows most like them' : 'no recorded rows to time them by: a default speed';
+  return `estimated (multiply-accumulates, ${timed}; rough): ${runs.toFixed(1)} h of runs and up to ${teacherHours.toFixed(1)} h of teachers `
+    + `(none if stored), about ${((runs + teacherHours) / Math.max(1, workers)).toFixed(1)} h with ${Math.max(1, workers)} workers`;
 }

@@ -205,3 +205,32 @@ export class CostCalibration {
     return this.factor({ method: 'vanilla', student: t.teacher, dataset: t.dataset }) * teacherCost(t, dataDir, macs);
   }
 }
+
+/**
+ * Estimated seconds of a suite's pending runs (by run id) and teachers (by key), timed by the
+ * recorded rows most like each. A job that cannot be costed (a problem its own start reports) gets
+ * the mean of the others. Needs a tf backend (MAC counting).
+ */
+export function estimateJobs(
+  runs: readonly { id: string; request: CostedRun }[],
+  teachers: readonly { key: string; request: Parameters<typeof teacherCost>[0] }[],
+  rows: readonly ResultRow[],
+  dataDir: string,
+): { runs: Map<string, number>; teachers: Map<string, number> } {
+  const macs = new MacCounter();
+  const calibration = new CostCalibration(rows, macs);
+  const attempt = (cost: () => number): number => {
+    try {
+      const c = cost();
+      return Number.isFinite(c) && c > 0 ? c : NaN;
+    } catch {
+      return NaN;
+    }
+  };
+  const runSeconds = runs.map((r) => [r.id, attempt(() => calibration.runSeconds(r.request, dataDir, macs))] as const);
+  const teacherSeconds = teachers.map((t) => [t.key, attempt(() => calibration.teacherSeconds(t.request, dataDir, macs))] as const);
+  const known = [...runSeconds, ...teacherSeconds].map(([, c]) => c).filter((c) => !Number.isNaN(c));
+  const mean = known.length ? known.reduce((a, b) => a + b, 0) / known.length : 1;
+  const filled = (list: readonly (readonly [string, number])[]) => new Map(list.map(([k, c]) => [k, Number.isNaN(c) ? mean : c]));
+  return { runs: filled(runSeconds), teachers: filled(teacherSeconds) };
+}

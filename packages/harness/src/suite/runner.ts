@@ -15,7 +15,7 @@ import { jobLogFile, type Job, type JobContext } from './jobs.js';
 import { RankedDispatch } from './dispatch.js';
 import { ForkPool, InlinePool, type JobPool } from './pool.js';
 import { SuiteProgress } from './progress.js';
-import { CostCalibration, MacCounter } from './cost.js';
+import { estimateJobs } from './cost.js';
 import type { ResultRow } from '../results/schema.js';
 import type { SuitePlan } from './suite.js';
 
@@ -139,29 +139,14 @@ export async function runSuite(opts: SuiteRunOptions): Promise<SuiteSummary> {
 }
 
 /**
- * The pending jobs' estimated seconds by job id, for the progress line's ETA: their cost in MACs
- * timed by the recorded rows most like them (suite/cost.ts). Counting MACs needs a tf backend: the
- * CPU one, set in this parent process only when the jobs train in worker processes (run in this
- * process, they would see it). A job that cannot be costed weighs the mean of the others.
+ * The pending jobs' estimated seconds by job id, for the progress line's ETA (suite/cost.ts).
+ * Counting MACs needs a tf backend: the CPU one, set in this parent process only when the jobs
+ * train in worker processes (run in this process, they would see it).
  */
 async function jobWeights(todo: SuitePlan['runs'], teachers: SuitePlan['teachers'], rows: ResultRow[], dataDir: string): Promise<Map<string, number>> {
   await initEngine({ backend: 'cpu' });
-  const macs = new MacCounter();
-  const calibration = new CostCalibration(rows, macs);
-  const costs = [
-    ...teachers.map((t) => [teacherJobId(t.key), () => calibration.teacherSeconds(t.request, dataDir, macs)] as const),
-    ...todo.map((r) => [r.id, () => calibration.runSeconds(r.request, dataDir, macs)] as const),
-  ].map(([id, cost]) => {
-    try {
-      const c = cost();
-      return [id, Number.isFinite(c) && c > 0 ? c : NaN] as const;
-    } catch {
-      return [id, NaN] as const; // the job itself reports what is wrong with it
-    }
-  });
-  const known = costs.filter(([, c]) => !Number.isNaN(c));
-  const mean = known.length ? known.reduce((s, [, c]) => s + c, 0) / known.length : 1;
-  return new Map(costs.map(([id, c]) => [id, Number.isNaN(c) ? mean : c]));
+  const estimate = estimateJobs(todo, teachers, rows, dataDir);
+  return new Map([...estimate.runs, ...[...estimate.teachers].map(([key, s]) => [teacherJobId(key), s] as const)]);
 }
 
 const teacherJobId = (key: string) => `teacher-${shortHash(key)}`;
