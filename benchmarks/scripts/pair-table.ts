@@ -49,6 +49,10 @@ for (const board of buildLeaderboards(rows, registry.list())) {
     console.log(`| ${m.name} | ${m.n} | ${m.mean.toFixed(2)} ± ${(std(m.values) ?? 0).toFixed(2)} | ${signed(m.gain)} (${paired.map((g) => signed(g, 1)).join(', ')}) | ${p?.distilledAcc?.toFixed(2) ?? ''}${m.method === 'dkd' && p ? ' (DKD paper)' : ''} | ${signed(p?.gain)} | ${same} |`);
   }
   const compared = sorted.filter((m) => !m.variant && crd.get(m.method)?.distilledAcc != null);
+  if (compared.filter((m) => m.method !== 'vanilla').length === 0) {
+    console.log(`\nNo method of the CRD table on this board: no ordering to compare.`);
+    continue;
+  }
   const t = tauWithInterval(compared.map((m) => m.values), compared.map((m) => crd.get(m.method)!.distilledAcc!));
   const signedMethods = compared.filter((m) => m.method !== 'vanilla' && m.gain !== null && crd.get(m.method)!.gain !== null);
   const agree = signedMethods.filter((m) => Math.sign(m.gain!) === Math.sign(crd.get(m.method)!.gain!)).length;
