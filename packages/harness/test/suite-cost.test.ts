@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getProtocol } from '@kdbench/core';
-import { initEngine } from '@kdbench/engine';
+import { initEngine, tf } from '@kdbench/engine';
 import { CostCalibration, MacCounter, estimateJobs, passesOf, runCost, runNets, teacherCost, trainImages } from '../src/suite/cost.js';
 import { fakeRow } from './fixtures/rows.js';
 import { SuiteProgress } from '../src/suite/progress.js';
@@ -109,7 +109,10 @@ describe('estimateJobs: the pending jobs of a suite in seconds', () => {
     const macs = new MacCounter();
     const run = { dataset: 'cifar10', method: 'vanilla', student: 'resnet8', protocol: 'quick' };
     const teacher = { dataset: 'cifar10', teacher: 'resnet20', protocol: 'quick' };
+    const tensors = tf.memory().numTensors;
     const e = estimateJobs([{ id: 'a', request: run }, { id: 'bad', request: { ...run, student: 'no_such_net' } }], [{ key: 't', request: teacher }], [], noData);
+    expect(tf.memory().numTensors).toBe(tensors); // counting builds placeholders and frees them
+    expect(e.calibratedOn).toBe(0);
     const a = 2.4e-6 * runCost(run, noData, macs);
     const t = 2.4e-6 * teacherCost(teacher, noData, macs);
     expect(e.runs.get('a')).toBeCloseTo(a, 9);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { checkDataDir, checkRunOutputs, checkWritableDir } from '../output-dirs.js';
 import { protocolWarnings, resultsFile } from '../run.js';
 import { EXIT } from './errors.js';
-import { pendingRuns, runSuite } from '../suite/runner.js';
+import { neededTeachers, pendingRuns, runSuite } from '../suite/runner.js';
 import { estimateJobs } from '../suite/cost.js';
 import type { ResultRow } from '../results/schema.js';
 import { initEngine } from '@kdbench/engine';
@@ -100,12 +100,11 @@ export async function suiteCommand(argv: string[]): Promise<number> {
  */
 async function estimateText(plan: SuitePlan, todo: SuitePlan['runs'], rows: ResultRow[], dir: string, workers: number): Promise<string> {
   await initEngine({ backend: 'cpu' });
-  const teachers = plan.teachers.filter((t) => todo.some((r) => r.teacherKeys.includes(t.key)));
-  const e = estimateJobs(todo, teachers, rows, dir);
+  const e = estimateJobs(todo, neededTeachers(plan, todo), rows, dir);
   const hours = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0) / 3600;
   const runs = hours(e.runs);
   const teacherHours = hours(e.teachers);
-  const timed = rows.some((r) => r.details.includes('"trainImages"')) ? 'timed by the recorded rows most like them' : 'no recorded rows to time them by: a default speed';
+  const timed = e.calibratedOn > 0 ? 'timed by the recorded rows most like them' : 'no recorded rows to time them by: a default speed';
   return `estimated (multiply-accumulates, ${timed}; rough): ${runs.toFixed(1)} h of runs and up to ${teacherHours.toFixed(1)} h of teachers `
     + `(none if stored), about ${((runs + teacherHours) / Math.max(1, workers)).toFixed(1)} h with ${Math.max(1, workers)} workers`;
 }

@@ -208,15 +208,16 @@ export class CostCalibration {
 
 /**
  * Estimated seconds of a suite's pending runs (by run id) and teachers (by key), timed by the
- * recorded rows most like each. A job that cannot be costed (a problem its own start reports) gets
- * the mean of the others. Needs a tf backend (MAC counting).
+ * recorded rows most like each (`calibratedOn`: how many rows could time them; 0 means a default
+ * speed). A job that cannot be costed (a problem its own start reports) gets the mean of the others.
+ * Needs a tf backend (MAC counting).
  */
 export function estimateJobs(
   runs: readonly { id: string; request: CostedRun }[],
   teachers: readonly { key: string; request: Parameters<typeof teacherCost>[0] }[],
   rows: readonly ResultRow[],
   dataDir: string,
-): { runs: Map<string, number>; teachers: Map<string, number> } {
+): { runs: Map<string, number>; teachers: Map<string, number>; calibratedOn: number } {
   const macs = new MacCounter();
   const calibration = new CostCalibration(rows, macs);
   const attempt = (cost: () => number): number => {
@@ -232,5 +233,5 @@ export function estimateJobs(
   const known = [...runSeconds, ...teacherSeconds].map(([, c]) => c).filter((c) => !Number.isNaN(c));
   const mean = known.length ? known.reduce((a, b) => a + b, 0) / known.length : 1;
   const filled = (list: readonly (readonly [string, number])[]) => new Map(list.map(([k, c]) => [k, Number.isNaN(c) ? mean : c]));
-  return { runs: filled(runSeconds), teachers: filled(teacherSeconds) };
+  return { runs: filled(runSeconds), teachers: filled(teacherSeconds), calibratedOn: calibration.spread()?.rows ?? 0 };
 }

@@ -41,6 +41,11 @@ export function pendingRuns(plan: SuitePlan, recorded: ReadonlySet<string>, reru
     .map((r) => (recorded.has(r.id) ? { ...r, request: { ...r.request, rerun: true } } : r));
 }
 
+/** The plan's teachers that the given runs need. */
+export function neededTeachers(plan: SuitePlan, runs: SuitePlan['runs']): SuitePlan['teachers'] {
+  return plan.teachers.filter((t) => runs.some((r) => r.teacherKeys.includes(t.key)));
+}
+
 export interface FailedJob {
   label: string;
   id: string;
@@ -68,7 +73,7 @@ export async function runSuite(opts: SuiteRunOptions): Promise<SuiteSummary> {
   const rows = readResults(resultsFile(ctx.resultsDir));
   const recorded = new Set(rows.map((r) => r.run_id));
   const todo = pendingRuns(plan, recorded, opts.rerun);
-  const teachers = plan.teachers.filter((t) => todo.some((r) => r.teacherKeys.includes(t.key)));
+  const teachers = neededTeachers(plan, todo);
   const weights = opts.workers > 0 ? await jobWeights(todo, teachers, rows, ctx.dataDir) : undefined;
   const progress = new SuiteProgress(plan.suite.name, plan.runs.length, plan.runs.length - todo.length, teachers.length,
     opts.stream, opts.statusEveryMs, weights);
