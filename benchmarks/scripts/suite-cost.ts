@@ -4,8 +4,8 @@
  * passes each method makes) and its calibration on recorded rows are the harness's
  * (packages/harness/src/suite/cost.ts, which also weighs the suite progress line's ETA): each job's
  * seconds per unit come from the rows given that are most like it (their train_seconds). Give the
- * results of earlier suites (`--calibrate results/results.arrow`, repeatable); the spread of all rows around
- * one factor is printed, and how long the runs not recorded there take. Teachers are counted
+ * results of earlier suites (`--calibrate results/results.arrow`, repeatable); the spread of the
+ * recorded configurations around one factor is printed, and how long the runs not recorded there take. Teachers are counted
  * once per suite.
  *
  *   npx tsx benchmarks/scripts/suite-cost.ts benchmarks/survey-cifar10.yaml --skip-gpu-pairs $(printf -- '--calibrate %s ' benchmarks/results/*.arrow) --data-dir ../shared/datasets
@@ -40,7 +40,7 @@ const rows = calibrationFiles.flatMap((f) => readResults(f));
 const calibration = new CostCalibration(rows, macs);
 const fit = calibration.spread();
 const spread = fit
-  ? `seconds per unit fitted on ${fit.rows} rows of ${calibrationFiles.join(', ')}, for each job on the rows most like it (same method and pair, else method and student, student, method, all); all rows' ratios to their median range from ${Math.round((fit.low - 1) * 100)}% to +${Math.round((fit.high - 1) * 100)}%`
+  ? `seconds per unit fitted on ${fit.rows} configurations recorded in ${calibrationFiles.join(', ')} (each at its fastest seed and steady epochs), for each job on those most like it (same method and pair, else method and student, student, method, all); their ratios to the median range from ${Math.round((fit.low - 1) * 100)}% to +${Math.round((fit.high - 1) * 100)}%`
   : 'no calibration rows given: seconds per unit are a default';
 
 for (const file of positionals) {

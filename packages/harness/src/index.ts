@@ -10,4 +10,4 @@ export * from './suite/suite.js';
 export { DEFAULT_SUITES_DIR, loadSuiteDeclarations } from './suite/references.js';
 export { runSuite, type SuiteRunOptions, type SuiteSummary } from './suite/runner.js';
 export { gitCommit } from './git.js';
-export { CostCalibration, MacCounter, estimateJobs, passesOf, runCost, runNets, settingsOf, teacherCost, trainImages, type CostedRun, type RunNets } from './suite/cost.js';
+export { CostCalibration, MacCounter, estimateJobs, passesOf, runCost, runNets, settingsOf, steadyTrainSeconds, teacherCost, trainImages, type CostedRun, type RunNets } from './suite/cost.js';

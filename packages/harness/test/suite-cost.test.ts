@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getProtocol } from '@kdbench/core';
 import { initEngine, tf } from '@kdbench/engine';
-import { CostCalibration, MacCounter, estimateJobs, passesOf, runCost, runNets, teacherCost, trainImages } from '../src/suite/cost.js';
+import { CostCalibration, MacCounter, estimateJobs, passesOf, runCost, runNets, steadyTrainSeconds, teacherCost, trainImages } from '../src/suite/cost.js';
 import { fakeRow } from './fixtures/rows.js';
 import { SuiteProgress } from '../src/suite/progress.js';
 
@@ -77,7 +77,8 @@ describe('cost calibration on recorded rows', () => {
   };
 
   it('a job is timed by the rows most like it: same method and pair, then method and student, student, method, all', () => {
-    const rows = [row('a', 'kd', 1), row('b', 'kd', 3), row('c', 'kd', 2), row('d', 'dafl', 40), row('e', 'vanilla', 5, { student: 'mobilenetv2' }), row('f', 'vanilla', 1)];
+    const T = (t: number) => ({ hyperparameters: JSON.stringify({ T: t }) }); // three configurations of kd on one pair
+    const rows = [row('a', 'kd', 1, T(1)), row('b', 'kd', 3, T(2)), row('c', 'kd', 2, T(3)), row('d', 'dafl', 40), row('e', 'vanilla', 5, { student: 'mobilenetv2' }), row('f', 'vanilla', 1)];
     const cal = new CostCalibration(rows, macs);
     expect(cal.factor({ method: 'kd', teacher: 'resnet20', student: 'resnet8', dataset: 'cifar10' })).toBeCloseTo(2, 9); // median of 1, 3, 2
     expect(cal.factor({ method: 'dafl', teacher: 'resnet20', student: 'resnet8', dataset: 'cifar100' })).toBeCloseTo(40, 9); // same method and student, other dataset
@@ -90,6 +91,28 @@ describe('cost calibration on recorded rows', () => {
     expect(spread.high).toBeCloseTo(40 / 3, 9);
     const run = { dataset: 'cifar10', method: 'dafl', teacher: 'resnet20', student: 'resnet8', protocol: 'quick' };
     expect(cal.runSeconds(run, noData, macs)).toBeCloseTo(40 * runCost(run, noData, macs), 6);
+  });
+
+  it('a row is timed at its steady speed: epochs slowed by other work on the machine do not count', () => {
+    const history = (stage: string, seconds: number[]) => seconds.map((s, i) => ({ stage, epoch: i + 1, lr: 0.1, losses: {}, seconds: s }));
+    const slowStart = [188, 155, 152, 489, 381, 34, 34, 34, 34, 34, 34, 34]; // a recorded KD row: 5 epochs under contention
+    const sum = slowStart.reduce((a, b) => a + b, 0);
+    // the main stage's median epoch (34 s) x 12 epochs, in train time (train_seconds / the epochs' wall time)
+    expect(steadyTrainSeconds({ train_seconds: 1000, details: JSON.stringify({ history: history('main', slowStart) }) })).toBeCloseTo((1000 * 34 * 12) / sum, 9);
+    // each stage at its own median: a 2-epoch warm-up at 10 s and 3 main epochs around 20 s, one of them slowed
+    const staged = [...history('warmup', [10, 12]), ...history('main', [20, 90, 22])];
+    expect(steadyTrainSeconds({ train_seconds: 154, details: JSON.stringify({ history: staged }) })).toBeCloseTo(154 * ((11 * 2 + 22 * 3) / 154), 9);
+    expect(steadyTrainSeconds({ train_seconds: 77, details: '{}' })).toBe(77); // no history: as recorded
+    // in the calibration: a contended row weighs as what its steady epochs cost
+    const slow = { ...row('a', 'kd', 2), details: JSON.stringify({ protocol: getProtocol('quick'), trainImages: 4000, history: history('main', slowStart) }) };
+    expect(new CostCalibration([slow], macs).factor({ method: 'kd', teacher: 'resnet20', student: 'resnet8', dataset: 'cifar10' })).toBeCloseTo((2 * 34 * 12) / sum, 9);
+  });
+
+  it('a configuration is timed by its fastest seed: the seeds do the same work, a slower one was slowed by something else', () => {
+    const seeds = [row('a', 'kd', 9, { seed: 1 }), row('b', 'kd', 2, { seed: 2 }), row('c', 'kd', 7, { seed: 3 })];
+    const cal = new CostCalibration([...seeds, row('d', 'kd', 4, { hyperparameters: JSON.stringify({ T: 2 }) })], macs);
+    expect(cal.spread()!.rows).toBe(2); // two configurations: kd at its defaults, kd with T = 2
+    expect(cal.factor({ method: 'kd', teacher: 'resnet20', student: 'resnet8', dataset: 'cifar10' })).toBeCloseTo(4, 9); // the upper median of 2 (fastest seed) and 4
   });
 
   it('no rows: the default factor; rows that cannot be costed, or do not record their training-set size, are left out', () => {

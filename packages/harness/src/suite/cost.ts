@@ -144,36 +144,69 @@ function rowRun(r: ResultRow): { run: CostedRun; images: number | undefined } {
   return { run, images: d.trainImages };
 }
 
+/**
+ * A row's training seconds at its steady speed: its train_seconds scaled by (the sum over its stages
+ * of the stage's median epoch time x its epochs) / (the sum of its epoch times), from details.history.
+ * Epochs slowed by something else on the machine (another suite, a test run: 5 to 15 times the
+ * usual epoch time was seen) then do not make every later job of that kind look slow. A row without
+ * a history keeps its train_seconds.
+ */
+export function steadyTrainSeconds(r: Pick<ResultRow, 'train_seconds' | 'details'>): number {
+  const history = (JSON.parse(r.details || '{}') as { history?: { stage: string; seconds: number }[] }).history ?? [];
+  const byStage = new Map<string, number[]>();
+  for (const e of history) if (e.seconds > 0) byStage.set(e.stage, [...(byStage.get(e.stage) ?? []), e.seconds]);
+  let recorded = 0;
+  let steady = 0;
+  for (const times of byStage.values()) {
+    const sorted = [...times].sort((a, b) => a - b);
+    const mid = sorted.length / 2;
+    const median = sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    recorded += times.reduce((a, b) => a + b, 0);
+    steady += median * times.length;
+  }
+  return recorded > 0 ? r.train_seconds * (steady / recorded) : r.train_seconds;
+}
+
 /** From the most to the least alike: what a job's seconds per unit are fitted on. */
 function similarityKeys(run: Pick<CostedRun, 'method' | 'teacher' | 'student' | 'dataset'>): string[] {
   return [`${run.method}|${run.teacher ?? ''}|${run.student}|${run.dataset}`, `${run.method}||${run.student}`, `|${run.student}`, `${run.method}|`, '*'];
 }
 
 /**
- * Seconds per cost unit, fitted on recorded rows (their train_seconds): for a job, the median over
- * the rows most like it: same method, pair and dataset; else same method and student; else same
- * student; else same method; else all rows; else `fallback`. Left out: rows that do not record their
- * training-set size (details.trainImages; older rows, which ran under other engine builds and
- * splits and took up to 7 times as long for the same work) and rows that cannot be costed (a model
- * or method this build does not know).
+ * Seconds per cost unit, fitted on recorded rows (their train_seconds at steady speed,
+ * steadyTrainSeconds). A configuration (method, pair, dataset, hyperparameters, protocol) is timed
+ * by its fastest row: its seeds do the same work, so a slower one was slowed by something else
+ * (whole runs 10 to 30 times slower were recorded while a second suite shared the cores). A job
+ * is timed by the median over the configurations most like it: same method, pair and dataset;
+ * else same method and student; else same student; else same method; else all; else `fallback`.
+ * Left out: rows that do not record their training-set size (details.trainImages; older rows,
+ * which ran under other engine builds and splits and took up to 7 times as long for the same
+ * work) and rows that cannot be costed (a model or method this build does not know).
  */
 export class CostCalibration {
   private readonly ratios = new Map<string, number[]>();
 
   constructor(rows: readonly ResultRow[], macs: MacCounter, private readonly fallback = 2.4e-6) {
+    const fastest = new Map<string, { ratio: number; row: ResultRow }>();
     for (const r of rows) {
       if (!(r.train_seconds > 0)) continue;
       let units: number;
+      let configuration: string;
       try {
         const { run, images } = rowRun(r);
         if (images === undefined) continue;
         const s = settingsOf(run.protocol, run.protocolOverrides);
         units = images * s.epochs * passesOf(run.method, runNets(run, macs), run.hp ?? {}, Boolean(run.teacher));
+        configuration = JSON.stringify([similarityKeys(r)[0], run.hp, run.protocol, s, images]);
       } catch {
         continue;
       }
       if (!(units > 0)) continue;
-      for (const key of similarityKeys({ ...r, teacher: r.teacher || undefined })) this.ratios.set(key, [...(this.ratios.get(key) ?? []), r.train_seconds / units]);
+      const ratio = steadyTrainSeconds(r) / units;
+      if (!(ratio >= (fastest.get(configuration)?.ratio ?? Infinity))) fastest.set(configuration, { ratio, row: r });
+    }
+    for (const { ratio, row } of fastest.values()) {
+      for (const key of similarityKeys({ ...row, teacher: row.teacher || undefined })) this.ratios.set(key, [...(this.ratios.get(key) ?? []), ratio]);
     }
     for (const list of this.ratios.values()) list.sort((a, b) => a - b);
   }
@@ -187,7 +220,7 @@ export class CostCalibration {
     return this.fallback;
   }
 
-  /** All rows' ratios to their median, lowest and highest: how far one factor is from the rows. */
+  /** All configurations' ratios to their median, lowest and highest: how far one factor is from them (`rows`: configurations). */
   spread(): { rows: number; low: number; high: number } | undefined {
     const all = this.ratios.get('*');
     if (!all?.length) return undefined;
