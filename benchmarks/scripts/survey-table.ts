@@ -3,7 +3,7 @@
  * student alone -> distilled, gain) beside the measured rows the report matches to it (the same
  * method and pair, in the default setting or the one the suite declares for the pair; online rows
  * by their partner network): the student alone and the distilled student as mean ± std (n), the
- * measured gain, and for DML/DCM/KDCL the partner network after online training. A row nothing
+ * measured gain with its 95% interval over seeds (marked where the published gain lies outside it), and for DML/DCM/KDCL the partner network after online training. A row nothing
  * matches says why: which suite pair runs it (and whether it is sized for GPU machines) or that no
  * suite does.
  *
@@ -48,10 +48,16 @@ const runningPairs = (p: PublishedRow) => suitePairs.filter((sp) => p.methodId !
 const f2 = (x: number | null | undefined) => (x === null || x === undefined ? '' : x.toFixed(2));
 const signed = (x: number | null | undefined) => (x === null || x === undefined ? '' : `${x >= 0 ? '+' : ''}${x.toFixed(2)}`);
 const meanStd = (s: MethodStats) => `${s.mean.toFixed(2)} ± ${(s.std ?? 0).toFixed(2)} (n=${s.n})`;
+/** The measured gain, its 95% interval over seeds (paired with the vanilla student) and, when the published gain lies outside it, a mark. */
+const gainText = (s: MethodStats, p: PublishedRow) => {
+  if (!s.gainCi) return signed(s.gain);
+  const outside = p.gain !== null && (p.gain < s.gainCi[0] || p.gain > s.gainCi[1]);
+  return `${signed(s.gain)} [${signed(s.gainCi[0])}, ${signed(s.gainCi[1])}]${outside ? ' †' : ''}`;
+};
 
 console.log(`### ${table.title}: published beside measured\n`);
 console.log(`Measured on: ${[...new Set(boards.map((b) => b.protocol.label))].join('; ') || 'no rows yet'}.\n`);
-console.log('| # | method | pair (published) | published: student → distilled (gain) | partner after (published) | measured: student alone | measured: distilled | measured gain | partner after (measured) |');
+console.log('| # | method | pair (published) | published: student → distilled (gain) | partner after (published) | measured: student alone | measured: distilled | measured gain [95% interval] | partner after (measured) |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 table.rows.forEach((p, i) => {
   const pair = `${p.teacher ? `${p.teacher} → ` : ''}${p.student}`;
@@ -69,6 +75,7 @@ table.rows.forEach((p, i) => {
   for (const c of hits) {
     const [s, v] = [c.stats, c.vanilla];
     const at = c.overrides ? ` [${c.overrides}]` : '';
-    console.log(`${head} ${v ? meanStd(v) : ''} | ${s.name}: ${meanStd(s)}${at} | ${signed(s.gain)} | ${f2(s.extras.peer1?.mean)} |`);
+    console.log(`${head} ${v ? meanStd(v) : ''} | ${s.name}: ${meanStd(s)}${at} | ${gainText(s, p)} | ${f2(s.extras.peer1?.mean)} |`);
   }
 });
+console.log('\nMeasured gain: distilled minus the student alone; its interval is the 95% Student-t interval of the per-seed differences (from 3 seeds). †: the published gain lies outside it.');

@@ -21,8 +21,11 @@ function entry(a: Agreement): string {
   const against = a.via
     ? `${esc(a.pair)} ${esc(standsInText(a.via, a.tableShort))} <span class="small muted">(declared in <code>${esc(a.via.declaredIn)}</code>)</span>`
     : `${esc(a.pair)}, the same pair in the ${esc(a.tableShort)}`;
+  const clear = a.signAgreeClear || a.signDisagreeClear
+    ? ` Beyond seed noise (the gain's 95% interval clear of zero): ${a.signAgreeClear} with the published sign, ${a.signDisagreeClear} against it.`
+    : ' No gain\'s 95% interval over seeds is clear of zero.';
   const sign = a.signTotal
-    ? `${a.signAgree} of ${a.signTotal} methods (${fmt((100 * a.signAgree) / a.signTotal, 0)}%) gain over the vanilla student with the published sign.`
+    ? `${a.signAgree} of ${a.signTotal} methods (${fmt((100 * a.signAgree) / a.signTotal, 0)}%) gain over the vanilla student with the published sign.${clear}`
     : 'No method has both a measured and a published gain.';
   return `<div class="entry" data-table="${esc(a.table)}" data-pair="${esc(a.pair)}">
 <p>${against}.<br>Kendall tau-b <span class="tau">${fmt(a.tau)}</span>${interval} over ${a.n} methods (${a.concordant} concordant, ${a.discordant} discordant pairs). ${sign}</p>
@@ -36,5 +39,5 @@ export function agreementBox(agr: readonly Agreement[]): string {
     : `<p class="muted">No published table has two or more of this board's methods on its pairs, and no suite declares a reference pair for them (a suite pair's <code>reference: { table, teacher, student }</code> names the published pair it stands in for).</p>`;
   return `<section class="agreement" id="agreement"><h2>Agreement with the published results</h2>
 ${body}
-<p class="small muted">Orderings compare ranks only: the published numbers come from their papers' protocols. Tau-b: 1 same order, −1 reversed. Its interval resamples each method's seeds with replacement (2,000 times). Gain sign: measured mean minus the vanilla student's, against the published distilled minus student accuracy.</p></section>`;
+<p class="small muted">Orderings compare ranks only: the published numbers come from their papers' protocols. Tau-b: 1 same order, −1 reversed. Its interval resamples each method's seeds with replacement (2,000 times). Gain sign: measured mean minus the vanilla student's, against the published distilled minus student accuracy; its interval is the Student-t interval of the per-seed differences from the vanilla student (3 or more seeds).</p></section>`;
 }

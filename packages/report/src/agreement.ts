@@ -2,7 +2,8 @@
  * The agreement of a leaderboard with each published table it is compared with (by the same pair
  * or by a declared reference pair): Kendall tau-b between the published and the measured
  * ordering with its bootstrap interval over seeds, the share of methods whose gain over the
- * vanilla student has the published sign, and the two orderings side by side.
+ * vanilla student has the published sign (and how many of those signs, either way, the gain's
+ * 95% interval over seeds makes clear), and the two orderings side by side.
  */
 import { tauWithInterval } from './bootstrap.js';
 import type { ComparisonRow } from './compare.js';
@@ -42,9 +43,22 @@ export interface Agreement {
   /** Methods (not vanilla) with a measured and a published gain, and those whose gains have the same sign. */
   signTotal: number;
   signAgree: number;
+  /**
+   * Of the signTotal methods, those whose measured gain's 95% interval (paired by seed with the
+   * vanilla student) lies wholly on the published gain's side of zero, and wholly on the other
+   * side: sign agreements and disagreements that seed noise does not explain.
+   */
+  signAgreeClear: number;
+  signDisagreeClear: number;
   /** Best first. */
   published: OrderedItem[];
   measured: OrderedItem[];
+}
+
+/** The side of zero a measured gain's interval lies wholly on (1 or -1), else 0 (no interval, or it holds zero). */
+function clearSide(c: ComparisonRow): number {
+  const ci = c.stats.gainCi;
+  return ci === null ? 0 : ci[0] > 0 ? 1 : ci[1] < 0 ? -1 : 0;
 }
 
 const byValue = (a: OrderedItem, b: OrderedItem) => b.value - a.value || a.key.localeCompare(b.key);
@@ -74,6 +88,8 @@ export function agreements(cmp: readonly ComparisonRow[], tables: readonly Publi
       minSeeds: Math.min(...g.map((c) => c.stats.n)),
       signTotal: signed.length,
       signAgree: signed.filter((c) => Math.sign(c.stats.gain!) === Math.sign(c.published!.gain!)).length,
+      signAgreeClear: signed.filter((c) => clearSide(c) === Math.sign(c.published!.gain!) && clearSide(c) !== 0).length,
+      signDisagreeClear: signed.filter((c) => clearSide(c) === -Math.sign(c.published!.gain!) && clearSide(c) !== 0).length,
       published: g.map((c) => ({ method: c.stats.method, key: c.stats.name, name: c.published!.method, family: c.stats.family, value: c.published!.distilledAcc!, n: 0 })).sort(byValue),
       measured: g.map((c) => ({ method: c.stats.method, key: c.stats.name, name: c.stats.name, family: c.stats.family, value: c.stats.mean, n: c.stats.n })).sort(byValue),
     });

@@ -32,7 +32,7 @@ table.sortable th[aria-sort=ascending]::after{content:" ▲";font-size:10px}tabl
 tr:target{background:#fff7c2}tr.ref td{background:#f3f7ff}tbody.refs td{background:#f6f7f9}tbody.refs tr:last-child td{border-bottom:2px solid #b8c0c8}
 .filters{display:flex;gap:12px;flex-wrap:wrap;align-items:center;margin:8px 0;padding:8px;background:#f8f9fa;border:1px solid var(--line);border-radius:6px}
 .filters label{display:flex;gap:4px;align-items:center}.filters .count{color:var(--muted)}
-.mismatch{color:var(--bad);font-weight:600}.muted{color:var(--muted)}.small{font-size:12px}
+.mismatch{color:var(--bad);font-weight:600}.gain-outside .gain-ci{color:var(--bad)}.muted{color:var(--muted)}.small{font-size:12px}
 .charts{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}
 figure.chart{margin:0;border:1px solid var(--line);border-radius:6px;padding:8px;max-width:100%;overflow-x:auto}figure.chart figcaption{max-width:640px}figure.chart figcaption{color:var(--muted);font-size:12px}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:12px}.card{border:1px solid var(--line);border-radius:6px;padding:10px 14px}

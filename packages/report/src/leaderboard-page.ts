@@ -151,6 +151,18 @@ function teacherCells(s: MethodStats, p: PublishedRow | null): string {
     + `<td class="num" data-v="${dv(measuredAfter)}" title="the partner network after online training (peer1)">${measuredAfter === null ? '—' : `→ ${fmt(measuredAfter)}`}</td>`;
 }
 
+/**
+ * The measured gain with its 95% interval over seeds (paired with the vanilla student), marked
+ * where the published gain lies outside it.
+ */
+function measuredGainCell(s: MethodStats, p: PublishedRow | null): string {
+  if (!s.gainCi) return `<td class="num" data-v="${dv(s.gain)}">${signed(s.gain)}</td>`;
+  const [lo, hi] = s.gainCi;
+  const outside = p?.gain !== null && p?.gain !== undefined && (p.gain < lo || p.gain > hi);
+  const title = `95% interval over ${s.n} seeds, paired with the vanilla student${outside ? '; the published gain is outside it' : p?.gain != null ? '; the published gain is inside it' : ''}`;
+  return `<td class="num${outside ? ' gain-outside' : ''}" data-v="${dv(s.gain)}" title="${title}">${signed(s.gain)}<div class="small muted gain-ci">[${signed(lo)}, ${signed(hi)}]</div></td>`;
+}
+
 function comparisonTable(b: Leaderboard, cmp: ComparisonRow[], tables: readonly PublishedTable[]): string {
   const title = new Map(tables.map((t) => [t.id, t.title]));
   const short = new Map(tables.map((t) => [t.id, t.short]));
@@ -163,7 +175,7 @@ function comparisonTable(b: Leaderboard, cmp: ComparisonRow[], tables: readonly 
 ${teacherCells(s, p)}
 <td class="num" data-v="${dv(p?.studentAcc)}">${p ? fmt(p.studentAcc) : '—'}</td><td class="num" data-v="${dv(s.vanillaMean)}">${fmt(s.vanillaMean)}</td>
 <td class="num" data-v="${dv(p?.distilledAcc)}">${p ? fmt(p.distilledAcc) : '—'}</td><td class="num" data-v="${dv(s.mean)}">${fmt(s.mean)}</td>
-${p ? gainCell(p) : '<td class="num" data-v="">—</td>'}<td class="num" data-v="${dv(s.gain)}">${signed(s.gain)}</td></tr>`;
+${p ? gainCell(p) : '<td class="num" data-v="">—</td>'}${measuredGainCell(s, p)}</tr>`;
   });
   return `<div class="scroll"><table id="published-vs-measured" class="sortable">
 <thead><tr><th>method</th><th>pair (kdbench ids)</th><th>published table</th><th class="num">teacher: published</th><th class="num">teacher: measured</th><th class="num">student alone: published</th><th class="num">student alone: measured</th><th class="num">distilled: published</th><th class="num">distilled: measured</th><th class="num">gain: published (computed)</th><th class="num">gain: measured</th></tr></thead>

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { rankIntervals } from './bootstrap.js';
 import { provenanceKey, provenanceMix, provenanceOf, provenanceSets, type ProvenanceSet } from './provenance.js';
-import { holm, MIN_SEEDS, pairedBySeed, rankGroups, seedSummary, type PairedTest } from './stats.js';
+import { holm, MIN_SEEDS, pairedBySeed, rankGroups, seedSummary, summarize, type PairedTest } from './stats.js';
 import { TRACKS, trackOf, type Track, type TrackInfo } from './tracks.js';
 import type { MethodMeta, Metric, ReportRow } from './types.js';
 import { hpOf } from './views/common.js';
@@ -77,6 +77,12 @@ export interface MethodStats {
   vanillaMean: number | null;
   /** mean - vanilla mean of the same student; null without vanilla runs. */
   gain: number | null;
+  /**
+   * 95% Student-t interval of the gain, paired by seed with the vanilla student (this - vanilla on
+   * their common seeds): whether the gain is told apart from zero, and whether a published gain is
+   * within what was measured. Null for vanilla itself and below MIN_SEEDS common seeds.
+   */
+  gainCi: [number, number] | null;
   /**
    * Paired t-test (this - KD) over seeds; null for KD itself or where no KD run of the pair exists.
    * `p` and `t` are null below MIN_SEEDS pairs; `pHolm` is p corrected for the board's number of tests.
@@ -267,6 +273,13 @@ function extrasOf(rows: ReportRow[]): MethodStats['extras'] {
   return Object.fromEntries([...by].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, { mean: avg(v), n: v.length }]));
 }
 
+/** The 95% t-interval of a - b paired by seed; null below MIN_SEEDS common seeds or without b. */
+function gainInterval(a: ReadonlyMap<number, number>, b: ReadonlyMap<number, number> | undefined): [number, number] | null {
+  if (!b) return null;
+  const common = [...a.keys()].filter((seed) => b.has(seed));
+  return common.length < MIN_SEEDS ? null : summarize(common.map((seed) => a.get(seed)! - b.get(seed)!)).ci;
+}
+
 function methodStats(rows: ReportRow[], metric: Metric, meta: Map<string, MethodMeta>, info: TrackInfo, provenance: Map<string, string>): MethodStats[] {
   const groups = new Map<string, ReportRow[]>();
   for (const r of rows) {
@@ -327,6 +340,7 @@ function methodStats(rows: ReportRow[], metric: Metric, meta: Map<string, Method
       rank: null,
       vanillaMean: vm,
       gain: vm === null ? null : s.mean! - vm,
+      gainCi: first.method === 'vanilla' && !variant ? null : gainInterval(seeds, bySeed.get(`vanilla||${first.student}`)),
       // below MIN_SEEDS pairs: the mean difference only, no test
       vsKd: paired ? { ...paired, ...(paired.n < MIN_SEEDS ? { t: null, p: null } : {}), pHolm: null } : null,
       teacherTop1: teacherTops.length ? avg(teacherTops) : null,

@@ -59,6 +59,8 @@ describe('a declared reference pair', () => {
     expect(a!.minSeeds).toBe(3);
     // every measured gain over vanilla (25) is positive, as every published one (over 69.06)
     expect([a!.signAgree, a!.signTotal]).toEqual([4, 4]);
+    // each method's per-seed differences from vanilla are constant (kd: 6, 6, 6): intervals of width 0, clear of zero
+    expect([a!.signAgreeClear, a!.signDisagreeClear]).toEqual([4, 0]);
     expect(a!.published.map((o) => o.method)).toEqual(['crd', 'kd', 'at', 'fitnet', 'vanilla']);
     expect(a!.measured.map((o) => o.method)).toEqual(['kd', 'crd', 'fitnet', 'at', 'vanilla']);
     expect([a!.pair, a!.publishedPair]).toEqual(['resnet20 → resnet8', 'resnet56 → resnet20']);
@@ -72,12 +74,16 @@ describe('a declared reference pair', () => {
     expect(box).toContain('benchmarks/test-suite.yaml:12');
     expect(box).toContain('<span class="tau">0.60</span>');
     expect(box).toContain('4 of 4 methods (100%)');
+    expect(box).toContain('Beyond seed noise (the gain\'s 95% interval clear of zero): 4 with the published sign, 0 against it.');
     const order = (cls: string) => [...box.slice(box.indexOf(`<div class="${cls}">`)).split('</ol>')[0]!.matchAll(/<li data-method="([a-z]+)"/g)].map((m) => m[1]);
     expect(order('published')).toEqual(['crd', 'kd', 'at', 'fitnet', 'vanilla']);
     expect(order('measured')).toEqual(['kd', 'crd', 'fitnet', 'at', 'vanilla']);
     // the comparison table says the match goes through the stand-in
     const kd = page.split('<tr').find((r) => r.includes('data-method="kd"') && r.includes('class="matched"'))!;
     expect(kd).toContain('stands in for resnet56 → resnet20 of the CRD table');
+    // the measured gain (+6) with its interval; the published gain (70.66 - 69.06 = +1.60) is outside it
+    expect(kd).toContain('class="num gain-outside"');
+    expect(kd).toContain('<div class="small muted gain-ci">[+6.00, +6.00]</div>');
     const pub = readFileSync(join(dir, 'published.html'), 'utf8');
     const crdKd = pub.slice(pub.indexOf('id="published-crd"')).split('<tr').find((r) => r.includes('data-method="KD"') && r.includes('(resnet56)'))!;
     expect(crdKd).toContain('<a class="measured" href="cifar100-quick.html#method-kd--resnet20--resnet8">cifar100 · quick: 31.00</a>');

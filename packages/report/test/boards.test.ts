@@ -64,6 +64,25 @@ describe('boards of their own', () => {
   });
 });
 
+describe('the gain\'s interval over seeds', () => {
+  it('is the t-interval of the per-seed differences from the vanilla student, on their common seeds, from 3 of them', () => {
+    const vanilla = [48, 49, 53];
+    const kd = [50, 52, 54]; // differences 2, 3, 1: mean 2, sd 1, half-width t(0.975, 2) / sqrt 3 = 4.302653 / 1.732051 = 2.484138
+    const board = buildLeaderboards([
+      ...vanilla.map((a, i) => fab('vanilla', 'baseline', i + 1, a)), ...kd.map((a, i) => fab('kd', 'response', i + 1, a)),
+      ...[1, 2].map((s) => fab('dkd', 'response', s, 55)), // two seeds: no interval
+      ...[2, 3, 4, 5].map((s) => fab('at', 'attention', s, 50 + s)), // 4 seeds, 2 of them shared with vanilla: no interval
+    ])[0]!;
+    const st = (m: string) => board.stats.find((s) => s.method === m)!;
+    expect(st('kd').gain).toBeCloseTo(2, 12);
+    expect(st('kd').gainCi![0]).toBeCloseTo(2 - 2.484138, 5);
+    expect(st('kd').gainCi![1]).toBeCloseTo(2 + 2.484138, 5);
+    expect(st('dkd').gainCi).toBeNull();
+    expect(st('at').gainCi).toBeNull();
+    expect(st('vanilla').gainCi).toBeNull();
+  });
+});
+
 describe('provenance per row', () => {
   it('derives commit, dirty flag, backend and kernel set from older rows, and reads the recorded ones', () => {
     expect(provenanceOf({ git_commit: 'c24fd52f01b2+dirty', backend: 'wasm+native', details: '{}' })).toEqual({ commit: 'c24fd52f01b2', dirty: true, diff: null, backend: 'wasm', kernels: 'wasm+native' });
