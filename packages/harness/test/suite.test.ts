@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandSuite, loadSuite, parseShard, parseSuite, shardOf } from '../src/suite/suite.js';
-import { loadSuiteDeclarations, suiteReferences, suiteSettings } from '../src/suite/references.js';
+import { loadSuiteDeclarations, suitePlacements, suiteReferences, suiteSettings } from '../src/suite/references.js';
 import { pendingRuns } from '../src/suite/runner.js';
 import { repoRoot } from './paths.js';
 
@@ -94,6 +94,15 @@ describe('reference pairs', () => {
     ]);
     const shipped = loadSuiteDeclarations(join(repoRoot, 'benchmarks'), () => {}).settings;
     expect(shipped.filter((d) => d.dataset === 'cifar100' && d.student === 'shufflenetv2' && d.method === 'tfkdself').map((d) => d.hyperparameters)).toEqual([{ T: 20, multiplier: 1 }]);
+  });
+
+  it('placements: every dataset, pair and method a suite runs, with a teacher-free method\'s partner network and the GPU mark', () => {
+    const suite = parseSuite('name: t\ndatasets: [cifar100]\npairs:\n  - teacher: resnet20\n    student: resnet8\n    methods: [vanilla, kd]\n  - student: resnet32\n    methods: [dml, one]\n    hp: { dml: { peer: mobilenetv1 } }\n  - student: wrn_16_1\n    methods: [rocket]\n    gpu: true\n', 'benchmarks/x.yaml');
+    expect(suitePlacements(suite).map((p) => `${p.dataset} ${p.teacher}->${p.student} ${p.method} partner=${p.partner} ${p.where}${p.gpu ? ' gpu' : ''}`)).toEqual([
+      'cifar100 resnet20->resnet8 vanilla partner=null benchmarks/x.yaml:4', 'cifar100 resnet20->resnet8 kd partner=null benchmarks/x.yaml:4',
+      'cifar100 ->resnet32 dml partner=mobilenetv1 benchmarks/x.yaml:7', 'cifar100 ->resnet32 one partner=null benchmarks/x.yaml:7',
+      'cifar100 ->wrn_16_1 rocket partner=wrn_40_1 benchmarks/x.yaml:10 gpu', // Rocket's default booster
+    ]);
   });
 
   it('the CRD subset suites declare the CRD table\'s resnet56 -> resnet20', () => {

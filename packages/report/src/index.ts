@@ -13,6 +13,7 @@ export * from './references.js';
 export * from './tracks.js';
 export * from './charts.js';
 export * from './site.js';
+export * from './survey.js';
 export * from './method-pages.js';
 export * from './views/index.js';
 export { navLabel, boardName } from './leaderboard-page.js';

@@ -155,7 +155,7 @@ function teacherCells(s: MethodStats, p: PublishedRow | null): string {
  * The measured gain with its 95% interval over seeds (paired with the vanilla student), marked
  * where the published gain lies outside it.
  */
-function measuredGainCell(s: MethodStats, p: PublishedRow | null): string {
+export function measuredGainCell(s: MethodStats, p: PublishedRow | null): string {
   if (!s.gainCi) return `<td class="num" data-v="${dv(s.gain)}">${signed(s.gain)}</td>`;
   const [lo, hi] = s.gainCi;
   const outside = p?.gain !== null && p?.gain !== undefined && (p.gain < lo || p.gain > hi);

@@ -38,6 +38,25 @@ export interface DeclaredSetting {
   declaredIn: string;
 }
 
+/**
+ * Where a suite runs a method on a pair (one entry per dataset): for a published row nothing has
+ * measured yet, the survey page names the suite pair that would run it, or says it is sized for GPU
+ * machines.
+ */
+export interface SuitePlacement {
+  dataset: string;
+  /** '' for a teacher-free pair. */
+  teacher: string;
+  student: string;
+  method: string;
+  /** The network a teacher-free method trains beside the student (partnerOf: DML's peer, Rocket's booster), else null. */
+  partner: string | null;
+  /** Where the pair is defined (`benchmarks/survey-cifar100.yaml:48`). */
+  where: string;
+  /** The pair is marked `gpu: true` (left out of CPU runs). */
+  gpu: boolean;
+}
+
 /** `stands in for resnet56 → resnet20 of the CRD table (CIFAR-100)`. */
 export function standsInText(r: PairReference, tableTitle: string): string {
   return `stands in for ${pairLabel(r.publishedTeacher, r.publishedStudent)} of the ${tableTitle}`;

@@ -3,7 +3,8 @@
  * protocol and track (leaderboard-page.ts: agreement with the published tables, provenance,
  * leaderboard, charts, published beside measured), one page per method (method-<id>.html), published.html
  * (the published tables linked to their measured rows), one page per family view that has rows
- * (views/: quantized.html, lifelong.html, nas.html, cross-modal.html, data-free.html), and the rows
+ * (views/: quantized.html, lifelong.html, nas.html, cross-modal.html, data-free.html), survey.html
+ * (the survey's Tables 5 and 6 row by row, published beside measured: survey-page.ts), and the rows
  * as results.csv/results.json. With `runsDir`, the runs' artifacts (details.artifacts) are copied to
  * artifacts/<run_id>/<name> for the views to show.
  * Self-contained: inline CSS, JS and SVG; opens from file:// without a server.
@@ -21,7 +22,9 @@ import { buildLeaderboards, type Leaderboard } from './leaderboard.js';
 import { methodPageBody, methodPageFile, methodsWithPages } from './method-pages.js';
 import { publishedBody } from './published-page.js';
 import type { PublishedTable } from './published.js';
-import type { DeclaredSetting, PairReference } from './references.js';
+import type { DeclaredSetting, PairReference, SuitePlacement } from './references.js';
+import { SURVEY_PAGE, surveyBody } from './survey-page.js';
+import { isSurveyTable, surveyRows } from './survey.js';
 import type { MethodMeta, Metric, ReportRow } from './types.js';
 import { detailsOf } from './views/common.js';
 import { viewFile, viewsWithRows } from './views/index.js';
@@ -34,6 +37,8 @@ export interface SiteOptions {
   references?: readonly PairReference[];
   /** Settings suites declare for their pairs (hp), compared with the pair's published rows. */
   settings?: readonly DeclaredSetting[];
+  /** Where the suites run each method on each pair: survey.html says which pair would run a row not measured yet. */
+  placements?: readonly SuitePlacement[];
   outDir: string;
   metric?: Metric;
   /** Shown in every page's top bar (default: now). */
@@ -101,11 +106,13 @@ export async function buildSite(o: SiteOptions): Promise<SiteResult> {
     files.push(name);
   };
   const views = viewsWithRows(boards);
+  const surveyTables = tables.filter(isSurveyTable);
   const artifacts = o.runsDir ? copyArtifacts(o.rows, o.runsDir, o.outDir) : new Map<string, Map<string, string>>();
   for (const [, names] of artifacts) for (const [, href] of names) files.push(href);
   const nav: [string, string][] = [
     ['index.html', 'Leaderboards'], ...boards.map((b): [string, string] => [`${b.id}.html`, boardName(b)]),
-    ...views.map((v): [string, string] => [viewFile(v), v.id]), ['published.html', 'Published numbers'], ['results.csv', 'CSV'], ['results.json', 'JSON'],
+    ...views.map((v): [string, string] => [viewFile(v), v.id]), ...(surveyTables.length ? [[SURVEY_PAGE, 'Survey tables'] as [string, string]] : []),
+    ['published.html', 'Published numbers'], ['results.csv', 'CSV'], ['results.json', 'JSON'],
   ];
   const comparisons = new Map<string, ComparisonRow[]>();
   const agreements = new Map<string, Agreement[]>();
@@ -126,6 +133,11 @@ export async function buildSite(o: SiteOptions): Promise<SiteResult> {
   }
   write('index.html', page({ title: 'kdbench leaderboards', nav, generatedAt, body: indexBody(boards, metric, methodPages, views) }));
   write('published.html', page({ title: 'kdbench · published numbers', nav, generatedAt, body: publishedBody(tables, boards, comparisons) }));
+  if (surveyTables.length) {
+    const implemented = new Set((o.methods ?? []).map((m) => m.id));
+    const survey = surveyTables.map((table) => ({ table, rows: surveyRows(table, boards, comparisons, implemented, o.placements ?? []) }));
+    write(SURVEY_PAGE, page({ title: 'kdbench · the survey\'s tables, measured', nav, generatedAt, body: await surveyBody(survey, boards) }));
+  }
   exportRows(o.rows, o.outDir);
   files.push('results.csv', 'results.json');
   write('leaderboards.json', JSON.stringify(boards.map((b) => ({

@@ -116,8 +116,8 @@ describe('site', () => {
     const rows = testRows();
     const res = await buildSite({ rows, methods: TEST_METHODS, published, outDir: out, exportDir: beside });
     const methodPages = TEST_METHODS.map((m) => `method-${m.id}.html`);
-    expect(res.files.sort()).toEqual(['cifar10-quick.html', 'cifar100-quick.html', 'index.html', 'leaderboards.json', ...methodPages, 'published.html', 'results.csv', 'results.json'].sort());
-    for (const f of ['index.html', 'cifar10-quick.html', 'cifar100-quick.html', 'published.html']) {
+    expect(res.files.sort()).toEqual(['cifar10-quick.html', 'cifar100-quick.html', 'index.html', 'leaderboards.json', ...methodPages, 'published.html', 'results.csv', 'results.json', 'survey.html'].sort());
+    for (const f of ['index.html', 'cifar10-quick.html', 'cifar100-quick.html', 'published.html', 'survey.html']) {
       const html = readFileSync(join(out, f), 'utf8');
       expect(html, f).toContain('class="protocol-label"');
       expect(html, f).toContain('TEST DATA (fabricated for report tests, not measured)');

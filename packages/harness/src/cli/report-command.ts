@@ -45,6 +45,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
     published: loadPublished(o.published ?? DEFAULT_PUBLISHED_DIR),
     references: declared.references,
     settings: declared.settings,
+    placements: declared.placements,
     outDir: out,
     metric,
     exportDir: o['export-beside-results'] ? dirname(resolve(file)) : undefined,
