@@ -1,6 +1,7 @@
 /**
  * Merging results files from several machines (shards): same schema required, rows deduplicated
- * by run id (the first file's row wins), written atomically; an existing output file is never
+ * by run id (the row with the latest date wins: a rerun of the same configuration, as `suite run
+ * --rerun` replaces a row in one file; on equal dates the first file's), written atomically; an existing output file is never
  * replaced unless it is one of the inputs or the caller forces it.
  */
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
@@ -39,7 +40,7 @@ export function schemaDiff(a: Map<string, string>, b: Map<string, string>, aName
 
 export interface MergeOutcome {
   rows: ResultRow[];
-  /** Rows per input file, and rows dropped as duplicates of an earlier file's run id. */
+  /** Rows per input file, and its rows whose run id an earlier file already had (the later-dated of the two is kept). */
   perFile: { file: string; rows: number; duplicates: number }[];
 }
 
@@ -66,18 +67,20 @@ export function mergeResults(files: string[], out: string, opts: MergeOptions = 
   });
   // under the results lock of `out`, so that a suite appending to it meanwhile loses nothing
   return withLock(`${out}.lock`, () => {
-    const seen = new Set<string>();
+    const at = new Map<string, number>(); // run id -> index in rows
     const rows: ResultRow[] = [];
     const perFile = files.map((file) => {
       let duplicates = 0;
       const fileRows = readResults(file);
       for (const r of fileRows) {
-        if (seen.has(r.run_id)) {
-          duplicates++;
+        const i = at.get(r.run_id);
+        if (i === undefined) {
+          at.set(r.run_id, rows.length);
+          rows.push(r);
           continue;
         }
-        seen.add(r.run_id);
-        rows.push(r);
+        duplicates++;
+        if (r.date > rows[i]!.date) rows[i] = r; // a later run of the same configuration (a rerun) replaces the earlier
       }
       return { file, rows: fileRows.length, duplicates };
     });

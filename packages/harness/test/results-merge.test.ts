@@ -38,7 +38,7 @@ describe('results file under concurrent writers', () => {
 });
 
 describe('kdbench results merge', () => {
-  it('combines files, deduplicating by run id (first file wins)', () => {
+  it('combines files, deduplicating by run id (on equal dates the first file wins)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kdb-merge-'));
     const a = join(dir, 'a.arrow');
     const b = join(dir, 'b.arrow');
@@ -49,6 +49,18 @@ describe('kdbench results merge', () => {
     const rows = readResults(join(dir, 'c.arrow'));
     expect(rows.map((r) => r.run_id)).toEqual(['r1', 'r2', 'r3']);
     expect(rows[1]!.best_top1).toBe(1);
+  });
+
+  it('keeps the later run of a run id, whichever file lists it first (a rerun replaces the earlier run)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kdb-merge-'));
+    const [older, newer] = [join(dir, 'older.arrow'), join(dir, 'newer.arrow')];
+    appendResults(older, [fakeRow('r1', { best_top1: 47.3, date: '2026-11-27T21:12:00Z' }), fakeRow('r2')]);
+    appendResults(newer, [fakeRow('r1', { best_top1: 46.3, date: '2026-12-07T06:57:00Z' })]);
+    for (const [i, order] of [[older, newer], [newer, older]].entries()) {
+      const out = join(dir, `merged-${i}.arrow`);
+      expect(mergeResults(order, out).perFile.map((f) => f.duplicates)).toEqual([0, 1]);
+      expect(readResults(out).map((r) => `${r.run_id} ${r.best_top1}`).sort()).toEqual(['r1 46.3', 'r2 10']);
+    }
   });
 
   it('refuses files whose schema differs', () => {

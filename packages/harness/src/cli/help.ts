@@ -111,8 +111,9 @@ export const RESULTS_HELP = `Usage: kdbench results merge A.arrow B.arrow [...] 
        kdbench results repair [--results DIR]
 
 merge: combines results files (e.g. one per shard of a suite run on several machines) into one:
-rows are deduplicated by run id (the first file's row wins); files whose Arrow schema differs
-from each other or from this kdbench's results schema are refused. An existing --out file is
+rows are deduplicated by run id (the latest-dated row wins: a rerun replaces the earlier run, as
+suite run --rerun does in one file; on equal dates the first file's); files whose Arrow schema
+differs from each other or from this kdbench's results schema are refused. An existing --out file is
 merged into when it is listed among the inputs, and refused otherwise (--force replaces it).
 
 repair: rebuilds <results>/results.arrow from the run records <results>/runs/<run id>/run.json
