@@ -2,7 +2,8 @@
 /**
  * Screenshots of every leaderboard of a built site, as a reader sees it at 1400 px: from the top of
  * the page to the end of the leaderboard table (banner, provenance warning, agreement box, table).
- * Writes <out>/board-<board id>.png. Needs Chromium at /usr/bin/chromium.
+ * Writes <out>/board-<board id>.png, and <out>/survey.png of the survey page (whole). Needs Chromium
+ * at /usr/bin/chromium.
  *
  *   npx tsx packages/report/scripts/board-screenshots.ts reports/site reports
  */
@@ -35,6 +36,12 @@ try {
     const file = join(out, `board-${id}.png`);
     await page.screenshot({ path: file, fullPage: true, clip: { x: 0, y: 0, width: 1400, height: bottom } });
     console.log(`${file} (1400 x ${bottom})`);
+  }
+  if (existsSync(join(site, 'survey.html'))) {
+    await page.goto(pathToFileURL(resolve(site, 'survey.html')).href);
+    const file = join(out, 'survey.png');
+    await page.screenshot({ path: file, fullPage: true });
+    console.log(file);
   }
 } finally {
   await browser.close();
