@@ -127,15 +127,17 @@ Renders a static HTML site (no server needed; open index.html): one leaderboard 
 protocol (data-free, lifelong and quantized methods on boards of their own) with mean ± std over
 seeds, 95% Student-t intervals from 3 seeds on, gain over the vanilla student, a Holm-corrected
 paired t-test against KD, ranks, per-row provenance; inline SVG charts; the agreement (Kendall
-tau-b) with the published tables. Writes results.csv and results.json of the rows next to the site.
+tau-b) with the published tables; survey.html, the survey's Tables 5 and 6 row by row beside the
+measured rows. Writes results.csv and results.json of the rows next to the site.
 
   --results DIR|FILE       results folder holding results.arrow, or an .arrow file
                            (default: $KDBENCH_RESULTS_DIR, else ./results)
   --out DIR                site folder (default: reports/site)
   --metric last|best       accuracy to rank by: last epoch (default, CRD convention) or best epoch
   --published DIR          published tables (default: benchmarks/published of this checkout)
-  --suites DIR             suite files whose pairs declare 'reference:' (the published pair they
-                           stand in for; default: benchmarks/ of this checkout)
+  --suites DIR             suite files: pairs that declare 'reference:' (the published pair they
+                           stand in for) and where each method runs (named on survey.html for
+                           rows not measured yet); default: benchmarks/ of this checkout
   --export-beside-results  also write results.csv / results.json next to the Arrow file
   -h, --help               this help
 
