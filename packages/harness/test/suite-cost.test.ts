@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getProtocol } from '@kdbench/core';
 import { initEngine, tf } from '@kdbench/engine';
-import { CostCalibration, MacCounter, estimateJobs, passesOf, runCost, runNets, steadyTrainSeconds, teacherCost, trainImages } from '../src/suite/cost.js';
+import { CostCalibration, DEFAULT_SECONDS_PER_UNIT, MacCounter, estimateJobs, passesOf, runCost, runNets, steadyTrainSeconds, teacherCost, trainImages } from '../src/suite/cost.js';
 import { fakeRow } from './fixtures/rows.js';
 import { SuiteProgress } from '../src/suite/progress.js';
 
@@ -136,8 +136,8 @@ describe('estimateJobs: the pending jobs of a suite in seconds', () => {
     const e = estimateJobs([{ id: 'a', request: run }, { id: 'bad', request: { ...run, student: 'no_such_net' } }], [{ key: 't', request: teacher }], [], noData);
     expect(tf.memory().numTensors).toBe(tensors); // counting builds placeholders and frees them
     expect(e.calibratedOn).toBe(0);
-    const a = 2.4e-6 * runCost(run, noData, macs);
-    const t = 2.4e-6 * teacherCost(teacher, noData, macs);
+    const a = DEFAULT_SECONDS_PER_UNIT * runCost(run, noData, macs);
+    const t = DEFAULT_SECONDS_PER_UNIT * teacherCost(teacher, noData, macs);
     expect(e.runs.get('a')).toBeCloseTo(a, 9);
     expect(e.teachers.get('t')).toBeCloseTo(t, 9);
     expect(e.runs.get('bad')).toBeCloseTo((a + t) / 2, 9);

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expandSuite, loadSuite, parseShard, parseSuite, shardOf } from '../src/suite/suite.js';
+import { expandSuite, loadSuite, parseShard, parseSuite, seedsText, shardOf } from '../src/suite/suite.js';
 import { loadSuiteDeclarations, suitePlacements, suiteReferences, suiteSettings } from '../src/suite/references.js';
 import { pendingRuns } from '../src/suite/runner.js';
 import { repoRoot } from './paths.js';
@@ -154,6 +154,36 @@ pairs:
     expect(quick.protocol).toBe('quick');
     const smoke = expandSuite(suite, { protocol: 'smoke', seeds: [1, 2, 3] });
     expect(smoke.runs.map((r) => r.id)).not.toEqual(quick.runs.map((r) => r.id));
+  });
+
+  it('a pair may run its own seeds (more on a cheap pair); --seeds replaces them too', () => {
+    const own = parseSuite(`name: o
+datasets: [cifar10]
+methods: [vanilla, kd]
+pairs:
+  - teacher: resnet20
+    student: resnet8
+    seeds: 5
+  - teacher: resnet56
+    student: resnet20
+    seeds: [2, 7]
+  - teacher: resnet56
+    student: resnet14
+`, 'o.yaml');
+    const plan = expandSuite(own);
+    const seedsOf = (student: string, method: string) => plan.runs.filter((r) => r.request.student === student && r.request.method === method).map((r) => r.request.seed);
+    expect(seedsOf('resnet8', 'kd')).toEqual([1, 2, 3, 4, 5]);
+    expect(seedsOf('resnet8', 'vanilla')).toEqual([1, 2, 3, 4, 5]);
+    expect(seedsOf('resnet20', 'kd')).toEqual([2, 7]);
+    expect(seedsOf('resnet14', 'kd')).toEqual([1, 2, 3]); // the suite's (default) seeds
+    expect(plan.runs).toHaveLength(10 + 4 + 6);
+    expect(seedsText(plan)).toBe('1,2,3; 1-5 on 1 pair; 2,7 on 1 pair');
+    const cli = expandSuite(own, { seeds: [1, 2] });
+    expect(cli.runs).toHaveLength(12);
+    expect(seedsText(cli)).toBe('1,2');
+    // a bad value is reported at its line
+    expect(() => parseSuite(`name: b\ndatasets: [cifar10]\nmethods: [kd]\npairs:\n  - teacher: resnet20\n    student: resnet8\n    seeds: 0\n`, 'b.yaml'))
+      .toThrow(/^b\.yaml:7: seeds must be a count >= 1 or a list of seeds, got 0$/);
   });
 
   it('shards are deterministic, disjoint and cover the suite; each needs only its teachers', () => {

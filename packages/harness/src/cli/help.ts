@@ -94,7 +94,7 @@ time (multiply-accumulates, timed by the recorded rows most like it).
 
 Options:
   --protocol ID     smoke | quick | paper (default: the suite's, else quick)
-  --seeds N         student seeds 1..N (default: the suite's)
+  --seeds N         student seeds 1..N for every pair (default: the suite's, or a pair's own)
   --workers N       worker processes (default: number of CPU cores, ${availableParallelism()} here; 0 = in this process)
   --shard i/n       only the runs whose run-id hash is i modulo n (0 <= i < n): split a suite across machines
   --set k=v,...     protocol settings on top of the suite's (recorded in each result's label)

@@ -10,7 +10,7 @@ import { neededTeachers, pendingRuns, runSuite } from '../suite/runner.js';
 import { estimateJobs } from '../suite/cost.js';
 import type { ResultRow } from '../results/schema.js';
 import { initEngine } from '@kdbench/engine';
-import { expandSuite, loadSuite, parseShard, seedRange, type SuitePlan } from '../suite/suite.js';
+import { expandSuite, loadSuite, parseShard, seedRange, seedsText, type SuitePlan } from '../suite/suite.js';
 import { COMMON_OPTIONS, dataDir, int, parse, resultsDir } from './args.js';
 import { parseTeacherCache } from './run-command.js';
 import { formatTable } from './table.js';
@@ -69,7 +69,7 @@ export async function suiteCommand(argv: string[]): Promise<number> {
         !recorded.has(r.id) ? 'to run' : rerun.has(r.request.method) ? 'recorded, to rerun' : 'recorded']),
     ));
     const todo = pendingRuns(plan, recorded, rerun);
-    console.log(`\nsuite ${suite.name} (${file}), protocol ${protocol}, seeds ${plan.seeds.join(',')}${shardText}: `
+    console.log(`\nsuite ${suite.name} (${file}), protocol ${protocol}, seeds ${seedsText(plan)}${shardText}: `
       + `${plan.runs.length} runs, ${todo.length} to run, ${plan.teachers.length} teachers (${plan.teachers.map((t) => t.label.replace('teacher ', '')).join(', ') || 'none'})`);
     if (todo.length > 0) console.log(await estimateText(plan, todo, rows, dataDir(o), workers));
     return 0;
@@ -79,7 +79,7 @@ export async function suiteCommand(argv: string[]): Promise<number> {
   checkDataDir(dir);
   checkRunOutputs(results, o.teachers);
   checkWritableDir(join(results, 'logs'), 'logs folder');
-  process.stderr.write(`suite ${suite.name} (${file}): ${plan.runs.length} runs, protocol ${protocol}, seeds ${plan.seeds.join(',')}${shardText}, ${workers} workers\n`);
+  process.stderr.write(`suite ${suite.name} (${file}): ${plan.runs.length} runs, protocol ${protocol}, seeds ${seedsText(plan)}${shardText}, ${workers} workers\n`);
   const summary = await runSuite({
     plan, workers, rerun,
     ctx: { dataDir: dir, resultsDir: results, teachersDir: o.teachers, backend: o.backend, teacherCache: parseTeacherCache(o['teacher-cache']) },

@@ -173,6 +173,13 @@ function similarityKeys(run: Pick<CostedRun, 'method' | 'teacher' | 'student' | 
 }
 
 /**
+ * Seconds per unit without recorded rows: the median over the configurations of the committed rows
+ * (benchmarks/results/*.arrow, 2026-12-07: 90 configurations, 2 workers on a 2-core x86 machine with
+ * the native kernels; 73 of them within a factor of 2 of it). A faster machine finishes sooner.
+ */
+export const DEFAULT_SECONDS_PER_UNIT = 4.7e-5;
+
+/**
  * Seconds per cost unit, fitted on recorded rows (their train_seconds at steady speed,
  * steadyTrainSeconds). A configuration (method, pair, dataset, hyperparameters, protocol) is timed
  * by its fastest row: its seeds do the same work, so a slower one was slowed by something else
@@ -186,7 +193,7 @@ function similarityKeys(run: Pick<CostedRun, 'method' | 'teacher' | 'student' | 
 export class CostCalibration {
   private readonly ratios = new Map<string, number[]>();
 
-  constructor(rows: readonly ResultRow[], macs: MacCounter, private readonly fallback = 2.4e-6) {
+  constructor(rows: readonly ResultRow[], macs: MacCounter, private readonly fallback = DEFAULT_SECONDS_PER_UNIT) {
     const fastest = new Map<string, { ratio: number; row: ResultRow }>();
     for (const r of rows) {
       if (!(r.train_seconds > 0)) continue;

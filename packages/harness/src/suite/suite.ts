@@ -22,6 +22,7 @@
  *     note: free text (the published row it maps to)
  *     reference: { table: crd, teacher: resnet56, student: resnet20 }
  *     gpu: true              # sized for GPU machines: `suite run --skip-gpu-pairs` leaves it out
+ *     seeds: 10              # this pair's seeds (a count or a list), e.g. more on a cheap pair; --seeds N overrides
  * ```
  *
  * `reference` declares the published pair a CPU-sized pair stands in for: the report compares
@@ -52,6 +53,8 @@ export interface SuitePair {
   reference?: { table: string; teacher: string; student: string; where: string };
   /** The pair is sized for GPU machines (architectures too large for a CPU run); `--skip-gpu-pairs` leaves it out. */
   gpu?: boolean;
+  /** The pair's own seeds, replacing the suite's (a cheap pair can afford more); `--seeds` replaces both. */
+  seeds?: number[];
   /** Where the pair is defined, for messages. */
   where: string;
 }
@@ -69,7 +72,7 @@ export interface Suite {
 }
 
 const TOP_FIELDS = ['name', 'description', 'datasets', 'protocol', 'seeds', 'teacherSeed', 'methods', 'hp', 'set', 'pairs'];
-const PAIR_FIELDS = ['teacher', 'student', 'methods', 'datasets', 'hp', 'set', 'note', 'reference', 'gpu'];
+const PAIR_FIELDS = ['teacher', 'student', 'methods', 'datasets', 'hp', 'set', 'note', 'reference', 'gpu', 'seeds'];
 const REFERENCE_FIELDS = ['table', 'teacher', 'student'];
 
 /** Reads and validates a suite file; throws SuiteError with one `file:line: problem` line per problem. */
@@ -301,6 +304,7 @@ class Validator {
     });
     const pairHp = this.check(() => this.hp([...path, 'hp']));
     const pairSet = this.check(() => this.set([...path, 'set']));
+    const seeds = raw.seeds === undefined ? undefined : this.check(() => this.seeds([...path, 'seeds']));
     this.check(() => {
       if (raw.note !== undefined && typeof raw.note !== 'string') this.fail([...path, 'note'], 'note must be text');
       if (raw.gpu !== undefined && typeof raw.gpu !== 'boolean') this.fail([...path, 'gpu'], `gpu must be true or false, got '${String(raw.gpu)}'`);
@@ -311,7 +315,7 @@ class Validator {
       }
       return this.reference([...path, 'reference']);
     });
-    if (!student || !teacherOk || !methods || !datasets || !pairHp || !pairSet || (raw.reference !== undefined && !reference)) throw new Invalid();
+    if (!student || !teacherOk || !methods || !datasets || !pairHp || !pairSet || (raw.seeds !== undefined && !seeds) || (raw.reference !== undefined && !reference)) throw new Invalid();
     const hp: Record<string, Record<string, Scalar>> = {};
     for (const m of new Set([...Object.keys(top.hp), ...Object.keys(pairHp)])) hp[m] = { ...top.hp[m], ...pairHp[m] };
     this.each(methods, (m, j) => {
@@ -328,7 +332,7 @@ class Validator {
       }
     });
     return { teacher, student, methods, datasets, hp, set: { ...top.set, ...pairSet }, note: raw.note as string | undefined, reference,
-      ...(raw.gpu === true ? { gpu: true } : {}), where: this.at(path) };
+      ...(raw.gpu === true ? { gpu: true } : {}), ...(seeds ? { seeds } : {}), where: this.at(path) };
   }
 
   /** `reference: { table, teacher, student }`: a published table id and the pair it stands in for (model ids). */
@@ -344,7 +348,7 @@ class Validator {
     };
   }
 
-  seeds(path: string[]): number[] {
+  seeds(path: (string | number)[]): number[] {
     const value = this.get(path);
     if (value === undefined) return [1, 2, 3]; // numbers people compare come from at least 3 seeds
     if (typeof value === 'number') {
@@ -393,6 +397,8 @@ export interface SuitePlan {
   shard?: { index: number; count: number };
   /** How many pairs `skipGpuPairs` left out. */
   skippedGpuPairs: number;
+  /** The pairs (of those planned) that run their own seeds instead of `seeds`. */
+  ownSeeds: { where: string; seeds: number[] }[];
   /** The suite file's warnings (settings that are allowed but probably a mistake). */
   warnings: string[];
 }
@@ -400,7 +406,7 @@ export interface SuitePlan {
 export interface ExpandOptions {
   /** Replaces the suite's protocol. */
   protocol?: string;
-  /** Replaces the suite's seeds. */
+  /** Replaces the suite's seeds and every pair's own. */
   seeds?: number[];
   /** Protocol settings applied on top of the suite's (e.g. from --set). */
   set?: Partial<Protocol>;
@@ -410,7 +416,8 @@ export interface ExpandOptions {
 }
 
 /**
- * The runs of a suite, in file order (datasets, pairs, methods, seeds), deduplicated by run id
+ * The runs of a suite, in file order (pairs, datasets, methods, seeds: the pair's own, else the
+ * suite's, unless `opts.seeds` replaces them), deduplicated by run id
  * (a teacher-free method such as vanilla is one run per student even when several pairs list it),
  * and the teachers they need, deduplicated by everything that determines a stored teacher.
  */
@@ -426,7 +433,7 @@ export function expandSuite(suite: Suite, opts: ExpandOptions = {}): SuitePlan {
     const overrides = { ...parseProtocolOverrides(protocol, setText(pair.set)), ...(opts.set ?? {}) };
     for (const dataset of pair.datasets) {
       for (const method of pair.methods) {
-        for (const seed of seeds) {
+        for (const seed of opts.seeds ?? pair.seeds ?? seeds) { // the CLI's, else the pair's own, else the suite's
           const request: PlannedRequest = {
             dataset, method, student: pair.student, teacher: pair.teacher, protocol, seed, teacherSeed: suite.teacherSeed,
             hp: Object.fromEntries(Object.entries(pair.hp[method] ?? {}).map(([k, v]) => [k, String(v)])),
@@ -473,7 +480,16 @@ export function expandSuite(suite: Suite, opts: ExpandOptions = {}): SuitePlan {
   return {
     suite, protocol, seeds, runs: planned, teachers: [...teachers.values()].filter((t) => neededKeys.has(t.key)), shard: opts.shard,
     skippedGpuPairs: suite.pairs.length - pairs.length, warnings: suite.warnings,
+    ownSeeds: opts.seeds ? [] : pairs.filter((p) => p.seeds).map((p) => ({ where: p.where, seeds: p.seeds! })),
   };
+}
+
+/** The plan's seeds in words: `1,2,3`, and the pairs with their own (`1,2,3; 1-10 on 9 pairs`). */
+export function seedsText(plan: Pick<SuitePlan, 'seeds' | 'ownSeeds'>): string {
+  const list = (seeds: number[]) => (seeds.length > 3 && seeds.every((x, i) => i === 0 || x === seeds[i - 1]! + 1) ? `${seeds[0]}-${seeds.at(-1)}` : seeds.join(','));
+  const groups = new Map<string, number>();
+  for (const p of plan.ownSeeds) groups.set(list(p.seeds), (groups.get(list(p.seeds)) ?? 0) + 1);
+  return [list(plan.seeds), ...[...groups].map(([text, n]) => `${text} on ${n} pair${n > 1 ? 's' : ''}`)].join('; ');
 }
 
 function setText(set: Record<string, Scalar>): string {
