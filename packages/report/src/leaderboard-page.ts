@@ -74,7 +74,7 @@ function row(s: MethodStats, b: Leaderboard, showMacs: boolean): string {
 ${rankCell(s, b)}<td data-v="${esc(s.method)}"><a class="method-page" href="${esc(methodPageFile(s.method))}" title="${esc(s.title)}: method page (paper, hyperparameters, results)">${esc(s.method)}</a>${s.variant ? ` <span class="variant small">[${esc(s.variant)}]</span>` : ''}</td>
 <td data-v="${esc(s.family)}">${familyChip(s.family)}<span class="seeds">${esc(s.knowledge)} · ${esc(s.scheme)}</span></td><td>${esc(s.pair)}</td>
 <td class="num" data-v="${s.n}">${s.n}${nMark(s.n)}</td><td class="num" data-v="${dv(s.mean)}">${fmt(s.mean)} ± ${fmt(s.std)}</td>${intervalCell(s)}
-<td class="num" data-v="${dv(s.gain)}">${signed(s.gain)}</td>${kdCell(s)}${showMacs ? `<td class="num" data-v="${dv(s.studentFlops)}">${fmt(s.studentFlops / 1e6, 1)}</td>` : ''}<td class="num" data-v="${dv(s.trainSeconds)}">${fmt(s.trainSeconds, 0)}</td>
+${measuredGainCell(s, null)}${kdCell(s)}${showMacs ? `<td class="num" data-v="${dv(s.studentFlops)}">${fmt(s.studentFlops / 1e6, 1)}</td>` : ''}<td class="num" data-v="${dv(s.trainSeconds)}">${fmt(s.trainSeconds, 0)}</td>
 <td data-v="${esc(s.provenance.join(' '))}">${s.provenance.map((t) => `<span class="ptag" title="${esc(provenanceText(prov.get(t)!))}">${esc(t)}</span>`).join('')}</td></tr>`;
 }
 
@@ -107,7 +107,7 @@ function table(b: Leaderboard): string {
 <label>provenance <select data-col="provenance">${options(b.provenance.map((p) => p.tag))}</select></label>
 <span class="count"></span></div>
 <div class="scroll"><table id="leaderboard" class="sortable">
-<thead><tr><th class="num rank">${RANK_HEAD[b.rankKind]}</th><th>method</th><th>family</th><th>pair (teacher → student)</th><th class="num">seeds</th><th class="num">mean ± std</th><th class="num">95% CI, or seeds (n&lt;${MIN_SEEDS})</th><th class="num">gain vs vanilla</th><th class="num">vs KD (paired, Holm)</th>${showMacs ? '<th class="num">student MMACs</th>' : ''}<th class="num">train s</th><th>prov.</th></tr></thead>
+<thead><tr><th class="num rank">${RANK_HEAD[b.rankKind]}</th><th>method</th><th>family</th><th>pair (teacher → student)</th><th class="num">seeds</th><th class="num">mean ± std</th><th class="num">95% CI, or seeds (n&lt;${MIN_SEEDS})</th><th class="num">gain vs vanilla [95%]</th><th class="num">vs KD (paired, Holm)</th>${showMacs ? '<th class="num">student MMACs</th>' : ''}<th class="num">train s</th><th>prov.</th></tr></thead>
 <tbody class="refs">
 ${teacherRows(b, columns)}
 ${refs.map((s) => row(s, b, showMacs)).join('\n')}
@@ -159,7 +159,7 @@ export function measuredGainCell(s: MethodStats, p: PublishedRow | null): string
   if (!s.gainCi) return `<td class="num" data-v="${dv(s.gain)}">${signed(s.gain)}</td>`;
   const [lo, hi] = s.gainCi;
   const outside = p?.gain !== null && p?.gain !== undefined && (p.gain < lo || p.gain > hi);
-  const title = `95% interval over ${s.n} seeds, paired with the vanilla student${outside ? '; the published gain is outside it' : p?.gain != null ? '; the published gain is inside it' : ''}`;
+  const title = `gain over the vanilla student; 95% interval over ${s.n} seeds, paired by seed${outside ? '; the published gain is outside it' : p?.gain != null ? '; the published gain is inside it' : ''}`;
   return `<td class="num${outside ? ' gain-outside' : ''}" data-v="${dv(s.gain)}" title="${title}">${signed(s.gain)}<div class="small muted gain-ci">[${signed(lo)}, ${signed(hi)}]</div></td>`;
 }
 

@@ -130,6 +130,9 @@ describe('site', () => {
     expect(lb).toContain('id="method-dkd--wrn-40-2--wrn-16-2"');
     expect(lb).toContain('id="published-vs-measured"');
     expect(lb).toMatch(/<td class="num" data-v="0\.866666[0-9]*" title="paired over seeds 0, 1, 2; paired t=9\.827, df=2, p=0\.010 before correction">\+0\.87<span class="seeds">n=3, p<sub>Holm<\/sub>=0\.0\d\d<\/span><\/td>/);
+    // the gain over vanilla with its interval: dkd - vanilla per seed 3.0, 2.4, 2.7: mean 2.7, sd 0.3, half-width 4.302653 x 0.3 / sqrt 3 = 0.745241
+    const dkdRow = lb.slice(lb.indexOf('<tr id="method-dkd--wrn-40-2--wrn-16-2"'), lb.indexOf('</tr>', lb.indexOf('<tr id="method-dkd--wrn-40-2--wrn-16-2"')));
+    expect(dkdRow).toContain('+2.70<div class="small muted gain-ci">[+1.95, +3.45]</div>');
     expect(lb).toContain('id="agreement"');
     expect(lb).toContain('id="provenance-sets"');
     expect(lb).toContain('id="provenance-warning"'); // three nightly commits on one board
