@@ -12,7 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_SUITES_DIR, loadSuiteDeclarations, readResults, registry } from '@kdbench/harness';
-import { buildLeaderboards, compare, loadPublished, settingVariants, statusText, surveyRows, type MethodStats, type PublishedRow } from '@kdbench/report';
+import { buildLeaderboards, compare, loadPublished, settingVariants, signSummary, signText, statusText, surveyRows, type MethodStats, type PublishedRow } from '@kdbench/report';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -43,7 +43,8 @@ console.log(`### ${table.title}: published beside measured\n`);
 console.log(`Measured on: ${[...new Set(boards.map((b) => b.protocol.label))].join('; ') || 'no rows yet'}.\n`);
 console.log('| # | method | pair (published) | published: student → distilled (gain) | partner after (published) | measured: student alone | measured: distilled | measured gain [95% interval] | partner after (measured) |');
 console.log('|---|---|---|---|---|---|---|---|---|');
-for (const r of surveyRows(table, boards, comparisons, new Set(methods.map((m) => m.id)), placements)) {
+const survey = surveyRows(table, boards, comparisons, new Set(methods.map((m) => m.id)), placements);
+for (const r of survey) {
   const p = r.published;
   const pair = `${p.teacher ? `${p.teacher} → ` : ''}${p.student}`;
   const pub = `${f2(p.studentAcc)} → ${f2(p.distilledAcc)} (${signed(p.gain)}${p.gainMismatch ? `, printed ${f2(p.gainPrinted)}` : ''})`;
@@ -54,3 +55,4 @@ for (const r of surveyRows(table, boards, comparisons, new Set(methods.map((m) =
   }
 }
 console.log('\nMeasured gain: distilled minus the student alone; its interval is the 95% Student-t interval of the per-seed differences (from 3 seeds). †: the published gain lies outside it.');
+console.log(signText(signSummary(survey)));

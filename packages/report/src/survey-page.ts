@@ -11,7 +11,7 @@ import { dv, esc, fmt, protocolBanner } from './html.js';
 import { boardName, gainCell, measuredGainCell } from './leaderboard-page.js';
 import type { Leaderboard } from './leaderboard.js';
 import type { PublishedTable } from './published.js';
-import { statusText, type SurveyRow } from './survey.js';
+import { signSummary, signText, statusText, type SurveyRow } from './survey.js';
 
 export const SURVEY_PAGE = 'survey.html';
 
@@ -86,6 +86,7 @@ export async function surveyBody(tables: readonly { table: PublishedTable; rows:
       : '<p class="muted">No row measured yet: no chart.</p>';
     return `<h2 id="${esc(table.id)}">${esc(table.title)}</h2>
 <p class="small">Source: ${esc(table.source)}. ${esc(counts(rows))}</p>
+<p class="signs">${esc(signText(signSummary(rows)))}</p>
 <div class="charts">${chart}</div>
 <div class="scroll"><table class="sortable survey" id="survey-${esc(table.id)}"><thead><tr><th class="num">#</th><th>method</th><th>scheme</th><th>pair (published)</th><th class="num">published: student → distilled</th><th class="num">gain: published</th><th class="num">partner after: published</th><th>measured (leaderboard row)</th><th class="num">student alone: measured</th><th class="num">distilled: measured</th><th class="num">gain: measured [95%]</th><th class="num">partner after: measured</th></tr></thead>
 <tbody>

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildLeaderboards, buildSite, compare, loadPublished, surveyRows, type MethodMeta, type ReportRow, type SuitePlacement } from '../src/index.js';
+import { buildLeaderboards, buildSite, compare, loadPublished, signSummary, signText, surveyRows, type MethodMeta, type ReportRow, type SuitePlacement } from '../src/index.js';
 import { TEST_METHODS } from './fixtures.js';
 
 const LABEL = 'TEST DATA (fabricated for the survey page test, not measured) · quick';
@@ -60,6 +60,14 @@ describe('the survey tables row by row', () => {
     expect(at('IRG', 'ResNet20-x0.5').status).toEqual({ kind: 'no-suite' }); // the only irg placement is on CIFAR-100
   });
 
+  it('sums up the signs: with the published one or not, and how many beyond seed noise', () => {
+    expect(signSummary(survey)).toEqual({ compared: 1, agree: 1, agreeClear: 1, against: 0, againstClear: 0 }); // FSP: +3.00 [+1.76, +4.24] against +0.79
+    const ci = (lo: number, hi: number, gain: number) => ({ ...survey[0]!, measured: [{ ...survey[0]!.measured[0]!, stats: { ...survey[0]!.measured[0]!.stats, gain, gainCi: [lo, hi] as [number, number] } }] });
+    const rows = [ci(1, 5, 3), ci(-2, 4, 1), ci(-6, -1, -3), ci(-4, 2, -1), { ...ci(-4, 2, -1), published: { ...survey[0]!.published, gain: null } }];
+    expect(signSummary(rows)).toEqual({ compared: 4, agree: 2, agreeClear: 1, against: 2, againstClear: 1 });
+    expect(signText(signSummary(rows))).toBe('Of 4 measured gains, 2 have the published sign (1 with a 95% interval clear of zero) and 2 the other (1 clear of zero).');
+  });
+
   it('renders survey.html: the rows, the reasons, a gain chart, and a link from every page', async () => {
     await buildSite({ rows, methods: METHODS, published, placements, outDir: dir, generatedAt: 'test' });
     const page = readFileSync(join(dir, 'survey.html'), 'utf8');
@@ -71,6 +79,7 @@ describe('the survey tables row by row', () => {
     expect(t5Section).toContain('not run yet (benchmarks/t.yaml:3)');
     expect(t5Section).toContain('GPU-sized pair, not run here (benchmarks/t.yaml:9)');
     expect(page).toContain(`${t5.rows.length} rows: 1 measured, 1 runnable here, not run yet, 1 sized for GPU machines`);
+    expect(page).toContain('<p class="signs">Of 1 measured gain, 1 has the published sign (1 with a 95% interval clear of zero) and 0 the other (0 clear of zero).</p>');
     expect(page.slice(page.indexOf('id="chart-survey-t5"'))).toMatch(/^[^]*?<svg/);
     expect(page).toContain('No row measured yet: no chart.'); // Table 6: no CIFAR-100 rows
     expect(readFileSync(join(dir, 'index.html'), 'utf8')).toContain('href="survey.html"');
