@@ -39,13 +39,16 @@ for (const board of buildLeaderboards(rows, registry.list())) {
   if (!vanilla) continue;
   console.log(`\n### ${values.teacher} -> ${values.student}${teacher !== values.teacher || student !== values.student ? ` (measured on ${teacher} -> ${student})` : ''}, ${board.protocol.label}\n`);
   console.log(`Teacher ${teacher}: ${board.rows.find((r) => r.teacher === teacher)?.teacher_top1?.toFixed(2) ?? 'n/a'} (published ${[...crd.values()].find((r) => r.teacherAcc !== null)?.teacherAcc ?? 'n/a'}).\n`);
-  console.log('| method | n | top-1 mean ± std | gain over vanilla (per seed) [95% interval] | published top-1 | published gain | same sign |');
+  console.log('| method | n | top-1 mean ± std | gain over vanilla (per seed) [95% interval] | published top-1 | published gain | same sign (clear: beyond seed noise) |');
   console.log('|---|---|---|---|---|---|---|');
   const sorted = [...board.stats].sort((a, b) => b.mean - a.mean);
   for (const m of sorted) {
     const paired = m.seeds.filter((s) => vanilla.seeds.includes(s)).map((s) => m.values[m.seeds.indexOf(s)]! - vanilla.values[vanilla.seeds.indexOf(s)]!);
     const p = published(m);
-    const same = m.method === 'vanilla' || m.gain === null || !p || p.gain === null ? '' : Math.sign(m.gain) === Math.sign(p.gain) ? 'yes' : '**no**';
+    // 'clear': the gain's 95% interval over seeds excludes zero on that side
+    const clear = (side: number) => (m.gainCi && (side > 0 ? m.gainCi[0] > 0 : m.gainCi[1] < 0) ? ' (clear)' : '');
+    const same = m.method === 'vanilla' || m.gain === null || !p || p.gain === null ? ''
+      : Math.sign(m.gain) === Math.sign(p.gain) ? `yes${clear(Math.sign(p.gain))}` : `**no**${clear(-Math.sign(p.gain))}`;
     console.log(`| ${m.name} | ${m.n} | ${m.mean.toFixed(2)} ± ${(std(m.values) ?? 0).toFixed(2)} | ${signed(m.gain)} (${paired.map((g) => signed(g, 1)).join(', ')})${m.gainCi ? ` [${signed(m.gainCi[0])}, ${signed(m.gainCi[1])}]` : ''} | ${p?.distilledAcc?.toFixed(2) ?? ''}${m.method === 'dkd' && p ? ' (DKD paper)' : ''} | ${signed(p?.gain)} | ${same} |`);
   }
   const compared = sorted.filter((m) => !m.variant && crd.get(m.method)?.distilledAcc != null);
