@@ -63,5 +63,8 @@ for (const board of buildLeaderboards(rows, registry.list())) {
   console.log(`\nKendall tau-b against the CRD table's ordering of ${compared.length} methods (vanilla included, DKD not: another paper and protocol): `
     + `${t.tau === null ? 'n/a' : t.tau.toFixed(2)}${t.interval ? `, 95% bootstrap interval over seeds [${t.interval[0].toFixed(2)}, ${t.interval[1].toFixed(2)}]` : ''} `
     + `(concordant ${t.concordant}, discordant ${t.discordant}; n = ${nMin}${nMin === Math.max(...compared.map((m) => m.n)) ? '' : `-${Math.max(...compared.map((m) => m.n))}`} seeds per method).`);
-  console.log(`Gains with the published sign: ${agree} of ${signedMethods.length} methods.`);
+  const clearOn = (m: (typeof signedMethods)[number], side: number) => m.gainCi !== null && (side > 0 ? m.gainCi[0] > 0 : m.gainCi[1] < 0);
+  const clearWith = signedMethods.filter((m) => clearOn(m, Math.sign(crd.get(m.method)!.gain!))).length;
+  const clearAgainst = signedMethods.filter((m) => clearOn(m, -Math.sign(crd.get(m.method)!.gain!))).length;
+  console.log(`Gains with the published sign: ${agree} of ${signedMethods.length} methods; beyond seed noise (95% interval clear of zero) ${clearWith} with it and ${clearAgainst} against it.`);
 }
