@@ -11,7 +11,7 @@
  */
 import { parseArgs } from 'node:util';
 import { readResults, registry } from '@kdbench/harness';
-import { buildLeaderboards, loadPublished, std, tauWithInterval, type PublishedRow } from '@kdbench/report';
+import { buildLeaderboards, intervalSide, loadPublished, signCounts, std, tauWithInterval, type PublishedRow } from '@kdbench/report';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -45,10 +45,10 @@ for (const board of buildLeaderboards(rows, registry.list())) {
   for (const m of sorted) {
     const paired = m.seeds.filter((s) => vanilla.seeds.includes(s)).map((s) => m.values[m.seeds.indexOf(s)]! - vanilla.values[vanilla.seeds.indexOf(s)]!);
     const p = published(m);
-    // 'clear': the gain's 95% interval over seeds excludes zero on that side
-    const clear = (side: number) => (m.gainCi && (side > 0 ? m.gainCi[0] > 0 : m.gainCi[1] < 0) ? ' (clear)' : '');
+    // 'clear': the gain's 95% interval over seeds lies on its side of zero
+    const clear = m.gain !== null && intervalSide(m.gainCi) === Math.sign(m.gain) ? ' (clear)' : '';
     const same = m.method === 'vanilla' || m.gain === null || !p || p.gain === null ? ''
-      : Math.sign(m.gain) === Math.sign(p.gain) ? `yes${clear(Math.sign(p.gain))}` : `**no**${clear(-Math.sign(p.gain))}`;
+      : `${Math.sign(m.gain) === Math.sign(p.gain) ? 'yes' : '**no**'}${clear}`;
     console.log(`| ${m.name} | ${m.n} | ${m.mean.toFixed(2)} ± ${(std(m.values) ?? 0).toFixed(2)} | ${signed(m.gain)} (${paired.map((g) => signed(g, 1)).join(', ')})${m.gainCi ? ` [${signed(m.gainCi[0])}, ${signed(m.gainCi[1])}]` : ''} | ${p?.distilledAcc?.toFixed(2) ?? ''}${m.method === 'dkd' && p ? ' (DKD paper)' : ''} | ${signed(p?.gain)} | ${same} |`);
   }
   const compared = sorted.filter((m) => !m.variant && crd.get(m.method)?.distilledAcc != null);
@@ -58,13 +58,10 @@ for (const board of buildLeaderboards(rows, registry.list())) {
   }
   const t = tauWithInterval(compared.map((m) => m.values), compared.map((m) => crd.get(m.method)!.distilledAcc!));
   const signedMethods = compared.filter((m) => m.method !== 'vanilla' && m.gain !== null && crd.get(m.method)!.gain !== null);
-  const agree = signedMethods.filter((m) => Math.sign(m.gain!) === Math.sign(crd.get(m.method)!.gain!)).length;
+  const signs = signCounts(signedMethods.map((m) => ({ gain: m.gain!, gainCi: m.gainCi, published: crd.get(m.method)!.gain! })));
   const nMin = Math.min(...compared.map((m) => m.n));
   console.log(`\nKendall tau-b against the CRD table's ordering of ${compared.length} methods (vanilla included, DKD not: another paper and protocol): `
     + `${t.tau === null ? 'n/a' : t.tau.toFixed(2)}${t.interval ? `, 95% bootstrap interval over seeds [${t.interval[0].toFixed(2)}, ${t.interval[1].toFixed(2)}]` : ''} `
     + `(concordant ${t.concordant}, discordant ${t.discordant}; n = ${nMin}${nMin === Math.max(...compared.map((m) => m.n)) ? '' : `-${Math.max(...compared.map((m) => m.n))}`} seeds per method).`);
-  const clearOn = (m: (typeof signedMethods)[number], side: number) => m.gainCi !== null && (side > 0 ? m.gainCi[0] > 0 : m.gainCi[1] < 0);
-  const clearWith = signedMethods.filter((m) => clearOn(m, Math.sign(crd.get(m.method)!.gain!))).length;
-  const clearAgainst = signedMethods.filter((m) => clearOn(m, -Math.sign(crd.get(m.method)!.gain!))).length;
-  console.log(`Gains with the published sign: ${agree} of ${signedMethods.length} methods; beyond seed noise (95% interval clear of zero) ${clearWith} with it and ${clearAgainst} against it.`);
+  console.log(`Gains with the published sign: ${signs.agree} of ${signs.compared} methods; beyond seed noise (95% interval clear of zero) ${signs.agreeClear} with it and ${signs.againstClear} against it.`);
 }

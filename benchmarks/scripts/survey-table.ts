@@ -12,7 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_SUITES_DIR, loadSuiteDeclarations, readResults, registry } from '@kdbench/harness';
-import { buildLeaderboards, compare, loadPublished, settingVariants, signSummary, signText, statusText, surveyRows, type MethodStats, type PublishedRow } from '@kdbench/report';
+import { buildLeaderboards, compare, loadPublished, outsideInterval, settingVariants, signSummary, signText, statusText, surveyRows, type MethodStats, type PublishedRow } from '@kdbench/report';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -35,8 +35,7 @@ const meanStd = (s: MethodStats) => `${s.mean.toFixed(2)} ± ${(s.std ?? 0).toFi
 /** The measured gain, its 95% interval over seeds (paired with the vanilla student) and, when the published gain lies outside it, a mark. */
 const gainText = (s: MethodStats, p: PublishedRow) => {
   if (!s.gainCi) return signed(s.gain);
-  const outside = p.gain !== null && (p.gain < s.gainCi[0] || p.gain > s.gainCi[1]);
-  return `${signed(s.gain)} [${signed(s.gainCi[0])}, ${signed(s.gainCi[1])}]${outside ? ' †' : ''}`;
+  return `${signed(s.gain)} [${signed(s.gainCi[0])}, ${signed(s.gainCi[1])}]${outsideInterval(p.gain, s.gainCi) ? ' †' : ''}`;
 };
 
 console.log(`### ${table.title}: published beside measured\n`);

@@ -1,7 +1,7 @@
 /** `kdbench bench engine` and `bench train` build their reports (correctness of the report, not speed). */
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@kdbench/core';
-import { engineBench, median } from '../src/bench/engine-bench.js';
+import { engineBench } from '../src/bench/engine-bench.js';
 import { runEpochs } from '../src/bench/train-bench.js';
 import { benchCommand } from '../src/cli/bench-command.js';
 import { dataDir } from './paths.js';
@@ -22,11 +22,6 @@ describe('bench engine', () => {
     expect(report).not.toMatch(/undefined/);
     expect(report).toMatch(/### resnet8 on cpu: one step/);
     expect(report).toMatch(/\| Conv2D(BackpropFilter|BackpropInput)? \| \d+ \|/);
-  });
-
-  it('takes medians of odd and even counts', () => {
-    expect(median([3, 1, 2])).toBe(2);
-    expect(median([4, 1, 3, 2])).toBe(2.5);
   });
 
   it('rejects unknown benches, models, backends and kernel sets with a clear error', async () => {

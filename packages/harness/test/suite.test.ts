@@ -83,7 +83,7 @@ describe('reference pairs', () => {
     expect(refs.map((r) => `${r.dataset} ${r.teacher}->${r.student} ${r.table} ${r.publishedTeacher}->${r.publishedStudent}`)).toEqual(['cifar10 resnet20->resnet8 crd resnet56->resnet20']);
     expect(refs[0]!.declaredIn).toMatch(/a\.yaml:7$/);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^report: reference pairs and settings of .*c\.yaml skipped: .*c\.yaml:1/);
+    expect(warnings[0]).toMatch(/^report: the pairs \(references, settings, placements\) of .*c\.yaml skipped: .*c\.yaml:1/);
   });
 
   it('reads the settings a pair declares (its hp), per dataset and method, for the report to compare with the pair\'s published rows', () => {

@@ -6,6 +6,7 @@
  * 95% interval over seeds makes clear), and the two orderings side by side.
  */
 import { tauWithInterval } from './bootstrap.js';
+import { signCounts } from './stats.js';
 import type { ComparisonRow } from './compare.js';
 import { pairLabel } from './leaderboard.js';
 import type { PublishedTable } from './published.js';
@@ -55,12 +56,6 @@ export interface Agreement {
   measured: OrderedItem[];
 }
 
-/** The side of zero a measured gain's interval lies wholly on (1 or -1), else 0 (no interval, or it holds zero). */
-function clearSide(c: ComparisonRow): number {
-  const ci = c.stats.gainCi;
-  return ci === null ? 0 : ci[0] > 0 ? 1 : ci[1] < 0 ? -1 : 0;
-}
-
 const byValue = (a: OrderedItem, b: OrderedItem) => b.value - a.value || a.key.localeCompare(b.key);
 
 /** One agreement per (published table, measured pair) with at least two methods matched. */
@@ -80,6 +75,7 @@ export function agreements(cmp: readonly ComparisonRow[], tables: readonly Publi
     const [table, pair] = k.split('\u0000') as [string, string];
     const t = tauWithInterval(g.map((c) => c.stats.values), g.map((c) => c.published!.distilledAcc!));
     const signed = g.filter((c) => c.stats.method !== 'vanilla' && c.stats.gain !== null && c.published!.gain !== null);
+    const signs = signCounts(signed.map((c) => ({ gain: c.stats.gain!, gainCi: c.stats.gainCi, published: c.published!.gain! })));
     const p0 = g[0]!.published!;
     out.push({
       table, tableTitle: byId.get(table)?.title ?? table, tableShort: byId.get(table)?.short ?? table, pair,
@@ -87,9 +83,9 @@ export function agreements(cmp: readonly ComparisonRow[], tables: readonly Publi
       via: g[0]!.via, n: g.length, tau: t.tau, concordant: t.concordant, discordant: t.discordant, tauInterval: t.interval,
       minSeeds: Math.min(...g.map((c) => c.stats.n)),
       signTotal: signed.length,
-      signAgree: signed.filter((c) => Math.sign(c.stats.gain!) === Math.sign(c.published!.gain!)).length,
-      signAgreeClear: signed.filter((c) => clearSide(c) === Math.sign(c.published!.gain!) && clearSide(c) !== 0).length,
-      signDisagreeClear: signed.filter((c) => clearSide(c) === -Math.sign(c.published!.gain!) && clearSide(c) !== 0).length,
+      signAgree: signs.agree,
+      signAgreeClear: signs.agreeClear,
+      signDisagreeClear: signs.againstClear,
       published: g.map((c) => ({ method: c.stats.method, key: c.stats.name, name: c.published!.method, family: c.stats.family, value: c.published!.distilledAcc!, n: 0 })).sort(byValue),
       measured: g.map((c) => ({ method: c.stats.method, key: c.stats.name, name: c.stats.name, family: c.stats.family, value: c.stats.mean, n: c.stats.n })).sort(byValue),
     });

@@ -14,7 +14,7 @@ import { methodPageFile } from './method-pages.js';
 import { provenanceText } from './provenance.js';
 import type { PublishedRow, PublishedTable } from './published.js';
 import { standsInText } from './references.js';
-import { MIN_SEEDS } from './stats.js';
+import { MIN_SEEDS, outsideInterval } from './stats.js';
 import type { Metric } from './types.js';
 import { viewFile, viewsOf } from './views/index.js';
 
@@ -158,7 +158,7 @@ function teacherCells(s: MethodStats, p: PublishedRow | null): string {
 export function measuredGainCell(s: MethodStats, p: PublishedRow | null): string {
   if (!s.gainCi) return `<td class="num" data-v="${dv(s.gain)}">${signed(s.gain)}</td>`;
   const [lo, hi] = s.gainCi;
-  const outside = p?.gain !== null && p?.gain !== undefined && (p.gain < lo || p.gain > hi);
+  const outside = outsideInterval(p?.gain ?? null, s.gainCi);
   const title = `gain over the vanilla student; 95% interval over ${s.n} seeds, paired by seed${outside ? '; the published gain is outside it' : p?.gain != null ? '; the published gain is inside it' : ''}`;
   return `<td class="num${outside ? ' gain-outside' : ''}" data-v="${dv(s.gain)}" title="${title}">${signed(s.gain)}<div class="small muted gain-ci">[${signed(lo)}, ${signed(hi)}]</div></td>`;
 }

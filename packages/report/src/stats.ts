@@ -14,6 +14,51 @@ export function mean(xs: readonly number[]): number | null {
   return s / xs.length;
 }
 
+/** The middle value (the mean of the two middle ones for an even count); NaN without values. */
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** The side of zero an interval lies wholly on: 1 above, -1 below; 0 when it holds zero or there is none. */
+export function intervalSide(ci: readonly [number, number] | null): number {
+  return ci === null ? 0 : ci[0] > 0 ? 1 : ci[1] < 0 ? -1 : 0;
+}
+
+/** A value outside an interval (false without either). */
+export function outsideInterval(x: number | null, ci: readonly [number, number] | null): boolean {
+  return x !== null && ci !== null && (x < ci[0] || x > ci[1]);
+}
+
+export interface SignCounts {
+  /** Measured gains compared with a published one. */
+  compared: number;
+  /** Gains with the published sign, and those whose 95% interval also lies on that side of zero. */
+  agree: number;
+  agreeClear: number;
+  /** Gains with another sign, and those whose interval lies wholly on the other side of zero. */
+  against: number;
+  againstClear: number;
+}
+
+/** How measured gains (with their intervals over seeds) compare in sign with published gains, and how many beyond seed noise. */
+export function signCounts(items: readonly { gain: number; gainCi: readonly [number, number] | null; published: number }[]): SignCounts {
+  const out: SignCounts = { compared: items.length, agree: 0, agreeClear: 0, against: 0, againstClear: 0 };
+  for (const { gain, gainCi, published } of items) {
+    const side = Math.sign(published);
+    const clear = intervalSide(gainCi);
+    if (Math.sign(gain) === side) {
+      out.agree++;
+      if (side !== 0 && clear === side) out.agreeClear++;
+    } else {
+      out.against++;
+      if (side !== 0 && clear === -side) out.againstClear++;
+    }
+  }
+  return out;
+}
+
 /** Sample standard deviation (n - 1 in the denominator); null below 2 values. */
 export function std(xs: readonly number[]): number | null {
   if (xs.length < 2) return null;

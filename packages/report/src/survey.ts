@@ -11,6 +11,7 @@ import type { ComparisonRow } from './compare.js';
 import type { Leaderboard, MethodStats } from './leaderboard.js';
 import type { PublishedRow, PublishedTable } from './published.js';
 import type { SuitePlacement } from './references.js';
+import { signCounts, type SignCounts } from './stats.js';
 
 export interface SurveyMeasured {
   board: Leaderboard;
@@ -82,43 +83,15 @@ function statusOf(p: PublishedRow, measured: readonly SurveyMeasured[], implemen
   return cpu.length ? { kind: 'not-run', where: [...new Set(cpu.map((pl) => pl.where))] } : { kind: 'gpu', where: [...new Set(where.map((pl) => pl.where))] };
 }
 
-export interface SignSummary {
-  /** Measured rows with a measured and a published gain. */
-  compared: number;
-  /** Of those, gains with the published sign, and those whose 95% interval is also clear of zero. */
-  agree: number;
-  agreeClear: number;
-  /** Gains with the other sign (zero counts as other), and those whose interval is clear of zero on that side. */
-  against: number;
-  againstClear: number;
-}
-
 /** How the measured gains of a table's rows compare with the published ones in sign, and how many beyond seed noise. */
-export function signSummary(rows: readonly SurveyRow[]): SignSummary {
-  const out: SignSummary = { compared: 0, agree: 0, agreeClear: 0, against: 0, againstClear: 0 };
-  for (const r of rows) {
-    const published = r.published.gain;
-    if (published === null || published === 0) continue;
-    for (const { stats: s } of r.measured) {
-      if (s.gain === null) continue;
-      out.compared++;
-      const side = Math.sign(published);
-      const clear = s.gainCi !== null && (side > 0 ? s.gainCi[0] > 0 : s.gainCi[1] < 0);
-      const clearAgainst = s.gainCi !== null && (side > 0 ? s.gainCi[1] < 0 : s.gainCi[0] > 0);
-      if (Math.sign(s.gain) === side) {
-        out.agree++;
-        if (clear) out.agreeClear++;
-      } else {
-        out.against++;
-        if (clearAgainst) out.againstClear++;
-      }
-    }
-  }
-  return out;
+export function signSummary(rows: readonly SurveyRow[]): SignCounts {
+  return signCounts(rows.flatMap((r) => r.measured
+    .filter((m) => m.stats.gain !== null && r.published.gain !== null)
+    .map((m) => ({ gain: m.stats.gain!, gainCi: m.stats.gainCi, published: r.published.gain! }))));
 }
 
 /** The sign summary in a sentence. */
-export function signText(s: SignSummary): string {
+export function signText(s: SignCounts): string {
   if (s.compared === 0) return 'No measured gain to compare yet.';
   const has = (n: number) => `${n} ${n === 1 ? 'has' : 'have'}`;
   return `Of ${s.compared} measured gain${s.compared === 1 ? '' : 's'}, ${has(s.agree)} the published sign (${s.agreeClear} with a 95% interval clear of zero) and ${s.against} the other (${s.againstClear} clear of zero).`;

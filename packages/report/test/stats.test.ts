@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clampInterval, holm, kendallTauB, mean, pairedBySeed, pairedTTest, rankGroups, seedSummary, std, studentTQuantile, studentTTwoSidedP, summarize } from '../src/stats.js';
+import { clampInterval, holm, intervalSide, kendallTauB, mean, median, outsideInterval, pairedBySeed, pairedTTest, rankGroups, seedSummary, signCounts, std, studentTQuantile, studentTTwoSidedP, summarize } from '../src/stats.js';
 
 describe('mean, std, confidence interval', () => {
   it('match hand-computed values', () => {
@@ -25,6 +25,30 @@ describe('mean, std, confidence interval', () => {
     expect(studentTQuantile(0.95, 4)).toBeCloseTo(2.7764, 4);
     expect(studentTQuantile(0.95, 30)).toBeCloseTo(2.0423, 4);
     expect(studentTQuantile(0.95, 1e6)).toBeCloseTo(1.96, 2);
+  });
+});
+
+describe('median, interval sides and sign counts', () => {
+  it('takes medians of odd and even counts', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+  });
+
+  it('says which side of zero an interval lies on, and whether a value is outside it', () => {
+    expect([intervalSide([0.5, 2]), intervalSide([-3, -0.1]), intervalSide([-1, 1]), intervalSide([0, 1]), intervalSide(null)]).toEqual([1, -1, 0, 0, 0]);
+    expect([outsideInterval(3, [1, 2]), outsideInterval(0.5, [1, 2]), outsideInterval(1.5, [1, 2]), outsideInterval(null, [1, 2]), outsideInterval(1, null)]).toEqual([true, true, false, false, false]);
+  });
+
+  it('counts gains with and against the published sign, and those beyond seed noise', () => {
+    const items = [
+      { gain: 3, gainCi: [1, 5] as [number, number], published: 0.8 }, // with, clear
+      { gain: 1, gainCi: [-2, 4] as [number, number], published: 0.8 }, // with, not clear
+      { gain: -3, gainCi: [-6, -1] as [number, number], published: 0.8 }, // against, clear
+      { gain: -1, gainCi: null, published: 0.8 }, // against, no interval
+      { gain: 2, gainCi: [1, 3] as [number, number], published: -0.4 }, // against a negative published gain, clear
+    ];
+    expect(signCounts(items)).toEqual({ compared: 5, agree: 2, agreeClear: 1, against: 3, againstClear: 2 });
   });
 });
 

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { Sgd, crossEntropy } from '@kdbench/core';
 import { initEngine, nativeCallCounts, nativeStatus, resetNativeCallCounts, setNativeEnabled, tf, type BackendRequest } from '@kdbench/engine';
 import { createModel, type Model } from '@kdbench/models';
+import { median } from '@kdbench/report';
 
 /** Which kernel sets to time on wasm when the addon is loaded. */
 export type KernelChoice = 'native' | 'wasm';
@@ -133,12 +134,6 @@ export function runTorch(o: EngineBenchOptions): TorchRow[] {
 
 export function defaultTorchScript(repoRoot: string): string {
   return join(repoRoot, 'benchmarks', 'engine', 'torch_step.py');
-}
-
-export function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** The kdbench rows of one round: every backend (and wasm kernel set) x model. */

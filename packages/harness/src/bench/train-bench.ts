@@ -20,7 +20,8 @@ import { loadCifar, makeRunSplits, type DatasetId } from '@kdbench/data';
 import { Rng, initEngine, kernelSetName, type BackendRequest } from '@kdbench/engine';
 import { createModel, type Model } from '@kdbench/models';
 import { registry } from '../registry.js';
-import { median, torchEnv } from './engine-bench.js';
+import { median } from '@kdbench/report';
+import { torchEnv } from './engine-bench.js';
 
 export interface TrainConfig {
   student: string;

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { getProtocol, resolveHyper, type Protocol } from '@kdbench/core';
 import { datasetSpec } from '@kdbench/data';
 import { modelCounts } from '@kdbench/models';
-import { partnerOf } from '@kdbench/report';
+import { median, partnerOf } from '@kdbench/report';
 import { registry } from '../registry.js';
 import type { ResultRow } from '../results/schema.js';
 import { extraTeachersOf } from '../run.js';
@@ -158,11 +158,8 @@ export function steadyTrainSeconds(r: Pick<ResultRow, 'train_seconds' | 'details
   let recorded = 0;
   let steady = 0;
   for (const times of byStage.values()) {
-    const sorted = [...times].sort((a, b) => a - b);
-    const mid = sorted.length / 2;
-    const median = sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
     recorded += times.reduce((a, b) => a + b, 0);
-    steady += median * times.length;
+    steady += median(times) * times.length;
   }
   return recorded > 0 ? r.train_seconds * (steady / recorded) : r.train_seconds;
 }

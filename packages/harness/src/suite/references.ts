@@ -54,7 +54,7 @@ export function loadSuiteDeclarations(dir: string, warn: (line: string) => void 
       out.settings.push(...suiteSettings(suite));
       out.placements.push(...suitePlacements(suite));
     } catch (e) {
-      warn(`report: reference pairs and settings of ${join(dir, f)} skipped: ${(e as Error).message}`);
+      warn(`report: the pairs (references, settings, placements) of ${join(dir, f)} skipped: ${(e as Error).message}`);
     }
   }
   return out;
