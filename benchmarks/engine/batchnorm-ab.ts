@@ -7,18 +7,15 @@
  * Prints a markdown table: model, images/s of each variant (median over rounds), speed-up, and the
  * kernel count of one step of each.
  */
-import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { initEngine, tf } from '@kdbench/engine';
 import { createModel, layers } from '@kdbench/models';
-import { timeSteps } from '../../packages/harness/src/bench/engine-bench.js';
+import { scriptArgs, timeSteps } from '@kdbench/harness';
 
-const { values } = parseArgs({
-  options: {
-    models: { type: 'string', default: 'resnet8,resnet20' }, rounds: { type: 'string', default: '3' },
-    steps: { type: 'string', default: '8' }, backend: { type: 'string', default: 'wasm' }, width: { type: 'string', default: '1' },
-  },
-});
+const { values } = scriptArgs(import.meta.url, {
+  models: { type: 'string', default: 'resnet8,resnet20' }, rounds: { type: 'string', default: '3' },
+  steps: { type: 'string', default: '8' }, backend: { type: 'string', default: 'wasm' }, width: { type: 'string', default: '1' },
+}, '[--models resnet8,resnet20] [--rounds 3] [--steps 8] [--width W] [--backend wasm]');
 const engine = await initEngine({ backend: values.backend as never });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(`backend ${engine.backend}; ${os.cpus().length} x ${os.cpus()[0]?.model}; batch 64, width x${values.width}, ${values.steps} steps per round, ${values.rounds} rounds`);
@@ -32,7 +29,7 @@ for (const id of values.models.split(',')) {
   for (let r = 0; r < Number(values.rounds); r++) {
     for (const variant of ['ops', 'closed'] as const) {
       layers.BatchNorm.closedFormGradient = variant === 'closed';
-      rates[variant].push(timeSteps(model, { batch: 64, steps: Number(values.steps), warmup: 1, classes: 100 }));
+      rates[variant].push(timeSteps(model, { batch: 64, steps: Number(values.steps), warmup: 1, classes: 100 }).imagesPerSecond);
       if (r === 0) {
         const x = tf.randomNormal([64, 32, 32, 3]) as tf.Tensor4D;
         const y = tf.oneHot(tf.zeros([64], 'int32') as tf.Tensor1D, 100);

@@ -7,20 +7,17 @@
  *
  * --threads sets OpenBLAS's threads (the WebAssembly kernels are single-threaded either way).
  */
-import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { initEngine, nativeStatus, setNativeEnabled } from '@kdbench/engine';
 import { createModel } from '@kdbench/models';
-import { profileStep, timeSteps } from '../../packages/harness/src/bench/engine-bench.js';
+import { UsageError, profileStep, scriptArgs, timeSteps } from '@kdbench/harness';
 
-const { values } = parseArgs({
-  options: {
-    models: { type: 'string', default: 'resnet8,resnet20,vgg8' }, rounds: { type: 'string', default: '3' },
-    steps: { type: 'string', default: '8' }, width: { type: 'string', default: '1' }, threads: { type: 'string' },
-  },
-});
+const { values } = scriptArgs(import.meta.url, {
+  models: { type: 'string', default: 'resnet8,resnet20,vgg8' }, rounds: { type: 'string', default: '3' },
+  steps: { type: 'string', default: '8' }, width: { type: 'string', default: '1' }, threads: { type: 'string' },
+}, '[--models resnet8,resnet20,vgg8] [--rounds 3] [--steps 8] [--width W] [--threads 2]');
 const native = nativeStatus();
-if (!native.loaded) throw new Error(`native-ab: ${native.detail}`);
+if (!native.loaded) throw new UsageError(`the native kernels are not loaded: ${native.detail}`);
 if (values.threads) native.addon.setThreads(Number(values.threads));
 const engine = await initEngine({ backend: 'wasm' });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -45,7 +42,7 @@ for (const id of values.models.split(',')) {
   for (let r = 0; r < Number(values.rounds); r++) {
     for (const variant of ['wasm', 'native'] as const) {
       setNativeEnabled(variant === 'native');
-      rates[variant].push(timeSteps(model, { batch: 64, steps: Number(values.steps), warmup: 1, classes: 100 }));
+      rates[variant].push(timeSteps(model, { batch: 64, steps: Number(values.steps), warmup: 1, classes: 100 }).imagesPerSecond);
       if (r === 0) share[variant] = await convShare(model);
     }
   }

@@ -6,23 +6,21 @@
  *
  * Prints a markdown table: model, width, backend, images/s (median of the epochs after a warm-up epoch).
  */
-import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { Rng, initEngine } from '@kdbench/engine';
 import { loadCifar, makeRunSplits, resolveDataDir } from '@kdbench/data';
 import { createModel } from '@kdbench/models';
 import { getProtocol, methodContext, train, vanilla, withOverrides } from '@kdbench/core';
+import { scriptArgs } from '@kdbench/harness';
 
-const { values } = parseArgs({
-  options: {
-    models: { type: 'string', default: 'resnet8,resnet20' },
-    widths: { type: 'string', default: '1,0.5' },
-    images: { type: 'string', default: '1280' },
-    epochs: { type: 'string', default: '3' },
-    backend: { type: 'string', default: 'auto' },
-    'data-dir': { type: 'string' },
-  },
-});
+const { values } = scriptArgs(import.meta.url, {
+  models: { type: 'string', default: 'resnet8,resnet20' },
+  widths: { type: 'string', default: '1,0.5' },
+  images: { type: 'string', default: '1280' },
+  epochs: { type: 'string', default: '3' },
+  backend: { type: 'string', default: 'auto' },
+  'data-dir': { type: 'string' },
+}, '[--models resnet8,resnet20] [--widths 1,0.5] [--images 1280] [--epochs 3] [--backend wasm] [--data-dir DIR]');
 
 const engine = await initEngine({ backend: values.backend as never });
 const data = await loadCifar('cifar10', { dataDir: resolveDataDir(values['data-dir']) });

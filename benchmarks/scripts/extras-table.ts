@@ -6,17 +6,13 @@
  *   npx tsx benchmarks/scripts/extras-table.ts results/results.arrow --methods finetune,joint,lwf,icarl \
  *     --keys average_incremental_accuracy,last_accuracy,forgetting
  */
-import { parseArgs } from 'node:util';
-import { readResults, registry } from '@kdbench/harness';
+import { readResultFiles, registry, scriptArgs } from '@kdbench/harness';
 import { mean, std, variantOf } from '@kdbench/report';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { methods: { type: 'string' }, keys: { type: 'string' }, dataset: { type: 'string', default: 'cifar10' } },
-});
+const { values, positionals } = scriptArgs(import.meta.url, { methods: { type: 'string' }, keys: { type: 'string' }, dataset: { type: 'string', default: 'cifar10' } }, '[RESULTS.arrow ...] [--methods a,b] [--keys k1,k2] [--dataset cifar10]');
 const methods = values.methods?.split(',');
 const meta = new Map(registry.list().map((d) => [d.id, d]));
-const rows = readResults(positionals[0] ?? 'results/results.arrow')
+const rows = readResultFiles(positionals.length ? positionals : ['results/results.arrow'])
   .filter((r) => r.dataset === values.dataset && (!methods || methods.includes(r.method)));
 const groups = new Map<string, typeof rows>();
 for (const r of rows) {

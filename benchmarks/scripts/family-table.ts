@@ -8,15 +8,11 @@
  *   npx tsx benchmarks/scripts/family-table.ts results/results.arrow --view data-free
  *   npx tsx benchmarks/scripts/family-table.ts results/results.arrow --view graph --dataset cifar100
  */
-import { parseArgs } from 'node:util';
-import { readResults, registry } from '@kdbench/harness';
+import { readResultFiles, registry, scriptArgs, UsageError } from '@kdbench/harness';
 import { crossModalView, dataFreeView, graphView, mean, std, type ReportRow } from '@kdbench/report';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { view: { type: 'string', default: 'cross-modal' }, dataset: { type: 'string', default: 'cifar10' }, protocol: { type: 'string', default: 'quick' } },
-});
-const rows = readResults(positionals[0] ?? 'results/results.arrow')
+const { values, positionals } = scriptArgs(import.meta.url, { view: { type: 'string', default: 'cross-modal' }, dataset: { type: 'string', default: 'cifar10' }, protocol: { type: 'string', default: 'quick' } }, '[RESULTS.arrow ...] --view cross-modal|data-free|graph [--dataset cifar10] [--protocol quick]');
+const rows = readResultFiles(positionals.length ? positionals : ['results/results.arrow'])
   .filter((r) => r.dataset === values.dataset && r.protocol === values.protocol) as unknown as ReportRow[];
 const meta = new Map(registry.list().map((d) => [d.id, d])) as never;
 const cell = (s: { n: number; mean: number | null; std: number | null }, digits = 2) =>
@@ -59,5 +55,5 @@ if (values.view === 'cross-modal') {
     console.log(`\n${r.name} (${r.teacher} -> ${r.student}): ${keys.map((k) => `${k} ${cell(reported(r, k), k.startsWith('edge_') ? 3 : 2)}`).join('; ')}`);
   }
 } else {
-  throw new Error(`--view must be cross-modal, data-free or graph, got '${values.view}'`);
+  throw new UsageError(`--view must be cross-modal, data-free or graph, got '${values.view}'`);
 }

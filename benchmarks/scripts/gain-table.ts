@@ -10,19 +10,15 @@
  *   npx tsx benchmarks/scripts/gain-table.ts results/results.arrow [--teacher resnet56 --student resnet20]
  *   npx tsx benchmarks/scripts/gain-table.ts results/results.arrow --survey --methods dml,one,kdcl
  */
-import { parseArgs } from 'node:util';
-import { readResults, registry } from '@kdbench/harness';
+import { readResultFiles, registry, scriptArgs } from '@kdbench/harness';
 import { buildLeaderboards, kendallTauB, loadPublished, std } from '@kdbench/report';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    teacher: { type: 'string', default: 'resnet56' }, student: { type: 'string', default: 'resnet20' },
-    survey: { type: 'boolean', default: false }, methods: { type: 'string' },
-  },
-});
+const { values, positionals } = scriptArgs(import.meta.url, {
+  teacher: { type: 'string', default: 'resnet56' }, student: { type: 'string', default: 'resnet20' },
+  survey: { type: 'boolean', default: false }, methods: { type: 'string' },
+}, '[RESULTS.arrow ...] [--teacher resnet56 --student resnet20] [--survey] [--methods a,b]');
 const keep = values.methods ? new Set(['vanilla', 'kd', ...values.methods.split(',')]) : null;
-const rows = readResults(positionals[0] ?? 'results/results.arrow').filter((r) => !keep || keep.has(r.method));
+const rows = readResultFiles(positionals.length ? positionals : ['results/results.arrow']).filter((r) => !keep || keep.has(r.method));
 const surveyRows = loadPublished().filter((t) => t.id === 'survey-t5' || t.id === 'survey-t6').flatMap((t) => t.rows.map((r) => ({ ...r, tableTitle: t.id === 'survey-t5' ? 'T5' : 'T6' })));
 const surveyCell = (method: string) => surveyRows.filter((r) => r.methodId === method)
   .map((r) => `${r.tableTitle} ${r.teacher ? `${r.teacher}→` : ''}${r.student}: ${r.gain === null ? 'n/a' : (r.gain >= 0 ? '+' : '') + r.gain.toFixed(2)}`).join('; ');

@@ -9,20 +9,16 @@
  *
  *   npx tsx benchmarks/scripts/pair-table.ts benchmarks/results/quick-crd-pairs-cifar100.arrow --teacher resnet56 --student resnet20
  */
-import { parseArgs } from 'node:util';
-import { readResults, registry } from '@kdbench/harness';
+import { readResultFiles, registry, scriptArgs } from '@kdbench/harness';
 import { buildLeaderboards, intervalSide, loadPublished, signCounts, std, tauWithInterval, type PublishedRow } from '@kdbench/report';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    teacher: { type: 'string', default: 'resnet56' }, student: { type: 'string', default: 'resnet20' },
-    'measured-teacher': { type: 'string' }, 'measured-student': { type: 'string' }, dataset: { type: 'string', default: 'cifar100' },
-  },
-});
+const { values, positionals } = scriptArgs(import.meta.url, {
+  teacher: { type: 'string', default: 'resnet56' }, student: { type: 'string', default: 'resnet20' },
+  'measured-teacher': { type: 'string' }, 'measured-student': { type: 'string' }, dataset: { type: 'string', default: 'cifar100' },
+}, '[RESULTS.arrow ...] --teacher T --student S [--measured-teacher T2 --measured-student S2] [--dataset cifar100]');
 const teacher = values['measured-teacher'] ?? values.teacher!;
 const student = values['measured-student'] ?? values.student!;
-const rows = readResults(positionals[0] ?? 'results/results.arrow')
+const rows = readResultFiles(positionals.length ? positionals : ['results/results.arrow'])
   .filter((r) => r.dataset === values.dataset && r.student === student && (r.teacher === teacher || r.method === 'vanilla'));
 
 const tables = loadPublished();

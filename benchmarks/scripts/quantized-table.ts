@@ -4,15 +4,11 @@
  *
  *   npx tsx benchmarks/scripts/quantized-table.ts results/results.arrow [--dataset cifar10] [--protocol quick]
  */
-import { parseArgs } from 'node:util';
-import { readResults, registry } from '@kdbench/harness';
+import { readResultFiles, registry, scriptArgs } from '@kdbench/harness';
 import { quantizedView } from '@kdbench/report';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { dataset: { type: 'string', default: 'cifar10' }, protocol: { type: 'string', default: 'quick' } },
-});
-const rows = readResults(positionals[0] ?? 'results/results.arrow')
+const { values, positionals } = scriptArgs(import.meta.url, { dataset: { type: 'string', default: 'cifar10' }, protocol: { type: 'string', default: 'quick' } }, '[RESULTS.arrow ...] [--dataset cifar10] [--protocol quick]');
+const rows = readResultFiles(positionals.length ? positionals : ['results/results.arrow'])
   .filter((r) => r.dataset === values.dataset && r.protocol === values.protocol);
 const meta = new Map(registry.list().map((d) => [d.id, d]));
 const view = quantizedView(rows as never, { meta });

@@ -10,33 +10,31 @@
  *
  *   npx tsx benchmarks/scripts/suite-cost.ts benchmarks/survey-cifar10.yaml --skip-gpu-pairs $(printf -- '--calibrate %s ' benchmarks/results/*.arrow) --data-dir ../shared/datasets
  */
-import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { datasetSpec, resolveDataDir } from '@kdbench/data';
-import { CostCalibration, MacCounter, expandSuite, loadSuite, readResults } from '@kdbench/harness';
+import { CostCalibration, MacCounter, UsageError, expandSuite, loadSuite, readResultFiles, scriptArgs } from '@kdbench/harness';
 import { initEngine } from '@kdbench/engine';
 
+const { values, positionals } = scriptArgs(import.meta.url, {
+  calibrate: { type: 'string', multiple: true }, 'skip-gpu-pairs': { type: 'boolean', default: false }, protocol: { type: 'string' }, 'data-dir': { type: 'string' },
+}, 'SUITE.yaml ... [--calibrate RESULTS.arrow ...] [--skip-gpu-pairs] [--protocol P] [--data-dir DIR]');
+if (!positionals.length) throw new UsageError('give at least one suite file (.yaml)');
 await initEngine({ backend: 'cpu' }); // counting builds no weights, but the count store needs a backend
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { calibrate: { type: 'string', multiple: true }, 'skip-gpu-pairs': { type: 'boolean', default: false }, protocol: { type: 'string' }, 'data-dir': { type: 'string' } },
-});
 const dataDir = resolveDataDir(values['data-dir']);
-/** Exits with one line when the data dir has no training files of `dataset` (the estimate counts the local split). */
+/** Fails when the data dir has no training files of `dataset` (the estimate counts the local split). */
 function requireLocalData(dataset: string): void {
   const spec = datasetSpec(dataset);
   if (!spec.trainFiles.some((f) => existsSync(join(dataDir, spec.folder, f)))) {
-    console.error(`suite-cost: no ${spec.title} training files in ${join(dataDir, spec.folder)} (give the data dir with --data-dir)`);
-    process.exit(1);
+    throw new UsageError(`no ${spec.title} training files in ${join(dataDir, spec.folder)} (give the data dir with --data-dir)`);
   }
 }
 const macs = new MacCounter();
 
 // seconds per (image x epoch x MMAC of passes), fitted on the recorded rows most like each job
 const calibrationFiles = values.calibrate ?? [];
-const rows = calibrationFiles.flatMap((f) => readResults(f));
+const rows = calibrationFiles.length ? readResultFiles(calibrationFiles) : [];
 const calibration = new CostCalibration(rows, macs);
 const fit = calibration.spread();
 const spread = fit

@@ -1,26 +1,27 @@
 /**
- * Writes the rows of one suite's runs (its expanded run ids) from a results file into a new Arrow
- * file, e.g. the rows a RESULTS.md section is computed from, committed under benchmarks/results/.
- * Reports the suite's runs that the results file does not hold.
+ * Adds the rows of one suite's runs (its expanded run ids) from a results file to an Arrow file,
+ * e.g. the rows a RESULTS.md section is computed from, committed under benchmarks/results/.
+ * Nothing already in the output is lost: a run it holds is replaced only by a row of the same run
+ * recorded no earlier, and its rows that are not runs of the suite (any more) are kept and counted
+ * (delete the file first to rebuild it from the results file alone). Reports the suite's runs that
+ * neither file holds.
  *
  *   npx tsx benchmarks/scripts/suite-rows.ts benchmarks/crd-subset-cifar100.yaml results/results.arrow \
  *     --out benchmarks/results/quick-crd-subset-cifar100.arrow
  */
-import { existsSync, rmSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { appendResults, expandSuite, loadSuite, readResults } from '@kdbench/harness';
+import { appendResults, expandSuite, loadSuite, readResultFiles, readResults, scriptArgs, UsageError } from '@kdbench/harness';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { out: { type: 'string' } } });
+const { values, positionals } = scriptArgs(import.meta.url, { out: { type: 'string' } }, 'SUITE.yaml RESULTS.arrow --out OUT.arrow');
 const [suiteFile, resultsFile] = positionals;
-if (!suiteFile || !resultsFile || !values.out) {
-  console.error('usage: suite-rows.ts SUITE.yaml RESULTS.arrow --out OUT.arrow');
-  process.exit(2);
-}
+const out = values.out;
+if (!suiteFile || !resultsFile || !out || positionals.length > 2) throw new UsageError('give one suite file, one results file and --out');
 const plan = expandSuite(loadSuite(suiteFile));
 const wanted = new Set(plan.runs.map((r) => r.id));
-const rows = readResults(resultsFile).filter((r) => wanted.has(r.run_id));
-const missing = plan.runs.filter((r) => !rows.some((row) => row.run_id === r.id));
-if (existsSync(values.out)) rmSync(values.out);
-appendResults(values.out, rows);
-console.log(`${rows.length} of ${plan.runs.length} runs of ${plan.suite.name} -> ${values.out}`);
-for (const r of missing) console.log(`  not recorded: ${r.label} (${r.id})`);
+const recorded = new Map(readResults(out).map((r) => [r.run_id, r])); // a missing output is empty, a damaged one an error
+const added = readResultFiles([resultsFile]).filter((r) => wanted.has(r.run_id) && !(r.date < (recorded.get(r.run_id)?.date ?? '')));
+appendResults(out, added);
+const held = new Set([...recorded.keys(), ...added.map((r) => r.run_id)]);
+const foreign = [...recorded.keys()].filter((id) => !wanted.has(id)).length;
+console.log(`${plan.runs.filter((r) => held.has(r.id)).length} of ${plan.runs.length} runs of ${plan.suite.name} in ${out} (${added.length} written from ${resultsFile})`
+  + (foreign ? `; it also holds ${foreign} rows that are not runs of the suite (kept)` : ''));
+for (const r of plan.runs.filter((run) => !held.has(run.id))) console.log(`  not recorded: ${r.label} (${r.id})`);

@@ -10,21 +10,17 @@
  *
  *   npx tsx benchmarks/scripts/survey-table.ts results/results.arrow --table survey-t6
  */
-import { parseArgs } from 'node:util';
-import { DEFAULT_SUITES_DIR, loadSuiteDeclarations, readResults, registry } from '@kdbench/harness';
+import { DEFAULT_SUITES_DIR, loadSuiteDeclarations, readResultFiles, registry, scriptArgs, UsageError } from '@kdbench/harness';
 import { buildLeaderboards, compare, loadPublished, outsideInterval, settingVariants, signSummary, signText, statusText, surveyRows, type MethodStats, type PublishedRow } from '@kdbench/report';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { table: { type: 'string', default: 'survey-t6' }, suites: { type: 'string', default: DEFAULT_SUITES_DIR } },
-});
+const { values, positionals } = scriptArgs(import.meta.url, { table: { type: 'string', default: 'survey-t6' }, suites: { type: 'string', default: DEFAULT_SUITES_DIR } }, '[RESULTS.arrow ...] --table survey-t5|survey-t6 [--suites DIR]');
 const published = loadPublished();
 const table = published.find((t) => t.id === values.table);
-if (!table || !table.id.startsWith('survey-')) throw new Error(`--table must be survey-t5 or survey-t6, got '${values.table}'`);
+if (!table || !table.id.startsWith('survey-')) throw new UsageError(`--table must be survey-t5 or survey-t6, got '${values.table}'`);
 
 const methods = registry.list();
 const { references, settings, placements } = loadSuiteDeclarations(values.suites!);
-const rows = readResults(positionals[0] ?? 'results/results.arrow').filter((r) => r.dataset === table.dataset);
+const rows = readResultFiles(positionals.length ? positionals : ['results/results.arrow']).filter((r) => r.dataset === table.dataset);
 const boards = buildLeaderboards(rows, methods);
 const declared = settingVariants(settings, new Map(methods.map((m) => [m.id, m])), published);
 const comparisons = new Map(boards.map((b) => [b.id, compare(b, published, references, declared)]));

@@ -37,5 +37,8 @@ describe('Arrow results file', () => {
     writeFileSync(file, 'not arrow at all');
     expect(() => readResults(file)).toThrow(ResultsFileError);
     expect(() => appendResults(file, [fakeRow('a', 1)])).toThrow(/results\.arrow is truncated or damaged \(not a readable Arrow file\)$/);
+    // some bytes decode as an Arrow table without columns: damaged too, not 'missing columns' (all 32 of them)
+    writeFileSync(file, 'damaged');
+    expect(() => readResults(file)).toThrow(/results\.arrow is truncated or damaged \(not a readable Arrow file\)$/);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandSuite, loadSuite, parseShard, parseSuite, seedsText, shardOf } from '../src/suite/suite.js';
-import { loadSuiteDeclarations, suitePlacements, suiteReferences, suiteSettings } from '../src/suite/references.js';
+import { isSuiteFileName, loadSuiteDeclarations, suitePlacements, suiteReferences, suiteSettings } from '../src/suite/references.js';
 import { pendingRuns } from '../src/suite/runner.js';
 import { repoRoot } from './paths.js';
 
@@ -78,6 +78,9 @@ describe('reference pairs', () => {
     writeFileSync(join(d, 'a.yaml'), withRef);
     writeFileSync(join(d, 'b.yaml'), base);
     writeFileSync(join(d, 'c.yaml'), 'name: [');
+    // the folder's npm and TypeScript project files are not suites (benchmarks/ is also the scripts' project)
+    writeFileSync(join(d, 'package.json'), '{ "name": "@kdbench/benchmarks" }');
+    writeFileSync(join(d, 'tsconfig.json'), '{ "include": ["scripts"] }');
     const warnings: string[] = [];
     const refs = loadSuiteDeclarations(d, (l) => warnings.push(l)).references;
     expect(refs.map((r) => `${r.dataset} ${r.teacher}->${r.student} ${r.table} ${r.publishedTeacher}->${r.publishedStudent}`)).toEqual(['cifar10 resnet20->resnet8 crd resnet56->resnet20']);
@@ -228,7 +231,7 @@ pairs:
 
 describe('the shipped suites', () => {
   const dir = join(repoRoot, 'benchmarks');
-  const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f));
+  const files = readdirSync(dir).filter(isSuiteFileName);
 
   it.each(files)('%s is valid and expands under every protocol', (f) => {
     const suite = loadSuite(join(dir, f));

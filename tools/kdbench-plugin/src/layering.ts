@@ -1,7 +1,7 @@
 /**
  * The layering rules of the repository (spec/ARCHITECTURE.md), checked on the source text:
  *
- * - dependency direction: engine <- data <- models <- core <- {families, report} <- harness <- tools;
+ * - dependency direction: engine <- data <- models <- core <- {families, report} <- harness <- {tools, benchmarks};
  *   a package imports only packages of lower layers (and itself);
  * - a family package never imports another family, nor the report (and the report no family);
  * - every workspace package a file imports is declared in its package.json (`dependencies` for
@@ -41,21 +41,24 @@ interface Pkg {
 
 function readPackages(root: string): Pkg[] {
   const out: Pkg[] = [];
+  const add = (dir: string, name: string, layer: number, family: boolean) => {
+    const file = join(root, dir, 'package.json');
+    if (!existsSync(file)) return;
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { name: string; dependencies?: object; devDependencies?: object };
+    out.push({
+      name, dir, npmName: json.name, layer, family,
+      deps: new Set(Object.keys(json.dependencies ?? {})), devDeps: new Set(Object.keys(json.devDependencies ?? {})),
+    });
+  };
   for (const parent of ['packages', 'tools']) {
     const base = join(root, parent);
     if (!existsSync(base)) continue;
     for (const name of readdirSync(base)) {
-      const file = join(base, name, 'package.json');
-      if (!existsSync(file)) continue;
-      const json = JSON.parse(readFileSync(file, 'utf8')) as { name: string; dependencies?: object; devDependencies?: object };
       const family = parent === 'packages' && !(name in BASE_LAYERS);
-      out.push({
-        name, dir: `${parent}/${name}`, npmName: json.name,
-        layer: parent === 'tools' ? TOOLS_LAYER : family ? FAMILY_LAYER : BASE_LAYERS[name]!,
-        family, deps: new Set(Object.keys(json.dependencies ?? {})), devDeps: new Set(Object.keys(json.devDependencies ?? {})),
-      });
+      add(`${parent}/${name}`, name, parent === 'tools' ? TOOLS_LAYER : family ? FAMILY_LAYER : BASE_LAYERS[name]!, family);
     }
   }
+  add('benchmarks', 'benchmarks', TOOLS_LAYER, false); // the table and engine-bench scripts
   return out;
 }
 
@@ -100,7 +103,7 @@ export function layeringFindings(root: string, extraFiles: SourceFile[] = []): s
       if (spec.startsWith('.')) {
         const target = normalize(join(dirname(f.path), spec)).split(sep).join('/');
         // shared root files (vitest.shared.ts) are fine; another package's files are not
-        if (/^(packages|tools)\//.test(target) && !target.startsWith(`${pkg.dir}/`)) findings.push(`${f.path}: relative import '${spec}' leaves ${pkg.npmName}`);
+        if (/^(packages|tools|benchmarks)\//.test(target) && !target.startsWith(`${pkg.dir}/`)) findings.push(`${f.path}: relative import '${spec}' leaves ${pkg.npmName}`);
         if (pkg.name === 'harness' && inSrc && !HARNESS_ABOVE_CLI.test(f.path) && target.startsWith('packages/harness/src/cli/')) {
           findings.push(`${f.path}: harness code below the CLI imports '${spec}' from src/cli/`);
         }

@@ -1,7 +1,8 @@
 /**
  * The repository's layering (spec/ARCHITECTURE.md) holds, and the check fails on each kind of
  * planted violation: a family importing another family, an undeclared workspace import, a package
- * importing against the dependency direction, harness code below the CLI importing from cli/.
+ * importing against the dependency direction, harness code below the CLI importing from cli/, a
+ * benchmark script reaching into a package's files.
  */
 import { describe, expect, it } from 'vitest';
 import { importsOf, layeringFindings, repositoryRoot } from '../src/layering.js';
@@ -26,6 +27,7 @@ describe('layering', () => {
       { path: 'packages/core/src/planted.ts', content: "import { registry } from '@kdbench/harness';" },
       { path: 'packages/harness/src/suite/planted.ts', content: "import { parse } from '../cli/args.js';" },
       { path: 'packages/response/src/planted.ts', content: "import { x } from '../../feature/src/fitnet.js';" },
+      { path: 'benchmarks/scripts/planted.ts', content: "import { timeSteps } from '../../packages/harness/src/bench/engine-bench.js';\nimport { fitnet } from '@kdbench/feature';" },
     ];
     const found = layeringFindings(root, planted);
     expect(found).toEqual([
@@ -35,6 +37,8 @@ describe('layering', () => {
       'packages/core/src/planted.ts: @kdbench/core (layer 3) imports @kdbench/harness (layer 5), against the dependency direction',
       "packages/harness/src/suite/planted.ts: harness code below the CLI imports '../cli/args.js' from src/cli/",
       "packages/response/src/planted.ts: relative import '../../feature/src/fitnet.js' leaves @kdbench/response",
+      "benchmarks/scripts/planted.ts: relative import '../../packages/harness/src/bench/engine-bench.js' leaves @kdbench/benchmarks",
+      'benchmarks/scripts/planted.ts: imports @kdbench/feature, not declared in benchmarks/package.json',
     ]);
   });
 });

@@ -22,11 +22,16 @@ export const COMMON_OPTIONS = {
  */
 export function parse<O extends Options>(argv: string[], options: O, usage: string) {
   const command = /^Usage: (kdbench [a-z]+)/.exec(usage)?.[1] ?? 'kdbench';
+  return parseWithHint(argv, options, `${command} --help lists the options`);
+}
+
+/** `parse`, with `hint` (where the options are listed) in parentheses after a problem. */
+export function parseWithHint<O extends Options>(argv: string[], options: O, hint: string) {
   const args = joinNegativeValues(argv, options);
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`${usageProblem(e as Error & { code?: string })} (${command} --help lists the options)`);
+    throw new UsageError(`${usageProblem(e as Error & { code?: string })} (${hint})`);
   }
 }
 

@@ -6,7 +6,8 @@ import { debugEnabled, installProcessGuards } from './errors.js';
 
 const argv = process.argv.slice(2);
 const debug = argv.includes('--debug') || debugEnabled();
-installProcessGuards(() => argv.filter((a) => a !== '--debug')[0] ?? '', () => debug);
+const command = argv.filter((a) => a !== '--debug')[0];
+installProcessGuards(() => (command ? `kdbench ${command}` : 'kdbench'), () => debug);
 if (debug) process.setSourceMapsEnabled(true);
 const { main } = await import('./main.js');
 process.exitCode = await main(argv);

@@ -121,8 +121,12 @@ export function debugEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
  * exit code of the error's kind.
  */
 export function reportError(command: string, e: unknown, debug = debugEnabled()): number {
+  return printError(command ? `kdbench ${command}` : 'kdbench', e, debug);
+}
+
+/** Prints `<prefix>: <message>` for each line of the error's text; returns the exit code of its kind. */
+export function printError(prefix: string, e: unknown, debug = debugEnabled()): number {
   const kind = errorKind(e);
-  const prefix = command ? `kdbench ${command}` : 'kdbench';
   console.error(describeError(e, kind).split('\n').map((line) => (line ? `${prefix}: ${line}` : line)).join('\n'));
   if (debug && e instanceof Error && e.stack) console.error(e.stack);
   return EXIT[kind];
@@ -132,9 +136,10 @@ export function reportError(command: string, e: unknown, debug = debugEnabled())
  * Makes an error escaping every handler (a throwing callback, an unhandled rejection) end the
  * process the same way. Installed first thing, so it runs before the handler the wasm backend's
  * Emscripten module adds later (which would rethrow and print a 38 KB line of minified source).
+ * `prefix` names what failed (`kdbench run`, or a script's name).
  */
-export function installProcessGuards(command: () => string, debug: () => boolean): void {
-  const fatal = (e: unknown) => process.exit(reportError(command(), e, debug()));
+export function installProcessGuards(prefix: () => string, debug: () => boolean): void {
+  const fatal = (e: unknown) => process.exit(printError(prefix(), e, debug()));
   process.on('uncaughtException', fatal);
   process.on('unhandledRejection', fatal);
 }

@@ -19,6 +19,7 @@ export function readResults(file: string): ResultRow[] {
   } catch {
     throw new ResultsFileError(unreadableMessage(file));
   }
+  if (table.numCols === 0) throw new ResultsFileError(unreadableMessage(file)); // bytes that are no Arrow file can decode to an empty table
   const missing = Object.keys(RESULT_COLUMNS).filter((c) => !table.getChild(c));
   if (missing.length) throw new ResultsFileError(`${file}: missing columns ${missing.join(', ')}`);
   return table.toArray().map((r) => {

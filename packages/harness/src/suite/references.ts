@@ -40,14 +40,19 @@ export function suitePlacements(suite: Suite, meta: ReadonlyMap<string, MethodMe
   }))));
 }
 
+/** Whether a file in a suites folder is a suite: *.yaml, *.yml or *.json, but not the folder's npm or TypeScript project files. */
+export function isSuiteFileName(name: string): boolean {
+  return /\.(ya?ml|json)$/.test(name) && !/^(package(-lock)?|tsconfig(\..+)?)\.json$/.test(name);
+}
+
 /**
- * The reference pairs, declared settings and placements of every suite file (*.yaml, *.yml, *.json) directly in
+ * The reference pairs, declared settings and placements of every suite file (`isSuiteFileName`) directly in
  * `dir`; file names in `declaredIn` are relative to the working directory.
  */
 export function loadSuiteDeclarations(dir: string, warn: (line: string) => void = (l) => console.error(l)): { references: PairReference[]; settings: DeclaredSetting[]; placements: SuitePlacement[] } {
   const out = { references: [] as PairReference[], settings: [] as DeclaredSetting[], placements: [] as SuitePlacement[] };
   if (!existsSync(dir)) return out;
-  for (const f of readdirSync(dir).filter((x) => /\.(ya?ml|json)$/.test(x)).sort()) {
+  for (const f of readdirSync(dir).filter(isSuiteFileName).sort()) {
     try {
       const suite = loadSuite(relative(process.cwd(), join(dir, f)) || f);
       out.references.push(...suiteReferences(suite));

@@ -1,0 +1,94 @@
+/**
+ * The scripts that make RESULTS.md's tables and time the engine: they type-check against the
+ * packages they call (nothing else in CI runs them), a bad command line or input file is one line
+ * naming it and a non-zero exit, and suite-rows never loses a row of the file it writes.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { appendResults, readResults } from '@kdbench/harness';
+
+const benchmarks = fileURLToPath(new URL('..', import.meta.url));
+const root = join(benchmarks, '..');
+const committed = join(benchmarks, 'results/quick-survey-cifar10.arrow');
+
+function script(file: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(benchmarks, file), ...args], { cwd: root, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr.trim() };
+}
+
+describe('benchmark scripts', () => {
+  it('type-check against the packages they import', () => {
+    const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(benchmarks, 'tsconfig.json'), '--noEmit'], { encoding: 'utf8' });
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.status).toBe(0);
+  });
+
+  it('print a table of committed rows', () => {
+    const r = script('scripts/survey-table.ts', committed, '--table', 'survey-t5');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('### Survey Table 5, CIFAR-10');
+    expect(r.stdout).toMatch(/^\| 1 \| FSP \| ResNet26 → ResNet8 \| 87\.91 → 88\.70 \(\+0\.79\) \| +\| [\d.]+ ± [\d.]+ \(n=\d+\) \| fsp: /m);
+  });
+
+  it('end on a bad command line or input with one line naming it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kdb-scripts-'));
+    const damaged = join(dir, 'damaged.arrow');
+    writeFileSync(damaged, 'not arrow');
+    const cases: [string[], number, RegExp][] = [
+      [['scripts/pair-table.ts', committed, '--results', 'x'], 2, /^pair-table: unknown option '--results' \(usage: pair-table \[RESULTS\.arrow \.\.\.\] --teacher T/],
+      [['scripts/pair-table.ts', committed, '--teacher'], 2, /^pair-table: --teacher needs a value \(usage: /],
+      [['scripts/gain-table.ts', join(dir, 'absent.arrow')], 4, /^gain-table: .*absent\.arrow: no such results file$/],
+      [['scripts/survey-table.ts', damaged, '--table', 'survey-t5'], 4, /^survey-table: .*damaged\.arrow is truncated or damaged \(not a readable Arrow file\)$/],
+      [['scripts/survey-table.ts', committed, '--table', 'survey-t7'], 2, /^survey-table: --table must be survey-t5 or survey-t6, got 'survey-t7'$/],
+      [['scripts/family-table.ts', committed, '--view', 'nodes'], 2, /^family-table: --view must be cross-modal, data-free or graph, got 'nodes'$/],
+      [['scripts/suite-cost.ts'], 2, /^suite-cost: give at least one suite file \(\.yaml\)$/],
+      [['scripts/suite-cost.ts', join(dir, 'absent.yaml')], 2, /^suite-cost: .*absent\.yaml: cannot read: no such file/],
+      [['scripts/suite-rows.ts', 'survey-cifar10.yaml'], 2, /^suite-rows: give one suite file, one results file and --out$/],
+      [['engine/throughput.ts', '--model', 'resnet8'], 2, /^throughput: unknown option '--model' \(usage: throughput \[--models /],
+    ];
+    for (const [args, code, line] of cases) {
+      const r = script(args[0]!, ...args.slice(1));
+      expect(r.stderr, args.join(' ')).toMatch(line);
+      expect(r.stderr.split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.code, args.join(' ')).toBe(code);
+      expect(r.stdout, args.join(' ')).toBe('');
+    }
+  });
+
+  it('suite-rows adds a suite\'s rows and keeps every row already in its output', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kdb-suite-rows-'));
+    const rows = readResults(committed).slice(0, 5);
+    const results = join(dir, 'results.arrow');
+    appendResults(results, rows);
+    const out = join(dir, 'out.arrow');
+    const rerun = { ...rows[0]!, date: '2099-01-01T00:00:00.000Z', last_top1: 99 }; // recorded after the results file's row
+    const foreign = { ...rows[1]!, run_id: 'not-a-run-of-the-suite' };
+    appendResults(out, [rerun, foreign]);
+
+    const r = script('scripts/suite-rows.ts', 'benchmarks/survey-cifar10.yaml', results, '--out', out);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe(`5 of 303 runs of survey-cifar10 in ${out} (4 written from ${results}); it also holds 1 rows that are not runs of the suite (kept)`);
+    const written = new Map(readResults(out).map((row) => [row.run_id, row]));
+    expect([...written.keys()].sort()).toEqual([...rows.map((row) => row.run_id), foreign.run_id].sort());
+    expect(written.get(rows[0]!.run_id)!.last_top1).toBe(99); // the later row stays
+    expect(written.get(rows[2]!.run_id)!.last_top1).toBe(rows[2]!.last_top1);
+
+    // the output being the results file itself loses nothing
+    copyFileSync(out, results);
+    expect(script('scripts/suite-rows.ts', 'benchmarks/survey-cifar10.yaml', results, '--out', results).code).toBe(0);
+    expect(readResults(results)).toHaveLength(6);
+
+    // a damaged output is an error, and stays as it was
+    writeFileSync(out, 'damaged');
+    const bad = script('scripts/suite-rows.ts', 'benchmarks/survey-cifar10.yaml', results, '--out', out);
+    expect(bad.stderr).toMatch(/^suite-rows: .*out\.arrow is truncated or damaged/);
+    expect(bad.code).toBe(4);
+    expect(readFileSync(out, 'utf8')).toBe('damaged');
+  });
+});
