@@ -28,14 +28,20 @@ export function scriptArgs<O extends Options>(url: string, options: O, usage: st
 }
 
 /**
- * The rows of results files named on a command line. Unlike `readResults` (for which a missing
+ * The rows of results files named on a command line, one per run id (the later-dated where two files
+ * hold the same run, as `kdbench results merge` keeps it). Unlike `readResults` (for which a missing
  * file is an empty store about to be written), a file that does not exist is an error here: a
  * table of it would be silently empty.
  */
 export function readResultFiles(files: readonly string[]): ResultRow[] {
   if (!files.length) throw new UsageError('give at least one results file (.arrow)');
-  return files.flatMap((file) => {
+  const byRun = new Map<string, ResultRow>();
+  for (const file of files) {
     if (!existsSync(file)) throw new ResultsFileError(`${file}: no such results file`);
-    return readResults(file);
-  });
+    for (const row of readResults(file)) {
+      const seen = byRun.get(row.run_id);
+      if (!seen || row.date > seen.date) byRun.set(row.run_id, row);
+    }
+  }
+  return [...byRun.values()];
 }
