@@ -16,28 +16,19 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { appendResults, gitCommit, readResults } from '@kdbench/harness';
+import { UsageError, appendResults, gitCommit, readResults, scriptArgs } from '@kdbench/harness';
 import { compareNights } from './regressions.js';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const cli = join(root, 'packages/harness/bin/kdbench.js');
 
-const { values: o } = parseArgs({
-  options: {
-    suite: { type: 'string' }, protocol: { type: 'string' }, seeds: { type: 'string', default: '3' }, workers: { type: 'string' },
-    dir: { type: 'string', default: 'results/nightly' }, 'data-dir': { type: 'string' }, backend: { type: 'string' },
-    metric: { type: 'string', default: 'last' }, site: { type: 'string' },
-  },
-});
-if (!o.suite) {
-  console.error('nightly: --suite FILE is required (e.g. benchmarks/smoke.yaml)');
-  process.exit(2);
-}
-if (o.metric !== 'last' && o.metric !== 'best') {
-  console.error(`nightly: --metric must be last or best, got '${o.metric}'`);
-  process.exit(2);
-}
+const { values: o } = scriptArgs(import.meta.url, {
+  suite: { type: 'string' }, protocol: { type: 'string' }, seeds: { type: 'string', default: '3' }, workers: { type: 'string' },
+  dir: { type: 'string', default: 'results/nightly' }, 'data-dir': { type: 'string' }, backend: { type: 'string' },
+  metric: { type: 'string', default: 'last' }, site: { type: 'string' },
+}, '--suite FILE [--protocol P] [--seeds 3] [--workers N] [--dir results/nightly] [--data-dir DIR] [--backend B] [--metric last|best] [--site DIR]');
+if (!o.suite) throw new UsageError('--suite FILE is required (e.g. benchmarks/smoke.yaml)');
+if (o.metric !== 'last' && o.metric !== 'best') throw new UsageError(`--metric must be last or best, got '${o.metric}'`);
 const metric = o.metric === 'best' ? 'best_top1' : 'last_top1';
 const dir = resolve(o.dir!);
 const nightsDir = join(dir, 'nights');

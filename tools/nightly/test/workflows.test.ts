@@ -174,6 +174,11 @@ describe.skipIf(!existsSync(join(dataDir, 'cifar-10-batches-bin')))('the nightly
     // and the nightly script itself exits non-zero on a failed suite (a suite file that does not load)
     const bad = spawnSync(process.execPath, [join(root, 'node_modules/.bin/tsx'), 'tools/nightly/nightly.ts', '--suite', 'benchmarks/no-such-suite.yaml', '--dir', join(work, 'bad')], { cwd: root, encoding: 'utf8' });
     expect(bad.status).not.toBe(0);
+    // and a wrong command line is one line naming the script
+    const typo = spawnSync(process.execPath, [join(root, 'node_modules/.bin/tsx'), 'tools/nightly/nightly.ts', '--suit', 'benchmarks/smoke.yaml'], { cwd: root, encoding: 'utf8' });
+    expect(typo.stderr.trim()).toMatch(/^nightly: unknown option '--suit' \(usage: nightly --suite FILE /);
+    expect(typo.stderr.trim().split('\n')).toHaveLength(1);
+    expect(typo.status).toBe(2);
   });
 });
 
