@@ -15,7 +15,7 @@ import { scriptArgs, timeSteps } from '@kdbench/harness';
 const { values } = scriptArgs(import.meta.url, {
   models: { type: 'string', default: 'resnet8,resnet20' }, rounds: { type: 'string', default: '3' },
   steps: { type: 'string', default: '8' }, backend: { type: 'string', default: 'wasm' }, width: { type: 'string', default: '1' },
-}, '[--models resnet8,resnet20] [--rounds 3] [--steps 8] [--width W] [--backend wasm]');
+}, '[--models resnet8,resnet20] [--rounds 3] [--steps 8] [--width W] [--backend wasm]', { positionals: false });
 const engine = await initEngine({ backend: values.backend as never });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(`backend ${engine.backend}; ${os.cpus().length} x ${os.cpus()[0]?.model}; batch 64, width x${values.width}, ${values.steps} steps per round, ${values.rounds} rounds`);

@@ -15,7 +15,7 @@ import { UsageError, profileStep, scriptArgs, timeSteps } from '@kdbench/harness
 const { values } = scriptArgs(import.meta.url, {
   models: { type: 'string', default: 'resnet8,resnet20,vgg8' }, rounds: { type: 'string', default: '3' },
   steps: { type: 'string', default: '8' }, width: { type: 'string', default: '1' }, threads: { type: 'string' },
-}, '[--models resnet8,resnet20,vgg8] [--rounds 3] [--steps 8] [--width W] [--threads 2]');
+}, '[--models resnet8,resnet20,vgg8] [--rounds 3] [--steps 8] [--width W] [--threads 2]', { positionals: false });
 const native = nativeStatus();
 if (!native.loaded) throw new UsageError(`the native kernels are not loaded: ${native.detail}`);
 if (values.threads) native.addon.setThreads(Number(values.threads));

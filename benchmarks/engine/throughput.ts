@@ -20,7 +20,7 @@ const { values } = scriptArgs(import.meta.url, {
   epochs: { type: 'string', default: '3' },
   backend: { type: 'string', default: 'auto' },
   'data-dir': { type: 'string' },
-}, '[--models resnet8,resnet20] [--widths 1,0.5] [--images 1280] [--epochs 3] [--backend wasm] [--data-dir DIR]');
+}, '[--models resnet8,resnet20] [--widths 1,0.5] [--images 1280] [--epochs 3] [--backend wasm] [--data-dir DIR]', { positionals: false });
 
 const engine = await initEngine({ backend: values.backend as never });
 const data = await loadCifar('cifar10', { dataDir: resolveDataDir(values['data-dir']) });

@@ -18,9 +18,18 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '7' }, checkout: { type: 'string', multiple: true }, 'from-source': { type: 'boolean' } },
-});
+// plain JavaScript under plain node (what it times is the CLI's start, without tsx), so it parses
+// its own command line rather than through @kdbench/harness's scriptArgs
+const usage = 'usage: node benchmarks/scripts/cli-startup.mjs [--runs 7] [--checkout DIR]... [--from-source]';
+let values;
+try {
+  ({ values } = parseArgs({
+    options: { runs: { type: 'string', default: '7' }, checkout: { type: 'string', multiple: true }, 'from-source': { type: 'boolean' } },
+  }));
+} catch (e) {
+  console.error(`cli-startup: ${e.message.split('\n')[0]} (${usage})`);
+  process.exit(2);
+}
 const here = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const runs = Number(values.runs);
 const checkouts = (values.checkout ?? [here]).map((c) => resolve(c));

@@ -12,7 +12,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { datasetSpec, resolveDataDir } from '@kdbench/data';
+import { DataError, datasetSpec, resolveDataDir } from '@kdbench/data';
 import { CostCalibration, MacCounter, UsageError, expandSuite, loadSuite, readResultFiles, scriptArgs } from '@kdbench/harness';
 import { initEngine } from '@kdbench/engine';
 
@@ -27,7 +27,7 @@ const dataDir = resolveDataDir(values['data-dir']);
 function requireLocalData(dataset: string): void {
   const spec = datasetSpec(dataset);
   if (!spec.trainFiles.some((f) => existsSync(join(dataDir, spec.folder, f)))) {
-    throw new UsageError(`no ${spec.title} training files in ${join(dataDir, spec.folder)} (give the data dir with --data-dir)`);
+    throw new DataError(`no ${spec.title} training files in ${join(dataDir, spec.folder)} (give the data dir with --data-dir)`);
   }
 }
 const macs = new MacCounter();

@@ -2,14 +2,14 @@
  * Adds the rows of one suite's runs (its expanded run ids) from a results file to an Arrow file,
  * e.g. the rows a RESULTS.md section is computed from, committed under benchmarks/results/.
  * Nothing already in the output is lost: a run it holds is replaced only by a row of the same run
- * recorded no earlier, and its rows that are not runs of the suite (any more) are kept and counted
+ * recorded later, and its rows that are not runs of the suite (any more) are kept and counted
  * (delete the file first to rebuild it from the results file alone). Reports the suite's runs that
  * neither file holds.
  *
  *   npx tsx benchmarks/scripts/suite-rows.ts benchmarks/crd-subset-cifar100.yaml results/results.arrow \
  *     --out benchmarks/results/quick-crd-subset-cifar100.arrow
  */
-import { appendResults, expandSuite, loadSuite, readResultFiles, readResults, scriptArgs, UsageError } from '@kdbench/harness';
+import { appendResults, expandSuite, loadSuite, readResultFiles, readResults, scriptArgs, UsageError, type ResultRow } from '@kdbench/harness';
 
 const { values, positionals } = scriptArgs(import.meta.url, { out: { type: 'string' } }, 'SUITE.yaml RESULTS.arrow --out OUT.arrow');
 const [suiteFile, resultsFile] = positionals;
@@ -18,8 +18,9 @@ if (!suiteFile || !resultsFile || !out || positionals.length > 2) throw new Usag
 const plan = expandSuite(loadSuite(suiteFile));
 const wanted = new Set(plan.runs.map((r) => r.id));
 const recorded = new Map(readResults(out).map((r) => [r.run_id, r])); // a missing output is empty, a damaged one an error
-const added = readResultFiles([resultsFile]).filter((r) => wanted.has(r.run_id) && !(r.date < (recorded.get(r.run_id)?.date ?? '')));
-appendResults(out, added);
+const isNew = (r: ResultRow) => { const prior = recorded.get(r.run_id); return !prior || r.date > prior.date; }; // an unchanged row is not rewritten
+const added = readResultFiles([resultsFile]).filter((r) => wanted.has(r.run_id) && isNew(r));
+if (added.length) appendResults(out, added);
 const held = new Set([...recorded.keys(), ...added.map((r) => r.run_id)]);
 const foreign = [...recorded.keys()].filter((id) => !wanted.has(id)).length;
 console.log(`${plan.runs.filter((r) => held.has(r.id)).length} of ${plan.runs.length} runs of ${plan.suite.name} in ${out} (${added.length} written from ${resultsFile})`

@@ -50,6 +50,7 @@ describe('benchmark scripts', () => {
       [['scripts/suite-cost.ts', join(dir, 'absent.yaml')], 2, /^suite-cost: .*absent\.yaml: cannot read: no such file/],
       [['scripts/suite-rows.ts', 'survey-cifar10.yaml'], 2, /^suite-rows: give one suite file, one results file and --out$/],
       [['engine/throughput.ts', '--model', 'resnet8'], 2, /^throughput: unknown option '--model' \(usage: throughput \[--models /],
+      [['engine/native-ab.ts', '--rounds', '3', '5'], 2, /^native-ab: unexpected argument '5' \(usage: native-ab /],
     ];
     for (const [args, code, line] of cases) {
       const r = script(args[0]!, ...args.slice(1));
@@ -58,6 +59,11 @@ describe('benchmark scripts', () => {
       expect(r.code, args.join(' ')).toBe(code);
       expect(r.stdout, args.join(' ')).toBe('');
     }
+    // --debug adds the stack, as in the CLI
+    const debug = script('scripts/gain-table.ts', join(dir, 'absent.arrow'), '--debug');
+    expect(debug.stderr.split('\n')[0]).toMatch(/^gain-table: .*absent\.arrow: no such results file$/);
+    expect(debug.stderr).toMatch(/^\s+at .*script\.ts/m);
+    expect(debug.code).toBe(4);
   });
 
   it('suite-rows adds a suite\'s rows and keeps every row already in its output', () => {
@@ -68,7 +74,8 @@ describe('benchmark scripts', () => {
     const out = join(dir, 'out.arrow');
     const rerun = { ...rows[0]!, date: '2099-01-01T00:00:00.000Z', last_top1: 99 }; // recorded after the results file's row
     const foreign = { ...rows[1]!, run_id: 'not-a-run-of-the-suite' };
-    appendResults(out, [rerun, foreign]);
+    const older = { ...rows[2]!, date: '2000-01-01T00:00:00.000Z', last_top1: -1 }; // recorded before the results file's row
+    appendResults(out, [rerun, foreign, older]);
 
     const r = script('scripts/suite-rows.ts', 'benchmarks/survey-cifar10.yaml', results, '--out', out);
     expect(r.stderr).toBe('');
@@ -78,11 +85,13 @@ describe('benchmark scripts', () => {
     const written = new Map(readResults(out).map((row) => [row.run_id, row]));
     expect([...written.keys()].sort()).toEqual([...rows.map((row) => row.run_id), foreign.run_id].sort());
     expect(written.get(rows[0]!.run_id)!.last_top1).toBe(99); // the later row stays
-    expect(written.get(rows[2]!.run_id)!.last_top1).toBe(rows[2]!.last_top1);
+    expect(written.get(rows[2]!.run_id)!.last_top1).toBe(rows[2]!.last_top1); // the earlier row is replaced
 
     // the output being the results file itself loses nothing
     copyFileSync(out, results);
-    expect(script('scripts/suite-rows.ts', 'benchmarks/survey-cifar10.yaml', results, '--out', results).code).toBe(0);
+    const same = script('scripts/suite-rows.ts', 'benchmarks/survey-cifar10.yaml', results, '--out', results);
+    expect(same.code).toBe(0);
+    expect(same.stdout).toContain(`(0 written from ${results})`); // nothing newer: the file is not rewritten
     expect(readResults(results)).toHaveLength(6);
 
     // a damaged output is an error, and stays as it was

@@ -26,7 +26,7 @@ const { values: o } = scriptArgs(import.meta.url, {
   suite: { type: 'string' }, protocol: { type: 'string' }, seeds: { type: 'string', default: '3' }, workers: { type: 'string' },
   dir: { type: 'string', default: 'results/nightly' }, 'data-dir': { type: 'string' }, backend: { type: 'string' },
   metric: { type: 'string', default: 'last' }, site: { type: 'string' },
-}, '--suite FILE [--protocol P] [--seeds 3] [--workers N] [--dir results/nightly] [--data-dir DIR] [--backend B] [--metric last|best] [--site DIR]');
+}, '--suite FILE [--protocol P] [--seeds 3] [--workers N] [--dir results/nightly] [--data-dir DIR] [--backend B] [--metric last|best] [--site DIR]', { positionals: false });
 if (!o.suite) throw new UsageError('--suite FILE is required (e.g. benchmarks/smoke.yaml)');
 if (o.metric !== 'last' && o.metric !== 'best') throw new UsageError(`--metric must be last or best, got '${o.metric}'`);
 const metric = o.metric === 'best' ? 'best_top1' : 'last_top1';

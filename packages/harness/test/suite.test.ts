@@ -81,6 +81,7 @@ describe('reference pairs', () => {
     // the folder's npm and TypeScript project files are not suites (benchmarks/ is also the scripts' project)
     writeFileSync(join(d, 'package.json'), '{ "name": "@kdbench/benchmarks" }');
     writeFileSync(join(d, 'tsconfig.json'), '{ "include": ["scripts"] }');
+    writeFileSync(join(d, 'project.json'), '{ "name": "benchmarks" }');
     const warnings: string[] = [];
     const refs = loadSuiteDeclarations(d, (l) => warnings.push(l)).references;
     expect(refs.map((r) => `${r.dataset} ${r.teacher}->${r.student} ${r.table} ${r.publishedTeacher}->${r.publishedStudent}`)).toEqual(['cifar10 resnet20->resnet8 crd resnet56->resnet20']);

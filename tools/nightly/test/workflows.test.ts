@@ -174,12 +174,20 @@ describe.skipIf(!existsSync(join(dataDir, 'cifar-10-batches-bin')))('the nightly
     // and the nightly script itself exits non-zero on a failed suite (a suite file that does not load)
     const bad = spawnSync(process.execPath, [join(root, 'node_modules/.bin/tsx'), 'tools/nightly/nightly.ts', '--suite', 'benchmarks/no-such-suite.yaml', '--dir', join(work, 'bad')], { cwd: root, encoding: 'utf8' });
     expect(bad.status).not.toBe(0);
-    // and a wrong command line is one line naming the script
-    const typo = spawnSync(process.execPath, [join(root, 'node_modules/.bin/tsx'), 'tools/nightly/nightly.ts', '--suit', 'benchmarks/smoke.yaml'], { cwd: root, encoding: 'utf8' });
-    expect(typo.stderr.trim()).toMatch(/^nightly: unknown option '--suit' \(usage: nightly --suite FILE /);
-    expect(typo.stderr.trim().split('\n')).toHaveLength(1);
-    expect(typo.status).toBe(2);
   });
+});
+
+it('ends on a wrong command line with one line naming the script', () => {
+  for (const [args, line] of [
+    [['--suit', 'benchmarks/smoke.yaml'], /^nightly: unknown option '--suit' \(usage: nightly --suite FILE /],
+    [['--suite', 'benchmarks/smoke.yaml', 'extra'], /^nightly: unexpected argument 'extra' \(usage: nightly --suite FILE /],
+    [[], /^nightly: --suite FILE is required \(e\.g\. benchmarks\/smoke\.yaml\)$/],
+  ] as const) {
+    const r = spawnSync(process.execPath, [join(root, 'node_modules/.bin/tsx'), 'tools/nightly/nightly.ts', ...args], { cwd: root, encoding: 'utf8' });
+    expect(r.stderr.trim()).toMatch(line);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.status).toBe(2);
+  }
 });
 
 // the validator is a WebAssembly build installed from npm: nothing is downloaded when it runs

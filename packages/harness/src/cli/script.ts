@@ -19,12 +19,20 @@ export function scriptName(url: string): string {
 
 /**
  * Installs the error guard for the script at `url` (its `import.meta.url`) and parses its command
- * line against `options`; a problem is one line ending with `usage`.
+ * line against `options`; a problem is one line ending with `usage`. `--debug` (or
+ * KDBENCH_DEBUG=1) adds the stack to an error, as in the CLI. A script that takes no positional
+ * arguments says so (`positionals: false`), and a stray one is then an error.
  */
-export function scriptArgs<O extends Options>(url: string, options: O, usage: string) {
+export function scriptArgs<O extends Options>(url: string, options: O, usage: string, { positionals = true } = {}) {
   const name = scriptName(url);
-  installProcessGuards(() => name, () => debugEnabled());
-  return parseWithHint(process.argv.slice(2), options, `usage: ${name} ${usage}`);
+  const argv = process.argv.slice(2);
+  const debug = argv.includes('--debug') || debugEnabled();
+  installProcessGuards(() => name, () => debug);
+  const parsed = parseWithHint(argv.filter((a) => a !== '--debug'), options, `usage: ${name} ${usage}`);
+  if (!positionals && parsed.positionals.length) {
+    throw new UsageError(`unexpected argument '${parsed.positionals[0]}' (usage: ${name} ${usage})`);
+  }
+  return parsed;
 }
 
 /**

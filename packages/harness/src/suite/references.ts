@@ -40,9 +40,9 @@ export function suitePlacements(suite: Suite, meta: ReadonlyMap<string, MethodMe
   }))));
 }
 
-/** Whether a file in a suites folder is a suite: *.yaml, *.yml or *.json, but not the folder's npm or TypeScript project files. */
+/** Whether a file in a suites folder is a suite: *.yaml, *.yml or *.json, but not the folder's npm, nx or TypeScript project files. */
 export function isSuiteFileName(name: string): boolean {
-  return /\.(ya?ml|json)$/.test(name) && !/^(package(-lock)?|tsconfig(\..+)?)\.json$/.test(name);
+  return /\.(ya?ml|json)$/.test(name) && !/^(package(-lock)?|project|tsconfig(\..+)?)\.json$/.test(name);
 }
 
 /**
