@@ -11,7 +11,7 @@
  *   npx tsx benchmarks/scripts/survey-table.ts results/results.arrow --table survey-t6
  */
 import { DEFAULT_SUITES_DIR, loadSuiteDeclarations, readResultFiles, registry, scriptArgs, UsageError } from '@kdbench/harness';
-import { buildLeaderboards, compare, loadPublished, outsideInterval, settingVariants, signSummary, signText, statusText, surveyRows, type MethodStats, type PublishedRow } from '@kdbench/report';
+import { buildLeaderboards, compare, loadPublished, outsideInterval, partnerAfter, settingVariants, signSummary, signText, statusText, surveyRows, type MethodStats, type PublishedRow } from '@kdbench/report';
 
 const { values, positionals } = scriptArgs(import.meta.url, { table: { type: 'string', default: 'survey-t6' }, suites: { type: 'string', default: DEFAULT_SUITES_DIR } }, '[RESULTS.arrow ...] --table survey-t5|survey-t6 [--suites DIR]');
 const published = loadPublished();
@@ -46,7 +46,7 @@ for (const r of survey) {
   const head = `| ${r.index} | ${p.method} | ${pair} | ${pub} | ${f2(p.distilledTeacherAcc)} |`;
   if (r.measured.length === 0) console.log(`${head} ${statusText(r.status)} | | | |`);
   for (const { stats: s, vanilla: v, overrides } of r.measured) {
-    console.log(`${head} ${v ? meanStd(v) : ''} | ${s.name}: ${meanStd(s)}${overrides ? ` [${overrides}]` : ''} | ${gainText(s, p)} | ${f2(s.extras.peer1?.mean)} |`);
+    console.log(`${head} ${v ? meanStd(v) : ''} | ${s.name}: ${meanStd(s)}${overrides ? ` [${overrides}]` : ''} | ${gainText(s, p)} | ${f2(partnerAfter(s)?.mean)} |`);
   }
 }
 console.log('\nMeasured gain: distilled minus the student alone; its interval is the 95% Student-t interval of the per-seed differences (from 3 seeds). †: the published gain lies outside it.');

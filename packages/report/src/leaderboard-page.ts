@@ -9,7 +9,7 @@ import type { Chart } from './charts.js';
 import { familyChip } from './colors.js';
 import type { ComparisonRow } from './compare.js';
 import { dv, esc, fmt, fmtP, protocolBanner, signed } from './html.js';
-import type { Leaderboard, MethodStats } from './leaderboard.js';
+import { partnerAfter, type Leaderboard, type MethodStats } from './leaderboard.js';
 import { methodPageFile } from './method-pages.js';
 import { provenanceText } from './provenance.js';
 import type { PublishedRow, PublishedTable } from './published.js';
@@ -139,15 +139,15 @@ export function gainCell(p: PublishedRow): string {
 
 /**
  * The teacher columns. An online row whose table prints its partner network after online training
- * (DML, DCM, KDCL: "teacher then student") shows it after an arrow, published and measured (the
- * run's `peer1` accuracy).
+ * (DML, DCM, KDCL: "teacher then student") shows it after an arrow, published and measured
+ * (`partnerAfter`: the run's `peer1` accuracy).
  */
 function teacherCells(s: MethodStats, p: PublishedRow | null): string {
-  const partnerAfter = p?.distilledTeacherAcc ?? null;
-  const measuredAfter = s.extras.peer1?.mean ?? null;
-  if (partnerAfter === null) return `<td class="num" data-v="${dv(p?.teacherAcc)}">${p ? fmt(p.teacherAcc) : '—'}</td><td class="num" data-v="${dv(s.teacherTop1)}">${fmt(s.teacherTop1)}</td>`;
+  const publishedAfter = p?.distilledTeacherAcc ?? null;
+  const measuredAfter = partnerAfter(s)?.mean ?? null;
+  if (publishedAfter === null) return `<td class="num" data-v="${dv(p?.teacherAcc)}">${p ? fmt(p.teacherAcc) : '—'}</td><td class="num" data-v="${dv(s.teacherTop1)}">${fmt(s.teacherTop1)}</td>`;
   const title = 'the partner network alone, then after online training';
-  return `<td class="num" data-v="${dv(partnerAfter)}" title="${title}">${fmt(p!.teacherAcc)} → ${fmt(partnerAfter)}</td>`
+  return `<td class="num" data-v="${dv(publishedAfter)}" title="${title}">${fmt(p!.teacherAcc)} → ${fmt(publishedAfter)}</td>`
     + `<td class="num" data-v="${dv(measuredAfter)}" title="the partner network after online training (peer1)">${measuredAfter === null ? '—' : `→ ${fmt(measuredAfter)}`}</td>`;
 }
 

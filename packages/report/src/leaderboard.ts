@@ -188,6 +188,14 @@ function recordedRevision(details: string | undefined): number {
   }
 }
 
+/**
+ * The partner network's accuracy after online training, mean over seeds: DML's, DCM's and KDCL's
+ * `peer1` (the student is peer 0), Rocket-KD's `booster`; null for other methods.
+ */
+export function partnerAfter(s: Pick<MethodStats, 'extras'>): { mean: number; n: number } | null {
+  return s.extras.peer1 ?? s.extras.booster ?? null;
+}
+
 /** Hyperparameters that name the network trained beside a teacher-free student (see MethodStats.partner). */
 export const PARTNER_KEYS = ['peer', 'booster'] as const;
 

@@ -9,7 +9,7 @@
 import { renderSvg } from './charts.js';
 import { dv, esc, fmt, protocolBanner } from './html.js';
 import { boardName, gainCell, measuredGainCell } from './leaderboard-page.js';
-import type { Leaderboard } from './leaderboard.js';
+import { partnerAfter, type Leaderboard } from './leaderboard.js';
 import type { PublishedTable } from './published.js';
 import { signSummary, signText, statusText, type SurveyRow } from './survey.js';
 
@@ -68,9 +68,9 @@ function rowHtml(r: SurveyRow): string {
     const s = m.stats;
     const where = `<a href="${esc(m.board.id)}.html#${esc(s.anchor)}">${esc(s.name)}</a>${m.overrides ? ` <span class="small muted">[${esc(m.overrides)}]</span>` : ''}`;
     const vanilla = m.vanilla ? `${fmt(m.vanilla.mean)} <span class="small muted">n=${m.vanilla.n}</span>` : '—';
-    const partner = s.extras.peer1 ? fmt(s.extras.peer1.mean) : '';
+    const after = partnerAfter(s);
     return `<tr class="measured" data-status="measured" data-method="${esc(s.method)}">${head}<td>${where}</td><td class="num" data-v="${dv(m.vanilla?.mean)}">${vanilla}</td>
-<td class="num" data-v="${dv(s.mean)}">${fmt(s.mean)} <span class="small muted">n=${s.n}</span></td>${measuredGainCell(s, p)}<td class="num" data-v="${dv(s.extras.peer1?.mean)}">${partner}</td></tr>`;
+<td class="num" data-v="${dv(s.mean)}">${fmt(s.mean)} <span class="small muted">n=${s.n}</span></td>${measuredGainCell(s, p)}<td class="num" data-v="${dv(after?.mean)}">${after ? fmt(after.mean) : ''}</td></tr>`;
   }).join('\n');
 }
 

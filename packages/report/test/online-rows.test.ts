@@ -27,8 +27,8 @@ function row(dataset: string, method: string, student: string, seed: number, acc
     dataset, split: 'holdout', split_description: 'holdout [TEST DATA]', teacher: '', student, protocol: 'quick', protocol_label: LABEL,
     seed, epochs: 12, best_top1: acc, last_top1: acc, train_seconds: 10, images_per_second: 100, backend: 'wasm+native', teacher_top1: null,
     student_params: 1, student_flops: 1, git_commit: 'abc123def456', date: '2026-12-07T00:00:00Z', hyperparameters: JSON.stringify(hp),
-    // online methods report every peer's accuracy (peer0 = the student)
-    details: JSON.stringify(method === 'dml' ? { extra: { peer0: acc, peer1: acc + 10 } } : {}),
+    // online methods report every peer's accuracy (peer0 = the student), Rocket-KD its booster's
+    details: JSON.stringify(method === 'dml' ? { extra: { peer0: acc, peer1: acc + 10 } } : method === 'rocket' ? { extra: { booster: acc - 5 } } : {}),
   };
 }
 
@@ -96,6 +96,11 @@ describe('online and self rows of the survey', () => {
       expect(dml).toContain('→ 41.20');
       const pcl = table.split('<tr').find((r) => r.includes('data-method="pcl"') && r.includes('class="matched"'))!;
       expect(pcl).not.toContain('→');
+      // survey.html: the partner after online training is DML's peer1 and Rocket-KD's booster (25.x - 5 over seeds 1-3)
+      const survey = readFileSync(join(dir, 'survey.html'), 'utf8');
+      const measured = (method: string) => survey.split('<tr').filter((r) => r.includes('class="measured"') && r.includes(`data-method="${method}"`));
+      expect(measured('rocket').map((r) => /data-v="([\d.]*)">[\d.]*<\/td><\/tr>/.exec(r)?.[1])).toEqual(['20.2']);
+      expect(measured('dml').map((r) => /data-v="([\d.]*)">[\d.]*<\/td><\/tr>/.exec(r)?.[1])).toEqual(expect.arrayContaining(['41.2', '70.2']));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
