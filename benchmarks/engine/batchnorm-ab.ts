@@ -9,6 +9,7 @@
  */
 import os from 'node:os';
 import { initEngine, tf } from '@kdbench/engine';
+import { median } from '@kdbench/report';
 import { createModel, layers } from '@kdbench/models';
 import { scriptArgs, timeSteps } from '@kdbench/harness';
 
@@ -17,7 +18,6 @@ const { values } = scriptArgs(import.meta.url, {
   steps: { type: 'string', default: '8' }, backend: { type: 'string', default: 'wasm' }, width: { type: 'string', default: '1' },
 }, '[--models resnet8,resnet20] [--rounds 3] [--steps 8] [--width W] [--backend wasm]', { positionals: false });
 const engine = await initEngine({ backend: values.backend as never });
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(`backend ${engine.backend}; ${os.cpus().length} x ${os.cpus()[0]?.model}; batch 64, width x${values.width}, ${values.steps} steps per round, ${values.rounds} rounds`);
 console.log('');
 console.log('| model | differentiated ops, img/s | closed form, img/s | speed-up | kernels per step (ops / closed) |');

@@ -9,6 +9,7 @@
  */
 import os from 'node:os';
 import { initEngine, nativeStatus, setNativeEnabled } from '@kdbench/engine';
+import { median } from '@kdbench/report';
 import { createModel } from '@kdbench/models';
 import { UsageError, profileStep, scriptArgs, timeSteps } from '@kdbench/harness';
 
@@ -20,7 +21,6 @@ const native = nativeStatus();
 if (!native.loaded) throw new UsageError(`the native kernels are not loaded: ${native.detail}`);
 if (values.threads) native.addon.setThreads(Number(values.threads));
 const engine = await initEngine({ backend: 'wasm' });
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const CONV = /^Conv2D/;
 
 /** Share of one training step's kernel time spent in the convolution kernels (the harness's profile). */

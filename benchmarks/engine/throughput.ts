@@ -12,6 +12,7 @@ import { loadCifar, makeRunSplits, resolveDataDir } from '@kdbench/data';
 import { createModel } from '@kdbench/models';
 import { getProtocol, methodContext, train, vanilla, withOverrides } from '@kdbench/core';
 import { scriptArgs } from '@kdbench/harness';
+import { median } from '@kdbench/report';
 
 const { values } = scriptArgs(import.meta.url, {
   models: { type: 'string', default: 'resnet8,resnet20' },
@@ -48,9 +49,8 @@ for (const id of values.models.split(',')) {
         last = Date.now();
       },
     });
-    const steady = rates.slice(1).sort((a, b) => a - b);
-    const median = steady[Math.floor(steady.length / 2)] ?? rates[0]!;
-    console.log(`| ${id} | ${width} | ${(student.paramCount() / 1e6).toFixed(3)}M | ${(student.flops() / 1e6).toFixed(1)} | ${engine.backend} | ${median.toFixed(1)} |`);
+    const steady = rates.length > 1 ? median(rates.slice(1)) : rates[0]!;
+    console.log(`| ${id} | ${width} | ${(student.paramCount() / 1e6).toFixed(3)}M | ${(student.flops() / 1e6).toFixed(1)} | ${engine.backend} | ${steady.toFixed(1)} |`);
     student.dispose();
   }
 }

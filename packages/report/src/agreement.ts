@@ -82,7 +82,7 @@ export function agreements(cmp: readonly ComparisonRow[], tables: readonly Publi
       publishedPair: pairLabel(p0.teacherId ?? p0.teacher, p0.studentId ?? p0.student),
       via: g[0]!.via, n: g.length, tau: t.tau, concordant: t.concordant, discordant: t.discordant, tauInterval: t.interval,
       minSeeds: Math.min(...g.map((c) => c.stats.n)),
-      signTotal: signed.length,
+      signTotal: signs.compared,
       signAgree: signs.agree,
       signAgreeClear: signs.agreeClear,
       signDisagreeClear: signs.againstClear,

@@ -32,7 +32,7 @@ export function outsideInterval(x: number | null, ci: readonly [number, number] 
 }
 
 export interface SignCounts {
-  /** Measured gains compared with a published one. */
+  /** Measured gains compared with a published one of some sign (a published gain of zero is left out). */
   compared: number;
   /** Gains with the published sign, and those whose 95% interval also lies on that side of zero. */
   agree: number;
@@ -44,16 +44,18 @@ export interface SignCounts {
 
 /** How measured gains (with their intervals over seeds) compare in sign with published gains, and how many beyond seed noise. */
 export function signCounts(items: readonly { gain: number; gainCi: readonly [number, number] | null; published: number }[]): SignCounts {
-  const out: SignCounts = { compared: items.length, agree: 0, agreeClear: 0, against: 0, againstClear: 0 };
+  const out: SignCounts = { compared: 0, agree: 0, agreeClear: 0, against: 0, againstClear: 0 };
   for (const { gain, gainCi, published } of items) {
     const side = Math.sign(published);
+    if (side === 0) continue;
+    out.compared++;
     const clear = intervalSide(gainCi);
     if (Math.sign(gain) === side) {
       out.agree++;
-      if (side !== 0 && clear === side) out.agreeClear++;
+      if (clear === side) out.agreeClear++;
     } else {
       out.against++;
-      if (side !== 0 && clear === -side) out.againstClear++;
+      if (clear === -side) out.againstClear++;
     }
   }
   return out;

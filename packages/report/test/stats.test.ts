@@ -47,6 +47,7 @@ describe('median, interval sides and sign counts', () => {
       { gain: -3, gainCi: [-6, -1] as [number, number], published: 0.8 }, // against, clear
       { gain: -1, gainCi: null, published: 0.8 }, // against, no interval
       { gain: 2, gainCi: [1, 3] as [number, number], published: -0.4 }, // against a negative published gain, clear
+      { gain: 2, gainCi: [1, 3] as [number, number], published: 0 }, // no published sign: not compared
     ];
     expect(signCounts(items)).toEqual({ compared: 5, agree: 2, agreeClear: 1, against: 3, againstClear: 2 });
   });
