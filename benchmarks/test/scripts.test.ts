@@ -3,7 +3,7 @@
  * packages they call (nothing else in CI runs them), a bad command line or input file is one line
  * naming it and a non-zero exit, and suite-rows never loses a row of the file it writes.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +64,16 @@ describe('benchmark scripts', () => {
     expect(debug.stderr.split('\n')[0]).toMatch(/^gain-table: .*absent\.arrow: no such results file$/);
     expect(debug.stderr).toMatch(/^\s+at .*script\.ts/m);
     expect(debug.code).toBe(4);
+  });
+
+  it('end quietly when the reader closes stdout before the table is printed (`| head`)', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(benchmarks, 'scripts/survey-table.ts'), committed, '--table', 'survey-t5'], { cwd: root });
+    child.stdout.destroy(); // the only reader of the pipe is gone before the script has started
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('suite-rows adds a suite\'s rows and keeps every row already in its output', () => {

@@ -136,10 +136,20 @@ export function printError(prefix: string, e: unknown, debug = debugEnabled()): 
  * Makes an error escaping every handler (a throwing callback, an unhandled rejection) end the
  * process the same way. Installed first thing, so it runs before the handler the wasm backend's
  * Emscripten module adds later (which would rethrow and print a 38 KB line of minified source).
- * `prefix` names what failed (`kdbench run`, or a script's name).
+ * `prefix` names what failed (`kdbench run`, or a script's name). A closed stdout is no error.
  */
 export function installProcessGuards(prefix: () => string, debug: () => boolean): void {
   const fatal = (e: unknown) => process.exit(printError(prefix(), e, debug()));
   process.on('uncaughtException', fatal);
   process.on('unhandledRejection', fatal);
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => (isClosedReader(e) ? undefined : fatal(e)));
+}
+
+/**
+ * A reader that stops early (`kdbench results list | head`) closes stdout. The command still
+ * finishes what it does (the files it writes are written whole), and says nothing about the pipe:
+ * its output is what the reader took.
+ */
+function isClosedReader(e: NodeJS.ErrnoException): boolean {
+  return e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED';
 }
