@@ -164,9 +164,20 @@ export function steadyTrainSeconds(r: Pick<ResultRow, 'train_seconds' | 'details
   return recorded > 0 ? r.train_seconds * (steady / recorded) : r.train_seconds;
 }
 
-/** From the most to the least alike: what a job's seconds per unit are fitted on. */
-function similarityKeys(run: Pick<CostedRun, 'method' | 'teacher' | 'student' | 'dataset'>): string[] {
-  return [`${run.method}|${run.teacher ?? ''}|${run.student}|${run.dataset}`, `${run.method}||${run.student}`, `|${run.student}`, `${run.method}|`, '*'];
+/** What a job's seconds per unit are matched on: its method, networks and dataset, and the protocol's settings when known. */
+type Alike = Pick<CostedRun, 'method' | 'teacher' | 'student' | 'dataset'> & Partial<Pick<CostedRun, 'protocol' | 'protocolOverrides'>>;
+
+/**
+ * From the most to the least alike: what a job's seconds per unit are fitted on. Rows at the job's
+ * network width come first: a unit of MACs costs about 2.5 times as much at widths x0.25 as at x0.5
+ * (recorded: vanilla ResNet110, 10.6e-5 against 4.2e-5 s), since thin layers keep the per-layer
+ * overheads the count leaves out.
+ */
+function similarityKeys(run: Alike): string[] {
+  const keys = [`${run.method}|${run.teacher ?? ''}|${run.student}|${run.dataset}`, `${run.method}||${run.student}`, `|${run.student}`, `${run.method}|`, '*'];
+  if (run.protocol === undefined) return keys;
+  const width = `@${settingsOf(run.protocol, run.protocolOverrides).widthFactor ?? 1}`;
+  return [...keys.map((k) => `${k}${width}`), ...keys];
 }
 
 /**
@@ -182,7 +193,8 @@ export const DEFAULT_SECONDS_PER_UNIT = 4.7e-5;
  * by its fastest row: its seeds do the same work, so a slower one was slowed by something else
  * (whole runs 10 to 30 times slower were recorded while a second suite shared the cores). A job
  * is timed by the median over the configurations most like it: same method, pair and dataset;
- * else same method and student; else same student; else same method; else all; else `fallback`.
+ * else same method and student; else same student; else same method; else all; each first at the
+ * job's network width, then at any; else `fallback`.
  * Left out: rows that do not record their training-set size (details.trainImages; older rows,
  * which ran under other engine builds and splits and took up to 7 times as long for the same
  * work) and rows that cannot be costed (a model or method this build does not know).
@@ -191,32 +203,34 @@ export class CostCalibration {
   private readonly ratios = new Map<string, number[]>();
 
   constructor(rows: readonly ResultRow[], macs: MacCounter, private readonly fallback = DEFAULT_SECONDS_PER_UNIT) {
-    const fastest = new Map<string, { ratio: number; row: ResultRow }>();
+    const fastest = new Map<string, { ratio: number; run: CostedRun }>();
     for (const r of rows) {
       if (!(r.train_seconds > 0)) continue;
       let units: number;
       let configuration: string;
+      let run: CostedRun;
       try {
-        const { run, images } = rowRun(r);
+        let images: number | undefined;
+        ({ run, images } = rowRun(r));
         if (images === undefined) continue;
         const s = settingsOf(run.protocol, run.protocolOverrides);
         units = images * s.epochs * passesOf(run.method, runNets(run, macs), run.hp ?? {}, Boolean(run.teacher));
-        configuration = JSON.stringify([similarityKeys(r)[0], run.hp, run.protocol, s, images]);
+        configuration = JSON.stringify([similarityKeys(run)[0], run.hp, run.protocol, s, images]);
       } catch {
         continue;
       }
       if (!(units > 0)) continue;
       const ratio = steadyTrainSeconds(r) / units;
-      if (!(ratio >= (fastest.get(configuration)?.ratio ?? Infinity))) fastest.set(configuration, { ratio, row: r });
+      if (!(ratio >= (fastest.get(configuration)?.ratio ?? Infinity))) fastest.set(configuration, { ratio, run });
     }
-    for (const { ratio, row } of fastest.values()) {
-      for (const key of similarityKeys({ ...row, teacher: row.teacher || undefined })) this.ratios.set(key, [...(this.ratios.get(key) ?? []), ratio]);
+    for (const { ratio, run } of fastest.values()) {
+      for (const key of similarityKeys(run)) this.ratios.set(key, [...(this.ratios.get(key) ?? []), ratio]);
     }
     for (const list of this.ratios.values()) list.sort((a, b) => a - b);
   }
 
   /** Seconds per unit for a run. */
-  factor(run: Pick<CostedRun, 'method' | 'teacher' | 'student' | 'dataset'>): number {
+  factor(run: Alike): number {
     for (const key of similarityKeys(run)) {
       const list = this.ratios.get(key);
       if (list?.length) return list[Math.floor(list.length / 2)]!;
@@ -239,7 +253,8 @@ export class CostCalibration {
 
   /** Estimated seconds of a teacher's training, fitted as a plain run of its architecture. */
   teacherSeconds(t: Parameters<typeof teacherCost>[0], dataDir: string, macs: MacCounter): number {
-    return this.factor({ method: 'vanilla', student: t.teacher, dataset: t.dataset }) * teacherCost(t, dataDir, macs);
+    const alike = { method: 'vanilla', student: t.teacher, dataset: t.dataset, protocol: t.protocol, ...(t.protocolOverrides ? { protocolOverrides: t.protocolOverrides } : {}) };
+    return this.factor(alike) * teacherCost(t, dataDir, macs);
   }
 }
 
