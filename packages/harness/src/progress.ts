@@ -19,6 +19,14 @@ export function bar(fraction: number, width = 20): string {
   return `[${'#'.repeat(full)}${'.'.repeat(width - full)}]`;
 }
 
+/** One finished epoch: stage, epoch, mean losses, accuracy (when evaluated) and seconds. */
+export function epochText(e: Extract<TrainEvent, { type: 'epoch' }>): string {
+  const r = e.record;
+  const losses = Object.entries(r.losses).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' ');
+  const acc = r.eval ? ` | top1 ${r.eval.top1.toFixed(2)} top5 ${r.eval.top5.toFixed(2)}` : '';
+  return `${r.stage} epoch ${r.epoch}/${e.epochs} | ${losses}${acc} | ${r.seconds.toFixed(1)} s`;
+}
+
 export class RunProgress {
   private readonly tty: boolean;
   private readonly started = Date.now();
@@ -45,10 +53,7 @@ export class RunProgress {
     } else {
       this.totalSteps = e.totalSteps;
       this.doneSteps = e.doneSteps;
-      const r = e.record;
-      const losses = Object.entries(r.losses).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' ');
-      const acc = r.eval ? ` | top1 ${r.eval.top1.toFixed(2)} top5 ${r.eval.top5.toFixed(2)}` : '';
-      this.line(`${this.title} ${bar(e.doneSteps / e.totalSteps)} ${r.stage} epoch ${r.epoch}/${e.epochs} | ${losses}${acc} | ${r.seconds.toFixed(1)} s | ETA ${formatDuration(this.eta(e.elapsed))}`);
+      this.line(`${this.title} ${bar(e.doneSteps / e.totalSteps)} ${epochText(e)} | ETA ${formatDuration(this.eta(e.elapsed))}`);
     }
   };
 

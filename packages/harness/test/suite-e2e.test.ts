@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { getProtocol } from '@kdbench/core';
 import { readResults } from '../src/results/arrow-store.js';
 import { mergeResults } from '../src/results-merge.js';
 import { resultsFile } from '../src/run.js';
@@ -12,6 +13,7 @@ import { expandSuite, parseSuite } from '../src/suite/suite.js';
 import { dataDir } from './paths.js';
 
 const cli = fileURLToPath(new URL('../bin/kdbench.js', import.meta.url));
+const smokeEpochs = getProtocol('smoke').epochs;
 const quietStream = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
 
 const TINY = `name: tiny
@@ -35,6 +37,14 @@ describe('suite: shards on two machines merge into the unsharded result (smoke, 
       return { dir, plan };
     };
     const whole = await run();
+    // every job's log follows its training: a line per epoch with its losses and accuracy
+    const kdRun = whole.plan.runs.find((r) => r.request.method === 'kd')!;
+    const kdLog = readFileSync(join(whole.dir, 'logs', `${kdRun.id}.log`), 'utf8');
+    expect(kdLog).toMatch(/ kd resnet8->resnet8 s\d: main epoch 1\/\d+ \| ce [\d.]+ kd [\d.]+ total [\d.]+ \| top1 [\d.]+ top5 [\d.]+ \| [\d.]+ s\n/);
+    expect(kdLog.match(/: main epoch \d+\//g)).toHaveLength(smokeEpochs);
+    const logs = readdirSync(join(whole.dir, 'logs')).map((f) => readFileSync(join(whole.dir, 'logs', f), 'utf8'));
+    const teacherLog = logs.find((l) => / teacher resnet8 cifar10 s0 \(pid \d+\)\n/.test(l))!;
+    expect(teacherLog).toMatch(/ teacher resnet8 s0: main epoch 1\/\d+ \| ce [\d.]+ total [\d.]+ \| top1 /);
     const a = await run({ index: 0, count: 2 });
     const b = await run({ index: 1, count: 2 });
     expect(a.plan.runs.length).toBeGreaterThan(0);

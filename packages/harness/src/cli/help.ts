@@ -89,8 +89,9 @@ Jobs run in N worker processes in the file's order: each teacher once (into the 
 just before the first run that needs it, so the pairs listed first finish first. Runs already in
 <results>/results.arrow are skipped, interrupted ones resume from their checkpoints, a failed run
 is reported and the suite goes on (exit code 1 if any failed).
-Each job logs to <results>/logs/<id>.log. The status line's ETA weighs each job by its estimated
-time (multiply-accumulates, timed by the recorded rows most like it).
+Each job logs to <results>/logs/<id>.log, a line per epoch (losses, accuracy, seconds). The status
+line's ETA weighs each job by its estimated time (multiply-accumulates, timed by the recorded rows
+most like it, at the same network width first).
 
 Options:
   --protocol ID     smoke | quick | paper (default: the suite's, else quick)

@@ -1,11 +1,13 @@
 /**
  * A suite job (train one teacher, or one run) as executed by a worker process or in process.
- * Each job's log lines go to `<results>/logs/<job id>.log`; the progress events go to the caller.
+ * Each job's log lines go to `<results>/logs/<job id>.log`, with a line per finished epoch (losses,
+ * accuracy, seconds) so a run can be followed or diagnosed there; the progress events go to the caller.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainEvent } from '@kdbench/core';
 import type { ResultRow } from '../results/schema.js';
+import { epochText } from '../progress.js';
 import { runOne, trainTeacherOnly } from '../run.js';
 import type { PlannedRequest, PlannedTeacherRequest } from './suite.js';
 
@@ -37,8 +39,12 @@ export async function executeJob(job: Job, ctx: JobContext, onEvent: (e: TrainEv
   const logFile = jobLogFile(ctx, job);
   mkdirSync(join(ctx.resultsDir, 'logs'), { recursive: true });
   const log = (line: string) => appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
-  log(`${job.kind} ${job.label} (pid ${process.pid})`);
-  const common = { ...ctx, log, onEvent: (_scope: string, e: TrainEvent) => onEvent(e) };
+  log(`${job.kind === 'teacher' ? job.label : `run ${job.label}`} (pid ${process.pid})`); // a teacher's label starts with 'teacher'
+  const common = { ...ctx, log, onEvent: (scope: string, e: TrainEvent) => {
+    if (e.type === 'epoch') log(`${scope}: ${epochText(e)}`);
+    else if (e.type === 'resume') log(`${scope}: resuming ${e.stage} at epoch ${e.epoch + 1} from its checkpoint`);
+    onEvent(e);
+  } };
   if (job.kind === 'teacher') {
     const entry = await trainTeacherOnly({ ...job.request, ...common });
     log(`teacher ${entry.spec.arch}: last top1 ${entry.last.top1.toFixed(2)}, sha256 ${entry.sha256}`);
