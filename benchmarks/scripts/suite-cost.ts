@@ -38,7 +38,7 @@ const rows = calibrationFiles.length ? readResultFiles(calibrationFiles) : [];
 const calibration = new CostCalibration(rows, macs);
 const fit = calibration.spread();
 const spread = fit
-  ? `seconds per unit fitted on ${fit.rows} configurations recorded in ${calibrationFiles.join(', ')} (each at its fastest seed and steady epochs), for each job on those most like it (same method and pair, else method and student, student, method, all); their ratios to the median range from ${Math.round((fit.low - 1) * 100)}% to +${Math.round((fit.high - 1) * 100)}%`
+  ? `seconds per unit fitted on ${fit.rows} configurations recorded in ${calibrationFiles.join(', ')} (each at its fastest seed and steady epochs), for each job on those most like it (same method and pair, else method and student, else student, each first at the job's width; else method, else all); their ratios to the median range from ${Math.round((fit.low - 1) * 100)}% to +${Math.round((fit.high - 1) * 100)}%`
   : 'no calibration rows given: seconds per unit are a default';
 
 for (const file of positionals) {

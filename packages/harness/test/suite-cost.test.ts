@@ -93,18 +93,22 @@ describe('cost calibration on recorded rows', () => {
     expect(cal.runSeconds(run, noData, macs)).toBeCloseTo(40 * runCost(run, noData, macs), 6);
   });
 
-  it('rows at the job\'s network width come first: a unit of MACs costs more in thin networks', () => {
-    const quarter = { ...getProtocol('quick'), widthFactor: 0.25 };
-    const run = { dataset: 'cifar10', method: 'vanilla', student: 'resnet110', protocol: 'quick', protocolOverrides: { widthFactor: 0.25 } };
-    const thin = fakeRow('t', { method: 'vanilla', teacher: '', student: 'resnet110', protocol: 'quick', epochs: 12, details: JSON.stringify({ protocol: quarter, trainImages: 4000 }) });
-    const rows = [row('a', 'kd', 4), { ...thin, train_seconds: 10 * runCost(run, noData, macs) }];
-    const cal = new CostCalibration(rows, macs);
+  it('for the same network, rows at the job\'s width come first: a unit of MACs costs more in thin layers', () => {
+    const quarter = JSON.stringify({ protocol: { ...getProtocol('quick'), widthFactor: 0.25 }, trainImages: 4000 });
+    const thinRow = (id: string, student: string, ratio: number) => {
+      const run = { dataset: 'cifar10', method: 'vanilla', student, protocol: 'quick', protocolOverrides: { widthFactor: 0.25 } };
+      return { ...fakeRow(id, { method: 'vanilla', teacher: '', student, protocol: 'quick', epochs: 12, details: quarter }), train_seconds: ratio * runCost(run, noData, macs) };
+    };
+    const cal = new CostCalibration([row('a', 'kd', 4), thinRow('t', 'resnet8', 10), thinRow('u', 'resnet110', 30)], macs);
     const kd = { method: 'kd', teacher: 'resnet20', student: 'resnet8', dataset: 'cifar10' };
     expect(cal.factor({ ...kd, protocol: 'quick' })).toBeCloseTo(4, 9); // the same configuration at x0.5
-    expect(cal.factor({ ...kd, protocol: 'quick', protocolOverrides: { widthFactor: 0.25 } })).toBeCloseTo(10, 9); // the x0.25 rows, of another net
-    expect(cal.factor({ ...kd, protocol: 'quick', protocolOverrides: { widthFactor: 1 } })).toBeCloseTo(4, 9); // no row at x1: the rows most like it at any width
+    expect(cal.factor({ ...kd, protocol: 'quick', protocolOverrides: { widthFactor: 0.25 } })).toBeCloseTo(10, 9); // the student's x0.25 row
+    expect(cal.factor({ ...kd, protocol: 'quick', protocolOverrides: { widthFactor: 1 } })).toBeCloseTo(4, 9); // no row at x1: the same pair at any width
     expect(cal.factor(kd)).toBeCloseTo(4, 9); // no protocol given: any width
-    expect(cal.runSeconds(run, noData, macs)).toBeCloseTo(10 * runCost(run, noData, macs), 6);
+    // another network's thin rows say nothing of this one: its method's rows at any width (kd: 4)
+    expect(cal.factor({ method: 'kd', teacher: 'resnet152', student: 'resnet50', dataset: 'cifar10', protocol: 'quick', protocolOverrides: { widthFactor: 0.25 } })).toBeCloseTo(4, 9);
+    const run = { dataset: 'cifar10', method: 'vanilla', student: 'resnet110', protocol: 'quick', protocolOverrides: { widthFactor: 0.25 } };
+    expect(cal.runSeconds(run, noData, macs)).toBeCloseTo(30 * runCost(run, noData, macs), 6);
   });
 
   it('a row is timed at its steady speed: epochs slowed by other work on the machine do not count', () => {

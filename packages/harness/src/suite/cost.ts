@@ -168,16 +168,19 @@ export function steadyTrainSeconds(r: Pick<ResultRow, 'train_seconds' | 'details
 type Alike = Pick<CostedRun, 'method' | 'teacher' | 'student' | 'dataset'> & Partial<Pick<CostedRun, 'protocol' | 'protocolOverrides'>>;
 
 /**
- * From the most to the least alike: what a job's seconds per unit are fitted on. Rows at the job's
- * network width come first: a unit of MACs costs about 2.5 times as much at widths x0.25 as at x0.5
- * (recorded: vanilla ResNet110, 10.6e-5 against 4.2e-5 s), since thin layers keep the per-layer
- * overheads the count leaves out.
+ * From the most to the least alike: what a job's seconds per unit are fitted on. For the same
+ * network, rows at the job's width come first: a unit of MACs costs about 2.5 times as much in
+ * ResNet110 at widths x0.25 as at x0.5 (recorded: 10.6e-5 against 4.2e-5 s), since thin layers
+ * keep the per-layer overheads the count leaves out. Across networks the width factor says little
+ * (ResNet152 at x0.25 still has 16 to 512 channels, ResNet110 has 4 to 16), so the method's and
+ * all rows are matched at any width.
  */
 function similarityKeys(run: Alike): string[] {
-  const keys = [`${run.method}|${run.teacher ?? ''}|${run.student}|${run.dataset}`, `${run.method}||${run.student}`, `|${run.student}`, `${run.method}|`, '*'];
-  if (run.protocol === undefined) return keys;
+  const sameNetwork = [`${run.method}|${run.teacher ?? ''}|${run.student}|${run.dataset}`, `${run.method}||${run.student}`, `|${run.student}`];
+  const rest = [`${run.method}|`, '*'];
+  if (run.protocol === undefined) return [...sameNetwork, ...rest];
   const width = `@${settingsOf(run.protocol, run.protocolOverrides).widthFactor ?? 1}`;
-  return [...keys.map((k) => `${k}${width}`), ...keys];
+  return [...sameNetwork.map((k) => `${k}${width}`), ...sameNetwork, ...rest];
 }
 
 /**
@@ -193,8 +196,8 @@ export const DEFAULT_SECONDS_PER_UNIT = 4.7e-5;
  * by its fastest row: its seeds do the same work, so a slower one was slowed by something else
  * (whole runs 10 to 30 times slower were recorded while a second suite shared the cores). A job
  * is timed by the median over the configurations most like it: same method, pair and dataset;
- * else same method and student; else same student; else same method; else all; each first at the
- * job's network width, then at any; else `fallback`.
+ * else same method and student; else same student (each first at the job's network width, then at
+ * any); else same method; else all; else `fallback`.
  * Left out: rows that do not record their training-set size (details.trainImages; older rows,
  * which ran under other engine builds and splits and took up to 7 times as long for the same
  * work) and rows that cannot be costed (a model or method this build does not know).
