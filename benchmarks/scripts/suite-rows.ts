@@ -4,7 +4,7 @@
  * Nothing already in the output is lost: a run it holds is replaced only by a row of the same run
  * recorded later, and its rows that are not runs of the suite (any more) are kept and counted
  * (delete the file first to rebuild it from the results file alone). Reports the suite's runs that
- * neither file holds.
+ * neither file holds, a line per pair, method and settings with their seeds.
  *
  *   npx tsx benchmarks/scripts/suite-rows.ts benchmarks/crd-subset-cifar100.yaml results/results.arrow \
  *     --out benchmarks/results/quick-crd-subset-cifar100.arrow
@@ -25,4 +25,11 @@ const held = new Set([...recorded.keys(), ...added.map((r) => r.run_id)]);
 const foreign = [...recorded.keys()].filter((id) => !wanted.has(id)).length;
 console.log(`${plan.runs.filter((r) => held.has(r.id)).length} of ${plan.runs.length} runs of ${plan.suite.name} in ${out} (${added.length} written from ${resultsFile})`
   + (foreign ? `; it also holds ${foreign} rows that are not runs of the suite (kept)` : ''));
-for (const r of plan.runs.filter((run) => !held.has(run.id))) console.log(`  not recorded: ${r.label} (${r.id})`);
+const missing = new Map<string, number[]>(); // the runs neither file holds, by pair, method and settings
+for (const r of plan.runs.filter((run) => !held.has(run.id))) {
+  const settings = [...Object.entries(r.request.hp ?? {}), ...Object.entries(r.request.protocolOverrides ?? {})].map(([k, v]) => `${k}=${v}`).join(', ');
+  const what = `${r.label.replace(/ s\d+$/, '')}${settings ? ` [${settings}]` : ''}`;
+  missing.set(what, [...(missing.get(what) ?? []), r.request.seed]);
+}
+if (missing.size) console.log(`not recorded: ${plan.runs.length - plan.runs.filter((r) => held.has(r.id)).length} runs`);
+for (const [what, seeds] of missing) console.log(`  ${what}: seed${seeds.length > 1 ? 's' : ''} ${seeds.join(', ')}`);

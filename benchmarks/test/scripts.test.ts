@@ -92,6 +92,10 @@ describe('benchmark scripts', () => {
     expect(r.code).toBe(0);
     const runs = expandSuite(loadSuite(join(benchmarks, 'survey-cifar10.yaml'))).runs.length;
     expect(r.stdout.split('\n')[0]).toBe(`5 of ${runs} runs of survey-cifar10 in ${out} (4 written from ${results}); it also holds 1 rows that are not runs of the suite (kept)`);
+    // the runs neither file holds: one line per pair, method and settings, with their seeds
+    expect(r.stdout.split('\n')[1]).toBe(`not recorded: ${runs - 5} runs`);
+    expect(r.stdout).toMatch(/^  cifar10 dml resnet32 \[peer=mobilenetv1\]: seeds 1, 2, 3$/m);
+    expect(r.stdout).toMatch(/^  cifar10 tofd resnet152->mobilenetv2 \[widthFactor=0\.25\]: seeds 1, 2, 3$/m);
     const written = new Map(readResults(out).map((row) => [row.run_id, row]));
     expect([...written.keys()].sort()).toEqual([...rows.map((row) => row.run_id), foreign.run_id].sort());
     expect(written.get(rows[0]!.run_id)!.last_top1).toBe(99); // the later row stays
