@@ -25,10 +25,9 @@ const held = new Set([...recorded.keys(), ...added.map((r) => r.run_id)]);
 const foreign = [...recorded.keys()].filter((id) => !wanted.has(id)).length;
 console.log(`${plan.runs.filter((r) => held.has(r.id)).length} of ${plan.runs.length} runs of ${plan.suite.name} in ${out} (${added.length} written from ${resultsFile})`
   + (foreign ? `; it also holds ${foreign} rows that are not runs of the suite (kept)` : ''));
-const missing = new Map<string, number[]>(); // the runs neither file holds, by pair, method and settings
+const missing = new Map<string, number[]>(); // the runs neither file holds, by pair, method and settings (the label without its seed)
 for (const r of plan.runs.filter((run) => !held.has(run.id))) {
-  const settings = [...Object.entries(r.request.hp ?? {}), ...Object.entries(r.request.protocolOverrides ?? {})].map(([k, v]) => `${k}=${v}`).join(', ');
-  const what = `${r.label.replace(/ s\d+$/, '')}${settings ? ` [${settings}]` : ''}`;
+  const what = r.label.replace(/ s\d+$/, '');
   missing.set(what, [...(missing.get(what) ?? []), r.request.seed]);
 }
 if (missing.size) console.log(`not recorded: ${plan.runs.length - plan.runs.filter((r) => held.has(r.id)).length} runs`);

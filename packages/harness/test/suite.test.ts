@@ -141,7 +141,9 @@ pairs:
     expect(plan.runs).toHaveLength(16);
     expect(new Set(plan.runs.map((r) => r.id)).size).toBe(16);
     expect(plan.teachers.map((t) => t.label).sort()).toEqual(['teacher resnet20 cifar10 s0', 'teacher resnet20 cifar100 s0', 'teacher resnet56 cifar100 s0']);
-    const kd = plan.runs.find((r) => r.label === 'cifar10 kd resnet20->resnet8 s2')!;
+    // a run's label names what sets it apart: the pair's hp for the method and its protocol settings
+    const kd = plan.runs.find((r) => r.label === 'cifar10 kd resnet20->resnet8 [T=2, epochs=3] s2')!;
+    expect(plan.runs.find((r) => r.request.method === 'dkd')!.label).toBe('cifar100 dkd resnet56->resnet8 [beta=2, epochs=3, batchSize=32] s1');
     expect(kd.request).toMatchObject({ protocol: 'smoke', seed: 2, hp: { T: '2' }, protocolOverrides: { epochs: 3 } });
     const dkd = plan.runs.find((r) => r.request.method === 'dkd')!;
     expect(dkd.request).toMatchObject({ dataset: 'cifar100', teacher: 'resnet56', hp: { beta: '2' }, protocolOverrides: { epochs: 3, batchSize: 32 } });
@@ -227,6 +229,11 @@ pairs:
     // run ids do not depend on the flag
     expect(cpu.runs.map((r) => r.id)).toEqual(all.runs.filter((r) => r.request.student === 'resnet8').map((r) => r.id));
     expect(error(base + '    gpu: yes\n', 'g.yaml')).toBe("g.yaml:7: gpu must be true or false, got 'yes'");
+    // a narrower CPU counterpart of a pair: its runs and its teacher say their width
+    const quarter = expandSuite(parseSuite(base + '  - teacher: resnet56\n    student: resnet20\n    set: { widthFactor: 0.25 }\n', 'q.yaml'));
+    expect(quarter.teachers.map((t) => t.label)).toEqual(['teacher resnet20 cifar10 s0', 'teacher resnet56 cifar10 [widthFactor=0.25] s0']);
+    expect(quarter.runs.filter((r) => r.request.student === 'resnet20' && r.request.seed === 1).map((r) => r.label))
+      .toEqual(['cifar10 vanilla resnet20 [widthFactor=0.25] s1', 'cifar10 kd resnet56->resnet20 [widthFactor=0.25] s1']);
   });
 });
 

@@ -461,13 +461,14 @@ export function expandSuite(suite: Suite, opts: ExpandOptions = {}): SuitePlan {
               p.momentum, p.weightDecay, p.augment, trainingRecipe(p) ?? null]);
             if (!teachers.has(key)) {
               teachers.set(key, {
-                key, label: `teacher ${arch} ${dataset} s${teacherSeed}`,
+                key, label: `teacher ${arch} ${dataset}${'widthFactor' in pair.set ? ` [widthFactor=${p.widthFactor}]` : ''} s${teacherSeed}`,
                 request: { dataset, protocol, teacher: arch, teacherSeed, protocolOverrides: overrides },
               });
             }
             return key;
           });
-          const label = `${dataset} ${method} ${needsTeacher ? `${pair.teacher}->` : ''}${pair.student} s${seed}`;
+          const settings = [...Object.entries(pair.hp[method] ?? {}), ...Object.entries(pair.set)].map(([k, v]) => `${k}=${String(v)}`).join(', ');
+          const label = `${dataset} ${method} ${needsTeacher ? `${pair.teacher}->` : ''}${pair.student}${settings ? ` [${settings}]` : ''} s${seed}`;
           runs.set(id, { id, label, request, teacherKeys });
         }
       }
