@@ -34,9 +34,9 @@ for (const board of buildLeaderboards(rows, registry.list())) {
   console.log(`\n### ${board.dataset}, ${board.protocol.label}\n`);
   console.log('| method | family | n | top-1 mean ± std | gain over vanilla | paired gain per seed | ' + (values.survey ? 'survey gains (table, pair: gain)' : `published (CRD, ${values.teacher} -> ${values.student})`) + ' |');
   console.log('|---|---|---|---|---|---|---|');
-  const vanilla = board.stats.find((m) => m.method === 'vanilla');
   const sorted = [...board.stats].sort((a, b) => b.mean - a.mean);
   for (const m of sorted) {
+    const vanilla = board.stats.find((v) => v.method === 'vanilla' && v.student === m.student); // a board may hold several students
     const paired = vanilla
       ? m.seeds.filter((s) => vanilla.seeds.includes(s)).map((s) => m.values[m.seeds.indexOf(s)]! - vanilla.values[vanilla.seeds.indexOf(s)]!)
       : [];

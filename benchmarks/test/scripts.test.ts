@@ -35,6 +35,20 @@ describe('benchmark scripts', () => {
     expect(r.stdout).toMatch(/^\| 1 \| FSP \| ResNet26 → ResNet8 \| 87\.91 → 88\.70 \(\+0\.79\) \| +\| [\d.]+ ± [\d.]+ \(n=\d+\) \| fsp: /m);
   });
 
+  it('gain-table pairs each method with the vanilla run of its own student (a board holds several)', () => {
+    const r = script('scripts/gain-table.ts', join(benchmarks, 'results/quick-survey-cifar100.arrow'));
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n').filter((l) => /^\| [^|]+ \| \w[\w-]* \| 3 \| /.test(l)); // methods at 3 seeds, paired on all three
+    expect(lines.length).toBeGreaterThan(10);
+    for (const line of lines) {
+      const cells = line.split(' | ');
+      const gain = Number(cells[4]);
+      const paired = cells[5]!.replace(/ \(std .*\)$/, '').split(', ').map(Number);
+      expect(paired, line).toHaveLength(3);
+      expect(Math.abs(paired.reduce((a, b) => a + b, 0) / 3 - gain), line).toBeLessThan(0.06); // printed to 0.1
+    }
+  });
+
   it('end on a bad command line or input with one line naming it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kdb-scripts-'));
     const damaged = join(dir, 'damaged.arrow');
