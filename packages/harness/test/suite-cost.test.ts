@@ -208,6 +208,17 @@ describe('suite progress: the ETA comes from the rate of the work done here, wei
     p.close();
   });
 
+  it('a plain (logged) status line says how far each running job is', () => {
+    const lines: string[] = [];
+    const log = { write: (t: string) => lines.push(t), isTTY: false } as unknown as NodeJS.WriteStream;
+    const p = new SuiteProgress('s', 2, 0, 0, log, -1); // -1: a line on every event
+    p.start('a', 'cifar100 dml resnet32 [peer=mobilenetv1] s1');
+    p.event('a', step(0, 0));
+    p.event('a', epoch(4));
+    expect(lines.at(-1)).toMatch(/ \| 1 running \| .* \| cifar100 dml resnet32 \[peer=mobilenetv1\] s1 40%\n$/);
+    p.close();
+  });
+
   it('without weights, jobs count alike (runs and teachers)', () => {
     const p = new SuiteProgress('s', 3, 1, 1, quietStream);
     p.start('teacher-x', 'teacher');

@@ -112,15 +112,20 @@ export class SuiteProgress {
     return parts.join(' | ');
   }
 
+  /** The status line with how far each running job is (also in a log, where an hour-long run would otherwise show nothing). */
+  private statusWithJobs(): string {
+    const running = [...this.running.values()].map((r) => `${r.label} ${Math.round(r.fraction * 100)}%`).join(', ');
+    return `${this.status()}${running ? ` | ${running}` : ''}`;
+  }
+
   private draw(force = false): void {
     if (this.tty) {
-      const running = [...this.running.values()].map((r) => `${r.label} ${Math.round(r.fraction * 100)}%`).join(', ');
-      const text = `${this.status()}${running ? ` | ${running}` : ''}`;
+      const text = this.statusWithJobs();
       const width = this.stream.columns ?? 160;
       this.stream.write(`\r\x1b[2K${text.length > width ? `${text.slice(0, width - 1)}…` : text}`);
     } else if (force || Date.now() - this.lastPlain > this.everyMs) {
       this.lastPlain = Date.now();
-      this.stream.write(`${this.status()}\n`);
+      this.stream.write(`${this.statusWithJobs()}\n`);
     }
   }
 
