@@ -23,12 +23,13 @@ const added = readResultFiles([resultsFile]).filter((r) => wanted.has(r.run_id) 
 if (added.length) appendResults(out, added);
 const held = new Set([...recorded.keys(), ...added.map((r) => r.run_id)]);
 const foreign = [...recorded.keys()].filter((id) => !wanted.has(id)).length;
-console.log(`${plan.runs.filter((r) => held.has(r.id)).length} of ${plan.runs.length} runs of ${plan.suite.name} in ${out} (${added.length} written from ${resultsFile})`
+const notHeld = plan.runs.filter((r) => !held.has(r.id));
+console.log(`${plan.runs.length - notHeld.length} of ${plan.runs.length} runs of ${plan.suite.name} in ${out} (${added.length} written from ${resultsFile})`
   + (foreign ? `; it also holds ${foreign} rows that are not runs of the suite (kept)` : ''));
 const missing = new Map<string, number[]>(); // the runs neither file holds, by pair, method and settings (the label without its seed)
-for (const r of plan.runs.filter((run) => !held.has(run.id))) {
+for (const r of notHeld) {
   const what = r.label.replace(/ s\d+$/, '');
   missing.set(what, [...(missing.get(what) ?? []), r.request.seed]);
 }
-if (missing.size) console.log(`not recorded: ${plan.runs.length - plan.runs.filter((r) => held.has(r.id)).length} runs`);
+if (missing.size) console.log(`not recorded: ${notHeld.length} runs`);
 for (const [what, seeds] of missing) console.log(`  ${what}: seed${seeds.length > 1 ? 's' : ''} ${seeds.join(', ')}`);

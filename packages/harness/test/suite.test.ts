@@ -142,8 +142,8 @@ pairs:
     expect(new Set(plan.runs.map((r) => r.id)).size).toBe(16);
     expect(plan.teachers.map((t) => t.label).sort()).toEqual(['teacher resnet20 cifar10 s0', 'teacher resnet20 cifar100 s0', 'teacher resnet56 cifar100 s0']);
     // a run's label names what sets it apart: the pair's hp for the method and its protocol settings
-    const kd = plan.runs.find((r) => r.label === 'cifar10 kd resnet20->resnet8 [T=2, epochs=3] s2')!;
-    expect(plan.runs.find((r) => r.request.method === 'dkd')!.label).toBe('cifar100 dkd resnet56->resnet8 [beta=2, epochs=3, batchSize=32] s1');
+    const kd = plan.runs.find((r) => r.label === 'cifar10 kd resnet20->resnet8 [T=2,epochs=3] s2')!;
+    expect(plan.runs.find((r) => r.request.method === 'dkd')!.label).toBe('cifar100 dkd resnet56->resnet8 [beta=2,epochs=3,batchSize=32] s1');
     expect(kd.request).toMatchObject({ protocol: 'smoke', seed: 2, hp: { T: '2' }, protocolOverrides: { epochs: 3 } });
     const dkd = plan.runs.find((r) => r.request.method === 'dkd')!;
     expect(dkd.request).toMatchObject({ dataset: 'cifar100', teacher: 'resnet56', hp: { beta: '2' }, protocolOverrides: { epochs: 3, batchSize: 32 } });

@@ -467,7 +467,7 @@ export function expandSuite(suite: Suite, opts: ExpandOptions = {}): SuitePlan {
             }
             return key;
           });
-          const settings = [...Object.entries(pair.hp[method] ?? {}), ...Object.entries(pair.set)].map(([k, v]) => `${k}=${String(v)}`).join(', ');
+          const settings = setText(pair.hp[method] ?? {}, pair.set);
           const label = `${dataset} ${method} ${needsTeacher ? `${pair.teacher}->` : ''}${pair.student}${settings ? ` [${settings}]` : ''} s${seed}`;
           runs.set(id, { id, label, request, teacherKeys });
         }
@@ -493,8 +493,9 @@ export function seedsText(plan: Pick<SuitePlan, 'seeds' | 'ownSeeds'>): string {
   return [list(plan.seeds), ...[...groups].map(([text, n]) => `${text} on ${n} pair${n > 1 ? 's' : ''}`)].join('; ');
 }
 
-function setText(set: Record<string, Scalar>): string {
-  return Object.entries(set).map(([k, v]) => `${k}=${String(v)}`).join(',');
+/** `k=v,k=v` (the form `--set` takes) of one or more records of settings, in order. */
+function setText(...sets: Record<string, Scalar>[]): string {
+  return sets.flatMap((set) => Object.entries(set)).map(([k, v]) => `${k}=${String(v)}`).join(',');
 }
 
 /** The shard (0..count-1) a run belongs to: its run id (a hex hash) modulo the shard count. */
