@@ -71,7 +71,10 @@ export class BatchNorm {
       // y = x * scale + shift with scale = gamma / sqrt(rv + eps), shift = beta - rm * scale
       const scale = tf.mul(this.gamma, tf.rsqrt(tf.add(this.runningVar, BN_EPS)));
       const shift = tf.sub(this.beta, tf.mul(this.runningMean, scale));
-      if (fusedChannelAffineAvailable() && x.dtype === 'float32') return fusedChannelAffine(x, scale, shift, opts) as tf.Tensor4D;
+      if (fusedChannelAffineAvailable() && x.dtype === 'float32') {
+        if (!BatchNorm.fuseTails) return tail(fusedChannelAffine(x, scale, shift, {}) as tf.Tensor4D, opts);
+        return fusedChannelAffine(x, scale, shift, opts) as tf.Tensor4D;
+      }
       return tail(tf.add(tf.mul(x, scale), shift), opts);
     }
     if (!BatchNorm.closedFormGradient || hooks?.batchNorm) {
@@ -89,16 +92,19 @@ export class BatchNorm {
       if (!hooks?.keepRunningStats) this.updateRunningStats(mean, variance, n);
     };
     if (fusedBatchNormAvailable() && x.dtype === 'float32') {
-      const fused = fusedBatchNormTrain(x, this.gamma, this.beta, BN_EPS, opts);
+      const fused = fusedBatchNormTrain(x, this.gamma, this.beta, BN_EPS, BatchNorm.fuseTails ? opts : {});
       onStats(fused.mean, fused.variance);
       tf.dispose([fused.mean, fused.variance]);
-      return fused.out as tf.Tensor4D;
+      return BatchNorm.fuseTails ? fused.out as tf.Tensor4D : tail(fused.out as tf.Tensor4D, opts);
     }
     return tail(trainingBatchNorm(x, this.gamma, this.beta, onStats), opts);
   }
 
   /** Use the closed-form gradient in training mode (false: differentiate the forward ops; for comparisons). */
   static closedFormGradient = true;
+
+  /** Fold the residual and ReLU of `opts` into the native kernels (false: add them with ops after the kernel; for comparisons). */
+  static fuseTails = true;
 
   private updateRunningStats(mean: tf.Tensor, biasedVar: tf.Tensor, n: number): void {
     const unbias = n > 1 ? n / (n - 1) : 1;

@@ -31,7 +31,7 @@ class DenseLayer {
   }
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    return tf.concat([x, this.conv.apply(relu(this.bn.apply(x, training)))], 3);
+    return tf.concat([x, this.conv.apply(this.bn.apply(x, training, { relu: true }))], 3);
   }
 }
 
@@ -114,7 +114,7 @@ function buildDenseNet(depth: number, growthRate: number): NetBuilder {
           apply: (h, training) => {
             h = transition.applyFromPre(transition.bn.apply(h, training));
             for (const layer of block) h = layer.apply(h, training);
-            const embedding = globalAvgPool(relu(bn.apply(h, training)));
+            const embedding = globalAvgPool(bn.apply(h, training, { relu: true }));
             return { logits: head.apply(embedding), embedding };
           },
         };

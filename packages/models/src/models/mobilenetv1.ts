@@ -31,9 +31,11 @@ export class SeparableBlock implements PreactBlock {
     this.outSize = this.pw.outSize;
   }
 
-  apply(x: tf.Tensor4D, training: boolean): { out: tf.Tensor4D; preact: tf.Tensor4D } {
-    const h = relu(this.bn1.apply(this.dw.apply(x), training));
-    const preact = this.bn2.apply(this.pw.apply(h), training);
+  /** Returns the block output and (unless `withPreact` is false) bn2's output before the last ReLU. */
+  apply(x: tf.Tensor4D, training: boolean, withPreact = true): { out: tf.Tensor4D; preact?: tf.Tensor4D } {
+    const h = this.pw.apply(this.bn1.apply(this.dw.apply(x), training, { relu: true }));
+    if (!withPreact) return { out: this.bn2.apply(h, training, { relu: true }) };
+    const preact = this.bn2.apply(h, training);
     return { out: relu(preact), preact };
   }
 }

@@ -20,7 +20,7 @@
  * Features (RepDistiller's `is_feat` / `preact` lists): stem pre = BN output, post = after ReLU;
  * stage i pre = the last block's residual sum before its ReLU, post = after the ReLU.
  */
-import { tf } from '@kdbench/engine';
+import type { tf } from '@kdbench/engine';
 import { BatchNorm, Conv2d, Linear, relu, type Scope, type Size2d } from '../layers/index.js';
 import { BasicBlock } from './resnet.js';
 import { INPUT_SIZE, buildStages, scaleWidth, stagedPasses, type BuildContext, type BuiltNet, type NetBuilder, type PreactBlock } from './base.js';
@@ -59,14 +59,15 @@ export class Bottleneck implements PreactBlock {
     return this.bns[2];
   }
 
-  apply(x: tf.Tensor4D, training: boolean): { out: tf.Tensor4D; preact: tf.Tensor4D } {
+  /** Returns the block output and (unless `withPreact` is false) its residual sum before the last ReLU. */
+  apply(x: tf.Tensor4D, training: boolean, withPreact = true): { out: tf.Tensor4D; preact?: tf.Tensor4D } {
     const [c1, c2, c3] = this.convs;
     const [b1, b2, b3] = this.bns;
-    let h = relu(b1.apply(c1.apply(x), training));
-    h = relu(b2.apply(c2.apply(h), training));
-    h = b3.apply(c3.apply(h), training);
-    const shortcut = this.downsample ? this.downsample.bn.apply(this.downsample.conv.apply(x), training) : x;
-    const preact = tf.add(h, shortcut) as tf.Tensor4D;
+    let h = b1.apply(c1.apply(x), training, { relu: true });
+    h = c3.apply(b2.apply(c2.apply(h), training, { relu: true }));
+    const residual = this.downsample ? this.downsample.bn.apply(this.downsample.conv.apply(x), training) : x;
+    if (!withPreact) return { out: b3.apply(h, training, { residual, relu: true }) };
+    const preact = b3.apply(h, training, { residual });
     return { out: relu(preact), preact };
   }
 }

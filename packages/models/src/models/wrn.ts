@@ -43,10 +43,10 @@ export class PreActBlock {
     return this.bn1;
   }
 
-  /** Returns the block output and bn1(x), the input's BN before its ReLU. */
-  apply(x: tf.Tensor4D, training: boolean): { out: tf.Tensor4D; bnIn: tf.Tensor4D } {
-    const bnIn = this.bn1.apply(x, training);
-    const act = relu(bnIn);
+  /** Returns the block output and (unless `withBnIn` is false) bn1(x), the input's BN before its ReLU. */
+  apply(x: tf.Tensor4D, training: boolean, withBnIn = true): { out: tf.Tensor4D; bnIn?: tf.Tensor4D } {
+    const bnIn = withBnIn ? this.bn1.apply(x, training) : undefined;
+    const act = bnIn ? relu(bnIn) : this.bn1.apply(x, training, { relu: true });
     let out = this.bn2.apply(this.conv1.apply(act), training, { relu: true });
     out = this.conv2.apply(out);
     const residual = this.shortcut ? this.shortcut.apply(act) : x;
@@ -92,8 +92,9 @@ function buildWrn(depth: number, widen: number): NetBuilder {
         const nextBn: tf.Tensor4D[] = [];
         stages.forEach((blocks, s) => {
           blocks.forEach((block, b) => {
-            const r = block.apply(h, training);
-            if (b === 0 && s > 0) nextBn.push(r.bnIn);
+            const opensStage = b === 0 && s > 0; // its bn1 output is the previous stage's pre feature
+            const r = block.apply(h, training, opensStage);
+            if (opensStage) nextBn.push(r.bnIn!);
             h = r.out;
           });
           stageOut.push(h);
