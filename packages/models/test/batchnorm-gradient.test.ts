@@ -161,6 +161,21 @@ describe.skipIf(!nativeStatus().loaded)('fused ReLU and residual tails are bit-i
     expect(fused.length).toBe(composed.length);
     fused.forEach((values, i) => expect(values, `tensor ${i}`).toEqual(composed[i]));
   });
+
+  // forwardFrom fuses every block's tail, where forward keeps each stage's last preact
+  it.each(['resnet8', 'resnet50', 'mobilenetv1'])('%s: forwardFrom in training mode gives the forward pass, bit for bit', (id) => {
+    const m = createModel(id, { numClasses: 10, seed: 0, widthFactor: 0.25 });
+    const x = tf.randomNormal([4, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+    tf.tidy(() => {
+      const full = m.forward(x, { training: true });
+      const logits = Array.from(full.logits.dataSync());
+      for (let from = 0; from < full.features.length - 1; from++) {
+        expect(Array.from(m.forwardFrom!(from, full.features[from]!.post, { training: true }).logits.dataSync()), `from ${from}`).toEqual(logits);
+      }
+    });
+    x.dispose();
+    m.dispose();
+  });
 });
 
 /**

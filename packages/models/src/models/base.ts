@@ -75,9 +75,9 @@ export function stagedPasses(stem: { conv: Conv2d; bn: BatchNorm }, stages: Prea
   };
 }
 
-/** `blocks` in order on `h`, then global average pooling and `head`. */
+/** `blocks` in order on `h` (each fusing its last sum and ReLU: no preact is needed), then global average pooling and `head`. */
 export function blocksToHead(blocks: readonly PreactBlock[], head: Linear, h: tf.Tensor4D, training: boolean): HeadOutput {
-  for (const block of blocks) h = block.apply(h, training).out;
+  for (const block of blocks) h = block.apply(h, training, false).out;
   const embedding = globalAvgPool(h);
   return { logits: head.apply(embedding), embedding };
 }
