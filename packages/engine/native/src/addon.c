@@ -13,6 +13,7 @@
  *   sumRows (heap, [x, out, M, C])
  *   channelAffine (heap, [x, scale, shift, residual, out, M, C], relu): residual -1 for none
  *   maxPoolGrad (heap, [x, dy, dx, N, H, W, C, OH, OW, KH, KW, sh, sw, pt, pl])
+ *   avgPoolGrad (heap, [dy, dx, N, H, W, C, OH, OW, KH, KW, sh, sw], scale): windows that tile the input
  *   copySegments (heap, rows, [src, srcStride, dst, dstStride, width] per segment), 4-byte elements
  *   transposeLast2 (heap, [in, out, batch, r, c]): out[b, j, i] = in[b, i, j], 4-byte elements
  *   sgdMomentum (heap, [w, g, v, wOut, vOut, size] per variable, lr, momentum, weightDecay)
@@ -210,6 +211,40 @@ static napi_value max_pool_grad_entry(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* avgPoolGrad(heap, [dy, dx, N, H, W, C, OH, OW, KH, KW, sh, sw], scale) */
+static napi_value avg_pool_grad_entry(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  void *heap = NULL;
+  size_t heap_bytes = 0;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = NULL;
+  double scale = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3 ||
+      napi_get_arraybuffer_info(env, argv[0], &heap, &heap_bytes) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_int32_array || length != 12 ||
+      napi_get_value_double(env, argv[2], &scale) != napi_ok) {
+    return throw_error(env, "kdnative: avgPoolGrad expects (heap, Int32Array of 12, scale)");
+  }
+  const int *v = (const int *)data;
+  for (int i = 2; i < 12; i++) {
+    if (v[i] < 1) return throw_error(env, "kdnative: avgPoolGrad shapes and strides must be positive");
+  }
+  if (v[10] < v[8] || v[11] < v[9] || (size_t)(v[6] - 1) * v[10] + v[8] > (size_t)v[3] || (size_t)(v[7] - 1) * v[11] + v[9] > (size_t)v[4]) {
+    return throw_error(env, "kdnative: avgPoolGrad windows must tile the input (stride >= window, inside it)");
+  }
+  const size_t in = (size_t)v[2] * v[3] * v[4] * v[5], out = (size_t)v[2] * v[6] * v[7] * v[5];
+  const size_t sizes[2] = {out, in};
+  const size_t floats = heap_bytes / sizeof(float);
+  for (int i = 0; i < 2; i++) {
+    if (v[i] < 0 || (size_t)v[i] + sizes[i] > floats) return throw_error(env, "kdnative: operand outside the heap");
+  }
+  float *base = (float *)heap;
+  avg_pool_grad_tiled(v, (float)scale, base + v[0], base + v[1]);
+  return NULL;
+}
+
 /* Reads (heap, ...) with `argc` arguments and an Int32Array at argv[index]; 0 on a bad argument. */
 static int heap_and_ints(napi_env env, napi_callback_info info, size_t argc_wanted, size_t index, napi_value *argv,
                          float **heap, size_t *floats, const int **ints, size_t *length) {
@@ -348,6 +383,7 @@ NAPI_MODULE_INIT() {
   export_function(env, exports, "batchNormForward", batch_norm_forward);
   export_function(env, exports, "batchNormBackward", batch_norm_backward);
   export_function(env, exports, "maxPoolGrad", max_pool_grad_entry);
+  export_function(env, exports, "avgPoolGrad", avg_pool_grad_entry);
   export_function(env, exports, "sumRows", sum_rows);
   export_function(env, exports, "channelAffine", channel_affine_entry);
   export_function(env, exports, "copySegments", copy_segments_entry);

@@ -79,5 +79,7 @@ void sgd_momentum(const SgdVariable *vars, int count, float lr, float momentum, 
 
 /* pool.c: params [x, dy, dx, N, H, W, C, OH, OW, KH, KW, sh, sw, pt, pl]; 0 when out of memory. */
 int max_pool_grad(const int *params, const float *x, const float *dy, float *dx);
+/* pool.c: params [dy, dx, N, H, W, C, OH, OW, KH, KW, sh, sw], windows tiling the input. */
+void avg_pool_grad_tiled(const int *params, float scale, const float *dy, float *dx);
 
 #endif

@@ -1,8 +1,11 @@
 /*
- * Max-pooling gradient: each output's gradient goes to the first maximum of its window in
- * row-major order (the tfjs cpu kernel's choice; NaN never wins). params =
- * [x, dy, dx, N, H, W, C, OH, OW, KH, KW, sh, sw, pt, pl]. Images are split over the pool (each
- * image's gradient is its own). Returns 0 when out of memory.
+ * Pooling gradients; images are split over the pool (each image's gradient is its own).
+ * Max pooling: each output's gradient goes to the first maximum of its window in row-major order
+ * (the tfjs cpu kernel's choice; NaN never wins). params = [x, dy, dx, N, H, W, C, OH, OW, KH, KW,
+ * sh, sw, pt, pl]. Returns 0 when out of memory.
+ * Average pooling over windows that tile the input (stride at least the window, no padding): each
+ * pixel of a window gets its dy times `scale`, a pixel no window covers 0. params = [dy, dx, N, H,
+ * W, C, OH, OW, KH, KW, sh, sw].
  */
 #include <math.h>
 #include <stdlib.h>
@@ -67,3 +70,38 @@ int max_pool_grad(const int *v, const float *x, const float *dy, float *dx) {
   return !p.failed;
 }
 
+
+typedef struct {
+  const int *v;
+  float scale;
+  const float *dy;
+  float *dx;
+  int shares;
+} AvgPool;
+
+static void avg_pool_task(void *ctx, int index) {
+  const AvgPool *p = (const AvgPool *)ctx;
+  const int *v = p->v;
+  const int n = v[2], h = v[3], w = v[4], c = v[5], oh = v[6], ow = v[7], kh = v[8], kw = v[9], sh = v[10], sw = v[11];
+  const int b0 = (int)((long)n * index / p->shares), b1 = (int)((long)n * (index + 1) / p->shares);
+  if (sh > kh || sw > kw || oh * sh < h || ow * sw < w) memset(p->dx + (size_t)b0 * h * w * c, 0, (size_t)(b1 - b0) * h * w * c * sizeof(float));
+  for (int b = b0; b < b1; b++) {
+    for (int i = 0; i < oh; i++) {
+      for (int j = 0; j < ow; j++) {
+        const float *g = p->dy + (((size_t)b * oh + i) * ow + j) * c;
+        for (int di = 0; di < kh; di++) {
+          for (int dj = 0; dj < kw; dj++) {
+            float *d = p->dx + (((size_t)b * h + (size_t)i * sh + di) * w + (size_t)j * sw + dj) * c;
+            for (int k = 0; k < c; k++) d[k] = g[k] * p->scale;
+          }
+        }
+      }
+    }
+  }
+}
+
+void avg_pool_grad_tiled(const int *v, float scale, const float *dy, float *dx) {
+  const size_t work = (size_t)v[2] * v[3] * v[4] * v[5];
+  AvgPool p = {v, scale, dy, dx, kd_split_count(work, 1 << 16, (size_t)v[2])};
+  kd_parallel(p.shares, avg_pool_task, &p);
+}

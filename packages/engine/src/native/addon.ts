@@ -1,6 +1,6 @@
 /**
  * Loads kdbench's optional native kernel addon (packages/engine/native/src/*.c: convolutions,
- * fused batch norm, channel copies, SGD, pooling gradient, sums), built at `npm ci` when a C
+ * fused batch norm, channel copies, SGD, pooling gradients, sums), built at `npm ci` when a C
  * compiler and OpenBLAS's headers are present (`apt-get install -y libopenblas-dev`). Absent or
  * disabled (KDBENCH_NATIVE=0), the wasm backend keeps its WebAssembly kernels: same numbers within
  * float rounding, slower; the first start without them says why and how to fix it (nativeNotice).
@@ -21,6 +21,8 @@ export interface NativeConvAddon {
   batchNormForward(heap: ArrayBuffer, params: Int32Array, eps: number, relu: boolean): void;
   batchNormBackward(heap: ArrayBuffer, params: Int32Array): void;
   maxPoolGrad(heap: ArrayBuffer, params: Int32Array): void;
+  /** Absent from addons built before it (a stale build keeps the JavaScript loop). */
+  avgPoolGrad?(heap: ArrayBuffer, params: Int32Array, scale: number): void;
   sumRows(heap: ArrayBuffer, params: Int32Array): void;
   channelAffine(heap: ArrayBuffer, params: Int32Array, relu: boolean): void;
   copySegments(heap: ArrayBuffer, rows: number, segments: Int32Array): void;

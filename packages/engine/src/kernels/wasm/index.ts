@@ -2,12 +2,12 @@
  * Registers kdbench's extra kernels for the tfjs wasm backend: the three convolution gradients it
  * lacks (Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter/Input), faster versions of
  * Conv2DBackpropInput, Tile and BatchMatMul (transposed operands), UnsortedSegmentSum (Gather's
- * gradient), copy-free Identity and same-dtype Cast. With the native addon built, these run
- * natively on the wasm heap: every convolution (dense and depthwise, forward and gradients),
- * Concat / SplitV / block-swap Transpose, MaxPoolGrad, leading-axes Sum; and kdbench's own fused
- * kernels: training batch norm with residual and ReLU (and its gradient), evaluation batch norm,
- * SGD with momentum. Call before the first use of the wasm backend; initEngine() does. Safe to
- * call more than once.
+ * gradient), AvgPoolGrad over windows that tile the input, copy-free Identity and same-dtype Cast.
+ * With the native addon built, these run natively on the wasm heap: every convolution (dense and
+ * depthwise, forward and gradients), Concat / SplitV / block-swap Transpose, MaxPoolGrad and
+ * AvgPoolGrad, leading-axes Sum; and kdbench's own fused kernels: training batch norm with
+ * residual and ReLU (and its gradient), evaluation batch norm, SGD with momentum. Call before the
+ * first use of the wasm backend; initEngine() does. Safe to call more than once.
  */
 import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../tf.js';
@@ -24,6 +24,7 @@ import { concatConfig, splitVConfig, transposeConfig } from './channel_copies.js
 import { sgdMomentumConfig } from './native_sgd.js';
 import { channelAffineConfig, channelAffineGradConfig } from './native_affine.js';
 import { maxPoolGradConfig } from './max_pool_grad.js';
+import { avgPoolGradConfig } from './avg_pool_grad.js';
 import { sumConfig } from './sum.js';
 import { tileConfig } from './tile.js';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum.js';
@@ -55,6 +56,7 @@ export const wasmKernelConfigs: readonly KernelConfig[] = [
   batchNormTrainConfig,
   batchNormGradConfig,
   maxPoolGradConfig,
+  avgPoolGradConfig,
   sumConfig,
   identityConfig,
   castConfig,
