@@ -165,7 +165,8 @@ export function train(spec: TrainSpec): TrainResult {
   };
   try {
     const { state, resumedFromEpoch } = resume(run);
-    const started = Date.now();
+    // durations on the monotonic clock: the wall clock (Date.now) can be stepped while a run trains
+    const started = performance.now();
     for (let si = state.stage; si < run.stages.length; si++) {
       const firstEpoch = si === state.stage ? state.epoch : 0;
       trainStage(run, si, firstEpoch, state, started);
@@ -202,7 +203,7 @@ function trainStage(run: Run, si: number, first: number, state: CheckpointState,
   if (split.n === 0) throw new Error(`stage '${stage.name}' has no training rows`);
   const vars = stage.variables();
   for (let epoch = first; epoch < stage.epochs; epoch++) {
-    const epochStart = Date.now();
+    const epochStart = performance.now();
     const { record, trainMs } = trainEpoch(run, si, split, vars, epoch);
     const isMain = si === run.stages.length - 1;
     if (isMain) {
@@ -213,10 +214,10 @@ function trainStage(run: Run, si: number, first: number, state: CheckpointState,
     }
     // before the checkpoint: a crash inside onEnd repeats the epoch
     if (epoch + 1 === stage.epochs) stage.onEnd?.(stageTools({ train: splits.train, evaluation: splits.evaluation, dataset: run.spec.dataset }));
-    record.seconds = (Date.now() - epochStart) / 1000;
+    record.seconds = (performance.now() - epochStart) / 1000;
     advance(run, state, si, epoch, record, trainMs / 1000, record.seconds);
     const doneSteps = run.stages.slice(0, state.stage).reduce((n, s) => n + s.epochs * run.steps(splits.train.n), 0) + state.epoch * run.steps(splits.train.n);
-    run.spec.onEvent?.({ type: 'epoch', record, epochs: stage.epochs, doneSteps, totalSteps: totalSteps(run), elapsed: (Date.now() - started) / 1000 });
+    run.spec.onEvent?.({ type: 'epoch', record, epochs: stage.epochs, doneSteps, totalSteps: totalSteps(run), elapsed: (performance.now() - started) / 1000 });
   }
 }
 
@@ -262,7 +263,7 @@ function trainEpoch(run: Run, si: number, split: RawSplit, vars: tf.Variable[], 
   let count = 0;
   let trainMs = 0;
   for (const batch of batchesOf(run, split, epochSeed, epoch, steps)) {
-    const t0 = Date.now();
+    const t0 = performance.now();
     const companions = spec.method.procedure?.companions && data !== 'none'
       ? companionBatches(spec.method, batch, spec.splits.train, spec.dataset, epoch, spec.protocol.augment, companionRng)
       : undefined;
@@ -271,7 +272,7 @@ function trainEpoch(run: Run, si: number, split: RawSplit, vars: tf.Variable[], 
       x: batch.x, labels: data === 'none' ? undefined : batch.y, ids: batch.ids, step: batch.step, epoch, progress: (batch.step + 1) / steps, companions,
     };
     const terms = trainStep(setup, stepBatch);
-    trainMs += Date.now() - t0;
+    trainMs += performance.now() - t0;
     tf.dispose([batch.x, batch.y, ...(companions ?? []).flatMap((c) => [c.x, c.labels])]);
     for (const [k, v] of Object.entries(terms)) {
       if (!Number.isFinite(v)) throw new NonFiniteLossError(`loss term '${k}' became ${v} in stage '${stage.name}', epoch ${epoch + 1}, step ${batch.step + 1}`);
@@ -378,13 +379,13 @@ export function makeProbe(a: { dataset: DatasetId; train: RawSplit; protocol: Pr
     if (!(Number.isInteger(opts.epochs) && opts.epochs >= 1)) throw new Error(`probe: epochs must be a positive integer, got ${opts.epochs}`);
     const overlap = new Set(opts.trainRows);
     if (opts.validationRows.some((r) => overlap.has(r))) throw new Error('probe: validation rows overlap the training rows');
-    const t0 = Date.now();
+    const t0 = performance.now();
     const result = train({
       dataset: a.dataset,
       splits: { train: subsetSplit(a.train, opts.trainRows), evaluation: subsetSplit(a.train, opts.validationRows), evalSplit: 'holdout', description: 'probe' },
       protocol: { ...a.protocol, epochs: opts.epochs }, lr: opts.lr ?? a.lr, seed: a.seed, student: model, teacher: a.teacher,
       method: { losses: opts.losses },
     });
-    return { top1: result.last.top1, seconds: (Date.now() - t0) / 1000 };
+    return { top1: result.last.top1, seconds: (performance.now() - t0) / 1000 };
   };
 }
