@@ -52,6 +52,15 @@ describe.each([
   it.skipIf(!on || !status.loaded)('the built addon has the kernel (a stale build would leave it to the JavaScript loop)', () => {
     expect(status.loaded && typeof status.addon.avgPoolGrad).toBe('function');
   });
+  it.skipIf(!on || !status.loaded)('the native kernel refuses overlapping windows and operands outside the heap', () => {
+    const grad = status.loaded ? status.addon.avgPoolGrad! : () => undefined;
+    const heap = new ArrayBuffer(4 * 64);
+    // dy at 0 (1 x 2 x 2 x 1), dx at 4 (1 x 4 x 4 x 1): fits
+    expect(() => grad(heap, Int32Array.of(0, 4, 1, 4, 4, 1, 2, 2, 2, 2, 2, 2), 0.25)).not.toThrow();
+    expect(() => grad(heap, Int32Array.of(0, 4, 1, 4, 4, 1, 3, 3, 2, 2, 1, 1), 0.25)).toThrow(/windows must tile the input/);
+    expect(() => grad(heap, Int32Array.of(0, 60, 1, 4, 4, 1, 2, 2, 2, 2, 2, 2), 0.25)).toThrow(/outside the heap/);
+    expect(() => grad(heap, Int32Array.of(0, 4, 1, 4, 4), 0.25)).toThrow(/expects \(heap, Int32Array of 12, scale\)/);
+  });
   it.skipIf(on && !status.loaded).each(CASES.map((c, i) => ({ ...c, seed: i, name: `${c.x.join('x')} f${c.filterSize} s${c.strides} ${c.pad}${c.ours ? '' : ' (stock kernel)'}` })))('$name', async (c) => {
     const { ours, stock, cpu } = await grads(c, c.seed);
     expect(ours.shape).toEqual(c.x);

@@ -211,40 +211,6 @@ static napi_value max_pool_grad_entry(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* avgPoolGrad(heap, [dy, dx, N, H, W, C, OH, OW, KH, KW, sh, sw], scale) */
-static napi_value avg_pool_grad_entry(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  void *heap = NULL;
-  size_t heap_bytes = 0;
-  napi_typedarray_type type;
-  size_t length = 0;
-  void *data = NULL;
-  double scale = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3 ||
-      napi_get_arraybuffer_info(env, argv[0], &heap, &heap_bytes) != napi_ok ||
-      napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_int32_array || length != 12 ||
-      napi_get_value_double(env, argv[2], &scale) != napi_ok) {
-    return throw_error(env, "kdnative: avgPoolGrad expects (heap, Int32Array of 12, scale)");
-  }
-  const int *v = (const int *)data;
-  for (int i = 2; i < 12; i++) {
-    if (v[i] < 1) return throw_error(env, "kdnative: avgPoolGrad shapes and strides must be positive");
-  }
-  if (v[10] < v[8] || v[11] < v[9] || (size_t)(v[6] - 1) * v[10] + v[8] > (size_t)v[3] || (size_t)(v[7] - 1) * v[11] + v[9] > (size_t)v[4]) {
-    return throw_error(env, "kdnative: avgPoolGrad windows must tile the input (stride >= window, inside it)");
-  }
-  const size_t in = (size_t)v[2] * v[3] * v[4] * v[5], out = (size_t)v[2] * v[6] * v[7] * v[5];
-  const size_t sizes[2] = {out, in};
-  const size_t floats = heap_bytes / sizeof(float);
-  for (int i = 0; i < 2; i++) {
-    if (v[i] < 0 || (size_t)v[i] + sizes[i] > floats) return throw_error(env, "kdnative: operand outside the heap");
-  }
-  float *base = (float *)heap;
-  avg_pool_grad_tiled(v, (float)scale, base + v[0], base + v[1]);
-  return NULL;
-}
-
 /* Reads (heap, ...) with `argc` arguments and an Int32Array at argv[index]; 0 on a bad argument. */
 static int heap_and_ints(napi_env env, napi_callback_info info, size_t argc_wanted, size_t index, napi_value *argv,
                          float **heap, size_t *floats, const int **ints, size_t *length) {
@@ -292,6 +258,29 @@ static napi_value copy_segments_entry(napi_env env, napi_callback_info info) {
     segments[s] = (Segment){(size_t)g[0], (size_t)g[1], (size_t)g[2], (size_t)g[3], (size_t)g[4]};
   }
   copy_segments(heap, (size_t)rows, segments, count);
+  return NULL;
+}
+
+/* avgPoolGrad(heap, Int32Array [dy, dx, N, H, W, C, OH, OW, KH, KW, sh, sw], scale): windows that tile the input */
+static napi_value avg_pool_grad_entry(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  float *heap;
+  size_t floats, length;
+  const int *v;
+  double scale;
+  if (!heap_and_ints(env, info, 3, 1, argv, &heap, &floats, &v, &length) || length != 12 || napi_get_value_double(env, argv[2], &scale) != napi_ok) {
+    return throw_error(env, "kdnative: avgPoolGrad expects (heap, Int32Array of 12, scale)");
+  }
+  for (int i = 2; i < 12; i++) {
+    if (v[i] < 1) return throw_error(env, "kdnative: avgPoolGrad shapes and strides must be positive");
+  }
+  if (v[10] < v[8] || v[11] < v[9] || (long)(v[6] - 1) * v[10] + v[8] > v[3] || (long)(v[7] - 1) * v[11] + v[9] > v[4]) {
+    return throw_error(env, "kdnative: avgPoolGrad windows must tile the input (stride >= window, inside it)");
+  }
+  if (!rows_inside(v[0], 0, (long)v[2] * v[6] * v[7] * v[5], 1, floats) || !rows_inside(v[1], 0, (long)v[2] * v[3] * v[4] * v[5], 1, floats)) {
+    return throw_error(env, "kdnative: avgPoolGrad: operand outside the heap");
+  }
+  avg_pool_grad_tiled(v, (float)scale, heap + v[0], heap + v[1]);
   return NULL;
 }
 
