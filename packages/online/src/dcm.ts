@@ -71,7 +71,8 @@ export function dcmHeadPlan(model: Pick<Model, 'id' | 'featureShapes'>): HeadPla
 
 interface Block {
   readonly outSize: layers.Size2d;
-  apply(x: tf.Tensor4D, training: boolean): { out: tf.Tensor4D };
+  /** `extra` false: the block returns only its output (and fuses its last ReLU into batch norm). */
+  apply(x: tf.Tensor4D, training: boolean, extra?: boolean): { out: tf.Tensor4D };
 }
 
 const BLOCKS: Record<HeadPlan['block'], (scope: layers.Scope, inPlanes: number, outPlanes: number, stride: number, size: layers.Size2d) => Block> = {
@@ -111,8 +112,8 @@ export class CrossLayerHeads extends ParamModule {
   apply(features: readonly StageFeature[], training: boolean): tf.Tensor2D[] {
     return this.heads.map(({ blocks, bn, fc }, h) => {
       let x = features[h + 1]!.post;
-      for (const block of blocks) x = block.apply(x, training).out;
-      if (bn) x = layers.relu(bn.apply(x, training));
+      for (const block of blocks) x = block.apply(x, training, false).out;
+      if (bn) x = bn.apply(x, training, { relu: true });
       return fc.apply(layers.globalAvgPool(x));
     });
   }
