@@ -21,6 +21,8 @@ const CASES = [
   { x: [2, 7, 9, 4], filterSize: 3, strides: 2, pad: 'same' as const, ours: false },
   { x: [2, 6, 6, 3], filterSize: 2, strides: 1, pad: 'valid' as const, ours: false },
   { x: [2, 9, 9, 3], filterSize: 3, strides: 3, pad: 'valid' as const, ours: false },
+  // 'same' on an odd size: the last window hangs over the bottom and right edges
+  { x: [2, 7, 7, 3], filterSize: 2, strides: 2, pad: 'same' as const, ours: false },
 ];
 
 async function grads(c: (typeof CASES)[number], seed: number) {

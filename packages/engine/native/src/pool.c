@@ -70,7 +70,6 @@ int max_pool_grad(const int *v, const float *x, const float *dy, float *dx) {
   return !p.failed;
 }
 
-
 typedef struct {
   const int *v;
   float scale;

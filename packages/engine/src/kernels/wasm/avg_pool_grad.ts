@@ -21,7 +21,9 @@ export function avgPoolGrad({ inputs, backend, attrs }: KernelArgs): TensorInfo 
   );
   const [kh, kw] = [info.filterHeight, info.filterWidth];
   const window = kh * kw;
+  // every window inside the input (no padding on any side), none overlapping another
   const tiles = info.strideHeight >= kh && info.strideWidth >= kw && info.padInfo.top === 0 && info.padInfo.left === 0
+    && (info.outHeight - 1) * info.strideHeight + kh <= info.inHeight && (info.outWidth - 1) * info.strideWidth + kw <= info.inWidth
     && info.dilationHeight === 1 && info.dilationWidth === 1;
   if (input.dtype !== 'float32' || !tiles || (window & (window - 1)) !== 0) return callWasm('AvgPoolGrad', backend, inputs, attrs);
   const dx = backend.makeOutput(input.shape, 'float32');
