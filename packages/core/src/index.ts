@@ -17,6 +17,8 @@ export * from './modules/modality.js';
 export * from './losses/contrastive.js';
 export * from './losses/crd-objective.js';
 export * from './losses/assignment.js';
+export * from './losses/logit-hint.js';
+export * from './modules/shared-convs.js';
 export * from './optim/sgd.js';
 export * from './optim/adam.js';
 export type { Optimizer } from './optim/optimizer.js';

@@ -6,7 +6,7 @@ import { MethodRegistry, vanilla } from '@kdbench/core';
 import { dkd, kd, takd } from '@kdbench/response';
 import { ab, fitnet, ft, nst, vid } from '@kdbench/feature';
 import { jointrd, mgd, padl2 } from '@kdbench/feature';
-import { at, semckd } from '@kdbench/attention';
+import { at, ctkd, semckd } from '@kdbench/attention';
 import { cc, crd, crdkd, fsp, pkt, rkd, sp } from '@kdbench/relation';
 import { graphdistill, hkd, irg, ktg, lp, lsp, mhgd } from '@kdbench/graph';
 import { dcm, dml, kdcl, one, pcl, rocket } from '@kdbench/online';
@@ -42,6 +42,7 @@ export const registry = new MethodRegistry()
   // attention-based
   .register(at)
   .register(semckd)
+  .register(ctkd)
   // relation-based
   .register(fsp)
   .register(sp)

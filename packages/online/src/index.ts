@@ -10,7 +10,7 @@ import { dcm } from './dcm.js';
 export { dml, mutualKL } from './dml.js';
 export { one, OneBranches, gatedEnsemble, sigmoidRampup } from './one.js';
 export { kdcl, minLogitEnsemble, naiveEnsemble } from './kdcl.js';
-export { rocket, rocketHint, sharedConvs } from './rocket.js';
+export { rocket } from './rocket.js';
 export { pcl, PeerBranches, peerMeanKD, peerOutputs } from './pcl.js';
 export { dcm, CrossLayerHeads, crossLayerKL, dcmHeadPlan, type HeadPlan, type HeadStage } from './dcm.js';
 

@@ -22,22 +22,8 @@
  * conv, as the code's `--param_share False` ablation does (its conv0 output feeds both nets).
  * The booster's accuracy is reported as `booster`.
  */
-import { ConfigError, crossEntropy, defineMethod, stopGradient } from '@kdbench/core';
-import { tf } from '@kdbench/engine';
-import { listModels, type Model, type NamedVariable } from '@kdbench/models';
-
-/** gamma * sum((sg(booster) - light)^2) / batchSize: the light net's hint, no gradient into the booster's logits. */
-export function rocketHint(light: tf.Tensor2D, booster: tf.Tensor2D, gamma: number, batchSize: number): tf.Scalar {
-  return tf.tidy(() => tf.mul(tf.sum(tf.squaredDifference(stopGradient(booster), light)), gamma / batchSize) as tf.Scalar);
-}
-
-/** The student's variables the booster reuses: every conv kernel ('interval') or the stem conv only ('none'). */
-export function sharedConvs(student: Model, share: string): NamedVariable[] {
-  const convs = student.namedVariables().filter((nv) => nv.trainable && nv.variable.rank === 4);
-  if (share === 'interval') return convs;
-  if (share === 'none') return convs.slice(0, 1); // the builders create the stem conv first
-  throw new ConfigError(`rocket: share must be 'interval' or 'none', got '${share}'`);
-}
+import { ConfigError, SHARE_CHOICES, crossEntropy, defineMethod, logitHint, sharedConvs } from '@kdbench/core';
+import { listModels, type Model } from '@kdbench/models';
 
 export const rocket = defineMethod({
   id: 'rocket',
@@ -54,7 +40,7 @@ export const rocket = defineMethod({
   scheme: 'online',
   teacher: 'none',
   defaults: { gamma: 0.03, booster: 'wrn_40_1', share: 'interval' },
-  hyperChoices: { booster: ['', ...listModels().map((m) => m.id)], share: ['interval', 'none'] },
+  hyperChoices: { booster: ['', ...listModels().map((m) => m.id)], share: [...SHARE_CHOICES] },
   hyperDocs: {
     gamma: 'weight of the logit hint (0.03 in every rocket command of the authors\' README)',
     booster: "model id of the booster net, a deeper net of the student's family and width ('' = the student's architecture: every conv shared, for smoke tests)",
@@ -69,7 +55,7 @@ export const rocket = defineMethod({
   create: (ctx) => {
     const { hp } = ctx;
     if (!(hp.gamma >= 0)) throw new ConfigError(`rocket: gamma must be >= 0, got ${hp.gamma}`);
-    const shared = sharedConvs(ctx.student, hp.share);
+    const shared = sharedConvs(ctx.student, hp.share, 'rocket');
     let booster: Model;
     try {
       booster = ctx.createNetwork('booster', { ...(hp.booster ? { model: hp.booster } : {}), shared });
@@ -85,7 +71,7 @@ export const rocket = defineMethod({
         return {
           ce: crossEntropy(light, io.labels),
           'booster/ce': crossEntropy(boosted, io.labels),
-          hint: rocketHint(light, boosted, hp.gamma, ctx.batchSize),
+          hint: logitHint(light, boosted, hp.gamma, ctx.batchSize),
         };
       },
     };
