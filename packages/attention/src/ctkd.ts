@@ -23,10 +23,12 @@
  * - the KD term `rocket_distillation` (alpha, temperature) is computed there but not added to the
  *   loss, so it is not here either.
  * The code's argparse defaults for beta and gamma are 0 (which turn both terms off) and the repository
- * has no run commands; the defaults here are those of the two codebases the script is built from
- * (its header names them): gamma = 0.03, every rocket command of zhougr1993/Rocket-Launching @ b820cc4
- * (kdbench's `rocket`), and beta = 1000, the attention-transfer weight of szagoruyko/attention-transfer
- * (kdbench's `at`, whose at_loss the script copies).
+ * has no run commands. The defaults here come from the README of the script it is a fork of
+ * (train.py is Rocket-Launching's rocket_interval.py with the second teacher added; its header still
+ * names rocket launching and attention transfer): zhougr1993/Rocket-Launching @ b820cc4 runs every
+ * rocket (logit hint) command with gamma = 0.03 (kdbench's `rocket`) and its attention-transfer
+ * command with beta = 1e+3, the weight of szagoruyko/attention-transfer's README as well (kdbench's
+ * `at`, whose at_loss the script copies).
  */
 import { ConfigError, SHARE_CHOICES, crossEntropy, defineMethod, logitHint, sharedConvs } from '@kdbench/core';
 import { tf } from '@kdbench/engine';
@@ -49,13 +51,13 @@ export const ctkd = defineMethod({
   defaults: { gamma: 0.03, beta: 1000, share: 'none', scratch: '' },
   hyperChoices: { share: [...SHARE_CHOICES] },
   hyperDocs: {
-    gamma: 'weight of the logit hint from the scratch teacher (the code\'s --gamma; 0.03 as in the Rocket-Launching commands)',
-    beta: 'weight of the summed attention-map losses between the scratch teacher and the expert (the code\'s --beta; 1000 as in attention transfer)',
+    gamma: 'weight of the logit hint from the scratch teacher (the code\'s --gamma; 0.03 as in the Rocket-Launching README\'s rocket commands)',
+    beta: 'weight of the summed attention-map losses between the scratch teacher and the expert (the code\'s --beta; 1e+3 as in the Rocket-Launching README\'s attention-transfer command)',
     share: "'none': the student and the scratch teacher share the stem conv only (the code's default); 'interval': also the convs of the student's blocks (--param_share)",
     scratch: "model id of the scratch teacher ('' = the expert teacher's architecture)",
   },
   deviations:
-    'The default weights beta = 1000 and gamma = 0.03 are those of the codebases CTKD\'s script is built from (its own argparse defaults are 0 and no run command is published). '
+    'The default weights beta = 1000 and gamma = 0.03 are those of the README of the Rocket-Launching script CTKD\'s train.py is a fork of (its own argparse defaults are 0 and no run command is published). '
     + 'The scratch teacher is built on the student\'s stem conv (and block convs with share \'interval\') instead of the reverse (the same tying; the shared kernels start from the student\'s initialisation). '
     + 'Any zoo pair whose stems (and, with \'interval\', block convs) match runs, not only the code\'s pre-activation WRNs; '
     + 'zoo initialisation, and the protocol\'s schedule, augmentation and normalisation instead of the code\'s (SGD lr 0.1, x0.2 at epochs 60/120/160, reflect padding).',
