@@ -1,5 +1,4 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-
 import { ConfigError, methodContext, sharedConvs, type Hyper, type MethodContext } from '@kdbench/core';
 import { Rng, tf } from '@kdbench/engine';
 import { disposeInstance, fakeSplit, metricsOf } from '@kdbench/core/testing';
